@@ -1,0 +1,180 @@
+"""The `convene` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.app import build_app, build_services, prepare
+from bot.settings import Settings, load_settings
+from storage.db import DatabaseUnavailable
+from storage.models import Authority, Organisation, Person, Role
+
+app = typer.Typer(
+    help="Convene: plan public services with local charities and community groups.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings(**overrides: object) -> Settings:
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo_if_empty: Annotated[
+        bool, typer.Option("--demo-if-empty", help="Load the demo data when the database is empty.")
+    ] = False,
+) -> None:
+    """Run the bot: web pages, Slack and Teams endpoints, and the scheduler, on one server."""
+    settings = _settings(host=host, port=port)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    services = build_services(settings)
+    try:
+        asyncio.run(prepare(services, demo_if_empty=demo_if_empty))
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+    services = build_services(settings)  # a fresh engine for the server's own event loop
+    if settings.local_mode_enabled:
+        typer.echo(
+            "Local mode: the sign-in page lists the demo people. Do not expose this address."
+        )
+    typer.echo(f"Convene is running at {settings.base_url}/")
+    web.run_app(build_app(services), host=settings.host, port=settings.port, print=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (it is safe to run more than once)."""
+    settings = _settings()
+    services = build_services(settings)
+
+    async def run() -> None:
+        try:
+            await prepare(services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+    typer.echo("The database is up to date.")
+
+
+@app.command()
+def demo() -> None:
+    """Load a demo council, a few providers and people (safe to run more than once)."""
+    from bot.demo import load_demo
+
+    services = build_services(_settings())
+
+    async def run() -> None:
+        try:
+            await prepare(services)
+            await load_demo(services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+    typer.echo("Demo data loaded. Run `convene serve` and open the sign-in page.")
+
+
+@app.command()
+def invite(
+    email: Annotated[str, typer.Argument(help="The person's email address.")],
+    org: Annotated[
+        str | None, typer.Option(help="Organisation (or, for commissioners, authority) short name.")
+    ] = None,
+    role: Annotated[
+        str, typer.Option(help="commissioner, provider_member, provider_admin or admin.")
+    ] = "provider_member",
+    name: Annotated[str | None, typer.Option(help="The person's name, if they are new.")] = None,
+) -> None:
+    """Print a one-time sign-in link for a person, creating them and their role if needed."""
+    from bot.web.auth import create_sign_in_link
+    from storage.people import grant
+
+    settings = _settings()
+    try:
+        wanted = Role(role)
+    except ValueError:
+        _fail(f"Unknown role {role!r}. Use one of: {', '.join(r.value for r in Role)}.")
+        return
+    services = build_services(settings)
+
+    async def run() -> str:
+        try:
+            await prepare(services)
+            async with services.db.session() as session:
+                now = services.clock.now()
+                address = email.strip().lower()
+                person = await session.scalar(select(Person).where(Person.email == address))
+                if person is None:
+                    person = Person(
+                        name=name or address.split("@")[0], email=address, created_at=now
+                    )
+                    session.add(person)
+                    await session.flush()
+                if wanted == Role.COMMISSIONER:
+                    authority = await session.scalar(select(Authority).where(Authority.slug == org))
+                    if authority is None:
+                        raise LookupError(f"No authority called {org!r}.")
+                    await grant(session, person, wanted, authority_id=authority.id)
+                elif wanted != Role.ADMIN:
+                    organisation = await session.scalar(
+                        select(Organisation).where(Organisation.slug == org)
+                    )
+                    if organisation is None:
+                        raise LookupError(f"No organisation called {org!r}.")
+                    await grant(session, person, wanted, organisation_id=organisation.id)
+                else:
+                    await grant(session, person, wanted)
+                token = await create_sign_in_link(
+                    session,
+                    person.id,
+                    now=now,
+                    ttl=timedelta(seconds=settings.signin_link_ttl_seconds),
+                )
+            return f"{settings.base_url}/signin/{token}"
+        finally:
+            await services.db.dispose()
+
+    try:
+        link = asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+        return
+    except LookupError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(link)
+
+
+def main() -> None:
+    app(prog_name="convene")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,356 @@
+"""Declarative form definitions.
+
+A form is written once (usually as YAML in ``bot/core/forms/definitions``) and
+then shown on whichever "door" a charity uses: a web page, a Slack modal, a
+Teams card, or one question at a time in a chat thread. Keeping the definition
+free of any platform detail is what lets a charity start a form in Slack and
+finish it on the web.
+
+The models are frozen so that one parsed definition can be shared safely
+between requests, and strict (unknown keys are rejected) so that a typo in a
+YAML file fails loudly at start-up instead of silently dropping a question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as PydanticField
+
+__all__ = [
+    "CHOICE_TYPES",
+    "Choice",
+    "Field",
+    "FieldType",
+    "FormDefinition",
+    "Page",
+    "definition_checksum",
+    "load_definition",
+    "load_definition_file",
+]
+
+
+class FieldType(StrEnum):
+    """The kinds of question a form can ask.
+
+    The set is deliberately small: every door has to be able to render and
+    parse each of them, and a short list keeps that promise cheap to keep.
+    """
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    WHOLE_NUMBER = "whole_number"
+    MONEY = "money"
+    PERCENTAGE = "percentage"
+    DATE = "date"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    SCALE = "scale"
+
+
+#: Types whose answers are picked from ``Field.choices``.
+CHOICE_TYPES: frozenset[FieldType] = frozenset(
+    {FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE, FieldType.YES_NO, FieldType.SCALE}
+)
+
+#: Types whose author must list the choices (the others get sensible defaults).
+_AUTHOR_CHOICE_TYPES = frozenset({FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE})
+
+SCALE_MIN = 1
+SCALE_MAX = 5
+
+_DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
+    FieldType.SHORT_TEXT: 200,
+    FieldType.LONG_TEXT: 5000,
+}
+
+# Field and page ids become HTML names, Slack block ids and database JSON keys,
+# so keep them to plain ASCII identifiers.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Form keys appear in URLs and Slack callback ids.
+_FORM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_identifier(kind: str, value: str) -> None:
+    if not _IDENTIFIER.match(value):
+        raise ValueError(
+            f"{kind} id {value!r} must start with a letter or underscore and contain only "
+            "letters, digits and underscores (at most 64 characters)"
+        )
+
+
+class Choice(BaseModel):
+    """One option in a choice question.
+
+    ``value`` is what gets stored; ``label`` is what people read. Keeping them
+    apart means wording can be improved later without breaking saved answers.
+    """
+
+    model_config = _FROZEN
+
+    value: str
+    label: str
+    hint: str | None = None
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> Choice:
+        if not self.value.strip():
+            raise ValueError("choice value must not be blank")
+        if not self.label.strip():
+            raise ValueError(f"choice {self.value!r} needs a label")
+        return self
+
+
+class Field(BaseModel):
+    """One question.
+
+    ``hint`` sits under the label ("Include part-time staff"); ``help`` is a
+    one-line explanation of a term that a small charity may not know, such as
+    TUPE. ``min_value``/``max_value`` are hard limits: for money they are in
+    pounds, for percentages in percent, for whole numbers in units.
+    """
+
+    model_config = _FROZEN
+
+    id: str
+    type: FieldType
+    label: str
+    hint: str | None = None
+    help: str | None = None
+    required: bool = False
+    choices: list[Choice] = PydanticField(default_factory=list)
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int | None = None
+    example: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_choices(cls, data: Any) -> Any:
+        """Give yes/no and 1-5 scale questions their obvious options.
+
+        Authors should not have to spell out "Yes" and "No" every time, and a
+        definition that does so must still use the stored values the parser
+        relies on (checked in ``_check``).
+        """
+        if not isinstance(data, dict) or data.get("choices"):
+            return data
+        kind = data.get("type")
+        if kind == FieldType.YES_NO:
+            return {
+                **data,
+                "choices": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+            }
+        if kind == FieldType.SCALE:
+            return {
+                **data,
+                "choices": [
+                    {"value": str(n), "label": str(n)} for n in range(SCALE_MIN, SCALE_MAX + 1)
+                ],
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Field:
+        _check_identifier("field", self.id)
+        if not self.label.strip():
+            raise ValueError(f"field {self.id!r} needs a label")
+        values = [c.value for c in self.choices]
+        if self.type in _AUTHOR_CHOICE_TYPES and not values:
+            raise ValueError(f"field {self.id!r} is a {self.type} question but has no choices")
+        if self.type not in CHOICE_TYPES and values:
+            raise ValueError(f"field {self.id!r} is a {self.type} question and cannot have choices")
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise ValueError(f"field {self.id!r} has duplicate choice values: {duplicates}")
+        if self.type == FieldType.YES_NO and sorted(values) != ["no", "yes"]:
+            raise ValueError(
+                f"field {self.id!r}: yes/no choices must have the values 'yes' and 'no'"
+            )
+        if self.type == FieldType.SCALE:
+            allowed = {str(n) for n in range(SCALE_MIN, SCALE_MAX + 1)}
+            if not set(values) <= allowed:
+                raise ValueError(
+                    f"field {self.id!r}: scale choice values must be the numbers "
+                    f"{SCALE_MIN} to {SCALE_MAX}"
+                )
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError(f"field {self.id!r}: min_value is bigger than max_value")
+        if self.max_length is not None and self.max_length < 1:
+            raise ValueError(f"field {self.id!r}: max_length must be at least 1")
+        return self
+
+    @property
+    def effective_max_length(self) -> int | None:
+        """Longest answer allowed for text questions (None for other types).
+
+        The defaults stop a pasted document from filling the database while
+        leaving plenty of room for a real answer.
+        """
+        if self.max_length is not None:
+            return self.max_length
+        return _DEFAULT_MAX_LENGTH.get(self.type)
+
+    @property
+    def effective_example(self) -> str | None:
+        """An example answer to quote in error messages and chat prompts.
+
+        People fix a mistake faster when shown what a good answer looks like.
+        Free-text questions have no useful generic example, so they return
+        None unless the author set one.
+        """
+        if self.example:
+            return self.example
+        match self.type:
+            case FieldType.WHOLE_NUMBER:
+                return "12"
+            case FieldType.MONEY:
+                return "£12,500"
+            case FieldType.PERCENTAGE:
+                return "15%"
+            case FieldType.DATE:
+                return "31/03/2027"
+            case FieldType.YES_NO:
+                return "yes"
+            case FieldType.SCALE:
+                return "3"
+            case FieldType.SINGLE_CHOICE:
+                return self.choices[0].label
+            case FieldType.MULTIPLE_CHOICE:
+                return ", ".join(c.label for c in self.choices[:2])
+        return None
+
+
+class Page(BaseModel):
+    """A group of questions shown together on the web (and in one Slack modal)."""
+
+    model_config = _FROZEN
+
+    id: str
+    title: str
+    intro: str | None = None
+    fields: list[Field]
+
+    @model_validator(mode="after")
+    def _check(self) -> Page:
+        _check_identifier("page", self.id)
+        if not self.fields:
+            raise ValueError(f"page {self.id!r} has no questions")
+        return self
+
+
+class FormDefinition(BaseModel):
+    """A whole questionnaire.
+
+    ``who_sees`` tells a wary charity, up front, who can read their answers.
+    ``version`` is bumped by authors when they change a published form; it is
+    left out of :func:`definition_checksum` so the checksum tracks content.
+    """
+
+    model_config = _FROZEN
+
+    key: str
+    version: int = PydanticField(default=1, ge=1)
+    title: str
+    intro: str | None = None
+    who_sees: str | None = None
+    pages: list[Page]
+
+    @model_validator(mode="after")
+    def _check(self) -> FormDefinition:
+        if not _FORM_KEY.match(self.key):
+            raise ValueError(
+                f"form key {self.key!r} must contain only letters, digits, '_', '.' and '-'"
+            )
+        if not self.pages:
+            raise ValueError(f"form {self.key!r} has no pages")
+        seen_pages: set[str] = set()
+        seen_fields: set[str] = set()
+        for page in self.pages:
+            if page.id in seen_pages:
+                raise ValueError(f"form {self.key!r} has more than one page with id {page.id!r}")
+            seen_pages.add(page.id)
+            for fld in page.fields:
+                if fld.id in seen_fields:
+                    raise ValueError(
+                        f"form {self.key!r} has more than one field with id {fld.id!r}"
+                    )
+                seen_fields.add(fld.id)
+        return self
+
+    def all_fields(self) -> list[Field]:
+        """Every field, in the order people meet them."""
+        return [fld for page in self.pages for fld in page.fields]
+
+    def field(self, field_id: str) -> Field:
+        """The field with this id; KeyError if the form has none."""
+        for fld in self.all_fields():
+            if fld.id == field_id:
+                return fld
+        raise KeyError(field_id)
+
+    def page_of(self, field_id: str) -> int:
+        """Index (0-based) of the page holding this field; KeyError if unknown.
+
+        Used to send someone straight to the page with a problem on it.
+        """
+        for index, page in enumerate(self.pages):
+            if any(fld.id == field_id for fld in page.fields):
+                return index
+        raise KeyError(field_id)
+
+
+def load_definition(text: str) -> FormDefinition:
+    """Build a definition from YAML or JSON text.
+
+    JSON is tried first because some valid JSON (for example with tab
+    indentation) is not valid YAML; anything else is read as YAML.
+    Raises ValueError (pydantic's ValidationError is one) for unreadable text
+    or a bad definition, so callers need to catch only one thing.
+    """
+    data: Any
+    stripped = text.lstrip()
+    try:
+        data = json.loads(stripped) if stripped.startswith("{") else None
+    except json.JSONDecodeError:
+        data = None
+    if data is None:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"form definition is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError("a form definition must be a mapping with key, title and pages")
+    return FormDefinition.model_validate(data)
+
+
+def load_definition_file(path: Path) -> FormDefinition:
+    """Read a definition from a ``.yaml``, ``.yml`` or ``.json`` file."""
+    return load_definition(Path(path).read_text(encoding="utf-8"))
+
+
+def definition_checksum(defn: FormDefinition) -> str:
+    """SHA-256 of the definition's content, ignoring ``version``.
+
+    Stored alongside saved answers so we can tell when a form has changed
+    underneath a half-finished draft, even if someone forgot to bump the
+    version. Defaults are included, so writing ``required: false`` out in
+    full does not change the checksum.
+    """
+    payload = defn.model_dump(mode="json", exclude={"version"})
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

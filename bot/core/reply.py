@@ -1,0 +1,131 @@
+"""Neutral replies: what a handler says, before any door decides how it looks.
+
+Renderers in `bot/` turn these into Block Kit, Adaptive Cards or HTML. They are
+pydantic models so a reply can be queued in the outbox as JSON and rendered
+later, on whichever door the person uses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.core.forms import Field as FormField
+
+
+class Fact(BaseModel):
+    """A label and a value, shown side by side ("Legal form: Charity")."""
+
+    label: str
+    value: str
+
+
+class Button(BaseModel):
+    """A button that sends an action back (or opens a link when `url` is set)."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["primary", "danger", "default"] = "default"
+    url: str | None = None
+
+
+class Section(BaseModel):
+    heading: str | None = None
+    text: str | None = None
+    facts: list[Fact] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+
+
+class Message(BaseModel):
+    """Something to read, with optional sections and buttons."""
+
+    kind: Literal["message"] = "message"
+    title: str | None = None
+    text: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+    who_sees: str | None = None
+
+    def plain_text(self) -> str:
+        """The whole message as text, for notifications, chat fallbacks and logs."""
+        lines: list[str] = []
+        if self.title:
+            lines.append(self.title)
+        if self.text:
+            lines.append(self.text)
+        for section in self.sections:
+            if section.heading:
+                lines.append(section.heading)
+            if section.text:
+                lines.append(section.text)
+            lines.extend(f"{fact.label}: {fact.value}" for fact in section.facts)
+        if self.who_sees:
+            lines.append(self.who_sees)
+        return "\n".join(lines)
+
+
+class Notice(BaseModel):
+    """A short confirmation, warning or error."""
+
+    kind: Literal["notice"] = "notice"
+    text: str
+    level: Literal["info", "success", "warning", "error"] = "info"
+    buttons: list[Button] = Field(default_factory=list)
+
+
+class FormView(BaseModel):
+    """One page of a form to fill in, with the person's current answers and any errors."""
+
+    kind: Literal["form"] = "form"
+    form_key: str
+    form_version: int
+    response_id: int
+    title: str
+    intro: str | None = None
+    who_sees: str | None = None
+    page_index: int
+    page_count: int
+    page_title: str
+    page_intro: str | None = None
+    fields: list[FormField]
+    values: dict[str, Any] = Field(default_factory=dict)
+    errors: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_last_page(self) -> bool:
+        return self.page_index >= self.page_count - 1
+
+    @property
+    def progress(self) -> str:
+        return f"Page {self.page_index + 1} of {self.page_count}"
+
+
+class FilterOption(BaseModel):
+    value: str
+    label: str
+
+
+class Filter(BaseModel):
+    name: str
+    label: str
+    options: list[FilterOption]
+    selected: str = ""
+
+
+class FilterBar(BaseModel):
+    """Filters for a list (e.g. the directory); choosing one re-runs `command` with arguments."""
+
+    kind: Literal["filters"] = "filters"
+    command: str
+    filters: list[Filter]
+
+
+Reply = Annotated[Message | Notice | FormView | FilterBar, Field(discriminator="kind")]
+
+
+class ReplyList(BaseModel):
+    """A serialisable list of replies (what the outbox stores as a message's payload)."""
+
+    replies: list[Reply]

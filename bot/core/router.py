@@ -1,0 +1,126 @@
+"""The router: sends each `Turn` to the handler that owns it.
+
+Handlers register by command word, action id prefix, or form key. A text turn in a
+conversation that has a chat-mode form open goes to that form first, so people
+can answer questions one message at a time on any chat door.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.turn import Turn
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Turn, "Services"], Awaitable[Sequence[Reply]]]
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """What `help` shows for a command, and who it is for."""
+
+    name: str
+    summary: str
+    handler: Handler
+    audience: str = "everyone"  # "everyone" | "providers" | "commissioners"
+
+
+class Router:
+    """Maps turns to handlers. One router serves every door."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, CommandInfo] = {}
+        self.actions: dict[str, Handler] = {}
+        self.submissions: Handler | None = None
+        self.chat: Callable[[Turn, Services], Awaitable[Sequence[Reply] | None]] | None = None
+
+    def command(
+        self, name: str, summary: str, audience: str = "everyone"
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands[name] = CommandInfo(name, summary, handler, audience)
+            return handler
+
+        return register
+
+    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[prefix] = handler
+            return handler
+
+        return register
+
+    async def dispatch(self, turn: Turn, services: Services) -> list[Reply]:
+        if turn.actor is None:
+            return [
+                Notice(
+                    text="We don't know who you are yet. Ask your organisation's admin or "
+                    "your council contact for an invitation.",
+                    level="warning",
+                )
+            ]
+        if turn.submission is not None:
+            if self.submissions is None:
+                return [Notice(text="Forms are not available right now.", level="error")]
+            return list(await self.submissions(turn, services))
+        if turn.action is not None and turn.action.id.startswith("cmd."):
+            command_text = turn.action.id.removeprefix("cmd.") + " " + turn.action.value
+            turn = Turn(
+                door=turn.door,
+                actor=turn.actor,
+                conversation=turn.conversation,
+                text=command_text.strip(),
+                args=turn.args,
+                prefers_chat=turn.prefers_chat,
+            )
+        if turn.action is not None:
+            for prefix, handler in sorted(self.actions.items(), key=lambda kv: -len(kv[0])):
+                if turn.action.id.startswith(prefix):
+                    return list(await handler(turn, services))
+            log.info("no handler for action %s", turn.action.id)
+            return [Notice(text="That button no longer does anything. Try again from the start.")]
+        command = turn.command
+        if command not in self.commands and self.chat is not None:
+            answered = await self.chat(turn, services)
+            if answered is not None:
+                return list(answered)
+        if command is None or command == "help":
+            return [self.help(turn)]
+        info = self.commands.get(command)
+        if info is None:
+            return [
+                Notice(
+                    text=f'Sorry, I don\'t know "{command}". Type help to see what I can do.',
+                    level="warning",
+                )
+            ]
+        return list(await info.handler(turn, services))
+
+    def help(self, turn: Turn) -> Message:
+        """The list of commands this person can use, in plain English."""
+        actor = turn.actor
+        visible = [
+            info
+            for info in self.commands.values()
+            if info.audience == "everyone"
+            or (info.audience == "commissioners" and actor is not None and actor.is_commissioner)
+            or (info.audience == "providers" and actor is not None and actor.member_of())
+        ]
+        return Message(
+            title="What I can help with",
+            text="Type one of these words, or use the buttons.",
+            sections=[Section(text="\n".join(f"• {i.name}: {i.summary}" for i in visible))],
+            buttons=[Button(label=i.name.capitalize(), action=f"cmd.{i.name}") for i in visible][
+                :5
+            ],
+        )

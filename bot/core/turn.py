@@ -1,0 +1,139 @@
+"""A `Turn`: one thing a person did, on any door, in platform-neutral terms.
+
+Doors (Slack, Teams, web) turn their payloads into a `Turn`; handlers never see a
+platform type. A turn carries exactly one of: text (a command or a chat answer),
+an action (a button), or a form submission.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.clock import LONDON
+from storage.models import Door, Role
+
+__all__ = ["Action", "Actor", "Door", "Grant", "Intent", "Submission", "Turn", "parse_command"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role held by a person, in an organisation or an authority."""
+
+    role: Role
+    organisation_id: int | None = None
+    authority_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a turn, with the roles that decide what they may see and do."""
+
+    person_id: int
+    name: str
+    timezone: ZoneInfo = LONDON
+    grants: tuple[Grant, ...] = ()
+    email: str | None = None
+
+    def member_of(self) -> set[int]:
+        return {
+            g.organisation_id
+            for g in self.grants
+            if g.organisation_id is not None
+            and g.role in (Role.PROVIDER_MEMBER, Role.PROVIDER_ADMIN)
+        }
+
+    def admin_of(self) -> set[int]:
+        return {
+            g.organisation_id
+            for g in self.grants
+            if g.organisation_id is not None and g.role == Role.PROVIDER_ADMIN
+        }
+
+    def commissioner_for(self) -> set[int]:
+        return {
+            g.authority_id
+            for g in self.grants
+            if g.authority_id is not None and g.role == Role.COMMISSIONER
+        }
+
+    @property
+    def is_commissioner(self) -> bool:
+        return bool(self.commissioner_for())
+
+    @property
+    def is_admin(self) -> bool:
+        return any(g.role == Role.ADMIN for g in self.grants)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class Intent(StrEnum):
+    """What the person asked for when they sent a form page."""
+
+    NEXT = "next"
+    BACK = "back"
+    SAVE = "save"
+    SUBMIT = "submit"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button press. `id` names the action (e.g. `profile.edit`); `value` carries its argument."""
+
+    id: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A page of a form, sent from a web form, a Slack modal or a Teams card."""
+
+    response_id: int
+    page: int
+    values: Mapping[str, str | list[str]]
+    intent: Intent = Intent.NEXT
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One thing a person did. `conversation` identifies the chat (or `web`) for chat-mode state."""
+
+    door: Door
+    actor: Actor | None
+    conversation: str = "web"
+    text: str | None = None
+    action: Action | None = None
+    submission: Submission | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    prefers_chat: bool = False
+
+    @property
+    def command(self) -> str | None:
+        """The first word of the text, lower-cased: what the person asked for."""
+        if not self.text:
+            return None
+        words, _ = parse_command(self.text)
+        return words[0] if words else None
+
+
+def parse_command(text: str) -> tuple[list[str], dict[str, str]]:
+    """Split `directory service=youth area="North Ward"` into words and key=value arguments."""
+    try:
+        parts = shlex.split(text.strip())
+    except ValueError:
+        parts = text.strip().split()
+    words: list[str] = []
+    args: dict[str, str] = {}
+    for part in parts:
+        if "=" in part and not part.startswith("="):
+            key, _, value = part.partition("=")
+            args[key.strip().lower()] = value.strip()
+        else:
+            words.append(part.lower())
+    return words, args

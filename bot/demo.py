@@ -1,0 +1,127 @@
+"""Demo data: a council, a few local providers and people, so a newcomer has something to look at.
+
+All names are made up.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.services import Services
+from storage.models import Authority, Organisation, Person, Role
+from storage.organisations import set_areas_served, set_service_areas
+from storage.people import grant
+
+AUTHORITY = ("Riverside Borough Council", "riverside")
+
+PROVIDERS = [
+    {
+        "name": "Riverside Youth Trust",
+        "slug": "riverside-youth-trust",
+        "legal_form": "charity",
+        "charity_number": "1100001",
+        "income_band": "100k_1m",
+        "staff_count": 12,
+        "volunteer_count": 40,
+        "led_by_and_for": "partly",
+        "service_areas": ["children_young_people", "employment_skills"],
+        "areas": ["North Ward", "Riverside"],
+    },
+    {
+        "name": "Eastgate Community Kitchen",
+        "slug": "eastgate-community-kitchen",
+        "legal_form": "cic",
+        "company_number": "12000002",
+        "income_band": "10k_100k",
+        "staff_count": 2,
+        "volunteer_count": 25,
+        "led_by_and_for": "yes",
+        "service_areas": ["food", "community_development"],
+        "areas": ["Eastgate"],
+    },
+    {
+        "name": "Asha Women's Centre",
+        "slug": "asha-womens-centre",
+        "legal_form": "charity",
+        "charity_number": "1100003",
+        "income_band": "100k_1m",
+        "staff_count": 8,
+        "volunteer_count": 15,
+        "led_by_and_for": "yes",
+        "service_areas": ["domestic_abuse", "mental_health", "advice_advocacy"],
+        "areas": ["Riverside", "Eastgate", "North Ward"],
+    },
+    {
+        "name": "Silver Threads Befriending",
+        "slug": "silver-threads-befriending",
+        "legal_form": "community_group",
+        "income_band": "under_10k",
+        "staff_count": 0,
+        "volunteer_count": 18,
+        "led_by_and_for": "no",
+        "service_areas": ["older_people"],
+        "areas": ["North Ward"],
+    },
+]
+
+PEOPLE = [
+    ("Priya Shah", "priya.shah@riverside.example", Role.COMMISSIONER, None),
+    ("Tom Okafor", "tom@riversideyouth.example", Role.PROVIDER_ADMIN, "riverside-youth-trust"),
+    (
+        "Grace Lee",
+        "grace@eastgatekitchen.example",
+        Role.PROVIDER_ADMIN,
+        "eastgate-community-kitchen",
+    ),
+    ("Amina Begum", "amina@ashacentre.example", Role.PROVIDER_ADMIN, "asha-womens-centre"),
+    (
+        "Joan Hughes",
+        "joan@silverthreads.example",
+        Role.PROVIDER_MEMBER,
+        "silver-threads-befriending",
+    ),
+]
+
+
+async def load_demo_if_empty(services: Services) -> bool:
+    """Load the demo only into a database with nobody in it. Returns whether it did."""
+    async with services.db.session() as session:
+        if await session.scalar(select(func.count()).select_from(Person)):
+            return False
+    await load_demo(services)
+    return True
+
+
+async def load_demo(services: Services) -> None:
+    now = services.clock.now()
+    async with services.db.session() as session:
+        authority = await session.scalar(select(Authority).where(Authority.slug == AUTHORITY[1]))
+        if authority is None:
+            authority = Authority(name=AUTHORITY[0], slug=AUTHORITY[1], created_at=now)
+            session.add(authority)
+        organisations: dict[str, Organisation] = {}
+        for spec in PROVIDERS:
+            org = await session.scalar(
+                select(Organisation).where(Organisation.slug == spec["slug"])
+            )
+            if org is None:
+                org = Organisation(created_at=now, updated_at=now)
+                session.add(org)
+            for key, value in spec.items():
+                if key not in ("service_areas", "areas"):
+                    setattr(org, key, value)
+            set_service_areas(org, spec["service_areas"])  # type: ignore[arg-type]
+            set_areas_served(org, spec["areas"])  # type: ignore[arg-type]
+            organisations[str(spec["slug"])] = org
+        await session.flush()
+        for name, email, role, org_slug in PEOPLE:
+            person = await session.scalar(select(Person).where(Person.email == email))
+            if person is None:
+                person = Person(name=name, email=email, created_at=now)
+                session.add(person)
+                await session.flush()
+            if role == Role.COMMISSIONER:
+                await grant(session, person, role, authority_id=authority.id)
+            else:
+                assert org_slug is not None
+                await grant(session, person, role, organisation_id=organisations[org_slug].id)

@@ -1,0 +1,1 @@
+"""Delivering queued messages: one sender loop, one door sender per platform."""

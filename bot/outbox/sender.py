@@ -1,0 +1,162 @@
+"""The outbox sender: delivers queued messages exactly once, or marks them dead for a person to see.
+
+Each pass claims due rows (with a lease, see `storage.claims`), then for each:
+1. if the row was tried before and the door can check, asks the door whether the
+   earlier attempt landed (so a crash between delivering and recording never
+   sends twice);
+2. otherwise delivers it;
+3. records the result. A failure waits with exponential backoff and jitter (or
+   the platform's `Retry-After`); after `outbox_max_attempts` the row is dead.
+
+A crash before step 3 leaves the row claimed; when the lease runs out, another
+pass picks it up and step 1 finds the delivery. Nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from bot.services import Services
+from storage.claims import claim_due, release
+from storage.models import Door, OutboxMessage, WorkState
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (HTTP 429, 5xx, network trouble)."""
+
+    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after_seconds = after_seconds
+
+
+class Undeliverable(Exception):
+    """Trying again will not help (revoked token, deleted conversation): mark dead now."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    external_id: str | None = None
+
+
+class DoorSender(Protocol):
+    door: Door
+
+    async def find_delivered(self, message: OutboxMessage) -> Delivered | None:
+        """If an earlier attempt of this message landed, say so. Return None if not (or can't tell)."""
+        ...
+
+    async def deliver(self, message: OutboxMessage) -> Delivered:
+        """Send it. Raise `RetryLater` or `Undeliverable` on failure."""
+        ...
+
+
+def backoff_seconds(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> float:
+    """Exponential backoff with full jitter: spreads retries so a recovering API is not stampeded."""
+    return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OutboxSender:
+    """Runs delivery passes. Safe to run in several processes at once."""
+
+    def __init__(self, services: Services, senders: list[DoorSender] | None = None) -> None:
+        self.services = services
+        self.senders: dict[str, DoorSender] = {s.door: s for s in senders or []}
+        self.worker = worker_name()
+
+    def register(self, sender: DoorSender) -> None:
+        self.senders[sender.door] = sender
+
+    async def run_once(self) -> int:
+        """One pass. Returns how many messages it finished (sent or dead)."""
+        settings = self.services.settings
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            claimed = await claim_due(
+                session,
+                OutboxMessage,
+                OutboxMessage.next_attempt_at,
+                worker=self.worker,
+                now=now,
+                lease=timedelta(seconds=settings.lease_seconds),
+                limit=settings.outbox_batch_size,
+            )
+            session.expunge_all()
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send_one(m) for m in claimed))
+        return sum(results)
+
+    async def drain(self, max_passes: int = 100) -> int:
+        """Run passes until nothing is due (for tests, the CLI and shutdown)."""
+        total = 0
+        for _ in range(max_passes):
+            done = await self.run_once()
+            if done == 0:
+                break
+            total += done
+        return total
+
+    async def _send_one(self, message: OutboxMessage) -> int:
+        sender = self.senders.get(message.door)
+        if sender is None:
+            return await self._finish(message, dead=f"no sender for door {message.door}")
+        try:
+            found = await sender.find_delivered(message) if message.attempts > 1 else None
+            delivered = found or await sender.deliver(message)
+        except RetryLater as exc:
+            return await self._retry(message, exc.reason, exc.after_seconds)
+        except Undeliverable as exc:
+            return await self._finish(message, dead=str(exc))
+        except Exception as exc:  # a bug or an unexpected platform answer: retry, then dead
+            log.exception("outbox message %s failed", message.id)
+            return await self._retry(message, f"{type(exc).__name__}: {exc}", None)
+        return await self._finish(message, external_id=delivered.external_id)
+
+    async def _retry(self, message: OutboxMessage, reason: str, after: float | None) -> int:
+        settings = self.services.settings
+        if message.attempts >= settings.outbox_max_attempts:
+            return await self._finish(message, dead=reason)
+        wait = after if after is not None else backoff_seconds(message.attempts)
+        async with self.services.db.session() as session:
+            await release(
+                session,
+                OutboxMessage,
+                message.id,
+                worker=self.worker,
+                values={
+                    "state": WorkState.PENDING,
+                    "next_attempt_at": self.services.clock.now() + timedelta(seconds=wait),
+                    "last_error": reason[:2000],
+                    "lease_until": None,
+                },
+            )
+        return 0
+
+    async def _finish(
+        self, message: OutboxMessage, *, external_id: str | None = None, dead: str | None = None
+    ) -> int:
+        values: dict[str, object] = {"lease_until": None}
+        if dead is not None:
+            log.warning("outbox message %s is dead: %s", message.id, dead)
+            values.update(state=WorkState.DEAD, last_error=dead[:2000])
+        else:
+            values.update(
+                state=WorkState.DONE, sent_at=self.services.clock.now(), external_id=external_id
+            )
+        async with self.services.db.session() as session:
+            await release(session, OutboxMessage, message.id, worker=self.worker, values=values)
+        return 1

@@ -1,0 +1,108 @@
+"""The scheduler: APScheduler wakes two loops; the database holds all the state.
+
+- the due sweep claims due reminders (row leases; `FOR UPDATE SKIP LOCKED` on
+  PostgreSQL) and hands each to the handler registered for its kind;
+- the outbox loop runs a delivery pass.
+
+APScheduler's own job store is in memory and holds nothing that matters: if the
+process dies, the next one finds the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.outbox.sender import OutboxSender, backoff_seconds, worker_name
+from bot.services import Services
+from storage.claims import claim_due, release
+from storage.models import Reminder, WorkState
+
+log = logging.getLogger(__name__)
+
+ReminderHandler = Callable[[Reminder, Services], Awaitable[None]]
+
+
+class DueSweep:
+    """Claims due reminders and runs their handlers. Several sweepers may run at once."""
+
+    def __init__(
+        self,
+        services: Services,
+        handlers: dict[str, ReminderHandler] | None = None,
+        *,
+        worker: str | None = None,
+    ) -> None:
+        self.services = services
+        self.handlers: dict[str, ReminderHandler] = dict(handlers or {})
+        self.worker = worker or worker_name()
+
+    def on(self, kind: str, handler: ReminderHandler) -> None:
+        self.handlers[kind] = handler
+
+    async def due_reminders(self, limit: int = 50) -> list[Reminder]:
+        """Claim what is due now for this worker."""
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            rows = await claim_due(
+                session,
+                Reminder,
+                Reminder.due_at,
+                worker=self.worker,
+                now=now,
+                lease=timedelta(seconds=self.services.settings.lease_seconds),
+                limit=limit,
+            )
+            session.expunge_all()
+        return list(rows)
+
+    async def run_once(self, limit: int = 50) -> int:
+        done = 0
+        for reminder in await self.due_reminders(limit):
+            handler = self.handlers.get(reminder.kind)
+            values: dict[str, object]
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for reminder kind {reminder.kind!r}")
+                await handler(reminder, self.services)
+                values = {"state": WorkState.DONE, "done_at": self.services.clock.now()}
+                done += 1
+            except Exception as exc:
+                log.exception("reminder %s (%s) failed", reminder.id, reminder.kind)
+                dead = reminder.attempts >= self.services.settings.outbox_max_attempts
+                values = {
+                    "state": WorkState.DEAD if dead else WorkState.PENDING,
+                    "due_at": self.services.clock.now()
+                    + timedelta(seconds=backoff_seconds(reminder.attempts)),
+                    "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                }
+            values["lease_until"] = None
+            async with self.services.db.session() as session:
+                await release(session, Reminder, reminder.id, worker=self.worker, values=values)
+        return done
+
+
+def build_scheduler(services: Services, sweep: DueSweep, sender: OutboxSender) -> AsyncIOScheduler:
+    """Two interval jobs; never overlapping with themselves; missed runs coalesce."""
+    settings = services.settings
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        sweep.run_once,
+        "interval",
+        seconds=settings.sweep_interval_seconds,
+        id="due_sweep",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        sender.run_once,
+        "interval",
+        seconds=settings.outbox_interval_seconds,
+        id="outbox",
+        max_instances=1,
+        coalesce=True,
+    )
+    return scheduler

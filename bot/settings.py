@@ -1,0 +1,90 @@
+"""Runtime configuration, read from the environment (and an optional `.env` file).
+
+Every knob the service has lives here so the README can list them in one place and
+so nothing reads `os.environ` ad hoc. Secrets are `SecretStr` so they never end up
+in a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./convene.db"
+SECRET_FILE = ".convene-secret"
+
+
+class Settings(BaseSettings):
+    """All configuration. Names without the `CONVENE_` prefix follow platform conventions."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVENE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL", "CONVENE_DATABASE_URL")
+    )
+    host: str = "127.0.0.1"
+    port: int = 3978
+    public_url: str | None = None
+    secret_key: SecretStr | None = None
+    timezone: str = "Europe/London"
+    auto_migrate: bool = True
+    local_mode: bool | None = None
+    session_max_age_seconds: int = 8 * 3600
+    signin_link_ttl_seconds: int = 24 * 3600
+    outbox_interval_seconds: float = 1.0
+    sweep_interval_seconds: float = 30.0
+    lease_seconds: int = 60
+    outbox_max_attempts: int = 8
+    outbox_batch_size: int = 50
+    scheduler_enabled: bool = True
+    suppression_minimum: int = 5
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the web door; used in sign-in links and messages."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"}
+
+    @property
+    def local_mode_enabled(self) -> bool:
+        """Local mode lists demo people on the sign-in page. Never on a public address."""
+        if self.local_mode is None:
+            return self.is_loopback
+        return self.local_mode and self.is_loopback
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The key that signs session cookies and CSRF tokens.
+
+        Without `CONVENE_SECRET_KEY` a random key is kept in `.convene-secret` so that a
+        local restart does not sign everybody out.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = Path(SECRET_FILE)
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,390 @@
+"""Routes of the web door. Each one builds a `Turn`, asks the router, and renders HTML.
+
+Nothing here knows about any feature: `/do/{command}` runs a command, `/forms/{id}`
+sends a form page, `/actions/{id}` presses a button.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clock import format_when
+from bot.core.reply import ReplyList
+from bot.core.turn import Action, Actor, Door, Intent, Submission, Turn
+from bot.services import Services
+from bot.web.auth import COOKIE, SessionCodec, WebSession, redeem_sign_in_link
+from bot.web.render import page, status_of, title_of
+from storage.models import InboxItem, Membership, Person
+from storage.people import load_actor
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+CODEC = web.AppKey("codec", SessionCodec)
+SESSION = web.RequestKey("session", WebSession)
+MAX_BODY = 256 * 1024
+EXEMPT_FROM_CSRF = ("/slack/", "/api/")
+
+
+def setup_web(app: web.Application, services: Services) -> None:
+    app[SERVICES] = services
+    app[CODEC] = SessionCodec(
+        services.settings.signing_key, services.settings.session_max_age_seconds
+    )
+    app.middlewares.append(session_middleware)
+    app.router.add_get("/", home)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/signin", signin_page)
+    app.router.add_post("/signin/local", signin_local)
+    app.router.add_get("/signin/{token}", signin_link)
+    app.router.add_post("/signout", signout)
+    app.router.add_get("/do/{command}", run_command)
+    app.router.add_post("/forms/{response_id}", send_form_page)
+    app.router.add_post("/actions/{action_id}", press_button)
+    app.router.add_get("/inbox", inbox)
+    app.router.add_static("/static", __import__("pathlib").Path(__file__).parent / "static")
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Load the signed session, check CSRF on every POST, and save the session after."""
+    if request.path.startswith(EXEMPT_FROM_CSRF) or request.path.startswith("/static"):
+        return await handler(request)
+    codec = request.app[CODEC]
+    session = codec.load(request.cookies.get(COOKIE))
+    request[SESSION] = session
+    if request.method == "POST":
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _problem(
+                request,
+                413,
+                "That was too much to send",
+                ["Please shorten your answers and try again."],
+            )
+        try:
+            form = await request.post()
+        except (ValueError, web.HTTPRequestEntityTooLarge):
+            return _problem(
+                request,
+                413,
+                "That was too much to send",
+                ["Please shorten your answers and try again."],
+            )
+        token = form.get("csrf_token")
+        if not codec.check_csrf(session, token if isinstance(token, str) else None):
+            response = _problem(
+                request,
+                403,
+                "This page has expired",
+                [
+                    "For your security we did not save anything.",
+                    "Go back, reload the page and try again.",
+                ],
+            )
+            _save(request, response, session)
+            return response
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except (SQLAlchemyError, OSError):
+        log.exception("database error on %s", request.path)
+        response = _problem(
+            request,
+            503,
+            "Sorry, something went wrong on our side",
+            [
+                "We could not reach our database, so nothing was saved.",
+                "Please try again in a few minutes.",
+            ],
+        )
+    _save(request, response, session)
+    return response
+
+
+def _save(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
+    if not session.dirty or response.prepared:
+        return
+    settings = request.app[SERVICES].settings
+    response.set_cookie(
+        COOKIE,
+        request.app[CODEC].dump(session),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.base_url.startswith("https://"),
+        max_age=settings.session_max_age_seconds,
+        path="/",
+    )
+
+
+def _session(request: web.Request) -> WebSession:
+    session: WebSession = request[SESSION]
+    return session
+
+
+def _csrf(request: web.Request) -> str:
+    return request.app[CODEC].csrf_token(_session(request))
+
+
+def _problem(
+    request: web.Request, status: int, heading: str, lines: list[str], **extra: object
+) -> web.Response:
+    csrf = _csrf(request) if SESSION in request else ""
+    return page(
+        "problem.html",
+        status=status,
+        heading=heading,
+        lines=lines,
+        csrf=csrf,
+        title=heading,
+        **extra,
+    )
+
+
+async def _actor(request: web.Request) -> Actor | None:
+    session = _session(request)
+    if session.person_id is None:
+        return None
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        actor = await load_actor(db, session.person_id, services.tz)
+    if actor is None:  # the person was removed: forget them
+        session.person_id = None
+        session.dirty = True
+    return actor
+
+
+def _must_sign_in(request: web.Request) -> web.Response:
+    session = _session(request)
+    if session.expired:
+        raise web.HTTPSeeOther("/signin?expired=1")
+    raise web.HTTPSeeOther("/signin")
+
+
+async def _render(request: web.Request, turn: Turn) -> web.Response:
+    services = request.app[SERVICES]
+    replies = await services.router.dispatch(turn, services)
+    async with services.db.session() as db:
+        unread = await _unread(db, turn.actor.person_id) if turn.actor else 0
+    return page(
+        "replies.html",
+        status=status_of(replies),
+        replies=replies,
+        person=turn.actor,
+        csrf=_csrf(request),
+        unread=unread,
+        title=title_of(replies),
+    )
+
+
+async def _unread(db: object, person_id: int) -> int:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(db, AsyncSession)
+    count = await db.scalar(
+        select(func.count())
+        .select_from(InboxItem)
+        .where(InboxItem.person_id == person_id, InboxItem.read_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    return await _render(request, Turn(door=Door.WEB, actor=actor, text="home"))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        await services.db.check()
+    except Exception as exc:  # the reason is for operators; nothing secret is in it
+        return web.json_response({"ok": False, "database": str(exc)}, status=503)
+    return web.json_response({"ok": True})
+
+
+async def signin_page(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    notice = None
+    if request.query.get("expired"):
+        notice = "You were signed out because you were away for a while. Please sign in again."
+    elif request.query.get("signedout"):
+        notice = "You are signed out."
+    people: list[dict[str, object]] = []
+    if services.settings.local_mode_enabled:
+        async with services.db.session() as db:
+            rows = (
+                await db.execute(
+                    select(Person.id, Person.name, Membership.role)
+                    .join(Membership, Membership.person_id == Person.id, isouter=True)
+                    .order_by(Person.name)
+                )
+            ).all()
+        seen: dict[int, dict[str, object]] = {}
+        for pid, name, role in rows:
+            entry = seen.setdefault(pid, {"id": pid, "name": name, "role": ""})
+            if role and not entry["role"]:
+                entry["role"] = str(role).replace("_", " ").capitalize()
+        people = list(seen.values())
+    return page(
+        "signin.html", notice=notice, local_people=people, csrf=_csrf(request), title="Sign in"
+    )
+
+
+async def signin_local(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    if not services.settings.local_mode_enabled:
+        return _problem(request, 404, "Page not found", ["This page is not available."])
+    form = await request.post()
+    try:
+        person_id = int(str(form.get("person_id", "")))
+    except ValueError:
+        return _problem(
+            request, 400, "We could not sign you in", ["Choose a person from the list."]
+        )
+    async with services.db.session() as db:
+        person = await db.get(Person, person_id)
+    if person is None:
+        return _problem(
+            request,
+            400,
+            "We could not sign you in",
+            ["Choose a person from the list."],
+            next_url="/signin",
+            next_label="Back to sign in",
+        )
+    return _sign_in(request, person_id)
+
+
+def _sign_in(request: web.Request, person_id: int) -> web.StreamResponse:
+    old = _session(request)
+    fresh = request.app[CODEC].load(None)  # new session id on sign-in: no fixation
+    fresh.person_id = person_id
+    request[SESSION] = fresh
+    old.dirty = False
+    raise _redirect_with(request, "/", fresh)
+
+
+def _redirect_with(request: web.Request, location: str, session: WebSession) -> web.HTTPSeeOther:
+    redirect = web.HTTPSeeOther(location)
+    _save(request, redirect, session)
+    return redirect
+
+
+async def signin_link(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        person_id = await redeem_sign_in_link(
+            db, request.match_info["token"], now=services.clock.now()
+        )
+    if person_id is None:
+        return _problem(
+            request,
+            400,
+            "This sign-in link does not work",
+            [
+                "It may have been used already, or it is too old.",
+                "Ask the person who sent it for a new one.",
+            ],
+            next_url="/signin",
+            next_label="Go to sign in",
+        )
+    return _sign_in(request, person_id)
+
+
+async def signout(request: web.Request) -> web.StreamResponse:
+    session = _session(request)
+    session.person_id = None
+    session.sid = request.app[CODEC].load(None).sid
+    session.dirty = True
+    raise _redirect_with(request, "/signin?signedout=1", session)
+
+
+async def run_command(request: web.Request) -> web.StreamResponse:
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    args = {k: v for k, v in request.query.items() if v}
+    command = request.match_info["command"]
+    return await _render(request, Turn(door=Door.WEB, actor=actor, text=command, args=args))
+
+
+async def send_form_page(request: web.Request) -> web.StreamResponse:
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    form = await request.post()
+    try:
+        response_id = int(request.match_info["response_id"])
+        page_index = int(str(form.get("_page", "0")))
+        intent = Intent(str(form.get("_intent", "next")))
+    except ValueError:
+        return _problem(
+            request,
+            400,
+            "We could not read that form",
+            ["Nothing was saved. Go back and try again."],
+        )
+    values: dict[str, str | list[str]] = {}
+    for key in set(form.keys()):
+        if key.startswith("_") or key == "csrf_token":
+            continue
+        items = [str(v) for v in form.getall(key) if isinstance(v, str)]
+        values[key] = items if len(items) > 1 else (items[0] if items else "")
+    # Checkbox groups send nothing when none are ticked, and one value when one is:
+    # the form engine accepts both shapes.
+    submission = Submission(response_id=response_id, page=page_index, values=values, intent=intent)
+    return await _render(request, Turn(door=Door.WEB, actor=actor, submission=submission))
+
+
+async def press_button(request: web.Request) -> web.StreamResponse:
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    form = await request.post()
+    action = Action(id=request.match_info["action_id"], value=str(form.get("value", "")))
+    return await _render(request, Turn(door=Door.WEB, actor=actor, action=action))
+
+
+async def inbox(request: web.Request) -> web.StreamResponse:
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        rows = (
+            await db.scalars(
+                select(InboxItem)
+                .where(InboxItem.person_id == actor.person_id)
+                .order_by(InboxItem.created_at.desc())
+                .limit(100)
+            )
+        ).all()
+        items = [
+            {
+                "when": format_when(row.created_at, actor.timezone),
+                "unread": row.read_at is None,
+                "replies": ReplyList.model_validate(row.payload).replies,
+            }
+            for row in rows
+        ]
+        await db.execute(
+            update(InboxItem)
+            .where(InboxItem.person_id == actor.person_id, InboxItem.read_at.is_(None))
+            .values(read_at=services.clock.now())
+        )
+    return page(
+        "inbox.html", items=items, person=actor, csrf=_csrf(request), unread=0, title="Messages"
+    )
+
+
+__all__ = ["setup_web"]

@@ -1,0 +1,25 @@
+"""The features. Each module takes neutral turns and returns neutral replies."""
+
+from __future__ import annotations
+
+from bot.core.router import Router
+
+
+def build_router() -> Router:
+    """Every command, action and form the product offers, on every door."""
+    from handlers.directory import show_directory
+    from handlers.forms import answer_in_chat, submit_page
+    from handlers.home import show_home
+    from handlers.profile import show_profile_form
+
+    router = Router()
+    router.command("profile", "see and change your organisation's profile", "providers")(
+        show_profile_form
+    )
+    router.command("directory", "browse and filter local providers", "commissioners")(
+        show_directory
+    )
+    router.command("home", "what needs doing")(show_home)
+    router.submissions = submit_page
+    router.chat = answer_in_chat
+    return router

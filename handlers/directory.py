@@ -1,0 +1,145 @@
+"""The provider directory: commissioners browse and filter the local VCFSE sector.
+
+Only public profile facts and size/shape facts are shown here: never readiness
+answers, which the visibility policy keeps to the organisation and the authority
+it answered.
+"""
+
+from __future__ import annotations
+
+from bot.core.forms import FormDefinition, format_answer
+from bot.core.reply import Fact, Filter, FilterBar, FilterOption, Message, Notice, Reply, Section
+from bot.core.turn import Turn
+from bot.services import Services
+from storage import audit
+from storage.forms import latest_definition
+from storage.organisations import DirectoryFilter, all_areas_served, search_directory
+from storage.visibility import can_browse_directory
+
+FILTER_FIELDS = {
+    "service": "service_areas",
+    "form": "legal_form",
+    "income": "income_band",
+    "led": "led_by_and_for",
+}
+
+
+def _options(definition: FormDefinition, field_id: str) -> list[FilterOption]:
+    field = definition.field(field_id)
+    return [FilterOption(value=c.value, label=c.label) for c in field.choices]
+
+
+async def show_directory(turn: Turn, services: Services) -> list[Reply]:
+    """`directory [service=…] [area=…] [form=…] [income=…] [led=…] [name=…]`."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        if not can_browse_directory(turn.actor):
+            await audit.record(
+                session,
+                "directory.refused",
+                actor_id=turn.actor.person_id,
+                door=turn.door,
+                object_type="directory",
+            )
+            return [
+                Notice(
+                    text="The provider directory is for council commissioners. "
+                    "You can see and change your own organisation's profile: type profile.",
+                    level="warning",
+                )
+            ]
+        definition = await latest_definition(session, "organisation_profile")
+        if definition is None:
+            return [Notice(text="The directory is not set up yet.", level="error")]
+        args = turn.args
+        criteria = DirectoryFilter(
+            service_area=args.get("service", ""),
+            area=args.get("area", ""),
+            legal_form=args.get("form", ""),
+            income_band=args.get("income", ""),
+            led_by_and_for=args.get("led", ""),
+            text=args.get("name", ""),
+        )
+        organisations = await search_directory(session, criteria)
+        areas = await all_areas_served(session)
+    filters = FilterBar(
+        command="directory",
+        filters=[
+            Filter(
+                name="service",
+                label="Works on",
+                options=_options(definition, "service_areas"),
+                selected=criteria.service_area,
+            ),
+            Filter(
+                name="area",
+                label="Area served",
+                options=[FilterOption(value=a, label=a) for a in areas],
+                selected=criteria.area,
+            ),
+            Filter(
+                name="form",
+                label="Kind of organisation",
+                options=_options(definition, "legal_form"),
+                selected=criteria.legal_form,
+            ),
+            Filter(
+                name="income",
+                label="Yearly income",
+                options=_options(definition, "income_band"),
+                selected=criteria.income_band,
+            ),
+            Filter(
+                name="led",
+                label="Led by and for",
+                options=_options(definition, "led_by_and_for"),
+                selected=criteria.led_by_and_for,
+            ),
+        ],
+    )
+    sections = [
+        Section(
+            heading=org.name,
+            facts=[
+                Fact(
+                    label="Works on",
+                    value=format_answer(
+                        definition.field("service_areas"),
+                        [a.value for a in org.service_areas] or None,
+                    ),
+                ),
+                Fact(
+                    label="Areas served",
+                    value=", ".join(a.value for a in org.areas_served) or "Not answered",
+                ),
+                Fact(
+                    label="Kind",
+                    value=format_answer(definition.field("legal_form"), org.legal_form),
+                ),
+                Fact(
+                    label="Yearly income",
+                    value=format_answer(definition.field("income_band"), org.income_band),
+                ),
+                Fact(
+                    label="Led by and for",
+                    value=format_answer(definition.field("led_by_and_for"), org.led_by_and_for),
+                ),
+            ],
+        )
+        for org in organisations
+    ]
+    count = len(organisations)
+    summary = (
+        "No organisations match these filters. Try removing one."
+        if count == 0
+        else f"{count} organisation{'s' if count != 1 else ''} found."
+    )
+    return [
+        filters,
+        Message(
+            title="Provider directory",
+            text=summary,
+            sections=sections,
+            who_sees="Readiness answers are never shown here.",
+        ),
+    ]

@@ -1,0 +1,405 @@
+"""Filling in forms, the same way on every door.
+
+A feature says what its form is *for* (a `FormPurpose`: whose answers they are,
+what to pre-fill, what to do on submission); this module does the rest: drafts
+that survive restarts and move between doors, page-by-page validation where
+nothing is saved from a page with errors, chat mode one question at a time,
+and a confirmation after every submission.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_when
+from bot.core.forms import (
+    ChatState,
+    FormDefinition,
+    chat_answer,
+    format_answer,
+    start_chat,
+    to_raw,
+    validate_all,
+    validate_page,
+)
+from bot.core.reply import Button, Fact, FormView, Message, Notice, Reply, Section
+from bot.core.turn import Intent, Turn
+from bot.services import Services
+from storage import audit
+from storage.forms import definition_at, latest_definition, open_draft, start_draft
+from storage.models import ConversationState, FormResponse, ResponseState
+from storage.visibility import Refusal
+
+CHAT_KEY = "chat_form"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose answers these are: an organisation (and the authority asking), or a person."""
+
+    organisation_id: int | None
+    authority_id: int | None = None
+    label: str = ""
+
+
+class FormPurpose(ABC):
+    """What a form is for. One subclass per feature (profile, readiness, engagement questions)."""
+
+    form_key: str
+    #: The command that opens this form again, for "you can change it" messages.
+    command: str
+
+    @abstractmethod
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        """Whose form this person is filling in, or why they may not."""
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        """Answers to start a new draft with (e.g. the current profile)."""
+        return {}
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, response: FormResponse
+    ) -> Refusal | None:
+        """Checked on every page sent: the draft must belong to someone this person acts for."""
+        assert turn.actor is not None
+        if response.organisation_id is not None:
+            if response.organisation_id in turn.actor.member_of():
+                return None
+        elif response.respondent_id == turn.actor.person_id:
+            return None
+        return Refusal("This form belongs to another organisation, so you can't change it.")
+
+    @abstractmethod
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        """Apply the answers to the domain. Runs in the same unit of work as the submission."""
+
+
+_purposes: dict[str, FormPurpose] = {}
+
+
+def register_purpose(purpose: FormPurpose) -> FormPurpose:
+    _purposes[purpose.form_key] = purpose
+    return purpose
+
+
+def purpose_for(form_key: str) -> FormPurpose | None:
+    return _purposes.get(form_key)
+
+
+async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> list[Reply]:
+    """Show the form: resume the subject's draft from any door, or start a new one."""
+    async with services.db.session() as session:
+        subject = await purpose.subject(session, turn, services)
+        if isinstance(subject, Refusal):
+            return [Notice(text=subject.message, level="warning")]
+        assert turn.actor is not None
+        response = await open_draft(
+            session,
+            form_key=purpose.form_key,
+            organisation_id=subject.organisation_id,
+            authority_id=subject.authority_id,
+            respondent_id=turn.actor.person_id,
+        )
+        if response is None:
+            definition = await latest_definition(session, purpose.form_key)
+            if definition is None:
+                return [Notice(text="That form is not set up yet. Please tell us.", level="error")]
+            response = await start_draft(
+                session,
+                definition,
+                organisation_id=subject.organisation_id,
+                authority_id=subject.authority_id,
+                respondent_id=turn.actor.person_id,
+                answers=await purpose.prefill(session, subject),
+                now=services.clock.now(),
+            )
+        else:
+            loaded = await definition_at(session, response.form_key, response.form_version)
+            if loaded is None:
+                return [_gone()]
+            definition = loaded
+        if turn.prefers_chat:
+            return await _start_chat(session, turn, services, definition, response)
+        return [form_view(definition, response, response.current_page)]
+
+
+def form_view(
+    definition: FormDefinition,
+    response: FormResponse,
+    page_index: int,
+    *,
+    raw: Mapping[str, str | list[str]] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> FormView:
+    """One page as a neutral reply, with stored answers (or what was just typed) filled in."""
+    page_index = max(0, min(page_index, len(definition.pages) - 1))
+    page = definition.pages[page_index]
+    values: dict[str, Any] = {}
+    for field in page.fields:
+        if raw is not None and field.id in raw:
+            values[field.id] = raw[field.id]
+        else:
+            values[field.id] = to_raw(field, response.answers.get(field.id))
+    return FormView(
+        form_key=definition.key,
+        form_version=definition.version,
+        response_id=response.id,
+        title=definition.title,
+        intro=definition.intro,
+        who_sees=definition.who_sees,
+        page_index=page_index,
+        page_count=len(definition.pages),
+        page_title=page.title,
+        page_intro=page.intro,
+        fields=list(page.fields),
+        values=values,
+        errors=dict(errors or {}),
+    )
+
+
+async def submit_page(turn: Turn, services: Services) -> list[Reply]:
+    """Handle one page sent from any door. A page with errors saves nothing."""
+    submission = turn.submission
+    assert submission is not None and turn.actor is not None
+    async with services.db.session() as session:
+        response = await session.get(FormResponse, submission.response_id, with_for_update=True)
+        if response is None:
+            return [_gone()]
+        purpose = purpose_for(response.form_key)
+        definition = await definition_at(session, response.form_key, response.form_version)
+        if purpose is None or definition is None:
+            return [_gone()]
+        refusal = await purpose.may_answer(session, turn, response)
+        if refusal is not None:
+            await audit.record(
+                session,
+                "form.refused",
+                actor_id=turn.actor.person_id,
+                door=turn.door,
+                object_type="form_response",
+                object_id=response.id,
+                organisation_id=response.organisation_id,
+            )
+            return [Notice(text=refusal.message, level="error")]
+        if response.state != ResponseState.DRAFT:
+            return [
+                Notice(
+                    text="You already sent this form, so this page was not saved. "
+                    f"To change your answers, type {purpose.command}.",
+                    level="warning",
+                    buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}")],
+                )
+            ]
+        page = max(0, min(submission.page, len(definition.pages) - 1))
+        strict = submission.intent in (Intent.NEXT, Intent.SUBMIT)
+        result = validate_page(definition, page, submission.values, enforce_required=strict)
+        if not result.ok:
+            return [
+                form_view(definition, response, page, raw=submission.values, errors=result.errors)
+            ]
+        answers = {**response.answers, **result.values}
+        now = services.clock.now()
+        if submission.intent == Intent.SAVE:
+            _store(response, answers, page, now)
+            return [_saved_notice(purpose, turn, services)]
+        if submission.intent == Intent.BACK:
+            _store(response, answers, max(0, page - 1), now)
+            return [form_view(definition, response, response.current_page)]
+        if page < len(definition.pages) - 1:
+            _store(response, answers, page + 1, now)
+            return [form_view(definition, response, response.current_page)]
+        missing = validate_all(definition, answers)
+        if missing:
+            first = definition.page_of(next(iter(missing)))
+            _store(response, answers, first, now)
+            return [form_view(definition, response, first, errors=missing)]
+        _store(response, answers, page, now)
+        return await _finish(session, turn, services, purpose, definition, response)
+
+
+def _store(response: FormResponse, answers: dict[str, Any], page: int, now: Any) -> None:
+    response.answers = answers
+    response.current_page = page
+    response.updated_at = now
+
+
+async def _finish(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    purpose: FormPurpose,
+    definition: FormDefinition,
+    response: FormResponse,
+) -> list[Reply]:
+    assert turn.actor is not None
+    now = services.clock.now()
+    response.state = ResponseState.SUBMITTED
+    response.submitted_at = now
+    response.respondent_id = turn.actor.person_id
+    await audit.record(
+        session,
+        "form.submitted",
+        actor_id=turn.actor.person_id,
+        door=turn.door,
+        object_type="form_response",
+        object_id=response.id,
+        organisation_id=response.organisation_id,
+        authority_id=response.authority_id,
+        form_key=response.form_key,
+        form_version=response.form_version,
+        at=now,
+    )
+    replies = await purpose.on_submit(session, turn, services, response, definition)
+    return [*replies, confirmation(definition, response, purpose, turn, services)]
+
+
+def confirmation(
+    definition: FormDefinition,
+    response: FormResponse,
+    purpose: FormPurpose,
+    turn: Turn,
+    services: Services,
+) -> Message:
+    """What was saved, when, who sees it, and how to change it."""
+    assert turn.actor is not None
+    when = format_when(response.submitted_at or services.clock.now(), turn.actor.timezone)
+    facts = [
+        Fact(label=field.label, value=format_answer(field, response.answers.get(field.id)))
+        for field in definition.all_fields()
+    ]
+    return Message(
+        title=f"Thank you. We saved your {definition.title.lower()}.",
+        text=f"Saved on {when}. You can change it any time: type {purpose.command}.",
+        sections=[Section(heading="What you told us", facts=facts)],
+        buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}")],
+        who_sees=definition.who_sees,
+    )
+
+
+def _saved_notice(purpose: FormPurpose, turn: Turn, services: Services) -> Notice:
+    assert turn.actor is not None
+    when = format_when(services.clock.now(), turn.actor.timezone)
+    return Notice(
+        text=f"Saved on {when}. Nothing is sent yet. Come back any time, from here or "
+        f"from Slack or Teams, and type {purpose.command} to carry on.",
+        level="success",
+        buttons=[Button(label="Carry on", action=f"cmd.{purpose.command}")],
+    )
+
+
+def _gone() -> Notice:
+    return Notice(
+        text="That form is no longer open, so nothing was saved. Type help to start again.",
+        level="error",
+    )
+
+
+# --- Chat mode: one question at a time -------------------------------------------------
+
+
+async def _conversation(
+    session: AsyncSession, turn: Turn, *, create: bool
+) -> ConversationState | None:
+    assert turn.actor is not None
+    row = await session.scalar(
+        select(ConversationState).where(
+            ConversationState.person_id == turn.actor.person_id,
+            ConversationState.door == turn.door,
+            ConversationState.conversation_key == turn.conversation,
+        )
+    )
+    if row is None and create:
+        row = ConversationState(
+            person_id=turn.actor.person_id,
+            door=turn.door,
+            conversation_key=turn.conversation,
+            state={},
+        )
+        session.add(row)
+    return row
+
+
+async def _start_chat(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    definition: FormDefinition,
+    response: FormResponse,
+) -> list[Reply]:
+    outcome = start_chat(definition, response.answers)
+    conversation = await _conversation(session, turn, create=True)
+    assert conversation is not None
+    conversation.state = {
+        CHAT_KEY: {"response_id": response.id, "position": outcome.state.position}
+    }
+    conversation.updated_at = services.clock.now()
+    intro = definition.intro or ""
+    if definition.who_sees:
+        intro = f"{intro}\n{definition.who_sees}".strip()
+    return [
+        Message(title=definition.title, text=intro or None),
+        Message(text=outcome.prompt),
+    ]
+
+
+async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | None:
+    """If this conversation has a form open, treat the text as the next answer."""
+    if turn.text is None or turn.actor is None:
+        return None
+    async with services.db.session() as session:
+        conversation = await _conversation(session, turn, create=False)
+        if conversation is None or CHAT_KEY not in conversation.state:
+            return None
+        marker = conversation.state[CHAT_KEY]
+        response = await session.get(FormResponse, int(marker["response_id"]), with_for_update=True)
+        definition = (
+            None
+            if response is None
+            else await definition_at(session, response.form_key, response.form_version)
+        )
+        purpose = None if response is None else purpose_for(response.form_key)
+        if response is None or definition is None or purpose is None:
+            conversation.state = {}
+            return [_gone()]
+        if response.state != ResponseState.DRAFT or await purpose.may_answer(
+            session, turn, response
+        ):
+            conversation.state = {}
+            return [Notice(text="That form is closed now. Type help to see what you can do.")]
+        state = ChatState(position=int(marker["position"]), answers=dict(response.answers))
+        outcome = chat_answer(definition, state, turn.text)
+        now = services.clock.now()
+        _store(response, dict(outcome.state.answers), response.current_page, now)
+        conversation.updated_at = now
+        if outcome.stopped:
+            conversation.state = {}
+            return [_saved_notice(purpose, turn, services)]
+        if outcome.done:
+            conversation.state = {}
+            missing = validate_all(definition, response.answers)
+            if missing:
+                return [Notice(text=" ".join(missing.values()), level="error")]
+            return await _finish(session, turn, services, purpose, definition, response)
+        conversation.state = {
+            CHAT_KEY: {"response_id": response.id, "position": outcome.state.position}
+        }
+        replies: list[Reply] = []
+        if outcome.error:
+            replies.append(Notice(text=outcome.error, level="warning"))
+        replies.append(Message(text=outcome.prompt))
+        return replies

@@ -1,0 +1,120 @@
+"""The organisation profile: a provider keeps its own details up to date.
+
+The profile form's answers are copied onto the organisation row (and its service
+areas and areas served) on submission, so the directory can filter in SQL, and
+the submitted form response is kept as the record of what was said and when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.forms import FormDefinition
+from bot.core.reply import Reply
+from bot.core.turn import Turn
+from bot.services import Services
+from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from storage import audit
+from storage.models import FormResponse, Organisation
+from storage.organisations import set_areas_served, set_service_areas, split_areas
+from storage.visibility import Refusal
+
+PROFILE_COLUMNS = (
+    "name",
+    "legal_form",
+    "charity_number",
+    "company_number",
+    "cic_number",
+    "income_band",
+    "staff_count",
+    "volunteer_count",
+    "led_by_and_for",
+)
+
+
+class OrganisationProfile(FormPurpose):
+    form_key = "organisation_profile"
+    command = "profile"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        organisations = sorted(turn.actor.member_of())
+        if not organisations:
+            return Refusal(
+                "You are not linked to an organisation yet. Ask your organisation's admin "
+                "to invite you, or ask your council contact for help."
+            )
+        wanted = turn.args.get("org")
+        if wanted:
+            for org_id in organisations:
+                org = await session.get(Organisation, org_id)
+                if org is not None and wanted in (org.slug, str(org.id)):
+                    return Subject(organisation_id=org.id, label=org.name)
+            return Refusal("You can only change the profile of an organisation you belong to.")
+        org = await session.get(Organisation, organisations[0])
+        assert org is not None
+        return Subject(organisation_id=org.id, label=org.name)
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        assert subject.organisation_id is not None
+        org = await session.get(Organisation, subject.organisation_id)
+        if org is None:
+            return {}
+        answers: dict[str, Any] = {
+            column: getattr(org, column)
+            for column in PROFILE_COLUMNS
+            if getattr(org, column) is not None
+        }
+        if org.service_areas:
+            answers["service_areas"] = [a.value for a in org.service_areas]
+        if org.areas_served:
+            answers["areas_served"] = ", ".join(a.value for a in org.areas_served)
+        return answers
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.organisation_id is not None
+        org = await session.get(Organisation, response.organisation_id, with_for_update=True)
+        assert org is not None
+        answers = response.answers
+        changed = []
+        for column in PROFILE_COLUMNS:
+            new = answers.get(column)
+            if column == "name" and not new:
+                continue
+            if getattr(org, column) != new:
+                changed.append(column)
+                setattr(org, column, new)
+        set_service_areas(org, answers.get("service_areas") or [])
+        set_areas_served(org, split_areas(answers.get("areas_served")))
+        org.updated_at = services.clock.now()
+        await audit.record(
+            session,
+            "organisation.profile_updated",
+            actor_id=turn.actor.person_id,
+            door=turn.door,
+            object_type="organisation",
+            object_id=org.id,
+            organisation_id=org.id,
+            changed=changed,
+            at=services.clock.now(),
+        )
+        return []
+
+
+PROFILE = register_purpose(OrganisationProfile())
+
+
+async def show_profile_form(turn: Turn, services: Services) -> list[Reply]:
+    """`profile`: open the profile form (or, with `chat`, ask one question at a time)."""
+    return await open_form(turn, services, PROFILE)

@@ -1,0 +1,89 @@
+"""Claiming work rows (reminders, outbox messages) so that no two workers take the same one.
+
+On PostgreSQL candidates are read with `FOR UPDATE SKIP LOCKED`, so concurrent
+workers pass each other instead of queueing. Everywhere, the claim itself is a
+compare-and-set UPDATE that only succeeds if the row is still free, so even SQLite
+(one writer at a time) can never hand a row to two workers. A claim is a lease: a
+worker that dies leaves a row that becomes free again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from storage.models import OutboxMessage, Reminder, WorkState
+
+Claimable = TypeVar("Claimable", Reminder, OutboxMessage)
+
+
+def _free(model: type[Any], due: InstrumentedAttribute[datetime], now: datetime) -> Any:
+    return or_(
+        and_(model.state == WorkState.PENDING, due <= now),
+        and_(model.state == WorkState.CLAIMED, model.lease_until < now),
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    model: type[Claimable],
+    due: InstrumentedAttribute[datetime],
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> Sequence[Claimable]:
+    """Claim up to `limit` due rows for `worker`, oldest first. Commit is the caller's."""
+    query = select(model.id).where(_free(model, due, now)).order_by(due, model.id).limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list((await session.scalars(query)).all())
+    claimed: list[int] = []
+    for row_id in candidates:
+        result = await session.execute(
+            update(model)
+            .where(model.id == row_id, _free(model, due, now))
+            .values(
+                state=WorkState.CLAIMED,
+                claimed_by=worker,
+                lease_until=now + lease,
+                attempts=model.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if isinstance(result, CursorResult) and result.rowcount == 1:
+            claimed.append(row_id)
+    if not claimed:
+        return []
+    rows = await session.scalars(
+        select(model)
+        .where(model.id.in_(claimed))
+        .order_by(due, model.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def release(
+    session: AsyncSession,
+    model: type[Claimable],
+    row_id: int,
+    *,
+    worker: str,
+    values: dict[str, Any],
+) -> bool:
+    """Finish with a claimed row (done, retry later, dead), only if this worker still holds it."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, model.claimed_by == worker, model.state == WorkState.CLAIMED)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return isinstance(result, CursorResult) and result.rowcount == 1

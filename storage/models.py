@@ -1,0 +1,334 @@
+"""The one shared database, as typed SQLAlchemy 2 models.
+
+Every door (Slack, Teams, web) reads and writes these same rows. Conversation
+state, reminders and queued messages live here rather than in memory so that a
+restart, or a second replica, loses nothing. Schema changes go through Alembic
+(`storage/migrations`); a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Default for created/updated columns; handlers pass their clock's time where it matters."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+    }
+
+
+class Role(StrEnum):
+    COMMISSIONER = "commissioner"
+    PROVIDER_MEMBER = "provider_member"
+    PROVIDER_ADMIN = "provider_admin"
+    ADMIN = "admin"
+
+
+class Door(StrEnum):
+    WEB = "web"
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class ResponseState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class WorkState(StrEnum):
+    """States shared by reminders and outbox messages."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Authority(Base):
+    """A commissioning body: a council or an ICB."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Organisation(Base):
+    """A provider: charity, CIC, social enterprise, mutual, co-operative, faith or community group."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    legal_form: Mapped[str | None] = mapped_column(String(40))
+    charity_number: Mapped[str | None] = mapped_column(String(20))
+    company_number: Mapped[str | None] = mapped_column(String(20))
+    cic_number: Mapped[str | None] = mapped_column(String(20))
+    income_band: Mapped[str | None] = mapped_column(String(40))
+    staff_count: Mapped[int | None]
+    volunteer_count: Mapped[int | None]
+    led_by_and_for: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    service_areas: Mapped[list[OrganisationServiceArea]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OrganisationServiceArea.value"
+    )
+    areas_served: Mapped[list[OrganisationAreaServed]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OrganisationAreaServed.value"
+    )
+
+
+class OrganisationServiceArea(Base):
+    """One service area an organisation works in (kept as rows so the directory can filter in SQL)."""
+
+    __tablename__ = "organisation_service_areas"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class OrganisationAreaServed(Base):
+    """One place an organisation serves."""
+
+    __tablename__ = "organisation_areas_served"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class Person(Base):
+    """Somebody who uses Convene from any door."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    preferred_door: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """A person's role: in an organisation (provider member/admin) or an authority (commissioner)."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class ChatIdentity(Base):
+    """How to find a person on Slack or Teams, and what we need to message them later."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FormDefinitionRow(Base):
+    """One version of a questionnaire. Answers keep the version they were given against."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]]
+    checksum: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16), default="shipped")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FormResponse(Base):
+    """Answers to one form, draft until submitted. Survives restarts and moves between doors."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (Index("ix_form_responses_lookup", "form_key", "organisation_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(80))
+    form_version: Mapped[int]
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default=ResponseState.DRAFT)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    current_page: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what to engagement-relevant data, and when.
+
+    The migration adds a trigger that refuses UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    door: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(80))
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Reminder(Base):
+    """Something that must happen at a time: a check-in, a deadline nudge, a key date.
+
+    The due sweep claims rows with a lease; APScheduler only wakes the sweep.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    due_at: Mapped[datetime]
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default=WorkState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One outbound message. The sender delivers it exactly once, or marks it dead for a person to see."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    workspace_id: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=WorkState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class InboxItem(Base):
+    """A message delivered to a person's web inbox. The unique key makes delivery idempotent."""
+
+    __tablename__ = "inbox_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class ConversationState(Base):
+    """Where a person is in a chat conversation (e.g. question 4 of a form), per door and conversation."""
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("person_id", "door", "conversation_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    door: Mapped[str] = mapped_column(String(16))
+    conversation_key: Mapped[str] = mapped_column(String(200))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SignInToken(Base):
+    """A one-time sign-in link for the web door. Only a hash of the token is stored."""
+
+    __tablename__ = "sign_in_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,0 +1,85 @@
+"""People, their roles, and turning a person row into the `Actor` a turn carries."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.turn import Actor, Grant
+from storage.models import ChatIdentity, Membership, Person, Role
+
+
+def actor_for(person: Person, default_tz: ZoneInfo) -> Actor:
+    """The neutral view of a person that handlers and the visibility policy use."""
+    tz = default_tz
+    if person.timezone:
+        try:
+            tz = ZoneInfo(person.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = default_tz
+    grants = tuple(
+        Grant(role=Role(m.role), organisation_id=m.organisation_id, authority_id=m.authority_id)
+        for m in person.memberships
+    )
+    return Actor(
+        person_id=person.id, name=person.name, timezone=tz, grants=grants, email=person.email
+    )
+
+
+async def load_actor(session: AsyncSession, person_id: int, default_tz: ZoneInfo) -> Actor | None:
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None
+    return actor_for(person, default_tz)
+
+
+async def person_by_email(session: AsyncSession, email: str) -> Person | None:
+    return await session.scalar(select(Person).where(Person.email == email.strip().lower()))
+
+
+async def person_for_chat_user(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str
+) -> Person | None:
+    identity = await session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform,
+            ChatIdentity.workspace_id == workspace_id,
+            ChatIdentity.user_id == user_id,
+        )
+    )
+    if identity is None:
+        return None
+    return await session.get(Person, identity.person_id)
+
+
+async def grant(
+    session: AsyncSession,
+    person: Person,
+    role: Role,
+    *,
+    organisation_id: int | None = None,
+    authority_id: int | None = None,
+) -> Membership:
+    """Give a role, once: asking twice for the same role changes nothing."""
+    existing = await session.scalar(
+        select(Membership).where(
+            Membership.person_id == person.id,
+            Membership.role == role,
+            Membership.organisation_id.is_(None)
+            if organisation_id is None
+            else Membership.organisation_id == organisation_id,
+            Membership.authority_id.is_(None)
+            if authority_id is None
+            else Membership.authority_id == authority_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    membership = Membership(
+        person_id=person.id, role=role, organisation_id=organisation_id, authority_id=authority_id
+    )
+    session.add(membership)
+    await session.flush()
+    return membership

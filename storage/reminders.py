@@ -1,0 +1,46 @@
+"""Reminders: things that must happen at a time (check-ins, deadlines, key dates)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import as_utc
+from storage.models import Reminder, WorkState
+
+
+async def schedule_reminder(
+    session: AsyncSession,
+    *,
+    kind: str,
+    due_at: datetime,
+    target_type: str,
+    target_id: object,
+    payload: dict[str, Any] | None = None,
+) -> Reminder:
+    """Add a reminder, or move the pending one for the same kind and target to the new time."""
+    existing = await session.scalar(
+        select(Reminder).where(
+            Reminder.kind == kind,
+            Reminder.target_type == target_type,
+            Reminder.target_id == str(target_id),
+            Reminder.state == WorkState.PENDING,
+        )
+    )
+    if existing is not None:
+        existing.due_at = as_utc(due_at)
+        existing.payload = payload or {}
+        return existing
+    reminder = Reminder(
+        kind=kind,
+        due_at=as_utc(due_at),
+        target_type=target_type,
+        target_id=str(target_id),
+        payload=payload or {},
+    )
+    session.add(reminder)
+    await session.flush()
+    return reminder

@@ -1,0 +1,73 @@
+"""Who may see what. Every read of provider data goes through here.
+
+The rules come from the domain: an organisation's answers are for its own members
+and for the commissioning team of the authority they answered for, nobody else.
+Other providers see only the public parts of a profile (name, areas, services).
+Keeping the rules in one module means one place to test and one place to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from bot.core.turn import Actor
+from storage.models import FormResponse, Organisation
+
+PUBLIC_PROFILE_FIELDS = ("name", "service_areas", "areas_served")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an actor may not do something, in words we can show them."""
+
+    message: str
+
+
+def can_edit_profile(actor: Actor, organisation_id: int) -> bool:
+    """Members of an organisation keep its profile up to date; nobody else edits it."""
+    return organisation_id in actor.member_of()
+
+
+def can_see_full_profile(actor: Actor, organisation_id: int) -> bool:
+    """Members and commissioners see the whole profile; other providers see the public parts."""
+    return organisation_id in actor.member_of() or actor.is_commissioner or actor.is_admin
+
+
+def can_browse_directory(actor: Actor) -> bool:
+    """The filterable directory is a commissioning tool."""
+    return actor.is_commissioner or actor.is_admin
+
+
+def can_see_response(actor: Actor, response: FormResponse) -> bool:
+    """A provider's answers: its own members, and the commissioners of the authority asked."""
+    if response.organisation_id is not None and response.organisation_id in actor.member_of():
+        return True
+    if response.organisation_id is None and response.respondent_id == actor.person_id:
+        return True
+    return response.authority_id is not None and response.authority_id in actor.commissioner_for()
+
+
+def responses_visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The same rule as `can_see_response`, as SQL, for lists, summaries and exports."""
+    clauses: list[ColumnElement[bool]] = []
+    member_of = actor.member_of()
+    if member_of:
+        clauses.append(FormResponse.organisation_id.in_(member_of))
+    clauses.append(
+        and_(FormResponse.organisation_id.is_(None), FormResponse.respondent_id == actor.person_id)
+    )
+    commissioner_for = actor.commissioner_for()
+    if commissioner_for:
+        clauses.append(FormResponse.authority_id.in_(commissioner_for))
+    return or_(*clauses) if clauses else false()
+
+
+def public_profile(organisation: Organisation) -> dict[str, object]:
+    """The parts of a profile any signed-in person may see."""
+    return {
+        "name": organisation.name,
+        "service_areas": [a.value for a in organisation.service_areas],
+        "areas_served": [a.value for a in organisation.areas_served],
+    }
