@@ -80,7 +80,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             )
         token = form.get("csrf_token")
         if not codec.check_csrf(session, token if isinstance(token, str) else None):
-            response = _problem(
+            refused = _problem(
                 request,
                 403,
                 "This page has expired",
@@ -89,8 +89,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
                     "Go back, reload the page and try again.",
                 ],
             )
-            _save(request, response, session)
-            return response
+            _save(request, refused, session)
+            return refused
     response: web.StreamResponse
     try:
         response = await handler(request)

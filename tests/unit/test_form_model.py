@@ -215,6 +215,8 @@ def test_definitions_are_frozen() -> None:
         ),
         (form(page(text_field("2fast"))), "must start with a letter"),
         (form(page(text_field("has space"))), "must start with a letter"),
+        (form(page(text_field("name\n"))), "must start with a letter"),
+        (form(page(text_field("x" * 65))), "at most 64"),
         (form(page(text_field(label="  "))), "needs a label"),
         (
             form(

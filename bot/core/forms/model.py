@@ -74,15 +74,13 @@ _DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
 
 # Field and page ids become HTML names, Slack block ids and database JSON keys,
 # so keep them to plain ASCII identifiers.
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # Form keys appear in URLs and Slack callback ids.
-_FORM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FORM_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 def _check_identifier(kind: str, value: str) -> None:
-    if not _IDENTIFIER.match(value):
+    if not _IDENTIFIER.fullmatch(value):
         raise ValueError(
             f"{kind} id {value!r} must start with a letter or underscore and contain only "
             "letters, digits and underscores (at most 64 characters)"
@@ -96,7 +94,7 @@ class Choice(BaseModel):
     apart means wording can be improved later without breaking saved answers.
     """
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: str
     label: str
@@ -120,7 +118,7 @@ class Field(BaseModel):
     pounds, for percentages in percent, for whole numbers in units.
     """
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     type: FieldType
@@ -238,7 +236,7 @@ class Field(BaseModel):
 class Page(BaseModel):
     """A group of questions shown together on the web (and in one Slack modal)."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     title: str
@@ -261,7 +259,7 @@ class FormDefinition(BaseModel):
     left out of :func:`definition_checksum` so the checksum tracks content.
     """
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     version: int = PydanticField(default=1, ge=1)
@@ -272,7 +270,7 @@ class FormDefinition(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> FormDefinition:
-        if not _FORM_KEY.match(self.key):
+        if not _FORM_KEY.fullmatch(self.key):
             raise ValueError(
                 f"form key {self.key!r} must contain only letters, digits, '_', '.' and '-'"
             )
