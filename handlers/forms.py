@@ -101,6 +101,13 @@ def purpose_for(form_key: str) -> FormPurpose | None:
     return _purposes.get(form_key)
 
 
+def purpose_for_key(form_key: str) -> FormPurpose:
+    purpose = _purposes.get(form_key)
+    if purpose is None:
+        raise LookupError(f"no purpose registered for form {form_key!r}")
+    return purpose
+
+
 async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> list[Reply]:
     """Show the form: resume the subject's draft from any door, or start a new one."""
     async with services.db.session() as session:
@@ -342,6 +349,10 @@ async def _start_chat(
     response: FormResponse,
 ) -> list[Reply]:
     outcome = start_chat(definition, response.answers)
+    if outcome.done:  # every question already has an answer: send it, and show them to check
+        return await _finish(
+            session, turn, services, purpose_for_key(definition.key), definition, response
+        )
     conversation = await _conversation(session, turn, create=True)
     assert conversation is not None
     conversation.state = {

@@ -39,6 +39,15 @@ class RetryLater(Exception):
         self.after_seconds = after_seconds
 
 
+class Deferred(Exception):
+    """Not now, and not a failure: our own rate limit, or the platform's 429. No attempt is used."""
+
+    def __init__(self, after_seconds: float, reason: str = "rate limited") -> None:
+        super().__init__(reason)
+        self.after_seconds = after_seconds
+        self.reason = reason
+
+
 class Undeliverable(Exception):
     """Trying again will not help (revoked token, deleted conversation): mark dead now."""
 
@@ -117,6 +126,8 @@ class OutboxSender:
         try:
             found = await sender.find_delivered(message) if message.attempts > 1 else None
             delivered = found or await sender.deliver(message)
+        except Deferred as exc:
+            return await self._defer(message, exc.after_seconds, exc.reason)
         except RetryLater as exc:
             return await self._retry(message, exc.reason, exc.after_seconds)
         except Undeliverable as exc:
@@ -140,6 +151,23 @@ class OutboxSender:
                 values={
                     "state": WorkState.PENDING,
                     "next_attempt_at": self.services.clock.now() + timedelta(seconds=wait),
+                    "last_error": reason[:2000],
+                    "lease_until": None,
+                },
+            )
+        return 0
+
+    async def _defer(self, message: OutboxMessage, after: float, reason: str) -> int:
+        async with self.services.db.session() as session:
+            await release(
+                session,
+                OutboxMessage,
+                message.id,
+                worker=self.worker,
+                values={
+                    "state": WorkState.PENDING,
+                    "next_attempt_at": self.services.clock.now() + timedelta(seconds=after),
+                    "attempts": max(0, message.attempts - 1),
                     "last_error": reason[:2000],
                     "lease_until": None,
                 },

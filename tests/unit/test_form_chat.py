@@ -231,6 +231,11 @@ class TestAnswering:
         assert outcome.state.position == 5
         assert outcome.saved_field is None
 
+    def test_negative_position_is_treated_as_the_start(self) -> None:
+        outcome = chat_answer(FORM, ChatState(position=-2), "Riverside")
+        assert outcome.saved_field == "org_name"
+        assert outcome.state.position == 1
+
     def test_moving_on_skips_questions_answered_elsewhere(self) -> None:
         # tupe was answered on the web; after annual cost we go straight to groups.
         state = ChatState(position=2, answers={"tupe": True})

@@ -259,6 +259,15 @@ def test_definitions_are_frozen() -> None:
             "numbers 1 to 5",
         ),
         (form(page(text_field(max_length=0))), "max_length"),
+        (form(page(text_field(min_value=1))), "only apply to number"),
+        (
+            form(page({"id": "d", "type": "date", "label": "D", "max_value": 3})),
+            "only apply to number",
+        ),
+        (
+            form(page({"id": "n", "type": "money", "label": "N", "max_length": 3})),
+            "only applies to text",
+        ),
         (form(page(text_field(colour="red"))), "Extra inputs"),
         (form(page(text_field(type="essay"))), "short_text"),
         ({**form(page(text_field())), "key": "has space"}, "form key"),
@@ -319,3 +328,28 @@ class TestChecksum:
 def test_unreadable_text_is_a_value_error(text: str) -> None:
     with pytest.raises(ValueError, match="not valid YAML or JSON"):
         load_definition(text)
+
+
+def test_pages_are_short_enough_for_every_door() -> None:
+    """A page of 31 questions would not fit a Slack modal; the definition is refused up front."""
+    fields = [{"id": f"q{i}", "type": "short_text", "label": f"Question {i}"} for i in range(31)]
+    with pytest.raises(ValueError, match="split it into pages"):
+        FormDefinition.model_validate(
+            {"key": "k", "title": "T", "pages": [{"id": "p", "title": "P", "fields": fields}]}
+        )
+    FormDefinition.model_validate(
+        {"key": "k", "title": "T", "pages": [{"id": "p", "title": "P", "fields": fields[:30]}]}
+    )
+
+
+def test_choice_labels_fit_a_slack_option() -> None:
+    field = {
+        "id": "c",
+        "type": "single_choice",
+        "label": "Pick",
+        "choices": [{"value": "a", "label": "x" * 76}],
+    }
+    with pytest.raises(ValueError, match="75 characters"):
+        FormDefinition.model_validate(
+            {"key": "k", "title": "T", "pages": [{"id": "p", "title": "P", "fields": [field]}]}
+        )

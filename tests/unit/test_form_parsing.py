@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -139,6 +140,14 @@ def test_whole_number_accepts(raw: str, expected: int) -> None:
 )
 def test_whole_number_refuses(raw: str) -> None:
     assert error_for(WHOLE, raw) == "Enter number of volunteers as a whole number, like 12"
+
+
+def test_numbers_stay_exact_in_javascript() -> None:
+    assert parse_answer(WHOLE, "9" * 15) == 10**15 - 1
+    assert error_for(WHOLE, "1" + "0" * 15).startswith("Enter number of volunteers")
+    assert parse_answer(MONEY, "9999999999999.99") == 10**15 - 1
+    assert error_for(MONEY, "£10,000,000,000,000").startswith("Enter annual cost")
+    assert error_for(MONEY, "9" * 150).startswith("Enter annual cost")
 
 
 def test_whole_number_limits() -> None:
@@ -314,13 +323,54 @@ def test_numeric_dates_are_always_day_first(raw: str, expected: str) -> None:
     assert parse_answer(DATE, raw) == expected
 
 
+def test_two_digit_years() -> None:
+    assert parse_answer(DATE, "31/03/27") == "2027-03-31"
+    assert parse_answer(DATE, "1/1/00") == "2000-01-01"
+    assert parse_answer(DATE, "1/1/69") == "2069-01-01"
+    assert parse_answer(DATE, "1/1/70") == "1970-01-01"
+    assert parse_answer(DATE, "1/1/95") == "1995-01-01"
+
+
 def test_month_words_and_leap_years() -> None:
     assert parse_answer(DATE, "1st Sept 2026") == "2026-09-01"
     assert parse_answer(DATE, "29 February 2028") == "2028-02-29"
 
 
-def test_dateparser_fallback_handles_other_wordings() -> None:
-    assert parse_answer(DATE, "31-Mar-2027") == "2027-03-31"
+@pytest.mark.parametrize("raw", ["31-Mar-2027", "Mar. 31, 2027", "31 of March, 2027"])
+def test_other_worded_forms(raw: str) -> None:
+    assert parse_answer(DATE, raw) == "2027-03-31"
+
+
+@pytest.mark.parametrize(
+    ("raw", "days"),
+    [
+        ("today", 0),
+        ("Tomorrow.", 1),
+        ("yesterday", -1),
+        ("the day after tomorrow", 2),
+        ("in 2 weeks", 14),
+        ("in three days", 3),
+        ("in a fortnight", 14),
+        ("2 weeks ago", -14),
+    ],
+)
+def test_relative_dates_go_to_dateparser(raw: str, days: int) -> None:
+    before = date.today()
+    value = parse_answer(DATE, raw)
+    after = date.today()  # in case the test runs across midnight
+    assert value in {
+        (before + timedelta(days=days)).isoformat(),
+        (after + timedelta(days=days)).isoformat(),
+    }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    # dateparser on its own accepts all of these, some as wildly wrong dates
+    [", 1 3 31", "2027 week ago", "in 2 months", "next month", "next year", "friday", "31 today"],
+)
+def test_vague_or_risky_wordings_are_refused(raw: str) -> None:
+    assert error_for(DATE, raw) == "Enter start date as a date, like 31/03/2027"
 
 
 @pytest.mark.parametrize("raw", ["soon", "banana", "next year sometime", "12", "2027", "31/03"])

@@ -247,7 +247,8 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
     again with the state unchanged.
     """
     fields = defn.all_fields()
-    current = ChatState(position=state.position, answers=dict(state.answers))
+    # A hand-built or corrupted state must never index from the end of the list.
+    current = ChatState(position=max(state.position, 0), answers=dict(state.answers))
     command = _command(text)
     if current.position >= len(fields):
         # Already finished; "back" reopens the last question so it can be changed.

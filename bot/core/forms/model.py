@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 
+#: Every door must show a page whole: Slack allows 100 blocks a view and 75 characters an
+#: option, Teams cards have similar limits. Short pages are kinder anyway.
+MAX_FIELDS_PER_PAGE = 30
+MAX_CHOICE_LABEL = 75
+
+
 class FieldType(StrEnum):
     """The kinds of question a form can ask.
 
@@ -63,6 +69,9 @@ CHOICE_TYPES: frozenset[FieldType] = frozenset(
 
 #: Types whose author must list the choices (the others get sensible defaults).
 _AUTHOR_CHOICE_TYPES = frozenset({FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE})
+
+#: Types that honour ``min_value``/``max_value``.
+_NUMBER_TYPES = frozenset({FieldType.WHOLE_NUMBER, FieldType.MONEY, FieldType.PERCENTAGE})
 
 SCALE_MIN = 1
 SCALE_MAX = 5
@@ -168,6 +177,12 @@ class Field(BaseModel):
             raise ValueError(f"field {self.id!r} is a {self.type} question but has no choices")
         if self.type not in CHOICE_TYPES and values:
             raise ValueError(f"field {self.id!r} is a {self.type} question and cannot have choices")
+        too_long = [c.label for c in self.choices if len(c.label) > MAX_CHOICE_LABEL]
+        if too_long:
+            raise ValueError(
+                f"field {self.id!r}: choice labels must be {MAX_CHOICE_LABEL} characters or "
+                f"fewer: {too_long[0]!r}"
+            )
         duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
             raise ValueError(f"field {self.id!r} has duplicate choice values: {duplicates}")
@@ -190,6 +205,16 @@ class Field(BaseModel):
             raise ValueError(f"field {self.id!r}: min_value is bigger than max_value")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"field {self.id!r}: max_length must be at least 1")
+        # Catch author mistakes that would otherwise be silently ignored.
+        if (self.min_value is not None or self.max_value is not None) and (
+            self.type not in _NUMBER_TYPES
+        ):
+            raise ValueError(
+                f"field {self.id!r}: min_value and max_value only apply to number, money "
+                "and percentage questions"
+            )
+        if self.max_length is not None and self.type not in _DEFAULT_MAX_LENGTH:
+            raise ValueError(f"field {self.id!r}: max_length only applies to text questions")
         return self
 
     @property
@@ -248,6 +273,11 @@ class Page(BaseModel):
         _check_identifier("page", self.id)
         if not self.fields:
             raise ValueError(f"page {self.id!r} has no questions")
+        if len(self.fields) > MAX_FIELDS_PER_PAGE:
+            raise ValueError(
+                f"page {self.id!r} has {len(self.fields)} questions; split it into pages of "
+                f"{MAX_FIELDS_PER_PAGE} or fewer"
+            )
         return self
 
 

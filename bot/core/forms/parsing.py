@@ -23,6 +23,7 @@ from typing import Any
 from bot.core.forms.model import SCALE_MAX, SCALE_MIN, Choice, Field, FieldType
 
 __all__ = [
+    "NOT_ANSWERED",
     "AnswerError",
     "format_answer",
     "is_blank",
@@ -37,6 +38,9 @@ NOT_ANSWERED = "Not answered"
 # Anything longer than this cannot be a number, a date or an option name, so
 # refuse it before doing any work on it.
 _MAX_SHORT_INPUT = 200
+# Stored numbers (and pence) stay below this so that JavaScript, which reads
+# JSON numbers as doubles, gets them exactly. No real answer comes close.
+_LARGEST = 10**15
 
 
 class AnswerError(ValueError):
@@ -240,6 +244,12 @@ def _parse_whole_number(field: Field, text: str) -> int:
                 field.id,
             )
         number = int(match["num"].replace(",", ""))
+        if number >= _LARGEST:
+            raise AnswerError(
+                f"Enter {label_in_sentence(field)} as a whole number, "
+                f"like {field.effective_example}",
+                field.id,
+            )
         if match["sign"] == "-":
             number = -number
     _check_limits(field, Decimal(number))
@@ -309,8 +319,12 @@ def _parse_money(field: Field, text: str) -> int:
         except InvalidOperation as exc:  # pragma: no cover - regex makes this unreachable
             raise bad from exc
         pounds *= _MULTIPLIERS.get(match["mult"] or "", 1)
+        if pounds * 100 >= _LARGEST:  # also keeps quantize() within Decimal's precision
+            raise bad
         amount = (pounds * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
+    if abs(amount) >= _LARGEST:
+        raise bad
     if negative and amount:
         amount = -amount
     pence = int(amount)
@@ -375,6 +389,9 @@ _UK_NUMERIC_DATE = re.compile(r"^(\d{1,2})\s*[-/. ]\s*(\d{1,2})\s*[-/. ]\s*(\d{4
 _ONLY_NUMERIC = re.compile(r"^[\d\s/.\-]+$")
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
 
+# Two-digit years below this are 20xx, the rest 19xx (the POSIX convention).
+_TWO_DIGIT_YEAR_PIVOT = 70
+
 _DATEPARSER_SETTINGS: dict[str, Any] = {
     "DATE_ORDER": "DMY",
     "PREFER_DAY_OF_MONTH": "first",
@@ -391,7 +408,8 @@ def _date_error(field: Field) -> AnswerError:
 
 def _real_date(field: Field, year: int, month: int, day: int) -> date:
     if year < 100:
-        year += 2000  # "31/03/27" means 2027, not the year 27.
+        # "31/03/27" means 2027, not the year 27; "1/1/95" (a founding date) means 1995.
+        year += 2000 if year < _TWO_DIGIT_YEAR_PIVOT else 1900
     try:
         return date(year, month, day)
     except ValueError as exc:
@@ -403,7 +421,7 @@ def _real_date(field: Field, year: int, month: int, day: int) -> date:
 
 def _worded_date(field: Field, cleaned: str) -> date | None:
     """Read "31 March 2027", "Mar 31st, 2027" and "Wednesday 31 March 2027"."""
-    tokens = [t for t in re.split(r"[\s,]+", cleaned) if t and t not in ("the", "of")]
+    tokens = [t for t in re.split(r"[\s,./-]+", cleaned) if t and t not in ("the", "of", "on")]
     weekday: int | None = None
     if tokens and tokens[0] in _WEEKDAY_NUMBERS:
         weekday = _WEEKDAY_NUMBERS[tokens.pop(0)]
@@ -432,6 +450,27 @@ def _worded_date(field: Field, cleaned: str) -> date | None:
     return result
 
 
+_COUNT = r"(?:\d{1,3}|an?|" + "|".join(_NUMBER_WORDS) + ")"
+_UNIT = r"(?:days?|weeks?|fortnights?)"
+_RELATIVE_DATE = re.compile(
+    r"(?:the )?(?:day (?:after|before) )?(?:today|tomorrow|yesterday)"
+    rf"|in {_COUNT} {_UNIT}(?: time)?"
+    rf"|{_COUNT} {_UNIT} ago"
+)
+
+
+def _safe_for_dateparser(cleaned: str) -> bool:
+    """Whether dateparser can be trusted with this text.
+
+    dateparser is very forgiving: left alone it reads "1 3 31" as 1 March
+    2031, "2027 week ago" as a day in 1988 and "in 2 months" as the 1st of a
+    month. Our own parsers already cover every day/month/year wording, so we
+    only hand it plain relative dates ("tomorrow", "in 2 weeks", "3 days
+    ago") where nothing can be misread.
+    """
+    return _RELATIVE_DATE.fullmatch(cleaned) is not None
+
+
 @cache
 def _dateparser_parse() -> Any:
     """Import dateparser only when a date needs it: it is slow to load."""
@@ -457,9 +496,10 @@ def _parse_date(field: Field, text: str) -> str:
     worded = _worded_date(field, cleaned)
     if worded is not None:
         return worded.isoformat()
-    parsed = _dateparser_parse()(cleaned, languages=["en"], settings=_DATEPARSER_SETTINGS)
-    if parsed is not None:
-        return str(parsed.date().isoformat())
+    if _safe_for_dateparser(cleaned):
+        parsed = _dateparser_parse()(cleaned, languages=["en"], settings=_DATEPARSER_SETTINGS)
+        if parsed is not None:
+            return str(parsed.date().isoformat())
     words = set(re.split(r"[\s,./-]+", cleaned))
     if words & _MONTH_NUMBERS.keys() and not re.search(r"\d{4}", cleaned):
         raise AnswerError(
