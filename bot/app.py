@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)
+SLACK = web.AppKey("slack_door", object)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -65,14 +66,33 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
     app[SENDER] = sender
     app[SWEEP] = sweep
     run_loops = services.settings.scheduler_enabled if background is None else background
+    slack = None
+    if services.settings.slack_enabled:
+        from bot.slack.door import SlackDoor
+
+        slack = SlackDoor(services, sender)
+        slack.mount(app)
+        app[SLACK] = slack
+    elif services.settings.slack_signing_secret is not None:
+        log.warning("SLACK_SIGNING_SECRET is set but no SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         scheduler = build_scheduler(services, sweep, sender) if run_loops else None
         if scheduler is not None:
             scheduler.start()
+        socket_mode = None
+        app_token = services.settings.slack_app_token
+        if slack is not None and app_token is not None:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket_mode = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
+            await socket_mode.connect_async()
+            log.info("Slack Socket Mode connected")
         try:
             yield
         finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await services.db.dispose()

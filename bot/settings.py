@@ -45,6 +45,30 @@ class Settings(BaseSettings):
     suppression_minimum: int = 5
     log_level: str = "INFO"
 
+    # Slack. Single workspace: bot token + signing secret. Several workspaces: client id and
+    # secret (OAuth installs stored in our database). Socket Mode: add an app-level token.
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_authorize_url: str = Field(
+        "https://slack.com/oauth/v2/authorize", validation_alias="SLACK_AUTHORIZE_URL"
+    )
+    slack_channel_per_second: float = 1.0
+    slack_workspace_per_second: float = 50.0
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_signing_secret is not None and (
+            self.slack_bot_token is not None or self.slack_client_id is not None
+        )
+
+    @property
+    def slack_multi_workspace(self) -> bool:
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -13,9 +13,9 @@ def build_router() -> Router:
     from handlers.profile import show_profile_form
 
     router = Router()
-    router.command("profile", "see and change your organisation's profile", "providers")(
-        show_profile_form
-    )
+    router.command(
+        "profile", "see and change your organisation's profile", "providers", opens_form=True
+    )(show_profile_form)
     router.command("directory", "browse and filter local providers", "commissioners")(
         show_directory
     )

@@ -140,7 +140,7 @@ async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> lis
             if loaded is None:
                 return [_gone()]
             definition = loaded
-        if turn.prefers_chat:
+        if turn.wants_chat:
             return await _start_chat(session, turn, services, definition, response)
         return [form_view(definition, response, response.current_page)]
 

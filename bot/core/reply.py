@@ -126,6 +126,10 @@ Reply = Annotated[Message | Notice | FormView | FilterBar, Field(discriminator="
 
 
 class ReplyList(BaseModel):
-    """A serialisable list of replies (what the outbox stores as a message's payload)."""
+    """What the outbox stores as a message's payload: replies, and how to deliver them.
+
+    `op` is "post" (a new message) or "home" (refresh the person's Slack App Home).
+    """
 
     replies: list[Reply]
+    op: Literal["post", "home"] = "post"

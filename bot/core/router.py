@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.reply import Button, Message, Notice, Reply, Section
-from bot.core.turn import Turn
+from bot.core.turn import Turn, parse_command
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -31,6 +31,7 @@ class CommandInfo:
     summary: str
     handler: Handler
     audience: str = "everyone"  # "everyone" | "providers" | "commissioners"
+    opens_form: bool = False  # chat doors open a modal/card for it at once
 
 
 class Router:
@@ -43,13 +44,22 @@ class Router:
         self.chat: Callable[[Turn, Services], Awaitable[Sequence[Reply] | None]] | None = None
 
     def command(
-        self, name: str, summary: str, audience: str = "everyone"
+        self, name: str, summary: str, audience: str = "everyone", *, opens_form: bool = False
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands[name] = CommandInfo(name, summary, handler, audience)
+            self.commands[name] = CommandInfo(name, summary, handler, audience, opens_form)
             return handler
 
         return register
+
+    def opens_form(self, text: str) -> bool:
+        """Whether this command shows a form, so a door can open its form surface first.
+
+        `profile chat` asks the questions one at a time in chat instead.
+        """
+        words, _ = parse_command(text)
+        info = self.commands.get(words[0]) if words else None
+        return info is not None and info.opens_form and "chat" not in words[1:]
 
     def action(self, prefix: str) -> Callable[[Handler], Handler]:
         """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""

@@ -114,6 +114,14 @@ class Turn:
     prefers_chat: bool = False
 
     @property
+    def wants_chat(self) -> bool:
+        """Questions one at a time in chat: the door can't show forms, or the person asked."""
+        if self.prefers_chat:
+            return True
+        words, _ = parse_command(self.text or "")
+        return "chat" in words[1:]
+
+    @property
     def command(self) -> str | None:
         """The first word of the text, lower-cased: what the person asked for."""
         if not self.text:

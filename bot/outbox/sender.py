@@ -85,9 +85,15 @@ class OutboxSender:
         self.services = services
         self.senders: dict[str, DoorSender] = {s.door: s for s in senders or []}
         self.worker = worker_name()
+        self._kicked: asyncio.Future[int] | None = None
 
     def register(self, sender: DoorSender) -> None:
         self.senders[sender.door] = sender
+
+    def kick(self) -> None:
+        """Start a pass now (after a person's action queued a reply) instead of at the next tick."""
+        if self._kicked is None or self._kicked.done():
+            self._kicked = asyncio.ensure_future(self.run_once())
 
     async def run_once(self) -> int:
         """One pass. Returns how many messages it finished (sent or dead)."""

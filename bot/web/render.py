@@ -26,9 +26,11 @@ def page(template: str, status: int = 200, **context: Any) -> web.Response:
 
 
 def title_of(replies: list[Reply]) -> str | None:
+    """The page <title>. A form with errors starts with "Error:", as GOV.UK does, because the
+    title is the first thing a screen reader says when the page comes back."""
     for reply in replies:
         if reply.kind == "form":
-            return reply.page_title
+            return f"Error: {reply.page_title}" if reply.errors else reply.page_title
         if reply.kind == "message" and reply.title:
             return reply.title
     return None

@@ -28,6 +28,9 @@ SERVICES = web.AppKey("services", Services)
 CODEC = web.AppKey("codec", SessionCodec)
 SESSION = web.RequestKey("session", WebSession)
 MAX_BODY = 256 * 1024
+# The cookie outlives the session it carries (whose end is fixed by the signed timestamp),
+# so a browser still sends it after the session ends and we can say why they were signed out.
+EXPIRED_NOTICE_SECONDS = 7 * 24 * 3600
 EXEMPT_FROM_CSRF = ("/slack/", "/api/")
 
 
@@ -119,7 +122,7 @@ def _save(request: web.Request, response: web.StreamResponse, session: WebSessio
         httponly=True,
         samesite="Lax",
         secure=settings.base_url.startswith("https://"),
-        max_age=settings.session_max_age_seconds,
+        max_age=settings.session_max_age_seconds + EXPIRED_NOTICE_SECONDS,
         path="/",
     )
 

@@ -1,0 +1,64 @@
+"""Headless Chromium for the browser tests, from the system package (never `playwright install`).
+
+On a developer machine without Chromium the browser tests are skipped with a reason
+that says how to get it. On CI (`CI=true`) a missing browser is a failure instead:
+the acceptance test must run there, and a skip would hide that it did not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally, but fail on CI, where the browser tests must really run."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium, closed after the test. Playwright is imported here, not at the
+    top, so that a machine without it gets the skip (or CI failure) below, not an ImportError.
+    """
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go (gitignored), so a person can look at what the test saw."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,244 @@
+"""The due sweep: reminders are claimed with a lease, so no two sweepers ever take the same one.
+
+The race tests run two sweepers, each with its own engine (as two replicas would), on
+one database, and check that every reminder was handled exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import build_services
+from bot.clock import FixedClock
+from bot.scheduler import DueSweep
+from bot.services import Services
+from bot.settings import load_settings
+from storage.claims import release
+from storage.models import Reminder, WorkState
+from storage.reminders import schedule_reminder
+
+KIND = "test.nudge"
+
+
+@pytest.fixture
+async def second_services(database_url: str, services: Services) -> AsyncIterator[Services]:
+    """Another replica: its own settings, engine and connection pool, on the same database."""
+    settings = load_settings(database_url=database_url, scheduler_enabled=False)
+    other = build_services(settings)
+    yield other
+    await other.db.dispose()
+
+
+async def schedule_many(services: Services, count: int, due_at: datetime) -> list[int]:
+    async with services.db.session() as session:
+        reminders = [
+            await schedule_reminder(
+                session, kind=KIND, due_at=due_at, target_type="test", target_id=n
+            )
+            for n in range(count)
+        ]
+        return [r.id for r in reminders]
+
+
+async def reminder(services: Services, reminder_id: int) -> Reminder:
+    async with services.db.session() as session:
+        row = await session.get(Reminder, reminder_id)
+    assert row is not None
+    return row
+
+
+async def race(sweepers: list[DueSweep], count: int) -> list[tuple[int, str]]:
+    """Run the sweepers concurrently until every reminder is done. Returns (id, worker) pairs."""
+    handled: list[tuple[int, str]] = []
+
+    def handler_for(worker: str):  # type: ignore[no-untyped-def]
+        async def handle(row: Reminder, _services: Services) -> None:
+            handled.append((row.id, worker))
+            await asyncio.sleep(random.uniform(0, 0.003))
+
+        return handle
+
+    for sweep in sweepers:
+        sweep.on(KIND, handler_for(sweep.worker))
+    deadline = time.monotonic() + 60
+    probe = sweepers[0].services
+
+    async def unfinished() -> int:
+        async with probe.db.session() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(Reminder).where(Reminder.state != WorkState.DONE)
+            )
+        return int(left or 0)
+
+    async def loop(sweep: DueSweep) -> None:
+        while time.monotonic() < deadline:
+            if await sweep.run_once(limit=10) == 0:
+                # Nothing claimable for us: stop once the others have finished everything.
+                if await unfinished() == 0:
+                    return
+                await asyncio.sleep(0.005)
+        raise TimeoutError(f"{sweep.worker} did not finish")
+
+    await asyncio.gather(*(loop(s) for s in sweepers))
+    assert len(handled) >= count
+    return handled
+
+
+def assert_each_handled_once(handled: list[tuple[int, str]], ids: list[int]) -> None:
+    seen: dict[int, list[str]] = {}
+    for reminder_id, worker in handled:
+        seen.setdefault(reminder_id, []).append(worker)
+    twice = {rid: workers for rid, workers in seen.items() if len(workers) > 1}
+    assert not twice, f"claimed more than once: {twice}"
+    assert sorted(seen) == sorted(ids)
+
+
+async def assert_all_done(services: Services, count: int) -> None:
+    async with services.db.session() as session:
+        states = dict(
+            (
+                await session.execute(
+                    select(Reminder.state, func.count()).group_by(Reminder.state)
+                )
+            ).all()
+        )
+        attempts = set((await session.scalars(select(Reminder.attempts))).all())
+    assert states == {WorkState.DONE: count}
+    assert attempts == {1}, "a reminder done by one sweeper was never claimed again"
+
+
+async def test_two_sweepers_on_postgres_never_claim_the_same_reminder(
+    services: Services, second_services: Services, on_postgres: bool
+) -> None:
+    if not on_postgres:
+        pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's; see the SQLite variant below")
+    count = 300
+    ids = await schedule_many(services, count, datetime.now(UTC) - timedelta(minutes=1))
+    sweepers = [
+        DueSweep(services, worker="sweeper-a"),
+        DueSweep(second_services, worker="sweeper-b"),
+    ]
+
+    handled = await race(sweepers, count)
+
+    assert_each_handled_once(handled, ids)
+    workers = {worker for _, worker in handled}
+    assert workers == {"sweeper-a", "sweeper-b"}, "both sweepers should have done some"
+    await assert_all_done(services, count)
+
+
+async def test_two_engines_on_one_sqlite_file_never_claim_the_same_reminder(
+    services: Services, second_services: Services, on_postgres: bool
+) -> None:
+    """On SQLite the compare-and-set UPDATE alone must stop double claims."""
+    if on_postgres:
+        pytest.skip("the PostgreSQL variant above covers this with SKIP LOCKED")
+    count = 120
+    ids = await schedule_many(services, count, datetime.now(UTC) - timedelta(minutes=1))
+    sweepers = [
+        DueSweep(services, worker="sweeper-a"),
+        DueSweep(second_services, worker="sweeper-b"),
+    ]
+
+    handled = await race(sweepers, count)
+
+    assert_each_handled_once(handled, ids)
+    assert {worker for _, worker in handled} == {"sweeper-a", "sweeper-b"}
+    await assert_all_done(services, count)
+
+
+async def test_a_failing_handler_puts_the_reminder_back_with_the_error(
+    services: Services,
+) -> None:
+    now = datetime.now(UTC)
+    services.clock = FixedClock(now)
+    (reminder_id,) = await schedule_many(services, 1, now - timedelta(seconds=1))
+    calls: list[int] = []
+
+    async def broken(row: Reminder, _services: Services) -> None:
+        calls.append(row.id)
+        raise ConnectionError("the council's calendar did not answer")
+
+    sweep = DueSweep(services, {KIND: broken}, worker="sweeper-a")
+    assert await sweep.run_once() == 0
+
+    row = await reminder(services, reminder_id)
+    assert calls == [reminder_id]
+    assert row.state == WorkState.PENDING
+    assert row.attempts == 1
+    assert row.last_error == "ConnectionError: the council's calendar did not answer"
+    assert row.due_at > now, "it waits (backoff) before the next try"
+    assert row.lease_until is None and row.done_at is None
+
+    assert await sweep.run_once() == 0
+    assert calls == [reminder_id], "not tried again before its new due time"
+
+
+async def test_an_expired_lease_makes_a_claimed_reminder_claimable_again(
+    services: Services, second_services: Services
+) -> None:
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    services.clock = clock
+    second_services.clock = clock
+    (reminder_id,) = await schedule_many(services, 1, now - timedelta(seconds=1))
+    handled: list[int] = []
+
+    async def handle(row: Reminder, _services: Services) -> None:
+        handled.append(row.id)
+
+    crashed = DueSweep(services, {KIND: handle}, worker="sweeper-a")
+    other = DueSweep(second_services, {KIND: handle}, worker="sweeper-b")
+
+    # sweeper-a claims the reminder and then dies without finishing it.
+    claimed = await crashed.due_reminders()
+    assert [r.id for r in claimed] == [reminder_id]
+    row = await reminder(services, reminder_id)
+    assert row.state == WorkState.CLAIMED and row.claimed_by == "sweeper-a"
+    assert row.lease_until == now + timedelta(seconds=services.settings.lease_seconds)
+
+    # While the lease holds, nobody else may take it.
+    assert await other.run_once() == 0 and handled == []
+
+    clock.advance(timedelta(seconds=services.settings.lease_seconds, milliseconds=1))
+    assert await other.run_once() == 1
+    row = await reminder(services, reminder_id)
+    assert row.state == WorkState.DONE and row.claimed_by == "sweeper-b" and row.attempts == 2
+    assert handled == [reminder_id]
+
+    # sweeper-a coming back late cannot overwrite what sweeper-b finished.
+    async with services.db.session() as session:
+        stale = await release(
+            session, Reminder, reminder_id, worker="sweeper-a", values={"state": WorkState.PENDING}
+        )
+    assert stale is False
+    assert (await reminder(services, reminder_id)).state == WorkState.DONE
+
+
+async def test_a_reminder_not_yet_due_is_not_claimed(services: Services) -> None:
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    services.clock = clock
+    (reminder_id,) = await schedule_many(services, 1, now + timedelta(hours=1))
+    handled: list[int] = []
+
+    async def handle(row: Reminder, _services: Services) -> None:
+        handled.append(row.id)
+
+    sweep = DueSweep(services, {KIND: handle}, worker="sweeper-a")
+    assert await sweep.due_reminders() == []
+    assert await sweep.run_once() == 0
+    row = await reminder(services, reminder_id)
+    assert row.state == WorkState.PENDING and row.attempts == 0 and row.claimed_by is None
+    assert handled == []
+
+    clock.advance(timedelta(hours=1))
+    assert await sweep.run_once() == 1
+    assert handled == [reminder_id]
