@@ -172,6 +172,20 @@ def invite(
     typer.echo(link)
 
 
+@app.command("slack-manifest")
+def slack_manifest(
+    public_url: Annotated[
+        str | None, typer.Option(help="Where Slack reaches Convene (default CONVENE_PUBLIC_URL).")
+    ] = None,
+) -> None:
+    """Print the Slack app manifest with your public URL filled in, ready to paste into Slack."""
+    from pathlib import Path
+
+    url = (public_url or _settings().base_url).rstrip("/")
+    manifest = Path(__file__).resolve().parent.parent / "manifest" / "slack" / "manifest.yaml"
+    typer.echo(manifest.read_text().replace("https://convene.example.org", url))
+
+
 def main() -> None:
     app(prog_name="convene")
 

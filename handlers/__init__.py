@@ -10,6 +10,7 @@ def build_router() -> Router:
     from handlers.directory import show_directory
     from handlers.forms import answer_in_chat, submit_page
     from handlers.home import show_home
+    from handlers.membership import HOW_TO_JOIN, decide, invite, join
     from handlers.profile import show_profile_form
 
     router = Router()
@@ -20,6 +21,12 @@ def build_router() -> Router:
         show_directory
     )
     router.command("home", "what needs doing")(show_home)
+    router.command("join", "join your organisation with a code, or ask to join")(join)
+    router.command("invite", "get a code so a colleague can join your organisation", "providers")(
+        invite
+    )
+    router.action("join.")(decide)
+    router.unlinked_hint = HOW_TO_JOIN
     router.submissions = submit_page
     router.chat = answer_in_chat
     return router

@@ -16,6 +16,7 @@ from bot.core.reply import Reply
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.models import FormResponse, Organisation
 from storage.organisations import set_areas_served, set_service_areas, split_areas
@@ -44,10 +45,7 @@ class OrganisationProfile(FormPurpose):
         assert turn.actor is not None
         organisations = sorted(turn.actor.member_of())
         if not organisations:
-            return Refusal(
-                "You are not linked to an organisation yet. Ask your organisation's admin "
-                "to invite you, or ask your council contact for help."
-            )
+            return Refusal(HOW_TO_JOIN)
         wanted = turn.args.get("org")
         if wanted:
             for org_id in organisations:

@@ -42,6 +42,8 @@ class Router:
         self.actions: dict[str, Handler] = {}
         self.submissions: Handler | None = None
         self.chat: Callable[[Turn, Services], Awaitable[Sequence[Reply] | None]] | None = None
+        #: Shown in help to somebody with no organisation or authority yet.
+        self.unlinked_hint: str | None = None
 
     def command(
         self, name: str, summary: str, audience: str = "everyone", *, opens_form: bool = False
@@ -126,9 +128,12 @@ class Router:
             or (info.audience == "commissioners" and actor is not None and actor.is_commissioner)
             or (info.audience == "providers" and actor is not None and actor.member_of())
         ]
+        intro = "Type one of these words, or use the buttons."
+        if actor is not None and not actor.grants and self.unlinked_hint:
+            intro = f"{self.unlinked_hint}\n{intro}"
         return Message(
             title="What I can help with",
-            text="Type one of these words, or use the buttons.",
+            text=intro,
             sections=[Section(text="\n".join(f"• {i.name}: {i.summary}" for i in visible))],
             buttons=[Button(label=i.name.capitalize(), action=f"cmd.{i.name}") for i in visible][
                 :5

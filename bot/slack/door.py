@@ -71,7 +71,6 @@ class SlackDoor:
         single_token = (
             settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         )
-        self.client = AsyncWebClient(base_url=settings.slack_api_url)
         self.installation_store: AsyncSQLAlchemyInstallationStore | None = None
         oauth_settings = None
         if settings.slack_multi_workspace:
@@ -96,9 +95,12 @@ class SlackDoor:
                     success=self._installed, failure=self._install_failed
                 ),
             )
+        # Bolt takes the single-workspace token from the client it is given.
+        self.client = AsyncWebClient(
+            base_url=settings.slack_api_url, token=None if oauth_settings else single_token
+        )
         self.app = AsyncApp(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
-            token=None if oauth_settings else single_token,
             client=self.client,
             oauth_settings=oauth_settings,
             process_before_response=False,
@@ -199,7 +201,7 @@ class SlackDoor:
     ) -> None:
         user_id = context.get("user_id")
         team_id = context.get("team_id")
-        if user_id and team_id and not context.get("bot_id"):
+        if user_id and team_id:
             try:
                 context["actor"] = await slack_actor(self.services, client, team_id, user_id)
             except SQLAlchemyError:

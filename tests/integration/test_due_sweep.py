@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_services
 from bot.clock import FixedClock
-from bot.scheduler import DueSweep
+from bot.scheduler import DueSweep, ReminderHandler
 from bot.services import Services
 from bot.settings import load_settings
 from storage.claims import release
@@ -58,7 +58,7 @@ async def race(sweepers: list[DueSweep], count: int) -> list[tuple[int, str]]:
     """Run the sweepers concurrently until every reminder is done. Returns (id, worker) pairs."""
     handled: list[tuple[int, str]] = []
 
-    def handler_for(worker: str):  # type: ignore[no-untyped-def]
+    def handler_for(worker: str) -> ReminderHandler:
         async def handle(row: Reminder, _services: Services) -> None:
             handled.append((row.id, worker))
             await asyncio.sleep(random.uniform(0, 0.003))
@@ -104,9 +104,7 @@ async def assert_all_done(services: Services, count: int) -> None:
     async with services.db.session() as session:
         states = dict(
             (
-                await session.execute(
-                    select(Reminder.state, func.count()).group_by(Reminder.state)
-                )
+                await session.execute(select(Reminder.state, func.count()).group_by(Reminder.state))
             ).all()
         )
         attempts = set((await session.scalars(select(Reminder.attempts))).all())

@@ -26,7 +26,6 @@ from storage.models import AuditEvent, Authority, Base
 from tests.support import databases
 
 
-
 def head_revision() -> str | None:
     """The newest revision in storage/migrations (others add migrations; never hard-code it)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -144,8 +144,7 @@ async def test_killed_sender_delivers_each_message_exactly_once_after_restart(
     first_unclaimed = (CRASH_INDEX // BATCH + 1) * BATCH
     assert all(rows[i].state == WorkState.DONE for i in ids[: (CRASH_INDEX // BATCH) * BATCH])
     assert all(
-        rows[i].state == WorkState.PENDING and rows[i].attempts == 0
-        for i in ids[first_unclaimed:]
+        rows[i].state == WorkState.PENDING and rows[i].attempts == 0 for i in ids[first_unclaimed:]
     )
     stuck = rows[victim]
     assert stuck.state == WorkState.CLAIMED and stuck.attempts == 1

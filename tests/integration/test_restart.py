@@ -24,7 +24,11 @@ from tests.support.web import WebUser, form_action, text_of
 SECRET = "restart-test-secret-key-not-for-production"
 ORG = "riverside-youth-trust"
 PERSON = "Tom Okafor"
-PAGE_ONE = {"name": "Riverside Youth Trust CIO", "legal_form": "charity", "charity_number": "1199999"}
+PAGE_ONE = {
+    "name": "Riverside Youth Trust CIO",
+    "legal_form": "charity",
+    "charity_number": "1199999",
+}
 PAGE_TWO = {"income_band": "1m_10m", "staff_count": "14", "volunteer_count": "40"}
 
 ServeFactory = Callable[..., ServeProcess]
@@ -138,9 +142,7 @@ async def test_half_filled_form_is_intact_after_the_server_is_killed(
     user = WebUser(first.url)
     try:
         await user.sign_in_locally(PERSON)
-        draft_id = form_action(await fill_page_one_and_save_part_of_page_two(user) + '"')
-    except AssertionError:
-        raise
+        draft_id = await fill_page_one_and_save_part_of_page_two(user)
     finally:
         await user.close()
     first.kill()

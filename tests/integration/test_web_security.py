@@ -11,9 +11,12 @@ succeeding when it is allowed.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import shutil
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +34,7 @@ from bot.settings import load_settings
 from bot.web.auth import COOKIE, SessionCodec, WebSession, create_sign_in_link
 from storage.models import AuditEvent, FormResponse, Organisation, Person
 from tests.support.servers import RunningApp, start_app
-from tests.support.web import WebUser, form_action, text_of
+from tests.support.web import CSRF, WebUser, form_action, text_of
 
 EXPIRED_PAGE = "This page has expired"
 BAD_LINK = "This sign-in link does not work"
@@ -179,7 +182,7 @@ async def test_session_cookies_are_http_only_and_same_site_lax(
         async with client.get(f"{app_server.url}/signin") as resp:
             first = _attributes(_session_cookie_header(resp.headers))
             html = await resp.text()
-        token = WebUser.csrf(WebUser(app_server.url), html)
+        token = CSRF.search(html).group(1)  # type: ignore[union-attr]
         async with client.post(
             f"{app_server.url}/signin/local",
             data={"person_id": str(grace), "csrf_token": token},
@@ -192,6 +195,8 @@ async def test_session_cookies_are_http_only_and_same_site_lax(
         assert attributes.get("samesite") == "Lax"
         assert attributes.get("path") == "/"
         assert "secure" not in attributes  # plain http on loopback; https sets Secure
+        # Kept past the session's end, so an expired session can be told apart and explained.
+        assert int(attributes["max-age"]) > services.settings.session_max_age_seconds
 
 
 async def _grace_cookie(web_user: WebUser) -> str:
@@ -358,7 +363,7 @@ async def test_a_huge_body_is_refused_and_saves_nothing(
 
     async with web_user.client.post(
         web_user.base + action,
-        data=stream() if chunked else body,
+        data=stream() if chunked else io.BytesIO(body),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     ) as resp:
         status, html = resp.status, await resp.text()
@@ -502,6 +507,17 @@ async def doomed_sqlite(tmp_path: Path) -> AsyncIterator[tuple[Services, Running
         yield services, running, folder
     finally:
         await running.stop()
+        await _aiosqlite_threads_stopped()
+
+
+async def _aiosqlite_threads_stopped(timeout: float = 5) -> None:
+    """aiosqlite stops a worker thread after a failed connect without waiting for it; let those
+    threads finish while the event loop is still open, or they raise into a later test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+        t.name.endswith("(_connection_worker_thread)") for t in threading.enumerate()
+    ):
+        await asyncio.sleep(0.01)
 
 
 async def test_a_database_that_goes_away_gives_a_polite_503(

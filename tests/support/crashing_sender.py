@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import build_services  # noqa: E402
-from bot.outbox.sender import Delivered, OutboxSender  # noqa: E402
-from bot.outbox.web_inbox import WebInboxSender  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from storage.models import Door, OutboxMessage  # noqa: E402
+from bot.app import build_services
+from bot.outbox.sender import Delivered, OutboxSender
+from bot.outbox.web_inbox import WebInboxSender
+from bot.settings import load_settings
+from storage.models import Door, OutboxMessage
 
 CRASH_EXIT = 137
 NOT_REACHED_EXIT = 3
@@ -67,9 +67,7 @@ async def main(crash: str, message_id: int, batch: int) -> int:
     settings = load_settings(lease_seconds=1, outbox_batch_size=batch, scheduler_enabled=False)
     services = build_services(settings)
     inner = WebInboxSender(services)
-    sender = OutboxSender(
-        services, [CrashingWebInbox(inner, crash=crash, message_id=message_id)]
-    )
+    sender = OutboxSender(services, [CrashingWebInbox(inner, crash=crash, message_id=message_id)])
     try:
         await sender.drain()
     finally:

@@ -1,0 +1,288 @@
+"""Joining an organisation: invite codes from a provider admin, or a request an admin approves.
+
+Works the same from Slack, Teams and the web: somebody new is never stuck, and an
+organisation decides who speaks for it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_day
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.turn import Turn, parse_command
+from bot.services import Services
+from storage import audit
+from storage.membership import (
+    create_invite_code,
+    find_organisation,
+    organisation_admins,
+    pending_request,
+    usable_code,
+)
+from storage.models import JoinRequest, Organisation, Person, Role
+from storage.outbox import enqueue_for_person
+from storage.people import grant
+
+HOW_TO_JOIN = (
+    "You are not linked to an organisation yet. If a colleague gave you a code, type "
+    "join followed by the code, like: join ABCD-2345. If not, type join request followed by "
+    "your organisation's name, and one of its admins can let you in."
+)
+
+
+async def join(turn: Turn, services: Services) -> list[Reply]:
+    """`join CODE` or `join request ORGANISATION NAME`."""
+    assert turn.actor is not None
+    words, _ = parse_command(turn.text or "")
+    rest = words[1:]
+    # Chat doors type `join ABCD-2345`; the web door sends ?code=… or ?request=….
+    request_name = turn.args.get("request") or (
+        " ".join(rest[1:]) if rest[:1] == ["request"] else ""
+    )
+    code = turn.args.get("code") or (rest[0] if rest and rest[0] != "request" else "")
+    if not (request_name or code or rest):
+        return [Notice(text=HOW_TO_JOIN)]
+    async with services.db.session() as session:
+        if code:
+            return await _redeem(session, turn, services, code)
+        return await _request(session, turn, services, request_name)
+
+
+async def _redeem(session: AsyncSession, turn: Turn, services: Services, text: str) -> list[Reply]:
+    assert turn.actor is not None
+    now = services.clock.now()
+    code = await usable_code(session, text, now=now)
+    if code is None:
+        await audit.record(
+            session,
+            "membership.code_refused",
+            actor_id=turn.actor.person_id,
+            door=turn.door,
+            object_type="invite_code",
+            object_id=text[:40],
+            at=now,
+        )
+        return [
+            Notice(
+                text="That code doesn't work. It may be mistyped or too old. Ask your "
+                "colleague for a new one, or type join request followed by your "
+                "organisation's name.",
+                level="warning",
+            )
+        ]
+    person = await session.get(Person, turn.actor.person_id)
+    organisation = await session.get(Organisation, code.organisation_id)
+    assert person is not None and organisation is not None
+    await grant(session, person, Role(code.role), organisation_id=organisation.id)
+    await audit.record(
+        session,
+        "membership.joined_with_code",
+        actor_id=person.id,
+        door=turn.door,
+        object_type="organisation",
+        object_id=organisation.id,
+        organisation_id=organisation.id,
+        at=now,
+    )
+    return [
+        Notice(
+            text=f"Welcome. You are now part of {organisation.name} in Convene. "
+            "Type profile to see your organisation's details.",
+            level="success",
+            buttons=[Button(label="See the profile", action="cmd.profile")],
+        )
+    ]
+
+
+async def _request(session: AsyncSession, turn: Turn, services: Services, name: str) -> list[Reply]:
+    assert turn.actor is not None
+    matches = await find_organisation(session, name)
+    if not matches:
+        return [
+            Notice(
+                text=f'We could not find "{name}". Check the name, or ask your council contact '
+                "to add your organisation."
+                if name
+                else "Type join request followed by your organisation's name.",
+                level="warning",
+            )
+        ]
+    if len(matches) > 1:
+        names = "; ".join(m.name for m in matches)
+        return [
+            Notice(text=f"Which one do you mean? {names}. Type join request and the full name.")
+        ]
+    organisation = matches[0]
+    if organisation.id in turn.actor.member_of():
+        return [Notice(text=f"You are already part of {organisation.name}.")]
+    now = services.clock.now()
+    existing = await pending_request(session, turn.actor.person_id, organisation.id)
+    if existing is not None:
+        return [
+            Notice(
+                text=f"You already asked to join {organisation.name}. We'll tell you when "
+                "an admin answers."
+            )
+        ]
+    request = JoinRequest(
+        person_id=turn.actor.person_id, organisation_id=organisation.id, created_at=now
+    )
+    session.add(request)
+    await session.flush()
+    await audit.record(
+        session,
+        "membership.requested",
+        actor_id=turn.actor.person_id,
+        door=turn.door,
+        object_type="join_request",
+        object_id=request.id,
+        organisation_id=organisation.id,
+        at=now,
+    )
+    admins = await organisation_admins(session, organisation.id)
+    ask = Message(
+        title="Someone wants to join your organisation",
+        text=f"{turn.actor.name} asked to join {organisation.name} in Convene on "
+        f"{format_day(now)}. Only let them in if they work or volunteer with you.",
+        buttons=[
+            Button(
+                label="Let them in", action="join.approve", value=str(request.id), style="primary"
+            ),
+            Button(label="Say no", action="join.decline", value=str(request.id)),
+        ],
+    )
+    for admin_id in admins:
+        admin = await session.get(Person, admin_id)
+        if admin is not None:
+            await enqueue_for_person(
+                session,
+                admin,
+                ReplyList(replies=[ask]).model_dump(mode="json"),
+                f"join-request:{request.id}:admin:{admin_id}",
+            )
+    if not admins:
+        return [
+            Notice(
+                text=f"{organisation.name} has no admin in Convene yet, so nobody can let "
+                "you in. Ask your council contact for help.",
+                level="warning",
+            )
+        ]
+    return [
+        Notice(
+            text=f"We asked the admins of {organisation.name} to let you in. We'll message "
+            "you when they answer.",
+            level="success",
+        )
+    ]
+
+
+async def decide(turn: Turn, services: Services) -> list[Reply]:
+    """`join.approve` / `join.decline` buttons, pressed by an admin of that organisation."""
+    assert turn.actor is not None and turn.action is not None
+    approve = turn.action.id == "join.approve"
+    try:
+        request_id = int(turn.action.value)
+    except ValueError:
+        return [Notice(text="That request could not be found.", level="error")]
+    async with services.db.session() as session:
+        request = await session.get(JoinRequest, request_id, with_for_update=True)
+        if request is None:
+            return [Notice(text="That request could not be found.", level="error")]
+        if request.organisation_id not in turn.actor.admin_of():
+            await audit.record(
+                session,
+                "membership.decision_refused",
+                actor_id=turn.actor.person_id,
+                door=turn.door,
+                object_type="join_request",
+                object_id=request.id,
+                organisation_id=request.organisation_id,
+            )
+            return [
+                Notice(
+                    text="Only an admin of that organisation can answer this request.",
+                    level="error",
+                )
+            ]
+        if request.state != "pending":
+            return [Notice(text=f"Someone already answered this request ({request.state}).")]
+        now = services.clock.now()
+        request.state = "approved" if approve else "declined"
+        request.decided_by = turn.actor.person_id
+        request.decided_at = now
+        person = await session.get(Person, request.person_id)
+        organisation = await session.get(Organisation, request.organisation_id)
+        assert person is not None and organisation is not None
+        if approve:
+            await grant(session, person, Role.PROVIDER_MEMBER, organisation_id=organisation.id)
+        await audit.record(
+            session,
+            f"membership.{request.state}",
+            actor_id=turn.actor.person_id,
+            door=turn.door,
+            object_type="join_request",
+            object_id=request.id,
+            organisation_id=organisation.id,
+            at=now,
+        )
+        outcome = (
+            f"You are now part of {organisation.name} in Convene. Type profile to see its details."
+            if approve
+            else f"An admin of {organisation.name} did not add you. If you think this is a "
+            "mistake, please talk to them."
+        )
+        await enqueue_for_person(
+            session,
+            person,
+            ReplyList(
+                replies=[Notice(text=outcome, level="success" if approve else "info")]
+            ).model_dump(mode="json"),
+            f"join-request:{request.id}:outcome",
+        )
+        return [
+            Notice(
+                text=f"Thanks. {person.name} {'can now' if approve else 'will not'} "
+                f"use Convene for {organisation.name}.",
+                level="success",
+            )
+        ]
+
+
+async def invite(turn: Turn, services: Services) -> list[Reply]:
+    """`invite`: a provider admin gets a code to share with colleagues."""
+    assert turn.actor is not None
+    admin_of = sorted(turn.actor.admin_of())
+    if not admin_of:
+        return [
+            Notice(
+                text="Only your organisation's admins can invite people. Ask one of them "
+                "for a code.",
+                level="warning",
+            )
+        ]
+    async with services.db.session() as session:
+        now = services.clock.now()
+        code = await create_invite_code(session, admin_of[0], turn.actor.person_id, now=now)
+        organisation = await session.get(Organisation, admin_of[0])
+        assert organisation is not None
+        await audit.record(
+            session,
+            "membership.code_created",
+            actor_id=turn.actor.person_id,
+            door=turn.door,
+            object_type="invite_code",
+            object_id=code.id,
+            organisation_id=organisation.id,
+            at=now,
+        )
+    return [
+        Message(
+            title=f"Invite a colleague to {organisation.name}",
+            text=f"Share this code: {code.code}\nThey type join {code.code} in Slack, Teams "
+            f"or on the Convene website. It works until {format_day(code.expires_at)}.",
+            who_sees="Anyone with the code can join your organisation in Convene, so only share "
+            "it with people who work or volunteer with you.",
+        )
+    ]

@@ -1,0 +1,104 @@
+"""Joining an organisation over the web door: invite codes and join requests an admin approves."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot.app import SENDER
+from bot.services import Services
+from storage.models import AuditEvent, InboxItem, JoinRequest, Membership, Person, Role
+from tests.support.servers import RunningApp
+from tests.support.web import WebUser, text_of
+
+
+async def _newcomer(services: Services, name: str = "Sam Newton") -> int:
+    async with services.db.session() as session:
+        person = Person(name=name, email=f"{name.split()[0].lower()}@example.org")
+        session.add(person)
+        await session.flush()
+        return person.id
+
+
+async def test_admin_code_lets_a_colleague_join(
+    app_server: RunningApp, services: Services, web_user: WebUser
+) -> None:
+    await web_user.sign_in_locally("Tom Okafor")
+    status, html = await web_user.get("/do/invite")
+    assert status == 200
+    code = re.search(r"Share this code: ([A-Z0-9]{4}-[A-Z0-9]{4})", text_of(html))
+    assert code, text_of(html)
+
+    newcomer_id = await _newcomer(services)
+    other = WebUser(app_server.url)
+    try:
+        await other.sign_in_locally("Sam Newton")
+        _, html = await other.get("/do/profile")
+        assert "not linked to an organisation" in text_of(html)
+        _, html = await other.get("/do/join", params={"code": "WRON-GCOD"})
+        assert "That code doesn't work" in text_of(html)
+        _, html = await other.get("/do/join", params={"code": code.group(1).lower()})
+        assert "You are now part of Riverside Youth Trust" in text_of(html)
+        _, html = await other.get("/do/profile")
+        assert "About your organisation" in html
+    finally:
+        await other.close()
+    async with services.db.session() as session:
+        roles = (
+            await session.scalars(
+                select(Membership.role).where(Membership.person_id == newcomer_id)
+            )
+        ).all()
+        assert roles == [Role.PROVIDER_MEMBER]
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+        assert "membership.code_refused" in actions and "membership.joined_with_code" in actions
+
+
+async def test_join_request_is_approved_by_an_admin_only(
+    app_server: RunningApp, services: Services, web_user: WebUser
+) -> None:
+    newcomer_id = await _newcomer(services, "Ria Patel")
+    newcomer = WebUser(app_server.url)
+    try:
+        await newcomer.sign_in_locally("Ria Patel")
+        _, html = await newcomer.get("/do/join", params={"request": "asha women's centre"})
+        assert "We asked the admins of Asha Women's Centre" in text_of(html)
+        _, html = await newcomer.get("/do/join", params={"request": "Asha Women's Centre"})
+        assert "already asked" in text_of(html)
+    finally:
+        await newcomer.close()
+    await app_server.runner.app[SENDER].drain()
+    async with services.db.session() as session:
+        request = await session.scalar(select(JoinRequest))
+        assert request is not None and request.state == "pending"
+
+    # Another organisation's admin can't let them in.
+    await web_user.sign_in_locally("Tom Okafor")
+    _, html = await web_user.post("/actions/join.approve", {"value": str(request.id)})
+    assert "Only an admin of that organisation" in text_of(html)
+
+    admin = WebUser(app_server.url)
+    try:
+        await admin.sign_in_locally("Amina Begum")
+        _, html = await admin.get("/inbox")
+        assert "Ria Patel asked to join Asha Women's Centre" in text_of(html)
+        _, html = await admin.post("/actions/join.approve", {"value": str(request.id)})
+        assert "Ria Patel can now use Convene" in text_of(html)
+        _, html = await admin.post("/actions/join.approve", {"value": str(request.id)})
+        assert "already answered" in text_of(html)
+    finally:
+        await admin.close()
+    await app_server.runner.app[SENDER].drain()
+    async with services.db.session() as session:
+        assert await session.scalar(
+            select(Membership).where(
+                Membership.person_id == newcomer_id, Membership.role == Role.PROVIDER_MEMBER
+            )
+        )
+        told = (
+            await session.scalars(select(InboxItem).where(InboxItem.person_id == newcomer_id))
+        ).all()
+        assert len(told) == 1 and "You are now part of" in str(told[0].payload)
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+        assert "membership.decision_refused" in actions and "membership.approved" in actions
