@@ -17,6 +17,7 @@ from bot.outbox.web_inbox import WebInboxSender
 from bot.scheduler import DueSweep, build_scheduler
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.door import SlackDoor
 from bot.web.routes import setup_web
 from handlers import build_router
 from storage.db import Database
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)
-SLACK = web.AppKey("slack_door", object)
+SLACK = web.AppKey("slack_door", SlackDoor)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -68,8 +69,6 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
     run_loops = services.settings.scheduler_enabled if background is None else background
     slack = None
     if services.settings.slack_enabled:
-        from bot.slack.door import SlackDoor
-
         slack = SlackDoor(services, sender)
         slack.mount(app)
         app[SLACK] = slack
@@ -80,6 +79,8 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
         scheduler = build_scheduler(services, sweep, sender) if run_loops else None
         if scheduler is not None:
             scheduler.start()
+        if slack is not None:
+            await slack.start()
         socket_mode = None
         app_token = services.settings.slack_app_token
         if slack is not None and app_token is not None:
@@ -95,6 +96,8 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
                 await socket_mode.close_async()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if slack is not None:
+                await slack.stop()
             await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.actors import ActorCache
 from bot.clock import Clock
 from bot.core.router import Router
 from bot.settings import Settings
@@ -21,6 +22,7 @@ class Services:
     db: Database
     router: Router
     clock: Clock = field(default_factory=Clock)
+    actors: ActorCache = field(default_factory=ActorCache)
 
     @property
     def tz(self) -> ZoneInfo:

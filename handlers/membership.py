@@ -75,6 +75,7 @@ async def _redeem(session: AsyncSession, turn: Turn, services: Services, text: s
     organisation = await session.get(Organisation, code.organisation_id)
     assert person is not None and organisation is not None
     await grant(session, person, Role(code.role), organisation_id=organisation.id)
+    services.actors.forget(person.id)
     await audit.record(
         session,
         "membership.joined_with_code",
@@ -217,6 +218,7 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
         assert person is not None and organisation is not None
         if approve:
             await grant(session, person, Role.PROVIDER_MEMBER, organisation_id=organisation.id)
+            services.actors.forget(person.id)
         await audit.record(
             session,
             f"membership.{request.state}",

@@ -17,6 +17,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -31,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -109,7 +111,19 @@ class SlackDoor:
         )
         self.sender = SlackSender(services, SlackTokens(services, self.installation_store))
         outbox.register(self.sender)
+        self.http: aiohttp.ClientSession | None = None
         self._register()
+
+    async def start(self) -> None:
+        """One pooled HTTP session for every call to Slack (slack_sdk opens one per call
+        otherwise, which costs a new connection each time)."""
+        self.http = aiohttp.ClientSession()
+        self.client.session = self.http
+        self.sender.use_session(self.http)
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
 
     # --- mounting -------------------------------------------------------------------------
 
@@ -120,7 +134,11 @@ class SlackDoor:
             app.router.add_get("/slack/oauth_redirect", self.handle_oauth)
 
     async def handle_events(self, request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # Bolt parses the body before checking the signature
+            log.warning("Slack request with a body that is not valid JSON; refused")
+            return web.Response(status=400, text="bad request")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
@@ -170,7 +188,6 @@ class SlackDoor:
     def _register(self) -> None:
         app = self.app
         app.use(self._process_once)
-        app.use(self._attach_actor)
         app.command(COMMAND)(self._on_command)
         app.event("app_home_opened")(self._on_home_opened)
         app.event("message")(self._on_message)
@@ -193,22 +210,19 @@ class SlackDoor:
         await next()
         return None
 
-    async def _attach_actor(
-        self,
-        context: dict[str, Any],
-        client: AsyncWebClient,
-        next: Callable[[], Awaitable[None]],
-    ) -> None:
-        user_id = context.get("user_id")
-        team_id = context.get("team_id")
+    async def _actor(self, context: dict[str, Any]) -> Actor | None:
+        """Who is acting. Called after the ack: first contact may ask Slack for a profile."""
+        if "actor" in context:
+            return context["actor"]
+        user_id, team_id = context.get("user_id"), context.get("team_id")
+        actor = None
         if user_id and team_id:
             try:
-                context["actor"] = await slack_actor(self.services, client, team_id, user_id)
+                actor = await slack_actor(self.services, context["client"], team_id, user_id)
             except SQLAlchemyError:
                 log.exception("could not look up a Slack user")
-                context["actor"] = None
-                context["db_down"] = True
-        await next()
+        context["actor"] = actor
+        return actor
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         try:
@@ -223,39 +237,48 @@ class SlackDoor:
         body: dict[str, Any],
         client: AsyncWebClient,
         context: dict[str, Any],
-        respond: Callable[..., Awaitable[Any]],
     ) -> None:
+        await ack()
         text = (body.get("text") or "").strip() or "help"
-        actor: Actor | None = context.get("actor")
-        if actor is not None and self.services.router.opens_form(text):
-            await ack()
-            opened = await self._open_modal(client, body.get("trigger_id", ""), respond)
+        if self.services.router.opens_form(text):
+            # The trigger id lasts 3 seconds: open the modal before any database work.
+            opened = await self._open_modal(
+                client, body.get("trigger_id", ""), body.get("response_url")
+            )
             if opened is None:
                 return
             _, args = parse_command(text)
+            actor = await self._actor(context)
             turn = Turn(door=Door.SLACK, actor=actor, conversation=DM, text=text, args=args)
             await self._show_in_modal(client, opened, await self._dispatch(turn))
             return
-        await ack()
+        actor = await self._actor(context)
         _, args = parse_command(text)
         turn = Turn(door=Door.SLACK, actor=actor, conversation=DM, text=text, args=args)
         replies = await self._dispatch(turn)
         if turn.wants_chat and actor is not None:
             await self._to_dm(context, replies, key=f"slack:cmd:{body.get('trigger_id')}")
-            await respond(text="I've sent you a direct message with the first question.")
+            await self._respond(
+                body.get("response_url"),
+                [Notice(text="I've sent you a direct message with the first question.")],
+            )
             return
-        await self._respond(respond, replies)
+        await self._respond(body.get("response_url"), replies)
 
     async def _open_modal(
-        self, client: AsyncWebClient, trigger_id: str, respond: Callable[..., Awaitable[Any]]
+        self, client: AsyncWebClient, trigger_id: str, response_url: str | None
     ) -> dict[str, Any] | None:
         try:
             response = await client.views_open(trigger_id=trigger_id, view=kit.loading_modal())
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
-            await respond(
-                text="Sorry, that took too long to open. Please try the command again.",
-                response_type="ephemeral",
+            await self._respond(
+                response_url,
+                [
+                    Notice(
+                        text="Sorry, that took too long to open. Please try again.", level="error"
+                    )
+                ],
             )
             return None
         view: dict[str, Any] = response["view"]
@@ -272,13 +295,15 @@ class SlackDoor:
         except SlackApiError as exc:
             log.warning("views.update failed: %s", exc.response.get("error"))
 
-    async def _respond(
-        self, respond: Callable[..., Awaitable[Any]], replies: Sequence[Reply]
-    ) -> None:
+    async def _respond(self, response_url: str | None, replies: Sequence[Reply]) -> None:
+        """Answer through the interaction's response URL (ephemeral), on the shared session."""
+        if not response_url:
+            return
+        webhook = AsyncWebhookClient(url=response_url, session=self.http)
         text = kit.fallback_text(replies)
         for part in kit.messages(replies):
             try:
-                await respond(text=text, blocks=part, response_type="ephemeral")
+                await webhook.send(text=text, blocks=part, response_type="ephemeral")
             except Exception:  # the response URL is Slack's; a failure there must not crash us
                 log.exception("could not answer through the response URL")
                 return
@@ -312,7 +337,7 @@ class SlackDoor:
         _, args = parse_command(text)
         turn = Turn(
             door=Door.SLACK,
-            actor=context.get("actor"),
+            actor=await self._actor(context),
             conversation=DM,
             text=text,
             args=args,
@@ -328,7 +353,7 @@ class SlackDoor:
 
     async def refresh_home(self, context: dict[str, Any]) -> None:
         """Publish the person's App Home: their open tasks, fresh from the database."""
-        actor: Actor | None = context.get("actor")
+        actor = await self._actor(context)
         turn = Turn(door=Door.SLACK, actor=actor, conversation=DM, text="home")
         replies = await self._dispatch(turn)
         client: AsyncWebClient = context["client"]
@@ -353,7 +378,10 @@ class SlackDoor:
             response_id=response_id, page=page, values=values, intent=Intent.NEXT
         )
         turn = Turn(
-            door=Door.SLACK, actor=context.get("actor"), conversation=DM, submission=submission
+            door=Door.SLACK,
+            actor=await self._actor(context),
+            conversation=DM,
+            submission=submission,
         )
         replies = await self._dispatch(turn)
         form = next((r for r in replies if isinstance(r, FormView)), None)
@@ -384,10 +412,9 @@ class SlackDoor:
         action: dict[str, Any],
         client: AsyncWebClient,
         context: dict[str, Any],
-        respond: Callable[..., Awaitable[Any]],
     ) -> None:
         await ack()
-        actor: Actor | None = context.get("actor")
+        actor = await self._actor(context)
         name = kit.action_name(action.get("action_id", ""))
         view = body.get("view") or {}
         in_modal = view.get("type") == "modal"
@@ -404,7 +431,9 @@ class SlackDoor:
         elif name.startswith("cmd."):
             text = f"{name.removeprefix('cmd.')} {action.get('value') or ''}".strip()
             if actor is not None and self.services.router.opens_form(text):
-                opened = await self._open_modal(client, body.get("trigger_id", ""), respond)
+                opened = await self._open_modal(
+                    client, body.get("trigger_id", ""), body.get("response_url")
+                )
                 if opened is not None:
                     _, args = parse_command(text)
                     turn = Turn(door=Door.SLACK, actor=actor, conversation=DM, text=text, args=args)
@@ -422,11 +451,13 @@ class SlackDoor:
         replies = await self._dispatch(turn)
         form = next((r for r in replies if isinstance(r, FormView)), None)
         if form is not None:
-            opened = await self._open_modal(client, body.get("trigger_id", ""), respond)
+            opened = await self._open_modal(
+                client, body.get("trigger_id", ""), body.get("response_url")
+            )
             if opened is not None:
                 await self._show_in_modal(client, opened, replies)
         elif body.get("response_url"):
-            await self._respond(respond, replies)
+            await self._respond(body["response_url"], replies)
         else:
             await self._to_dm(context, replies, key=f"slack:action:{body.get('trigger_id')}")
         await self.refresh_home(context)

@@ -29,6 +29,16 @@ async def slack_actor(
     services: Services, client: AsyncWebClient, team_id: str, user_id: str
 ) -> Actor | None:
     """The actor for this Slack user, creating the person on first contact."""
+    cache = services.actors
+    person_id = cache.person_for(Door.SLACK, team_id, user_id)
+    if person_id is not None:
+        cached = cache.actor(person_id)
+        if cached is not None:
+            return cached
+        async with services.db.session() as session:
+            person = await session.get(Person, person_id)
+            if person is not None:
+                return cache.remember(actor_for(person, services.tz))
     async with services.db.session() as session:
         identity = await session.scalar(
             select(ChatIdentity).where(
@@ -40,7 +50,8 @@ async def slack_actor(
         if identity is not None:
             person = await session.get(Person, identity.person_id)
             if person is not None:
-                return actor_for(person, services.tz)
+                cache.remember_identity(Door.SLACK, team_id, user_id, person.id)
+                return cache.remember(actor_for(person, services.tz))
     profile = await _profile(client, user_id)
     try:
         return await _first_contact(services, team_id, user_id, profile)

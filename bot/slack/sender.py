@@ -74,6 +74,10 @@ class SlackSender:
         self._client = AsyncWebClient(base_url=services.settings.slack_api_url)
         self._dm_channels: dict[tuple[str, str], str] = {}
 
+    def use_session(self, session: aiohttp.ClientSession) -> None:
+        """Share the door's pooled HTTP session instead of a new one per call."""
+        self._client.session = session
+
     async def _token(self, message: OutboxMessage) -> str:
         token = await self.tokens.bot_token(message.workspace_id)
         if token is None:

@@ -1,0 +1,109 @@
+"""Shared pieces for benchmarks: a server in a child process, latency statistics, load loops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from tests.support.servers import free_port
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<28} {self.throughput:8.1f} req/s   p50 {self.percentile(50) * 1000:7.1f} ms"
+            f"   p99 {self.percentile(99) * 1000:7.1f} ms   errors {self.errors}"
+        )
+
+
+class ChildServer:
+    """Runs `python -m <module> <args>` with PORT in the environment and waits for /healthz."""
+
+    def __init__(self, module: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cmd = [sys.executable, "-m", module, *args]
+        self.env = {**os.environ, **(env or {}), "BENCH_PORT": str(self.port)}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def __aenter__(self) -> ChildServer:
+        self.proc = subprocess.Popen(self.cmd, env=self.env)  # noqa: ASYNC220 - starts at once
+        async with aiohttp.ClientSession() as client:
+            for _ in range(300):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.cmd} exited with {self.proc.returncode}")
+                try:
+                    async with client.get(f"{self.url}/healthz") as resp:
+                        if resp.status == 200:
+                            return self
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.cmd} did not start")
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+async def run_load(
+    name: str,
+    send: Callable[[aiohttp.ClientSession, int], Awaitable[bool]],
+    *,
+    clients: int,
+    total: int,
+) -> Result:
+    """`clients` concurrent loops sharing `total` requests; each request's latency is kept."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for n in counter:
+                started = time.perf_counter()
+                ok = await send(client, n)
+                latencies.append(time.perf_counter() - started)
+                if not ok:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return Result(name, total, errors, elapsed, latencies)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")

@@ -1,0 +1,190 @@
+"""How fast Convene acknowledges Slack, against a bare slack-bolt app that only acks.
+
+Drives `/convene help` and `/convene profile` (which opens a modal) at 32 concurrent
+clients, first against the full app, then in the same run against a bare Bolt app on
+the same signing settings. Each server runs in its own process; the load and a fake
+Slack Web API (which the full app calls for users.info, views.open and views.update)
+run in this one.
+
+    python -m bench.slack_ack                       # SQLite
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python -m bench.slack_ack
+
+Targets: full throughput >= 0.8x the bare app's, and full p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import ChildServer, Result, run_load
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_signing import sign, slash_command_body
+
+SECRET = "bench-signing-secret"
+CLIENTS = 32
+USERS = 32
+
+
+def serve_full() -> None:
+    """Child process: the whole Convene app with Slack pointed at the fake."""
+    from aiohttp import web
+
+    from bot.app import build_app, build_services, prepare
+    from bot.settings import load_settings
+
+    settings = load_settings(
+        database_url=os.environ["BENCH_DB"],
+        secret_key="bench",
+        scheduler_enabled=False,
+        slack_signing_secret=SECRET,
+        slack_bot_token="xoxb-test",
+        slack_api_url=os.environ["BENCH_SLACK"],
+        log_level="WARNING",
+    )
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    services = build_services(settings)
+    asyncio.run(prepare(services, demo_if_empty=True))
+    services = build_services(settings)
+    web.run_app(build_app(services), host="127.0.0.1", port=int(os.environ["BENCH_PORT"]),
+                print=None, access_log=None)
+
+
+def serve_bare() -> None:
+    """Child process: a bare Bolt app that acks the command and does nothing else."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    bolt = AsyncApp(
+        signing_secret=SECRET,
+        client=AsyncWebClient(base_url=os.environ["BENCH_SLACK"], token="xoxb-test"),
+    )
+
+    @bolt.command("/convene")
+    async def only_ack(ack):  # type: ignore[no-untyped-def]
+        await ack()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), print=None,
+                access_log=None)
+
+
+def _sender(base_url: str, fake: FakeSlack) -> object:
+    url = f"{base_url}/slack/events"
+
+    async def send(client: aiohttp.ClientSession, n: int) -> bool:
+        text = "help" if n % 2 == 0 else "profile"
+        body = slash_command_body(
+            text=text,
+            user_id=f"UB{n % USERS:03d}",
+            trigger_id=f"trig-{n}",
+            response_url=fake.response_url(f"r{n}"),
+        )
+        headers = sign(SECRET, body)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        async with client.post(url, data=body, headers=headers) as resp:
+            await resp.read()
+            return resp.status == 200
+
+    return send
+
+
+def follow_ups(fake: FakeSlack) -> int:
+    """Work the full app does after each ack: a modal filled in, or an answer posted."""
+    return len(fake.calls_to("views.update")) + sum(len(v) for v in fake.responses.values())
+
+
+async def measure(kind: str, fake: FakeSlack, db_url: str, total: int) -> tuple[Result, float]:
+    """Ack throughput and latency; then how long until every follow-up reached Slack."""
+    env = {"BENCH_SLACK": fake.url, "BENCH_DB": db_url}
+    async with ChildServer("bench.slack_ack", "--serve", kind, env=env) as server:
+        send = _sender(server.url, fake)
+        await run_load(f"{kind} warm-up", send, clients=CLIENTS, total=2 * USERS)  # type: ignore[arg-type]
+        await asyncio.sleep(1.0)
+        before = follow_ups(fake)
+        started = time.perf_counter()
+        result = await run_load(f"{kind} app", send, clients=CLIENTS, total=total)  # type: ignore[arg-type]
+        expected = before + total if kind == "full" else before
+        while follow_ups(fake) < expected and time.perf_counter() - started < 120:
+            await asyncio.sleep(0.02)
+        if follow_ups(fake) < expected:
+            print(f"{kind}: only {follow_ups(fake) - before} of {total} follow-ups arrived")
+        return result, time.perf_counter() - started
+
+
+async def main(total: int) -> int:
+    base = os.environ.get("BENCH_DATABASE_URL")
+    cleanup = None
+    if base:
+        from tests.support.databases import create_postgres_database, drop_postgres_database, migrate
+        from storage.db import normalise_url
+
+        base = normalise_url(base)
+        db_url = await create_postgres_database(base)
+        await migrate(db_url)
+        cleanup = (base, db_url)
+        backend = "PostgreSQL"
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="convene-bench-"))
+        db_url = f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex}.db'}"
+        backend = "SQLite"
+    fake = await FakeSlack().start()
+    for i in range(USERS):
+        fake.add_user("T0001", f"UB{i:03d}", f"Bench User {i}", email=f"bench{i}@example.org")
+    try:
+        full, full_done = await measure("full", fake, db_url, total)
+        bare, _ = await measure("bare", fake, db_url, total)
+    finally:
+        await fake.stop()
+        if cleanup:
+            from tests.support.databases import drop_postgres_database
+
+            await drop_postgres_database(*cleanup)
+    ratio = full.throughput / bare.throughput if bare.throughput else 0.0
+    print(f"Slack ack benchmark on {backend}: {total} slash commands (help and profile), "
+          f"{CLIENTS} concurrent clients")
+    print(bare.line())
+    print(full.line())
+    print(f"throughput ratio full/bare: {ratio:.2f}x (target >= 0.80)")
+    print(f"full p99: {full.percentile(99) * 1000:.1f} ms (target < 100 ms)")
+    print(
+        f"full app, every modal and answer delivered after {full_done:.2f} s: "
+        f"{total / full_done:.1f} commands/s end to end ({total / full_done / bare.throughput:.2f}x "
+        "the bare app's ack rate)"
+    )
+    met = ratio >= 0.8 and full.percentile(99) < 0.1 and full.errors == 0
+    print("targets met" if met else "targets NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--serve", choices=["full", "bare"])
+    parser.add_argument("--requests", type=int, default=3000)
+    options = parser.parse_args()
+    if options.serve == "full":
+        serve_full()
+    elif options.serve == "bare":
+        serve_bare()
+    else:
+        sys.exit(asyncio.run(main(options.requests)))
