@@ -1,0 +1,287 @@
+"""Neutral replies to Adaptive Cards (schema 1.5), for Microsoft Teams.
+
+The same descriptions that become Block Kit in `bot/slack` and HTML in `bot/web`.
+Forms use `Action.Execute` (universal actions), so a page is replaced in place;
+inputs carry `label`, `isRequired` and `errorMessage`, and server-side errors are
+shown above the input they belong to, with the person's answers kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.core.forms import Field, FieldType
+from bot.core.reply import Button, FilterBar, FormView, Message, Notice, Reply
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+FORM_VERB_PREFIX = "form."
+META = "_convene"  # our own data on a card action; never an input id
+FEW_CHOICES = 10
+NOTICE_STYLE = {"success": "good", "warning": "warning", "error": "attention", "info": "accent"}
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+    }
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def text(value: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def _action(button: Button) -> dict[str, Any]:
+    if button.url:
+        return {"type": "Action.OpenUrl", "title": button.label, "url": button.url}
+    return {
+        "type": "Action.Execute",
+        "title": button.label,
+        "verb": button.action,
+        "data": {META: {"action": button.action, "value": button.value}},
+        **({"style": "positive"} if button.style == "primary" else {}),
+        **({"style": "destructive"} if button.style == "danger" else {}),
+    }
+
+
+def _action_set(buttons: Sequence[Button]) -> list[dict[str, Any]]:
+    if not buttons:
+        return []
+    return [{"type": "ActionSet", "actions": [_action(b) for b in buttons]}]
+
+
+def message_body(message: Message) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    if message.title:
+        body.append(text(message.title, size="Large", weight="Bolder", style="heading"))
+    if message.text:
+        body.extend(text(line) for line in message.text.split("\n") if line.strip())
+    for section in message.sections:
+        if section.heading:
+            body.append(text(section.heading, weight="Bolder", spacing="Medium"))
+        if section.text:
+            body.extend(text(line) for line in section.text.split("\n") if line.strip())
+        if section.facts:
+            body.append(
+                {
+                    "type": "FactSet",
+                    "facts": [{"title": f.label, "value": f.value} for f in section.facts],
+                }
+            )
+        body.extend(_action_set(section.buttons))
+    body.extend(_action_set(message.buttons))
+    if message.who_sees:
+        body.append(text(message.who_sees, isSubtle=True, size="Small", spacing="Medium"))
+    return body
+
+
+def notice_body(notice: Notice) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Container",
+            "style": NOTICE_STYLE.get(notice.level, "accent"),
+            "items": [text(notice.text)],
+        },
+        *_action_set(notice.buttons),
+    ]
+
+
+def filter_body(bar: FilterBar) -> list[dict[str, Any]]:
+    inputs: list[dict[str, Any]] = [
+        {
+            "type": "Input.ChoiceSet",
+            "id": f"filter_{flt.name}",
+            "label": flt.label,
+            "style": "compact",
+            "value": flt.selected,
+            "placeholder": "Any",
+            "choices": [{"title": o.label, "value": o.value} for o in flt.options],
+        }
+        for flt in bar.filters
+    ]
+    return [
+        *inputs,
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Execute",
+                    "title": "Filter",
+                    "verb": "filter",
+                    "data": {META: {"action": "filter", "value": bar.command}},
+                }
+            ],
+        },
+    ]
+
+
+def reply_card(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply, Message):
+        return card(message_body(reply))
+    if isinstance(reply, Notice):
+        return card(notice_body(reply))
+    if isinstance(reply, FilterBar):
+        return card(filter_body(reply))
+    return form_card(reply)
+
+
+def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
+    """One card for a run of replies: Teams shows a single card better than several."""
+    body: list[dict[str, Any]] = []
+    for reply in replies:
+        if isinstance(reply, FormView):
+            return [form_card(reply, [r for r in replies if isinstance(r, Notice)])]
+        if isinstance(reply, Message):
+            body.extend(message_body(reply))
+        elif isinstance(reply, Notice):
+            body.extend(notice_body(reply))
+        else:
+            body.extend(filter_body(reply))
+    return [card(body)] if body else []
+
+
+def plain_text(replies: Iterable[Reply]) -> str:
+    parts: list[str] = []
+    for reply in replies:
+        if isinstance(reply, Message):
+            parts.append(reply.plain_text())
+        elif isinstance(reply, Notice):
+            parts.append(reply.text)
+        elif isinstance(reply, FormView):
+            parts.append(f"{reply.title}: {reply.page_title}")
+    return "\n".join(p for p in parts if p)
+
+
+# --- Forms ---------------------------------------------------------------------------------
+
+
+def _input(field: Field, value: Any, error: str | None) -> list[dict[str, Any]]:
+    kind = field.type
+    common: dict[str, Any] = {
+        "id": field.id,
+        "label": field.label,
+        "isRequired": field.required,
+        "errorMessage": error or f"Check your answer to: {field.label}",
+    }
+    items: list[dict[str, Any]] = []
+    notes = " ".join(n for n in (field.hint, field.help) if n)
+    if notes:
+        items.append(text(notes, isSubtle=True, size="Small", spacing="Small"))
+    if error:
+        items.append(text(f"Error: {error}", color="Attention", weight="Bolder", spacing="Small"))
+    if kind in (
+        FieldType.SINGLE_CHOICE,
+        FieldType.YES_NO,
+        FieldType.SCALE,
+        FieldType.MULTIPLE_CHOICE,
+    ):
+        many = kind == FieldType.MULTIPLE_CHOICE
+        chosen = value if isinstance(value, list) else ([value] if value else [])
+        element = {
+            "type": "Input.ChoiceSet",
+            **common,
+            "isMultiSelect": many,
+            "style": "expanded" if len(field.choices) <= FEW_CHOICES else "compact",
+            "choices": [{"title": c.label, "value": c.value} for c in field.choices],
+        }
+        if chosen:
+            element["value"] = ",".join(str(v) for v in chosen)
+        return [element, *items]
+    if kind == FieldType.DATE:
+        element = {"type": "Input.Date", **common}
+        if value:
+            element["value"] = str(value)
+        return [element, *items]
+    element = {
+        "type": "Input.Text",
+        **common,
+        "isMultiline": kind == FieldType.LONG_TEXT,
+    }
+    if field.effective_max_length:
+        element["maxLength"] = field.effective_max_length
+    if field.effective_example:
+        element["placeholder"] = f"For example, {field.effective_example}"
+    if value not in (None, ""):
+        element["value"] = str(value)
+    return [element, *items]
+
+
+def form_card(view: FormView, notices: Sequence[Notice] = ()) -> dict[str, Any]:
+    """One page of a form. Buttons send the page with `Action.Execute`."""
+    body: list[dict[str, Any]] = [
+        text(
+            view.title + (f" · {view.progress}" if view.page_count > 1 else ""),
+            isSubtle=True,
+            size="Small",
+        ),
+        text(view.page_title, size="Large", weight="Bolder", style="heading"),
+    ]
+    for notice in notices:
+        body.extend(notice_body(notice))
+    if view.errors:
+        body.append(
+            {
+                "type": "Container",
+                "style": "attention",
+                "items": [
+                    text("There is a problem", weight="Bolder"),
+                    *(text(f"• {msg}") for msg in view.errors.values()),
+                ],
+            }
+        )
+    if view.page_index == 0 and view.intro:
+        body.append(text(view.intro))
+    if view.page_intro:
+        body.append(text(view.page_intro))
+    for field in view.fields:
+        body.extend(_input(field, view.values.get(field.id), view.errors.get(field.id)))
+    if view.who_sees:
+        body.append(text(view.who_sees, isSubtle=True, size="Small", spacing="Medium"))
+    meta = {"response_id": view.response_id, "page": view.page_index}
+    verb = "form.submit" if view.is_last_page else "form.next"
+    actions = [
+        {
+            "type": "Action.Execute",
+            "title": "Send" if view.is_last_page else "Save and continue",
+            "verb": verb,
+            "style": "positive",
+            "associatedInputs": "auto",
+            "data": {META: {**meta, "intent": verb.removeprefix(FORM_VERB_PREFIX)}},
+        }
+    ]
+    if view.page_index > 0:
+        actions.append(
+            {
+                "type": "Action.Execute",
+                "title": "Back",
+                "verb": "form.back",
+                "associatedInputs": "auto",
+                "data": {META: {**meta, "intent": "back"}},
+            }
+        )
+    actions.append(
+        {
+            "type": "Action.Execute",
+            "title": "Save and finish later",
+            "verb": "form.save",
+            "associatedInputs": "auto",
+            "data": {META: {**meta, "intent": "save"}},
+        }
+    )
+    return card(body, actions)
+
+
+def submitted_values(data: dict[str, Any]) -> dict[str, str | list[str]]:
+    """Input values from a card action's data (everything but our own metadata)."""
+    return {
+        k: v if isinstance(v, list) else ("" if v is None else str(v))
+        for k, v in data.items()
+        if k != META and not k.startswith("filter_")
+    }
