@@ -96,6 +96,7 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
                 await socket_mode.close_async()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await sender.idle()
             if slack is not None:
                 await slack.stop()
             await services.db.dispose()

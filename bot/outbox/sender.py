@@ -90,6 +90,16 @@ class OutboxSender:
     def register(self, sender: DoorSender) -> None:
         self.senders[sender.door] = sender
 
+    @property
+    def busy(self) -> bool:
+        """A pass started by `kick()` is still running."""
+        return self._kicked is not None and not self._kicked.done()
+
+    async def idle(self) -> None:
+        """Wait for a pass started by `kick()` to finish (shutdown, tests)."""
+        if self._kicked is not None and not self._kicked.done():
+            await asyncio.wait({self._kicked})
+
     def kick(self) -> None:
         """Start a pass now (after a person's action queued a reply) instead of at the next tick."""
         if self._kicked is None or self._kicked.done():

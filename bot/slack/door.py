@@ -422,6 +422,7 @@ class SlackDoor:
             await self._navigate_form(
                 client, view, actor, Intent.BACK if name == "form.back" else Intent.SAVE
             )
+            await self.refresh_home(context)
             return
         if name == "filter":
             _, command, filter_name = action["action_id"].split(kit.ACTION_SEPARATOR)
