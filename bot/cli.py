@@ -8,13 +8,10 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from aiohttp import web
-from sqlalchemy import select
 
-from bot.app import build_app, build_services, prepare
 from bot.settings import Settings, load_settings
 from storage.db import DatabaseUnavailable
-from storage.models import Authority, Organisation, Person, Role
+from storage.models import Role
 
 app = typer.Typer(
     help="Convene: plan public services with local charities and community groups.",
@@ -43,13 +40,24 @@ def serve(
     ] = False,
 ) -> None:
     """Run the bot: web pages, Slack and Teams endpoints, and the scheduler, on one server."""
+    from aiohttp import web
+
+    from bot.app import build_app, build_services, prepare
+
     settings = _settings(host=host, port=port)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     services = build_services(settings)
+
+    async def get_ready() -> None:
+        try:
+            await prepare(services, demo_if_empty=demo_if_empty)
+        finally:
+            await services.db.dispose()
+
     try:
-        asyncio.run(prepare(services, demo_if_empty=demo_if_empty))
+        asyncio.run(get_ready())
     except DatabaseUnavailable as exc:
         _fail(str(exc))
     services = build_services(settings)  # a fresh engine for the server's own event loop
@@ -64,6 +72,8 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date (it is safe to run more than once)."""
+    from bot.app import build_services, prepare
+
     settings = _settings()
     services = build_services(settings)
 
@@ -83,6 +93,7 @@ def db_upgrade() -> None:
 @app.command()
 def demo() -> None:
     """Load a demo council, a few providers and people (safe to run more than once)."""
+    from bot.app import build_services, prepare
     from bot.demo import load_demo
 
     services = build_services(_settings())
@@ -113,7 +124,11 @@ def invite(
     name: Annotated[str | None, typer.Option(help="The person's name, if they are new.")] = None,
 ) -> None:
     """Print a one-time sign-in link for a person, creating them and their role if needed."""
+    from sqlalchemy import select
+
+    from bot.app import build_services, prepare
     from bot.web.auth import create_sign_in_link
+    from storage.models import Authority, Organisation, Person
     from storage.people import grant
 
     settings = _settings()

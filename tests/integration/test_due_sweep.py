@@ -86,6 +86,11 @@ async def race(sweepers: list[DueSweep], count: int) -> list[tuple[int, str]]:
                 await asyncio.sleep(0.005)
         raise TimeoutError(f"{sweep.worker} did not finish")
 
+    # Connect every engine first, so the sweepers really start together and their
+    # first claims collide (a cold engine would start late and never race).
+    for sweep in sweepers:
+        async with sweep.services.db.session() as session:
+            await session.execute(select(func.count()).select_from(Reminder))
     await asyncio.gather(*(loop(s) for s in sweepers))
     assert len(handled) >= count
     return handled
