@@ -201,6 +201,34 @@ def slack_manifest(
     typer.echo(manifest.read_text().replace("https://convene.example.org", url))
 
 
+@app.command("teams-package")
+def teams_package(
+    app_id: Annotated[str, typer.Option(help="The bot's Microsoft app id (MICROSOFT_APP_ID).")],
+    teams_app_id: Annotated[
+        str | None, typer.Option(help="The Teams app's own id (a GUID); defaults to --app-id.")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="Where Teams reaches Convene (default CONVENE_PUBLIC_URL).")
+    ] = None,
+    out: Annotated[str, typer.Option(help="Where to write the zip.")] = "convene-teams.zip",
+) -> None:
+    """Write the installable Teams app package (manifest and icons) to upload to Teams."""
+    import uuid
+    from pathlib import Path
+
+    from bot.teams.package import build_package
+
+    try:
+        uuid.UUID(app_id)
+    except ValueError:
+        _fail(f"--app-id must be the bot's Microsoft app id (a GUID), not {app_id!r}.")
+    url = public_url or _settings().base_url
+    path = build_package(
+        Path(out), teams_app_id=teams_app_id or app_id, bot_app_id=app_id, public_url=url
+    )
+    typer.echo(f"Wrote {path}. Upload it in Teams: Apps, Manage your apps, Upload an app.")
+
+
 def main() -> None:
     app(prog_name="convene")
 
