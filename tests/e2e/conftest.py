@@ -10,12 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from playwright.async_api import Browser
+from playwright.async_api import Browser, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,18 +36,19 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """A headless Chromium, closed after the test. Playwright is imported here, not at the
-    top, so that a machine without it gets the skip (or CI failure) below, not an ImportError.
-    """
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+def chromium() -> Path:
+    """The system Chromium, or a skip (a failure on CI) saying how to get it."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    """A headless Chromium, closed after the test (Playwright's Python package is a dev
+    dependency, so only the browser itself can be missing)."""
     async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = await p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from bot.services import Services
@@ -28,7 +28,7 @@ from tests.support.servers import RunningApp
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 812}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 
 # Every visible control must have a <label> with text; radios and checkboxes must also
 # sit in a fieldset whose legend asks the question. Returns the problems found and how
