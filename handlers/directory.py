@@ -134,12 +134,9 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
         if count == 0
         else f"{count} organisation{'s' if count != 1 else ''} found."
     )
+    # Heading first, then the filters, then what they found: the order a page is read in.
     return [
+        Message(title="Provider directory", text=summary),
         filters,
-        Message(
-            title="Provider directory",
-            text=summary,
-            sections=sections,
-            who_sees="Readiness answers are never shown here.",
-        ),
+        Message(sections=sections, who_sees="Readiness answers are never shown here."),
     ]

@@ -94,7 +94,10 @@ class OrganisationProfile(FormPurpose):
                 changed.append(column)
                 setattr(org, column, new)
         set_service_areas(org, answers.get("service_areas") or [])
-        set_areas_served(org, split_areas(answers.get("areas_served")))
+        areas = split_areas(answers.get("areas_served"))
+        set_areas_served(org, areas)
+        # Keep the record as saved ("north ward" is stored, and shown back, as "North Ward").
+        response.answers = {**answers, "areas_served": ", ".join(areas) or None}
         org.updated_at = services.clock.now()
         await audit.record(
             session,

@@ -42,7 +42,12 @@ class SessionCodec:
         if cookie:
             try:
                 data = self._serializer.loads(cookie, max_age=self.max_age)
-                return WebSession(sid=str(data["sid"]), person_id=data.get("pid"))
+                person_id = data.get("pid")
+                # Signed in: re-sign on every response, so the session ends after
+                # `max_age` of *inactivity* ("you were away for a while").
+                return WebSession(
+                    sid=str(data["sid"]), person_id=person_id, dirty=person_id is not None
+                )
             except SignatureExpired:
                 return WebSession(sid=_new_sid(), expired=True, dirty=True)
             except (BadSignature, KeyError, TypeError):

@@ -1325,4 +1325,3 @@ class FakeBotFramework:
             )
             result["activityId"] = new_id
         return 201, result
-
