@@ -56,8 +56,13 @@ def serve_full() -> None:
     services = build_services(settings)
     asyncio.run(prepare(services, demo_if_empty=True))
     services = build_services(settings)
-    web.run_app(build_app(services), host="127.0.0.1", port=int(os.environ["BENCH_PORT"]),
-                print=None, access_log=None)
+    web.run_app(
+        build_app(services),
+        host="127.0.0.1",
+        port=int(os.environ["BENCH_PORT"]),
+        print=None,
+        access_log=None,
+    )
 
 
 def serve_bare() -> None:
@@ -85,8 +90,9 @@ def serve_bare() -> None:
     app = web.Application()
     app.router.add_post("/slack/events", events)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), print=None,
-                access_log=None)
+    web.run_app(
+        app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), print=None, access_log=None
+    )
 
 
 def _sender(base_url: str, fake: FakeSlack) -> object:
@@ -125,7 +131,7 @@ async def measure(kind: str, fake: FakeSlack, db_url: str, total: int) -> tuple[
         started = time.perf_counter()
         result = await run_load(f"{kind} app", send, clients=CLIENTS, total=total)  # type: ignore[arg-type]
         expected = before + total if kind == "full" else before
-        while follow_ups(fake) < expected and time.perf_counter() - started < 120:
+        while follow_ups(fake) < expected and time.perf_counter() - started < 120:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if follow_ups(fake) < expected:
             print(f"{kind}: only {follow_ups(fake) - before} of {total} follow-ups arrived")
@@ -136,8 +142,12 @@ async def main(total: int) -> int:
     base = os.environ.get("BENCH_DATABASE_URL")
     cleanup = None
     if base:
-        from tests.support.databases import create_postgres_database, drop_postgres_database, migrate
         from storage.db import normalise_url
+        from tests.support.databases import (
+            create_postgres_database,
+            drop_postgres_database,
+            migrate,
+        )
 
         base = normalise_url(base)
         db_url = await create_postgres_database(base)
@@ -161,8 +171,10 @@ async def main(total: int) -> int:
 
             await drop_postgres_database(*cleanup)
     ratio = full.throughput / bare.throughput if bare.throughput else 0.0
-    print(f"Slack ack benchmark on {backend}: {total} slash commands (help and profile), "
-          f"{CLIENTS} concurrent clients")
+    print(
+        f"Slack ack benchmark on {backend}: {total} slash commands (help and profile), "
+        f"{CLIENTS} concurrent clients"
+    )
     print(bare.line())
     print(full.line())
     print(f"throughput ratio full/bare: {ratio:.2f}x (target >= 0.80)")
