@@ -26,11 +26,13 @@ that same loop.
 Typical use::
 
     async with FakeBotFramework() as fake:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_bundle)
+        for name, value in fake.trust_env.items():
+            monkeypatch.setenv(name, value)
         auth = ConfigurationBotFrameworkAuthentication(fake.botbuilder_config())
         adapter = CloudAdapter(auth)
-        ...  # serve adapter.process at /api/messages on loopback
-        status, _ = await fake.send_to_bot(bot_url, activity)   # signed like Teams
+        ...  # serve the adapter at /api/messages on loopback
+        response = await fake.send_to_bot(bot_url, activity)  # signed like Teams
+        assert response.status == 201
         assert fake.activities_in(activity["conversation"]["id"])[0]["text"] == "..."
 """
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -303,7 +306,7 @@ class _ConnectorError(Exception):
 def _rsa_key(name: str) -> _Key:
     """A per-process RSA key (generating 2048-bit keys per test would be slow)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk: Json = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)  # type: ignore[assignment]
+    jwk: Json = dict(RSAAlgorithm.to_jwk(private.public_key(), as_dict=True))
     digest = hashlib.sha1(f"{jwk['n']}.{name}".encode()).digest()
     kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return _Key(private=private, kid=kid, jwk=jwk)
@@ -314,6 +317,13 @@ def _ca() -> tuple[trustme.CA, trustme.LeafCert]:
     """A per-process local CA and a server certificate for 127.0.0.1 / localhost."""
     ca = trustme.CA(organization_name="Convene tests fake Microsoft CA")
     return ca, ca.issue_cert("127.0.0.1", "localhost", "::1")
+
+
+def _write_ca_bundle(directory: Path, ca: trustme.CA) -> str:
+    """Write certifi's roots plus `ca` to a PEM file; return its path."""
+    bundle = directory / "ca-bundle.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + ca.cert_pem.bytes())
+    return str(bundle)
 
 
 def _free_socket() -> socket.socket:
@@ -444,9 +454,7 @@ class FakeBotFramework:
             return self
         ca, leaf = _ca()
         self._tmp = tempfile.TemporaryDirectory(prefix="fake-botframework-")
-        bundle = Path(self._tmp.name) / "ca-bundle.pem"
-        bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + ca.cert_pem.bytes())
-        self._bundle = str(bundle)
+        self._bundle = _write_ca_bundle(Path(self._tmp.name), ca)
         server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         leaf.configure_cert(server_ssl)
 
@@ -700,13 +708,13 @@ class FakeBotFramework:
         *,
         token: str | None = None,
         authorization: str | None = "default",
-        timeout: float = 15.0,
+        give_up_after: float = 15.0,
     ) -> BotResponse:
         """POST `activity` to the bot's messaging endpoint the way Teams does.
 
         By default it is signed with a fresh good token for the activity's serviceUrl;
         `token` overrides the token, ``authorization=None`` sends no header at all and
-        any other string is sent verbatim. Teams gives up after 15 s.
+        any other string is sent verbatim. Teams gives up after 15 s (`give_up_after`).
         """
         headers = {"Content-Type": "application/json"}
         if authorization == "default":
@@ -714,7 +722,7 @@ class FakeBotFramework:
             headers["Authorization"] = f"Bearer {bearer}"
         elif authorization is not None:
             headers["Authorization"] = authorization
-        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        client_timeout = aiohttp.ClientTimeout(total=give_up_after)
         async with (
             aiohttp.ClientSession(timeout=client_timeout) as session,
             session.post(url, data=json.dumps(activity), headers=headers) as resp,
@@ -1052,21 +1060,21 @@ class FakeBotFramework:
             }
 
     async def wait_for(
-        self, predicate: Callable[[], bool], *, timeout: float = 5.0, interval: float = 0.02
+        self, predicate: Callable[[], bool], *, within: float = 5.0, interval: float = 0.02
     ) -> None:
-        """Poll `predicate` until it is true (TimeoutError after `timeout` seconds)."""
-        deadline = time.monotonic() + timeout
+        """Poll `predicate` until it is true (TimeoutError after `within` seconds)."""
+        deadline = time.monotonic() + within
         while not predicate():
             if time.monotonic() > deadline:
                 raise TimeoutError("condition not met in time")
             await asyncio.sleep(interval)
 
     async def wait_for_activities(
-        self, conversation_id: str, count: int = 1, *, timeout: float = 5.0
+        self, conversation_id: str, count: int = 1, *, within: float = 5.0
     ) -> list[Json]:
         """Wait until the conversation shows at least `count` activities; return them."""
         await self.wait_for(
-            lambda: len(self.activities_in(conversation_id)) >= count, timeout=timeout
+            lambda: len(self.activities_in(conversation_id)) >= count, within=within
         )
         return self.activities_in(conversation_id)
 
@@ -1173,8 +1181,8 @@ class FakeBotFramework:
                 self._authorize(call)
             except _ConnectorError:
                 call.error_code = "Unauthorized"
-                message = {"message": "Authorization has been denied for this request."}
-                return 401, message, {"WWW-Authenticate": 'Bearer realm="botframework"'}
+                denied = {"message": "Authorization has been denied for this request."}
+                return 401, denied, {"WWW-Authenticate": 'Bearer realm="botframework"'}
             cid = call.conversation_id
             tenant = _conversation_tenant(call.body) or (
                 self._conversation_tenants.get(cid) if cid else None
@@ -1190,10 +1198,8 @@ class FakeBotFramework:
                     headers["Retry-After"] = f"{failure.retry_after:g}"
                     call.retry_after = failure.retry_after
                 if failure.delivered:
-                    try:
+                    with contextlib.suppress(_ConnectorError):
                         self._apply(call)
-                    except _ConnectorError:
-                        pass
                 err = _ConnectorError(failure.status, failure.code, failure.message)
                 call.error_code = err.code
                 return err.status, _error_body(err.code, err.message), headers
@@ -1235,11 +1241,13 @@ class FakeBotFramework:
                 tenant or "?", _Bucket(per_tenant, per_tenant, per_tenant, now)
             )
         )
-        waits = [w for w in (b.take(now) for b in buckets) if w is not None]
+        outcomes = [(bucket, bucket.take(now)) for bucket in buckets]
+        waits = [wait for _, wait in outcomes if wait is not None]
         if waits:
-            # Give back what the other buckets granted: the request is refused.
-            for bucket in buckets:
-                bucket.tokens = min(bucket.capacity, bucket.tokens + 1)
+            # The request is refused: give back what the other buckets granted.
+            for bucket, wait in outcomes:
+                if wait is None:
+                    bucket.tokens = min(bucket.capacity, bucket.tokens + 1)
             return max(waits)
         return None
 

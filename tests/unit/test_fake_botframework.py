@@ -9,6 +9,7 @@ MSAL obtained from the fake token endpoint over https.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -253,6 +254,22 @@ async def test_good_token_with_leeway_and_unendorsed_channel(
     assert (await fake.send_to_bot(bot_server.url, other)).status == 500
 
 
+async def test_outbound_failures_inside_the_turn_surface_as_inbound_errors(
+    fake: FakeBotFramework, teams: TeamsActivities, bot_server: BotServer
+) -> None:
+    """Bare adapter: a wrong APP_PASSWORD becomes a 401 to Teams, a throttled reply a 500."""
+    wrong = CloudAdapter(
+        ConfigurationBotFrameworkAuthentication(fake.botbuilder_config(app_password="nope"))
+    )
+    activity = Activity().deserialize(teams.personal_message("hi"))
+    header = f"Bearer {fake.issue_token(fake.app_id, fake.service_url)}"
+    with pytest.raises(PermissionError, match="invalid_client"):
+        await wrong.process_activity(header, activity, bot_server.bot.on_turn)
+    fake.fail_next("reply", status=429)
+    response = await fake.send_to_bot(bot_server.url, teams.personal_message("hi"))
+    assert response.status == 500
+
+
 # ---------------------------------------------------------------- (3) proactive + update
 
 
@@ -361,10 +378,8 @@ async def test_ambiguous_failure_delivers_and_duplicates_are_detected(
         for _ in range(2):
             activity = MessageFactory.text("once only")
             activity.channel_data = {"convene": {"key": "outbox-7"}}
-            try:
+            with contextlib.suppress(ErrorResponseException):
                 await turn_context.send_activity(activity)
-            except ErrorResponseException:
-                pass
 
     await _adapter(fake).continue_conversation(reference, send_twice, fake.app_id)
     assert [c.status for c in fake.calls] == [504, 201]
