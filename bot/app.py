@@ -18,6 +18,7 @@ from bot.scheduler import DueSweep, build_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.door import SlackDoor
+from bot.teams.door import TeamsDoor
 from bot.web.routes import setup_web
 from handlers import build_router
 from storage.db import Database
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)
 SLACK = web.AppKey("slack_door", SlackDoor)
+TEAMS = web.AppKey("teams_door", TeamsDoor)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -75,12 +77,30 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
     elif services.settings.slack_signing_secret is not None:
         log.warning("SLACK_SIGNING_SECRET is set but no SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
 
+    teams = None
+    settings = services.settings
+    if settings.teams_enabled:
+        teams = TeamsDoor(services, sender)
+        teams.mount(app)
+        app[TEAMS] = teams
+        if not settings.teams_authenticated:
+            log.warning(
+                "TEAMS ENDPOINT IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so /api/messages "
+                "accepts requests without checking who sent them. This is only allowed because "
+                "Convene is listening on %s (loopback), for local trials.",
+                settings.host,
+            )
+    else:
+        log.warning("Teams is off: set MICROSOFT_APP_ID to use /api/messages on %s", settings.host)
+
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         scheduler = build_scheduler(services, sweep, sender) if run_loops else None
         if scheduler is not None:
             scheduler.start()
         if slack is not None:
             await slack.start()
+        if teams is not None:
+            await teams.start()
         socket_mode = None
         app_token = services.settings.slack_app_token
         if slack is not None and app_token is not None:
@@ -99,6 +119,8 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
             await sender.idle()
             if slack is not None:
                 await slack.stop()
+            if teams is not None:
+                await teams.stop()
             await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

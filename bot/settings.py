@@ -59,6 +59,28 @@ class Settings(BaseSettings):
     slack_channel_per_second: float = 1.0
     slack_workspace_per_second: float = 50.0
 
+    # Microsoft Teams (Bot Framework). Without an app id the endpoint is unauthenticated,
+    # which is only allowed when bound to loopback (local trials).
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str | None = Field(None, validation_alias="MICROSOFT_APP_TYPE")
+    teams_openid_metadata_url: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        validation_alias="TEAMS_OPENID_METADATA_URL",
+    )
+    teams_token_issuer: str = Field(
+        "https://api.botframework.com", validation_alias="TEAMS_TOKEN_ISSUER"
+    )
+    teams_login_url: str | None = Field(None, validation_alias="TEAMS_LOGIN_URL")
+    teams_oauth_scope: str = Field(
+        "https://api.botframework.com", validation_alias="TEAMS_OAUTH_SCOPE"
+    )
+    teams_conversation_per_second: float = 7.0
+    teams_tenant_per_second: float = 50.0
+
     @property
     def slack_enabled(self) -> bool:
         return self.slack_signing_secret is not None and (
@@ -68,6 +90,23 @@ class Settings(BaseSettings):
     @property
     def slack_multi_workspace(self) -> bool:
         return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def teams_authenticated(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams with real JWT checks, or unauthenticated for local trials on loopback only."""
+        return self.teams_authenticated or self.is_loopback
+
+    @property
+    def teams_login_authority(self) -> str:
+        """Where the bot gets tokens for its own calls to the Bot Connector."""
+        if self.teams_login_url:
+            return self.teams_login_url.rstrip("/")
+        tenant = self.microsoft_app_tenant_id or "botframework.com"
+        return f"https://login.microsoftonline.com/{tenant}"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -396,5 +396,21 @@ class JoinRequest(Base):
     decided_at: Mapped[datetime | None]
 
 
+class TeamsConversation(Base):
+    """A Teams conversation reference, kept so proactive messages work after a restart and
+    from any replica. Refreshed on every activity (the service URL can change)."""
+
+    __tablename__ = "teams_conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(300), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    service_url: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))  # personal, groupChat, channel
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # Slack's OAuth tables live on the same metadata so Alembic creates and checks them too.
 import storage.slack_tables  # noqa: E402, F401

@@ -80,7 +80,7 @@ async def enqueue_for_person(
     return await enqueue(
         session,
         door=Door(chosen.platform),
-        address=str(chosen.data.get("dm_channel") or chosen.user_id),
+        address=str(chosen.data.get("chat_address") or chosen.user_id),
         workspace_id=chosen.workspace_id,
         payload=payload,
         idempotency_key=idempotency_key,

@@ -128,8 +128,10 @@ Reply = Annotated[Message | Notice | FormView | FilterBar, Field(discriminator="
 class ReplyList(BaseModel):
     """What the outbox stores as a message's payload: replies, and how to deliver them.
 
-    `op` is "post" (a new message) or "home" (refresh the person's Slack App Home).
+    `op` is "post" (a new message), "home" (refresh the person's Slack App Home) or
+    "update" (replace the message `ref`, e.g. a Teams card, in place).
     """
 
     replies: list[Reply]
-    op: Literal["post", "home"] = "post"
+    op: Literal["post", "home", "update"] = "post"
+    ref: str | None = None
