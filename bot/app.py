@@ -26,6 +26,9 @@ from storage.forms import sync_shipped_definitions
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
+# "Skipped: maximum number of running instances" is how our loops are meant to behave
+# under load (a pass is still running), not something to warn an operator about.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)

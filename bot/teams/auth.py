@@ -83,6 +83,12 @@ class ProcessCredentials(MicrosoftAppCredentials):
         """Used by botbuilder's own (blocking) connector client; MSAL answers from its cache."""
         if not force_refresh and self._token and time.time() < self._expires_at - 300:
             return self._token
+        if force_refresh:
+            # MSAL answers acquire_token_for_client from its own cache: drop the token the
+            # connector refused there too, or the same one would come straight back.
+            cache = self._msal.token_cache
+            for item in list(cache.search(cache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(item)
         result: dict[str, Any] = self._msal.acquire_token_for_client(scopes=self._scopes())
         if "access_token" not in result:
             raise PermissionError(
@@ -152,6 +158,16 @@ class _ReusedConnectors(ConnectorFactory):
         return client
 
 
+def _expiry(result: AuthenticateRequestResult) -> float | None:
+    """When a verified token stops being valid (its `exp` claim), if it has one."""
+    identity = getattr(result, "claims_identity", None)
+    claims = getattr(identity, "claims", None) or {}
+    try:
+        return float(claims["exp"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class ReusingAuthentication(BotFrameworkAuthentication):
     """botbuilder's configuration-driven authentication, with clients reused across turns."""
 
@@ -162,12 +178,30 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         )
         self._connectors: dict[tuple[str, str | None], Any] = {}
         self._user_token_client: UserTokenClient | None = None
+        self._verified: dict[tuple[str, str | None], tuple[float, AuthenticateRequestResult]] = {}
 
     async def authenticate_request(
         self, activity: Any, auth_header: str
     ) -> AuthenticateRequestResult:
+        """botbuilder's full check, remembered for the token's own lifetime.
+
+        The channel signs one token and reuses it for many requests. A token that passed
+        every check (signature, issuer, audience, expiry, service URL claim) for this
+        service URL passes them again until it expires, so the RSA verification runs once
+        per token rather than once per request.
+        """
+        key = (auth_header, getattr(activity, "service_url", None))
+        cached = self._verified.get(key)
+        now = time.time()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         result = await self.inner.authenticate_request(activity, auth_header)
         result.connector_factory = _ReusedConnectors(result.connector_factory, self._connectors)
+        expires = _expiry(result)
+        if expires is not None and auth_header:
+            if len(self._verified) > 1000:
+                self._verified = {k: v for k, v in self._verified.items() if v[0] > now}
+            self._verified[key] = (expires, result)
         return result
 
     async def authenticate_streaming_request(
