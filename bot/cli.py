@@ -187,6 +187,83 @@ def invite(
     typer.echo(link)
 
 
+@app.command("link-workspace")
+def link_workspace(
+    platform: Annotated[str, typer.Argument(help="slack or teams.")],
+    workspace_id: Annotated[str, typer.Argument(help="Slack team id (T…) or Teams tenant id.")],
+    authority: Annotated[
+        str | None, typer.Option(help="Newcomers from there are this authority's commissioners.")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Newcomers from there are members of this organisation.")
+    ] = None,
+) -> None:
+    """Say who people from a Slack workspace or Teams tenant are, the first time they use Convene."""
+    from sqlalchemy import select
+
+    from bot.app import build_services, prepare
+    from storage import audit
+    from storage.models import Authority, Door, Organisation, WorkspaceLink
+
+    if platform not in ("slack", "teams"):
+        _fail("The platform must be slack or teams.")
+    if (authority is None) == (org is None):
+        _fail("Give exactly one of --authority or --org.")
+    services = build_services(_settings())
+
+    async def run() -> str:
+        try:
+            await prepare(services)
+            async with services.db.session() as session:
+                if authority is not None:
+                    target = await session.scalar(
+                        select(Authority).where(Authority.slug == authority)
+                    )
+                else:
+                    target = await session.scalar(
+                        select(Organisation).where(Organisation.slug == org)
+                    )
+                if target is None:
+                    raise LookupError(f"No authority or organisation called {authority or org!r}.")
+                link = await session.scalar(
+                    select(WorkspaceLink).where(
+                        WorkspaceLink.platform == platform,
+                        WorkspaceLink.workspace_id == workspace_id,
+                    )
+                )
+                if link is None:
+                    link = WorkspaceLink(platform=Door(platform), workspace_id=workspace_id)
+                    session.add(link)
+                link.authority_id = target.id if authority is not None else None
+                link.organisation_id = target.id if org is not None else None
+                await session.flush()
+                await audit.record(
+                    session,
+                    "workspace.linked",
+                    actor_id=None,
+                    object_type="workspace_link",
+                    object_id=link.id,
+                    platform=platform,
+                    workspace=workspace_id,
+                    authority_id=link.authority_id,
+                    organisation_id=link.organisation_id,
+                )
+                return target.name
+        finally:
+            await services.db.dispose()
+
+    try:
+        name = asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        _fail(str(exc))
+        return
+    except LookupError as exc:
+        _fail(str(exc))
+        return
+    role = "commissioners of" if authority else "members of"
+    typer.echo(f"People who first use Convene from {platform} {workspace_id} become {role} {name}.")
+
+
 @app.command("slack-manifest")
 def slack_manifest(
     public_url: Annotated[
