@@ -7,9 +7,12 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
@@ -107,3 +110,24 @@ async def run_load(
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+@asynccontextmanager
+async def bench_database() -> AsyncIterator[tuple[str, str]]:
+    """(database URL, backend name): a fresh PostgreSQL database beside BENCH_DATABASE_URL,
+    dropped afterwards, or a new SQLite file."""
+    from storage.db import normalise_url
+    from tests.support.databases import create_postgres_database, drop_postgres_database, migrate
+
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        folder = Path(tempfile.mkdtemp(prefix="convene-bench-"))
+        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}", "SQLite"
+        return
+    base = normalise_url(base)
+    url = await create_postgres_database(base)
+    try:
+        await migrate(url)
+        yield url, "PostgreSQL"
+    finally:
+        await drop_postgres_database(base, url)

@@ -18,14 +18,11 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import aiohttp
 
-from bench.common import ChildServer, Result, run_load
+from bench.common import ChildServer, Result, bench_database, run_load
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import sign, slash_command_body
 
@@ -139,25 +136,11 @@ async def measure(kind: str, fake: FakeSlack, db_url: str, total: int) -> tuple[
 
 
 async def main(total: int) -> int:
-    base = os.environ.get("BENCH_DATABASE_URL")
-    cleanup = None
-    if base:
-        from storage.db import normalise_url
-        from tests.support.databases import (
-            create_postgres_database,
-            drop_postgres_database,
-            migrate,
-        )
+    async with bench_database() as (db_url, backend):
+        return await run(db_url, backend, total)
 
-        base = normalise_url(base)
-        db_url = await create_postgres_database(base)
-        await migrate(db_url)
-        cleanup = (base, db_url)
-        backend = "PostgreSQL"
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="convene-bench-"))
-        db_url = f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex}.db'}"
-        backend = "SQLite"
+
+async def run(db_url: str, backend: str, total: int) -> int:
     fake = await FakeSlack().start()
     for i in range(USERS):
         fake.add_user("T0001", f"UB{i:03d}", f"Bench User {i}", email=f"bench{i}@example.org")
@@ -166,10 +149,6 @@ async def main(total: int) -> int:
         bare, _ = await measure("bare", fake, db_url, total)
     finally:
         await fake.stop()
-        if cleanup:
-            from tests.support.databases import drop_postgres_database
-
-            await drop_postgres_database(*cleanup)
     ratio = full.throughput / bare.throughput if bare.throughput else 0.0
     print(
         f"Slack ack benchmark on {backend}: {total} slash commands (help and profile), "

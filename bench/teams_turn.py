@@ -19,15 +19,13 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.common import ChildServer, Result, run_load
+from bench.common import ChildServer, Result, bench_database, run_load
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.teams_activities import TeamsActivities, TeamsUser
 
@@ -167,21 +165,11 @@ async def measure(
 
 
 async def main(total: int) -> int:
-    base = os.environ.get("BENCH_DATABASE_URL")
-    cleanup = None
-    if base:
-        from storage.db import normalise_url
-        from tests.support.databases import create_postgres_database, migrate
+    async with bench_database() as (db_url, backend):
+        return await run(db_url, backend, total)
 
-        base = normalise_url(base)
-        db_url = await create_postgres_database(base)
-        await migrate(db_url)
-        cleanup = (base, db_url)
-        backend = "PostgreSQL"
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="convene-bench-"))
-        db_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-        backend = "SQLite"
+
+async def run(db_url: str, backend: str, total: int) -> int:
     fake = await FakeBotFramework().start()
     env = {
         **fake.trust_env,
@@ -198,10 +186,6 @@ async def main(total: int) -> int:
         bare, bare_done = await measure("bare", fake, env, total)
     finally:
         await fake.stop()
-        if cleanup:
-            from tests.support.databases import drop_postgres_database
-
-            await drop_postgres_database(*cleanup)
     ratio = full.throughput / bare.throughput if bare.throughput else 0.0
     print(
         f"Teams turn benchmark on {backend}: {total} message activities, "

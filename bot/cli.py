@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from bot.settings import Settings, load_settings
 from storage.db import DatabaseUnavailable
 from storage.models import Role
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Convene: plan public services with local charities and community groups.",
@@ -26,9 +32,28 @@ def _settings(**overrides: object) -> Settings:
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code=1)
+
+
+def _with_database(work: Callable[[Services], Awaitable[T]]) -> T:
+    """Prepare the database, do the work, let go of the engine; one clear line if it fails."""
+    from bot.app import build_services, prepare
+
+    services = build_services(_settings())
+
+    async def run() -> T:
+        try:
+            await prepare(services)
+            return await work(services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (DatabaseUnavailable, LookupError) as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -72,43 +97,20 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date (it is safe to run more than once)."""
-    from bot.app import build_services, prepare
 
-    settings = _settings()
-    services = build_services(settings)
+    async def nothing_more(_: Services) -> None:
+        return None
 
-    async def run() -> None:
-        try:
-            await prepare(services)
-        finally:
-            await services.db.dispose()
-
-    try:
-        asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        _fail(str(exc))
+    _with_database(nothing_more)
     typer.echo("The database is up to date.")
 
 
 @app.command()
 def demo() -> None:
     """Load a demo council, a few providers and people (safe to run more than once)."""
-    from bot.app import build_services, prepare
     from bot.demo import load_demo
 
-    services = build_services(_settings())
-
-    async def run() -> None:
-        try:
-            await prepare(services)
-            await load_demo(services)
-        finally:
-            await services.db.dispose()
-
-    try:
-        asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        _fail(str(exc))
+    _with_database(load_demo)
     typer.echo("Demo data loaded. Run `convene serve` and open the sign-in page.")
 
 
@@ -126,7 +128,6 @@ def invite(
     """Print a one-time sign-in link for a person, creating them and their role if needed."""
     from sqlalchemy import select
 
-    from bot.app import build_services, prepare
     from bot.web.auth import create_sign_in_link
     from storage.models import Authority, Organisation, Person
     from storage.people import grant
@@ -136,55 +137,39 @@ def invite(
         wanted = Role(role)
     except ValueError:
         _fail(f"Unknown role {role!r}. Use one of: {', '.join(r.value for r in Role)}.")
-        return
-    services = build_services(settings)
 
-    async def run() -> str:
-        try:
-            await prepare(services)
-            async with services.db.session() as session:
-                now = services.clock.now()
-                address = email.strip().lower()
-                person = await session.scalar(select(Person).where(Person.email == address))
-                if person is None:
-                    person = Person(
-                        name=name or address.split("@")[0], email=address, created_at=now
-                    )
-                    session.add(person)
-                    await session.flush()
-                if wanted == Role.COMMISSIONER:
-                    authority = await session.scalar(select(Authority).where(Authority.slug == org))
-                    if authority is None:
-                        raise LookupError(f"No authority called {org!r}.")
-                    await grant(session, person, wanted, authority_id=authority.id)
-                elif wanted != Role.ADMIN:
-                    organisation = await session.scalar(
-                        select(Organisation).where(Organisation.slug == org)
-                    )
-                    if organisation is None:
-                        raise LookupError(f"No organisation called {org!r}.")
-                    await grant(session, person, wanted, organisation_id=organisation.id)
-                else:
-                    await grant(session, person, wanted)
-                token = await create_sign_in_link(
-                    session,
-                    person.id,
-                    now=now,
-                    ttl=timedelta(seconds=settings.signin_link_ttl_seconds),
+    async def run(services: Services) -> str:
+        async with services.db.session() as session:
+            now = services.clock.now()
+            address = email.strip().lower()
+            person = await session.scalar(select(Person).where(Person.email == address))
+            if person is None:
+                person = Person(name=name or address.split("@")[0], email=address, created_at=now)
+                session.add(person)
+                await session.flush()
+            if wanted == Role.COMMISSIONER:
+                authority = await session.scalar(select(Authority).where(Authority.slug == org))
+                if authority is None:
+                    raise LookupError(f"No authority called {org!r}.")
+                await grant(session, person, wanted, authority_id=authority.id)
+            elif wanted != Role.ADMIN:
+                organisation = await session.scalar(
+                    select(Organisation).where(Organisation.slug == org)
                 )
-            return f"{settings.base_url}/signin/{token}"
-        finally:
-            await services.db.dispose()
+                if organisation is None:
+                    raise LookupError(f"No organisation called {org!r}.")
+                await grant(session, person, wanted, organisation_id=organisation.id)
+            else:
+                await grant(session, person, wanted)
+            token = await create_sign_in_link(
+                session,
+                person.id,
+                now=now,
+                ttl=timedelta(seconds=settings.signin_link_ttl_seconds),
+            )
+        return f"{settings.base_url}/signin/{token}"
 
-    try:
-        link = asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        _fail(str(exc))
-        return
-    except LookupError as exc:
-        _fail(str(exc))
-        return
-    typer.echo(link)
+    typer.echo(_with_database(run))
 
 
 @app.command("link-workspace")
@@ -201,7 +186,6 @@ def link_workspace(
     """Say who people from a Slack workspace or Teams tenant are, the first time they use Convene."""
     from sqlalchemy import select
 
-    from bot.app import build_services, prepare
     from storage import audit
     from storage.models import Authority, Door, Organisation, WorkspaceLink
 
@@ -209,57 +193,41 @@ def link_workspace(
         _fail("The platform must be slack or teams.")
     if (authority is None) == (org is None):
         _fail("Give exactly one of --authority or --org.")
-    services = build_services(_settings())
 
-    async def run() -> str:
-        try:
-            await prepare(services)
-            async with services.db.session() as session:
-                if authority is not None:
-                    target = await session.scalar(
-                        select(Authority).where(Authority.slug == authority)
-                    )
-                else:
-                    target = await session.scalar(
-                        select(Organisation).where(Organisation.slug == org)
-                    )
-                if target is None:
-                    raise LookupError(f"No authority or organisation called {authority or org!r}.")
-                link = await session.scalar(
-                    select(WorkspaceLink).where(
-                        WorkspaceLink.platform == platform,
-                        WorkspaceLink.workspace_id == workspace_id,
-                    )
+    async def run(services: Services) -> str:
+        async with services.db.session() as session:
+            if authority is not None:
+                target = await session.scalar(select(Authority).where(Authority.slug == authority))
+            else:
+                target = await session.scalar(select(Organisation).where(Organisation.slug == org))
+            if target is None:
+                raise LookupError(f"No authority or organisation called {authority or org!r}.")
+            link = await session.scalar(
+                select(WorkspaceLink).where(
+                    WorkspaceLink.platform == platform,
+                    WorkspaceLink.workspace_id == workspace_id,
                 )
-                if link is None:
-                    link = WorkspaceLink(platform=Door(platform), workspace_id=workspace_id)
-                    session.add(link)
-                link.authority_id = target.id if authority is not None else None
-                link.organisation_id = target.id if org is not None else None
-                await session.flush()
-                await audit.record(
-                    session,
-                    "workspace.linked",
-                    actor_id=None,
-                    object_type="workspace_link",
-                    object_id=link.id,
-                    platform=platform,
-                    workspace=workspace_id,
-                    authority_id=link.authority_id,
-                    organisation_id=link.organisation_id,
-                )
-                return target.name
-        finally:
-            await services.db.dispose()
+            )
+            if link is None:
+                link = WorkspaceLink(platform=Door(platform), workspace_id=workspace_id)
+                session.add(link)
+            link.authority_id = target.id if authority is not None else None
+            link.organisation_id = target.id if org is not None else None
+            await session.flush()
+            await audit.record(
+                session,
+                "workspace.linked",
+                actor_id=None,
+                object_type="workspace_link",
+                object_id=link.id,
+                platform=platform,
+                workspace=workspace_id,
+                authority_id=link.authority_id,
+                organisation_id=link.organisation_id,
+            )
+            return target.name
 
-    try:
-        name = asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        _fail(str(exc))
-        return
-    except LookupError as exc:
-        _fail(str(exc))
-        return
+    name = _with_database(run)
     role = "commissioners of" if authority else "members of"
     typer.echo(f"People who first use Convene from {platform} {workspace_id} become {role} {name}.")
 

@@ -34,11 +34,10 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
     assert turn.actor is not None
     async with services.db.session() as session:
         if not can_browse_directory(turn.actor):
-            await audit.record(
+            await audit.record_turn(
                 session,
+                turn,
                 "directory.refused",
-                actor_id=turn.actor.person_id,
-                door=turn.door,
                 object_type="directory",
             )
             return [

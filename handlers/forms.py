@@ -193,11 +193,10 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
             return [_gone()]
         refusal = await purpose.may_answer(session, turn, response)
         if refusal is not None:
-            await audit.record(
+            await audit.record_turn(
                 session,
+                turn,
                 "form.refused",
-                actor_id=turn.actor.person_id,
-                door=turn.door,
                 object_type="form_response",
                 object_id=response.id,
                 organisation_id=response.organisation_id,
@@ -258,11 +257,10 @@ async def _finish(
     response.state = ResponseState.SUBMITTED
     response.submitted_at = now
     response.respondent_id = turn.actor.person_id
-    await audit.record(
+    await audit.record_turn(
         session,
+        turn,
         "form.submitted",
-        actor_id=turn.actor.person_id,
-        door=turn.door,
         object_type="form_response",
         object_id=response.id,
         organisation_id=response.organisation_id,

@@ -54,11 +54,10 @@ async def _redeem(session: AsyncSession, turn: Turn, services: Services, text: s
     now = services.clock.now()
     code = await usable_code(session, text, now=now)
     if code is None:
-        await audit.record(
+        await audit.record_turn(
             session,
+            turn,
             "membership.code_refused",
-            actor_id=turn.actor.person_id,
-            door=turn.door,
             object_type="invite_code",
             object_id=text[:40],
             at=now,
@@ -131,11 +130,10 @@ async def _request(session: AsyncSession, turn: Turn, services: Services, name: 
     )
     session.add(request)
     await session.flush()
-    await audit.record(
+    await audit.record_turn(
         session,
+        turn,
         "membership.requested",
-        actor_id=turn.actor.person_id,
-        door=turn.door,
         object_type="join_request",
         object_id=request.id,
         organisation_id=organisation.id,
@@ -192,11 +190,10 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
         if request is None:
             return [Notice(text="That request could not be found.", level="error")]
         if request.organisation_id not in turn.actor.admin_of():
-            await audit.record(
+            await audit.record_turn(
                 session,
+                turn,
                 "membership.decision_refused",
-                actor_id=turn.actor.person_id,
-                door=turn.door,
                 object_type="join_request",
                 object_id=request.id,
                 organisation_id=request.organisation_id,
@@ -219,11 +216,10 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
         if approve:
             await grant(session, person, Role.PROVIDER_MEMBER, organisation_id=organisation.id)
             services.actors.forget(person.id)
-        await audit.record(
+        await audit.record_turn(
             session,
+            turn,
             f"membership.{request.state}",
-            actor_id=turn.actor.person_id,
-            door=turn.door,
             object_type="join_request",
             object_id=request.id,
             organisation_id=organisation.id,
@@ -269,11 +265,10 @@ async def invite(turn: Turn, services: Services) -> list[Reply]:
         code = await create_invite_code(session, admin_of[0], turn.actor.person_id, now=now)
         organisation = await session.get(Organisation, admin_of[0])
         assert organisation is not None
-        await audit.record(
+        await audit.record_turn(
             session,
+            turn,
             "membership.code_created",
-            actor_id=turn.actor.person_id,
-            door=turn.door,
             object_type="invite_code",
             object_id=code.id,
             organisation_id=organisation.id,

@@ -99,11 +99,10 @@ class OrganisationProfile(FormPurpose):
         # Keep the record as saved ("north ward" is stored, and shown back, as "North Ward").
         response.answers = {**answers, "areas_served": ", ".join(areas) or None}
         org.updated_at = services.clock.now()
-        await audit.record(
+        await audit.record_turn(
             session,
+            turn,
             "organisation.profile_updated",
-            actor_id=turn.actor.person_id,
-            door=turn.door,
             object_type="organisation",
             object_id=org.id,
             organisation_id=org.id,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.turn import Turn
 from storage.models import AuditEvent
 
 
@@ -37,3 +38,24 @@ async def record(
     )
     session.add(event)
     return event
+
+
+async def record_turn(
+    session: AsyncSession,
+    turn: Turn,
+    action: str,
+    *,
+    object_type: str,
+    object_id: object | None = None,
+    **fields: Any,
+) -> AuditEvent:
+    """Record what the person behind a turn did, from whichever door they used."""
+    return await record(
+        session,
+        action,
+        actor_id=turn.actor.person_id if turn.actor else None,
+        door=turn.door,
+        object_type=object_type,
+        object_id=object_id,
+        **fields,
+    )

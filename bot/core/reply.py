@@ -135,3 +135,16 @@ class ReplyList(BaseModel):
     replies: list[Reply]
     op: Literal["post", "home", "update"] = "post"
     ref: str | None = None
+
+
+def plain_text(replies: list[Reply] | tuple[Reply, ...]) -> str:
+    """Replies as plain text: notifications, screen-reader summaries, chat fallbacks."""
+    parts: list[str] = []
+    for reply in replies:
+        if isinstance(reply, Message):
+            parts.append(reply.plain_text())
+        elif isinstance(reply, Notice):
+            parts.append(reply.text)
+        elif isinstance(reply, FormView):
+            parts.append(f"{reply.title}: {reply.page_title}")
+    return "\n".join(p for p in parts if p)

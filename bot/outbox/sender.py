@@ -154,26 +154,18 @@ class OutboxSender:
         return await self._finish(message, external_id=delivered.external_id)
 
     async def _retry(self, message: OutboxMessage, reason: str, after: float | None) -> int:
-        settings = self.services.settings
-        if message.attempts >= settings.outbox_max_attempts:
+        if message.attempts >= self.services.settings.outbox_max_attempts:
             return await self._finish(message, dead=reason)
         wait = after if after is not None else backoff_seconds(message.attempts)
-        async with self.services.db.session() as session:
-            await release(
-                session,
-                OutboxMessage,
-                message.id,
-                worker=self.worker,
-                values={
-                    "state": WorkState.PENDING,
-                    "next_attempt_at": self.services.clock.now() + timedelta(seconds=wait),
-                    "last_error": reason[:2000],
-                    "lease_until": None,
-                },
-            )
-        return 0
+        return await self._reschedule(message, wait, reason, attempts=message.attempts)
 
     async def _defer(self, message: OutboxMessage, after: float, reason: str) -> int:
+        # Being asked to wait is not a failed attempt: give back the one the claim counted.
+        return await self._reschedule(message, after, reason, attempts=max(0, message.attempts - 1))
+
+    async def _reschedule(
+        self, message: OutboxMessage, after: float, reason: str, *, attempts: int
+    ) -> int:
         async with self.services.db.session() as session:
             await release(
                 session,
@@ -183,7 +175,7 @@ class OutboxSender:
                 values={
                     "state": WorkState.PENDING,
                     "next_attempt_at": self.services.clock.now() + timedelta(seconds=after),
-                    "attempts": max(0, message.attempts - 1),
+                    "attempts": attempts,
                     "last_error": reason[:2000],
                     "lease_until": None,
                 },

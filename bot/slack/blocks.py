@@ -34,7 +34,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.forms import Field, FieldType
-from bot.core.reply import Button, FilterBar, FormView, Message, Notice, Reply
+from bot.core.reply import Button, FilterBar, FormView, Message, Notice, Reply, plain_text
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -186,15 +186,7 @@ def messages(replies: Iterable[Reply]) -> list[list[dict[str, Any]]]:
 
 def fallback_text(replies: Iterable[Reply]) -> str:
     """Plain text for notifications and screen readers (Slack's `text` beside `blocks`)."""
-    parts: list[str] = []
-    for reply in replies:
-        if isinstance(reply, Message):
-            parts.append(reply.plain_text())
-        elif isinstance(reply, Notice):
-            parts.append(reply.text)
-        elif isinstance(reply, FormView):
-            parts.append(f"{reply.title}: {reply.page_title}")
-    return clip("\n".join(p for p in parts if p) or "Convene", 3000)
+    return clip(plain_text(list(replies)) or "Convene", 3000)
 
 
 # --- Forms as modals ------------------------------------------------------------------------

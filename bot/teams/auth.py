@@ -178,7 +178,9 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         )
         self._connectors: dict[tuple[str, str | None], Any] = {}
         self._user_token_client: UserTokenClient | None = None
-        self._verified: dict[tuple[str, str | None], tuple[float, AuthenticateRequestResult]] = {}
+        self._verified: dict[
+            tuple[str, str | None, str | None], tuple[float, AuthenticateRequestResult]
+        ] = {}
 
     async def authenticate_request(
         self, activity: Any, auth_header: str
@@ -190,7 +192,12 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         service URL passes them again until it expires, so the RSA verification runs once
         per token rather than once per request.
         """
-        key = (auth_header, getattr(activity, "service_url", None))
+        # Everything botbuilder's check reads: the channel decides which keys are endorsed.
+        key = (
+            auth_header,
+            getattr(activity, "channel_id", None),
+            getattr(activity, "service_url", None),
+        )
         cached = self._verified.get(key)
         now = time.time()
         if cached is not None and cached[0] > now:

@@ -147,18 +147,6 @@ def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
     return [card(body)] if body else []
 
 
-def plain_text(replies: Iterable[Reply]) -> str:
-    parts: list[str] = []
-    for reply in replies:
-        if isinstance(reply, Message):
-            parts.append(reply.plain_text())
-        elif isinstance(reply, Notice):
-            parts.append(reply.text)
-        elif isinstance(reply, FormView):
-            parts.append(f"{reply.title}: {reply.page_title}")
-    return "\n".join(p for p in parts if p)
-
-
 # --- Forms ---------------------------------------------------------------------------------
 
 

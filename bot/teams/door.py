@@ -141,7 +141,9 @@ class TeamsDoor:
 
     def _bot_arrived(self, activity: Activity) -> bool:
         if activity.type == ActivityTypes.installation_update:
-            return (activity.action or "").startswith("add")
+            # Teams sends a conversationUpdate naming the bot for the same install (welcome
+            # there, once), and "add-upgrade" on every app upgrade (no welcome at all).
+            return False
         bot_id = activity.recipient.id if activity.recipient else None
         return any(m.id == bot_id for m in activity.members_added or [])
 

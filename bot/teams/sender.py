@@ -17,12 +17,12 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from bot.core.reply import ReplyList
+from bot.core.reply import ReplyList, plain_text
 from bot.outbox.limits import Limit, RateLimiter
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.teams.auth import ProcessCredentialsFactory
-from bot.teams.cards import cards, plain_text
+from bot.teams.cards import cards
 from storage.models import Door, OutboxMessage, TeamsConversation
 
 log = logging.getLogger(__name__)
