@@ -80,6 +80,7 @@ PEOPLE = [
         Role.PROVIDER_MEMBER,
         "silver-threads-befriending",
     ),
+    ("Alex Morgan", "alex@convene.example", Role.ADMIN, None),
 ]
 
 
@@ -122,6 +123,8 @@ async def load_demo(services: Services) -> None:
                 await session.flush()
             if role == Role.COMMISSIONER:
                 await grant(session, person, role, authority_id=authority.id)
+            elif role == Role.ADMIN:
+                await grant(session, person, role)
             else:
                 assert org_slug is not None
                 await grant(session, person, role, organisation_id=organisations[org_slug].id)

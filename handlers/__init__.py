@@ -7,6 +7,7 @@ from bot.core.router import Router
 
 def build_router() -> Router:
     """Every command, action and form the product offers, on every door."""
+    from handlers.deliveries import retry_delivery, show_deliveries
     from handlers.directory import show_directory
     from handlers.forms import answer_in_chat, submit_page
     from handlers.home import show_home
@@ -26,6 +27,10 @@ def build_router() -> Router:
         invite
     )
     router.action("join.")(decide)
+    router.command("deliveries", "messages Convene could not deliver, and why", "admins")(
+        show_deliveries
+    )
+    router.action("deliveries.")(retry_delivery)
     router.unlinked_hint = HOW_TO_JOIN
     router.submissions = submit_page
     router.chat = answer_in_chat

@@ -34,7 +34,7 @@ from bot.services import Services
 from storage import audit
 from storage.forms import definition_at, latest_definition, open_draft, start_draft
 from storage.models import ConversationState, FormResponse, ResponseState
-from storage.visibility import Refusal
+from storage.visibility import Refusal, can_answer_for
 
 CHAT_KEY = "chat_form"
 
@@ -70,10 +70,7 @@ class FormPurpose(ABC):
     ) -> Refusal | None:
         """Checked on every page sent: the draft must belong to someone this person acts for."""
         assert turn.actor is not None
-        if response.organisation_id is not None:
-            if response.organisation_id in turn.actor.member_of():
-                return None
-        elif response.respondent_id == turn.actor.person_id:
+        if can_answer_for(turn.actor, response):
             return None
         return Refusal("This form belongs to another organisation, so you can't change it.")
 

@@ -30,6 +30,13 @@ def can_edit_profile(actor: Actor, organisation_id: int) -> bool:
     return organisation_id in actor.member_of()
 
 
+def can_answer_for(actor: Actor, response: FormResponse) -> bool:
+    """Who may change a draft: its organisation's members, or the person it belongs to."""
+    if response.organisation_id is not None:
+        return response.organisation_id in actor.member_of()
+    return response.respondent_id == actor.person_id
+
+
 def can_see_full_profile(actor: Actor, organisation_id: int) -> bool:
     """Members and commissioners see the whole profile; other providers see the public parts."""
     return organisation_id in actor.member_of() or actor.is_commissioner or actor.is_admin

@@ -30,7 +30,7 @@ class CommandInfo:
     name: str
     summary: str
     handler: Handler
-    audience: str = "everyone"  # "everyone" | "providers" | "commissioners"
+    audience: str = "everyone"  # "everyone" | "providers" | "commissioners" | "admins"
     opens_form: bool = False  # chat doors open a modal/card for it at once
 
 
@@ -127,6 +127,7 @@ class Router:
             if info.audience == "everyone"
             or (info.audience == "commissioners" and actor is not None and actor.is_commissioner)
             or (info.audience == "providers" and actor is not None and actor.member_of())
+            or (info.audience == "admins" and actor is not None and actor.is_admin)
         ]
         intro = "Type one of these words, or use the buttons."
         if actor is not None and not actor.grants and self.unlinked_hint:

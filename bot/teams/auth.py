@@ -179,11 +179,11 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         self._connectors: dict[tuple[str, str | None], Any] = {}
         self._user_token_client: UserTokenClient | None = None
         self._verified: dict[
-            tuple[str, str | None, str | None], tuple[float, AuthenticateRequestResult]
+            tuple[str | None, str | None, str | None], tuple[float, AuthenticateRequestResult]
         ] = {}
 
     async def authenticate_request(
-        self, activity: Any, auth_header: str
+        self, activity: Any, auth_header: str | None
     ) -> AuthenticateRequestResult:
         """botbuilder's full check, remembered for the token's own lifetime.
 

@@ -80,7 +80,9 @@ class TeamsDoor:
         if self.services.settings.teams_authenticated and not header.startswith("Bearer "):
             return web.json_response({"error": "unauthorised"}, status=401)
         try:
-            result = await self.auth.authenticate_request(activity, header)
+            # botbuilder reads only None as "no header" (authentication off, local trials);
+            # an empty string is validated as a token, and fails.
+            result = await self.auth.authenticate_request(activity, header or None)
         except requests.RequestException:
             log.warning("could not fetch the Bot Framework signing keys")
             return web.json_response({"error": "try again"}, status=503)
