@@ -122,7 +122,17 @@ class OutboxSender:
             session.expunge_all()
         if not claimed:
             return 0
-        results = await asyncio.gather(*(self._send_one(m) for m in claimed))
+        # One conversation's messages go in the order they were queued (and one at a time,
+        # so parallel connections can't reorder them); different conversations go in parallel.
+        conversations: dict[tuple[str, str | None, str, int | None], list[OutboxMessage]] = {}
+        for message in claimed:
+            key = (message.door, message.workspace_id, message.address, message.person_id)
+            conversations.setdefault(key, []).append(message)
+
+        async def in_order(messages: list[OutboxMessage]) -> int:
+            return sum([await self._send_one(m) for m in messages])
+
+        results = await asyncio.gather(*(in_order(ms) for ms in conversations.values()))
         return sum(results)
 
     async def drain(self, max_passes: int = 100) -> int:
@@ -161,7 +171,14 @@ class OutboxSender:
 
     async def _defer(self, message: OutboxMessage, after: float, reason: str) -> int:
         # Being asked to wait is not a failed attempt: give back the one the claim counted.
-        return await self._reschedule(message, after, reason, attempts=max(0, message.attempts - 1))
+        # Deferred rows of one pass finish in any order; rounding their time up to the whole
+        # second gives them the same due time, so the next claim takes them in queue order.
+        now = self.services.clock.now()
+        due = now + timedelta(seconds=after)
+        if due.microsecond:
+            due = due.replace(microsecond=0) + timedelta(seconds=1)
+        wait = (due - now).total_seconds()
+        return await self._reschedule(message, wait, reason, attempts=max(0, message.attempts - 1))
 
     async def _reschedule(
         self, message: OutboxMessage, after: float, reason: str, *, attempts: int
