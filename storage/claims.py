@@ -45,21 +45,26 @@ async def claim_due(
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     candidates = list((await session.scalars(query)).all())
-    claimed: list[int] = []
-    for row_id in candidates:
-        result = await session.execute(
-            update(model)
-            .where(model.id == row_id, _free(model, due, now))
-            .values(
-                state=WorkState.CLAIMED,
-                claimed_by=worker,
-                lease_until=now + lease,
-                attempts=model.attempts + 1,
+    if not candidates:
+        return []
+    # One conditional UPDATE for the batch: a row is claimed only if it is still free, and
+    # RETURNING says which ones this worker got (compare-and-set, row by row).
+    claimed = list(
+        (
+            await session.scalars(
+                update(model)
+                .where(model.id.in_(candidates), _free(model, due, now))
+                .values(
+                    state=WorkState.CLAIMED,
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    attempts=model.attempts + 1,
+                )
+                .returning(model.id)
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-        if isinstance(result, CursorResult) and result.rowcount == 1:
-            claimed.append(row_id)
+        ).all()
+    )
     if not claimed:
         return []
     rows = await session.scalars(

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatIdentity, Door, OutboxMessage, Person
+from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
+from storage.upsert import insert_ignoring_duplicates
 
 WEB_INBOX = "inbox"
 
@@ -30,22 +31,26 @@ async def enqueue(
     not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Queue one message. Queuing the same key twice returns the first message unchanged."""
-    existing = await session.scalar(
+    values = {
+        "door": door,
+        "address": address,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "person_id": person_id,
+        "workspace_id": workspace_id,
+        "next_attempt_at": not_before or datetime.now(UTC),
+        "state": WorkState.PENDING,
+        "attempts": 0,
+        "created_at": datetime.now(UTC),
+    }
+    # One statement whatever happens: a second message with the same key is simply not added.
+    await session.execute(
+        insert_ignoring_duplicates(session, OutboxMessage, values, ["idempotency_key"])
+    )
+    message = await session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )
-    if existing is not None:
-        return existing
-    message = OutboxMessage(
-        door=door,
-        address=address,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        person_id=person_id,
-        workspace_id=workspace_id,
-        next_attempt_at=not_before or datetime.now(UTC),
-    )
-    session.add(message)
-    await session.flush()
+    assert message is not None
     return message
 
 

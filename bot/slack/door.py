@@ -34,7 +34,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.reply import FormView, Notice, Reply, ReplyList
 from bot.core.turn import Action, Actor, Door, Intent, Submission, Turn, parse_command
@@ -43,7 +43,8 @@ from bot.services import Services
 from bot.slack import blocks as kit
 from bot.slack.identity import slack_actor
 from bot.slack.sender import SlackSender, SlackTokens
-from storage.models import ProcessedEvent, WorkspaceLink
+from storage.events import first_delivery
+from storage.models import WorkspaceLink
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -200,13 +201,9 @@ class SlackDoor:
     ) -> BoltResponse | None:
         """Slack retries events it thinks we missed; each `event_id` is handled once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            try:
-                async with self.services.db.session() as session:
-                    session.add(ProcessedEvent(source="slack", event_id=str(event_id)))
-            except IntegrityError:
-                log.info("Slack event %s already handled; ignoring the retry", event_id)
-                return BoltResponse(status=200, body="")
+        if event_id and not await first_delivery(self.services.db, "slack", str(event_id)):
+            log.info("Slack event %s already handled; ignoring the retry", event_id)
+            return BoltResponse(status=200, body="")
         await next()
         return None
 

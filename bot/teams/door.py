@@ -30,7 +30,8 @@ from bot.services import Services
 from bot.teams import cards as kit
 from bot.teams.auth import ReusingAuthentication
 from bot.teams.sender import TeamsSender
-from storage.models import ChatIdentity, Door, ProcessedEvent, TeamsConversation
+from storage.events import first_delivery
+from storage.models import ChatIdentity, Door, TeamsConversation
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,8 @@ class TeamsDoor:
         """Teams retries an activity that took over 15 seconds: handle each id once."""
         if activity.type not in (ActivityTypes.message, ActivityTypes.invoke) or not activity.id:
             return True
-        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"[:200]
-        try:
-            async with self.services.db.session() as session:
-                session.add(ProcessedEvent(source="teams", event_id=key))
-        except IntegrityError:
+        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
+        if not await first_delivery(self.services.db, "teams", key):
             log.info("Teams activity %s already handled; ignoring the retry", activity.id)
             return False
         return True

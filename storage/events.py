@@ -1,0 +1,23 @@
+"""Platform events already handled: Slack and Teams both retry deliveries they think we missed."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import CursorResult
+
+from storage.db import Database
+from storage.models import ProcessedEvent
+from storage.upsert import insert_ignoring_duplicates
+
+
+async def first_delivery(db: Database, source: str, event_id: str) -> bool:
+    """Record the event; False if it was recorded before (a retry to ignore)."""
+    async with db.session() as session:
+        result = await session.execute(
+            insert_ignoring_duplicates(
+                session,
+                ProcessedEvent,
+                {"source": source, "event_id": event_id[:200]},
+                ["source", "event_id"],
+            )
+        )
+    return isinstance(result, CursorResult) and result.rowcount == 1
