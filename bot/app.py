@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.slack.door import SlackDoor
 from bot.teams.door import TeamsDoor
 from bot.web.routes import setup_web
-from handlers import build_router
+from handlers import build_router, reminder_handlers
 from storage.db import Database
 from storage.forms import sync_shipped_definitions
 from storage.migrate import upgrade_to_head
@@ -68,7 +68,7 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
     app = web.Application(client_max_size=1024 * 1024)
     setup_web(app, services)
     sender = OutboxSender(services, [WebInboxSender(services)])
-    sweep = DueSweep(services)
+    sweep = DueSweep(services, reminder_handlers())
     app[SENDER] = sender
     app[SWEEP] = sweep
     run_loops = services.settings.scheduler_enabled if background is None else background

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.router import Router
+
+if TYPE_CHECKING:
+    from bot.scheduler import ReminderHandler
 
 
 def build_router() -> Router:
@@ -13,6 +18,7 @@ def build_router() -> Router:
     from handlers.home import show_home
     from handlers.membership import HOW_TO_JOIN, decide, invite, join
     from handlers.profile import show_profile_form
+    from handlers.readiness import show_readiness
 
     router = Router()
     router.command(
@@ -21,6 +27,12 @@ def build_router() -> Router:
     router.command("directory", "browse and filter local providers", "commissioners")(
         show_directory
     )
+    router.command(
+        "readiness",
+        "answer questions about costs, risk and capacity (or: readiness summary)",
+        "providers",
+        opens_form=True,
+    )(show_readiness)
     router.command("home", "what needs doing")(show_home)
     router.command("join", "join your organisation with a code, or ask to join")(join)
     router.command("invite", "get a code so a colleague can join your organisation", "providers")(
@@ -35,3 +47,10 @@ def build_router() -> Router:
     router.submissions = submit_page
     router.chat = answer_in_chat
     return router
+
+
+def reminder_handlers() -> dict[str, ReminderHandler]:
+    """Reminder kinds and the handler the due sweep calls for each."""
+    from handlers.readiness import REFRESH_KIND, remind_to_refresh
+
+    return {REFRESH_KIND: remind_to_refresh}
