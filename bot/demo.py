@@ -18,6 +18,9 @@ PROVIDERS = [
     {
         "name": "Riverside Youth Trust",
         "slug": "riverside-youth-trust",
+        "contact_name": "Tom Okafor",
+        "contact_email": "tom@riversideyouth.example",
+        "contact_phone": "020 7946 0101",
         "legal_form": "charity",
         "charity_number": "1100001",
         "income_band": "100k_1m",
@@ -30,6 +33,9 @@ PROVIDERS = [
     {
         "name": "Eastgate Community Kitchen",
         "slug": "eastgate-community-kitchen",
+        "contact_name": "Grace Lee",
+        "contact_email": "grace@eastgatekitchen.example",
+        "contact_phone": "020 7946 0102",
         "legal_form": "cic",
         "company_number": "12000002",
         "income_band": "10k_100k",
@@ -42,6 +48,9 @@ PROVIDERS = [
     {
         "name": "Asha Women's Centre",
         "slug": "asha-womens-centre",
+        "contact_name": "Centre manager",
+        "contact_email": "amina@ashacentre.example",
+        "contact_phone": "020 7946 0103",
         "legal_form": "charity",
         "charity_number": "1100003",
         "income_band": "100k_1m",
@@ -54,6 +63,9 @@ PROVIDERS = [
     {
         "name": "Silver Threads Befriending",
         "slug": "silver-threads-befriending",
+        "contact_name": "Joan Hughes",
+        "contact_email": "joan@silverthreads.example",
+        "contact_phone": "020 7946 0104",
         "legal_form": "community_group",
         "income_band": "under_10k",
         "staff_count": 0,

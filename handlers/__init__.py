@@ -17,6 +17,7 @@ def build_router() -> Router:
     from handlers.forms import answer_in_chat, submit_page
     from handlers.home import show_home
     from handlers.membership import HOW_TO_JOIN, decide, invite, join
+    from handlers.organisations import show_organisation
     from handlers.profile import show_profile_form
     from handlers.readiness import show_readiness
 
@@ -34,6 +35,9 @@ def build_router() -> Router:
         opens_form=True,
     )(show_readiness)
     router.command("home", "what needs doing")(show_home)
+    router.command("organisation", "see an organisation: yours in full, others' public details")(
+        show_organisation
+    )
     router.command("join", "join your organisation with a code, or ask to join")(join)
     router.command("invite", "get a code so a colleague can join your organisation", "providers")(
         invite

@@ -32,6 +32,9 @@ PROFILE_COLUMNS = (
     "staff_count",
     "volunteer_count",
     "led_by_and_for",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
 )
 
 

@@ -43,7 +43,16 @@ from tests.teams.helpers import (
     text_of,
 )
 
-PAGE_ONE = ["name", "legal_form", "charity_number", "company_number", "cic_number"]
+PAGE_ONE = [
+    "name",
+    "legal_form",
+    "charity_number",
+    "company_number",
+    "cic_number",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+]
 
 
 async def organisation(

@@ -1,0 +1,107 @@
+"""Looking at an organisation: your own in full, others' public parts only.
+
+What a person sees is decided by storage/visibility: members and commissioners see the
+whole profile and who belongs; other providers see the name, areas and services, and
+never anyone's answers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core.forms import format_answer
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.turn import Turn, parse_command
+from bot.services import Services
+from storage.forms import latest_definition
+from storage.membership import find_organisation
+from storage.models import Membership, Organisation, Person, Role
+from storage.visibility import can_see_full_profile, public_profile
+
+ROLE_NAMES = {Role.PROVIDER_ADMIN: "Admin", Role.PROVIDER_MEMBER: "Member"}
+
+
+async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
+    """`organisation` (your own) or `organisation NAME`."""
+    assert turn.actor is not None
+    words, args = parse_command(turn.text or "")
+    name = turn.args.get("name") or args.get("name") or " ".join(words[1:])
+    async with services.db.session() as session:
+        if name:
+            matches = await find_organisation(session, name)
+            if not matches:
+                return [
+                    Notice(
+                        text=f'We could not find "{name}". Check the name and try again.',
+                        level="warning",
+                    )
+                ]
+            if len(matches) > 1:
+                return [Notice(text="Which one do you mean? " + "; ".join(m.name for m in matches))]
+            org = matches[0]
+        else:
+            own = sorted(turn.actor.member_of())
+            if not own:
+                return [Notice(text="Type organisation followed by a name to look one up.")]
+            found = await session.get(Organisation, own[0])
+            assert found is not None
+            org = found
+        definition = await latest_definition(session, "organisation_profile")
+        assert definition is not None
+        public = public_profile(org)
+        org_areas = [a.value for a in org.areas_served]
+        service_areas = format_answer(
+            definition.field("service_areas"), public["service_areas"] or None
+        )
+        facts = [
+            Fact(label="Works on", value=service_areas),
+            Fact(label="Areas served", value=", ".join(org_areas) or "Not answered"),
+        ]
+        if not can_see_full_profile(turn.actor, org.id):
+            return [
+                Message(
+                    title=str(public["name"]),
+                    sections=[Section(facts=facts)],
+                    who_sees="This is what everyone using Convene can see about this organisation.",
+                )
+            ]
+        for field_id in (
+            "legal_form",
+            "charity_number",
+            "company_number",
+            "income_band",
+            "staff_count",
+            "volunteer_count",
+            "led_by_and_for",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ):
+            facts.append(
+                Fact(
+                    label=definition.field(field_id).label,
+                    value=format_answer(definition.field(field_id), getattr(org, field_id)),
+                )
+            )
+        people = (
+            await session.execute(
+                select(Person.name, Membership.role)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(Membership.organisation_id == org.id)
+                .order_by(Person.name)
+            )
+        ).all()
+    team = "\n".join(f"{person} ({ROLE_NAMES.get(Role(role), role)})" for person, role in people)
+    mine = org.id in turn.actor.member_of()
+    buttons = [Button(label="Change the profile", action="cmd.profile")] if mine else []
+    if mine and org.id in turn.actor.admin_of():
+        buttons.append(Button(label="Invite a colleague", action="cmd.invite"))
+    return [
+        Message(
+            title=org.name,
+            sections=[Section(facts=facts), Section(heading="People", text=team or "Nobody yet.")],
+            buttons=buttons,
+            who_sees="Only people in this organisation and council commissioners see all of this. "
+            "Others see the name, areas and services.",
+        )
+    ]
