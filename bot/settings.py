@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     lease_seconds: int = 60
     outbox_max_attempts: int = 8
     outbox_batch_size: int = 50
+    outbox_concurrency: int = 8
     scheduler_enabled: bool = True
     suppression_minimum: int = 5
     log_level: str = "INFO"

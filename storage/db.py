@@ -50,7 +50,9 @@ class Database:
         if make_url(self.url).get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs["pool_pre_ping"] = True
+            # A ping on every checkout cost more than a tenth of a chat turn. Connections are
+            # recycled instead, and one that fails is discarded by SQLAlchemy and replaced.
+            kwargs["pool_recycle"] = 1800
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.engine import CursorResult
 
 from storage.db import Database
@@ -12,12 +14,10 @@ from storage.upsert import insert_ignoring_duplicates
 async def first_delivery(db: Database, source: str, event_id: str) -> bool:
     """Record the event; False if it was recorded before (a retry to ignore)."""
     async with db.session() as session:
-        result = await session.execute(
-            insert_ignoring_duplicates(
-                session,
-                ProcessedEvent,
-                {"source": source, "event_id": event_id[:200]},
-                ["source", "event_id"],
-            )
+        result = await insert_ignoring_duplicates(
+            session,
+            ProcessedEvent,
+            {"source": source, "event_id": event_id[:200], "received_at": datetime.now(UTC)},
+            ["source", "event_id"],
         )
     return isinstance(result, CursorResult) and result.rowcount == 1

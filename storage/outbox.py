@@ -44,9 +44,7 @@ async def enqueue(
         "created_at": datetime.now(UTC),
     }
     # One statement whatever happens: a second message with the same key is simply not added.
-    await session.execute(
-        insert_ignoring_duplicates(session, OutboxMessage, values, ["idempotency_key"])
-    )
+    await insert_ignoring_duplicates(session, OutboxMessage, values, ["idempotency_key"])
     message = await session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )

@@ -6,18 +6,30 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
+_statements: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
 
-def insert_ignoring_duplicates(
+
+def _statement(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Insert:
+    key = (dialect, model.__tablename__, keys)
+    if key not in _statements:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        # The table, not the ORM class: a plain Core insert, whose rowcount says if it added.
+        _statements[key] = insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
+    return _statements[key]
+
+
+async def insert_ignoring_duplicates(
     session: AsyncSession, model: type[Any], values: dict[str, Any], keys: list[str]
-) -> Insert:
-    """An insert that quietly does nothing when a row with the same `keys` exists.
+) -> Result[Any]:
+    """Insert a row, quietly doing nothing when a row with the same `keys` exists.
 
-    Cheaper than SELECT-then-INSERT, and race-free: two writers can't both insert.
+    Cheaper than SELECT-then-INSERT, and race-free: two writers can't both insert. The
+    statement is built once per table and the values are bound parameters, so it is
+    compiled once rather than on every call.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values)
-    return statement.on_conflict_do_nothing(index_elements=keys)
+    return await session.execute(_statement(dialect, model, tuple(keys)), values)

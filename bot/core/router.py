@@ -102,7 +102,7 @@ class Router:
             log.info("no handler for action %s", turn.action.id)
             return [Notice(text="That button no longer does anything. Try again from the start.")]
         command = turn.command
-        if command not in self.commands and self.chat is not None:
+        if command not in self.commands and command != "help" and self.chat is not None:
             answered = await self.chat(turn, services)
             if answered is not None:
                 return list(answered)

@@ -129,8 +129,13 @@ class OutboxSender:
             key = (message.door, message.workspace_id, message.address, message.person_id)
             conversations.setdefault(key, []).append(message)
 
+        # A bounded number of conversations at once, so a busy pass never takes every
+        # database connection from the people whose requests are waiting.
+        room = asyncio.Semaphore(self.services.settings.outbox_concurrency)
+
         async def in_order(messages: list[OutboxMessage]) -> int:
-            return sum([await self._send_one(m) for m in messages])
+            async with room:
+                return sum([await self._send_one(m) for m in messages])
 
         results = await asyncio.gather(*(in_order(ms) for ms in conversations.values()))
         return sum(results)
