@@ -232,6 +232,33 @@ def link_workspace(
     typer.echo(f"People who first use Convene from {platform} {workspace_id} become {role} {name}.")
 
 
+@app.command("forget-person")
+def forget_person_command(
+    email: Annotated[str, typer.Argument(help="The person's email address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Remove a person's details (for example after an erasure request), keeping the record."""
+    from sqlalchemy import select
+
+    from storage.models import Person
+    from storage.people import forget_person
+
+    if not yes:
+        _fail("This removes the person's name, email and access for good. Add --yes to go ahead.")
+
+    async def run(services: Services) -> None:
+        async with services.db.session() as session:
+            person = await session.scalar(
+                select(Person).where(Person.email == email.strip().lower())
+            )
+            if person is None:
+                raise LookupError(f"Nobody has the email address {email!r}.")
+            await forget_person(session, person.id, now=services.clock.now())
+
+    _with_database(run)
+    typer.echo("Done. Their details are removed; the record now says 'Removed person'.")
+
+
 @app.command("slack-manifest")
 def slack_manifest(
     public_url: Annotated[

@@ -14,6 +14,7 @@ def build_router() -> Router:
     """Every command, action and form the product offers, on every door."""
     from handlers.deliveries import retry_delivery, show_deliveries
     from handlers.directory import show_directory
+    from handlers.exports import export, link_opened
     from handlers.forms import answer_in_chat, submit_page
     from handlers.home import show_home
     from handlers.membership import HOW_TO_JOIN, decide, invite, join
@@ -34,6 +35,10 @@ def build_router() -> Router:
         "providers",
         opens_form=True,
     )(show_readiness)
+    router.command(
+        "export", "download readiness answers or the directory as a spreadsheet", "commissioners"
+    )(export)
+    router.action("export.")(link_opened)
     router.command("home", "what needs doing")(show_home)
     router.command("organisation", "see an organisation: yours in full, others' public details")(
         show_organisation

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.turn import Actor, Grant
-from storage.models import ChatIdentity, Membership, Person, Role
+from storage import audit
+from storage.models import (
+    ChatIdentity,
+    ConversationState,
+    InboxItem,
+    Membership,
+    Person,
+    Role,
+    SignInToken,
+)
 
 
 def actor_for(person: Person, default_tz: ZoneInfo) -> Actor:
@@ -83,3 +93,30 @@ async def grant(
     session.add(membership)
     await session.flush()
     return membership
+
+
+async def forget_person(session: AsyncSession, person_id: int, *, now: datetime) -> bool:
+    """Remove what identifies a person, keeping the engagement record honest.
+
+    The audit log is append-only, so a person is never deleted: their name and email
+    are replaced, their ways in (chat identities, sign-in links, memberships) and their
+    private messages are removed, and the record keeps an anonymous "Removed person".
+    """
+    person = await session.get(Person, person_id, with_for_update=True)
+    if person is None:
+        return False
+    person.name = "Removed person"
+    person.email = None
+    person.timezone = None
+    person.preferred_door = None
+    for model in (ChatIdentity, SignInToken, InboxItem, ConversationState, Membership):
+        await session.execute(delete(model).where(model.person_id == person_id))
+    await audit.record(
+        session,
+        "person.forgotten",
+        actor_id=None,
+        object_type="person",
+        object_id=person_id,
+        at=now,
+    )
+    return True

@@ -38,13 +38,30 @@ def can_answer_for(actor: Actor, response: FormResponse) -> bool:
 
 
 def can_see_full_profile(actor: Actor, organisation_id: int) -> bool:
-    """Members and commissioners see the whole profile; other providers see the public parts."""
-    return organisation_id in actor.member_of() or actor.is_commissioner or actor.is_admin
+    """Members and commissioners see the whole profile; everyone else sees the public parts.
+
+    Convene admins are not included: the profile form promises providers that the rest is
+    seen "only by people in your organisation and council commissioners", and admins
+    manage deliveries, not providers' details.
+    """
+    return organisation_id in actor.member_of() or actor.is_commissioner
 
 
 def can_browse_directory(actor: Actor) -> bool:
-    """The filterable directory is a commissioning tool."""
-    return actor.is_commissioner or actor.is_admin
+    """The filterable directory is a commissioning tool. It shows size and shape facts
+    (income, kind of organisation) that are not public, so only commissioners use it."""
+    return actor.is_commissioner
+
+
+def can_export(actor: Actor, authority_id: int) -> bool:
+    """Exports are for the commissioning team of one authority.
+
+    A readiness export holds every provider's own answers given to that authority, and
+    both exports hold whole profiles, so the rule is the strictest of the two: the person
+    must be a commissioner *for this authority*. Providers, admins and commissioners of
+    another authority can never export it.
+    """
+    return authority_id in actor.commissioner_for()
 
 
 def can_see_response(actor: Actor, response: FormResponse) -> bool:
@@ -54,6 +71,12 @@ def can_see_response(actor: Actor, response: FormResponse) -> bool:
     if response.organisation_id is None and response.respondent_id == actor.person_id:
         return True
     return response.authority_id is not None and response.authority_id in actor.commissioner_for()
+
+
+def can_see_readiness_summary(actor: Actor, authority_id: int) -> bool:
+    """Readiness across providers, and who asked for support: only the commissioning team
+    of the authority the answers were given to (it may see exact numbers and names)."""
+    return authority_id in actor.commissioner_for()
 
 
 def responses_visible_to(actor: Actor) -> ColumnElement[bool]:

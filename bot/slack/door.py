@@ -43,6 +43,7 @@ from bot.services import Services
 from bot.slack import blocks as kit
 from bot.slack.identity import slack_actor
 from bot.slack.sender import SlackSender, SlackTokens
+from handlers.exports import export_in
 from storage.events import first_delivery
 from storage.models import WorkspaceLink
 from storage.outbox import enqueue
@@ -53,6 +54,7 @@ COMMAND = "/convene"
 BOT_SCOPES = (
     "chat:write",
     "commands",
+    "files:write",
     "im:history",
     "im:write",
     "users:read",
@@ -253,6 +255,10 @@ class SlackDoor:
         _, args = parse_command(text)
         turn = Turn(door=Door.SLACK, actor=actor, conversation=DM, text=text, args=args)
         replies = await self._dispatch(turn)
+        if await self._file_to_dm(
+            context, body, replies, key=f"slack:cmd:{body.get('trigger_id')}"
+        ):
+            return
         if turn.wants_chat and actor is not None:
             await self._to_dm(context, replies, key=f"slack:cmd:{body.get('trigger_id')}")
             await self._respond(
@@ -321,6 +327,26 @@ class SlackDoor:
                 idempotency_key=key,
             )
         self.outbox.kick()
+
+    async def _file_to_dm(
+        self, context: dict[str, Any], body: dict[str, Any], replies: Sequence[Reply], *, key: str
+    ) -> bool:
+        """A file (an export) goes to the person's DM, where the sender uploads it: a reply
+        through the response URL cannot carry one. Says so where they asked."""
+        if export_in(replies) is None or context.get("actor") is None:
+            return False
+        await self._to_dm(context, replies, key=key)
+        await self._respond(
+            body.get("response_url"),
+            [
+                Notice(
+                    text="I'm sending the file to our direct messages. It will be there in a "
+                    "moment.",
+                    level="success",
+                )
+            ],
+        )
+        return True
 
     async def _on_message(
         self, event: dict[str, Any], context: dict[str, Any], body: dict[str, Any]
@@ -447,6 +473,11 @@ class SlackDoor:
                 action=Action(id=name, value=action.get("value") or ""),
             )
         replies = await self._dispatch(turn)
+        if await self._file_to_dm(
+            context, body, replies, key=f"slack:action:{body.get('trigger_id')}"
+        ):
+            await self.refresh_home(context)
+            return
         form = next((r for r in replies if isinstance(r, FormView)), None)
         if form is not None:
             opened = await self._open_modal(

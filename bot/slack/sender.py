@@ -5,6 +5,11 @@
   waits for `Retry-After` without using up an attempt.
 - Each message carries the outbox idempotency key in Slack message metadata, so
   after a crash `find_delivered` can read `conversations.history` and not post twice.
+- An export (a message with a download ticket, see handlers/exports) is sent as the file
+  itself, with files.uploadV2, made from the database at that moment. If Slack will not
+  take files (an install made before Convene asked for `files:write`), the message is
+  posted as it is, with its download link. A file message carries no metadata, so a
+  crash between the upload and recording it can, rarely, send the file twice.
 """
 
 from __future__ import annotations
@@ -14,16 +19,25 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.reply import ReplyList
+from bot.core.reply import Message, Notice, ReplyList
 from bot.outbox.limits import Limit, RateLimiter
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.slack.blocks import fallback_text, home_view, messages
+from handlers.exports import (
+    TicketExpired,
+    TicketInvalid,
+    export_in,
+    file_for_ticket,
+    read_ticket,
+    record_handover,
+)
 from storage.models import Door, OutboxMessage
+from storage.visibility import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +55,8 @@ GONE = {
     "team_access_not_granted",
 }
 MAX_SLEEP = 2.0
+#: Slack refusing files for good in this workspace: send the download link instead.
+NO_FILES = {"missing_scope", "not_allowed_token_type", "restricted_action", "not_allowed"}
 
 
 class SlackTokens:
@@ -110,16 +126,7 @@ class SlackSender:
         try:
             return await method(**kwargs)
         except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error") or status)
-            if status == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
-                raise Deferred(retry_after, "Slack asked us to slow down (429)") from exc
-            if status >= 500:
-                raise RetryLater(f"Slack answered {status}") from exc
-            if error in GONE:
-                raise Undeliverable(f"Slack refused the message: {error}") from exc
-            raise RetryLater(f"Slack error: {error}") from exc
+            raise _outcome(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
 
@@ -180,6 +187,12 @@ class SlackSender:
         wait = await self.limiter.acquire(self._limits(message, channel), max_wait=MAX_SLEEP)
         if wait is not None:
             raise Deferred(wait, "our own Slack rate limit")
+        found = export_in(payload.replies) if payload.op == "post" else None
+        if found is not None:
+            outcome = await self._send_file(token, channel, message, *found)
+            if isinstance(outcome, Delivered):
+                return outcome
+            payload = outcome  # the link instead, or why there is no file
         parts = messages(payload.replies)
         already = await self._parts_posted(token, channel, message) if len(parts) > 1 else {}
         text = fallback_text(payload.replies)
@@ -207,3 +220,80 @@ class SlackSender:
                 raise
             last_ts = str(response.get("ts", ""))
         return Delivered(external_id=last_ts)
+
+    async def _send_file(
+        self, token: str, channel: str, message: OutboxMessage, export: Message, ticket_token: str
+    ) -> Delivered | ReplyList:
+        """Upload an export to the person's DM; or say what to post instead (the link, or why
+        there is no file). The ticket must be for the person this message goes to."""
+        as_posted = ReplyList.model_validate(message.payload)
+        try:
+            ticket = read_ticket(self.services.settings, ticket_token)
+        except TicketExpired:
+            return ReplyList(
+                replies=[
+                    Notice(
+                        text="That file took too long to send, so we did not send it. "
+                        "Type export to ask for it again.",
+                        level="warning",
+                    )
+                ]
+            )
+        except TicketInvalid:
+            return as_posted
+        if message.person_id is None:
+            return as_posted
+        made = await file_for_ticket(
+            self.services,
+            ticket,
+            person_id=message.person_id,
+            door=Door.SLACK,
+            via="slack file",
+            record=False,
+        )
+        if isinstance(made, Refusal):
+            return ReplyList(replies=[Notice(text=made.message, level="warning")])
+        comment = "\n".join(t for t in (export.title, export.who_sees) if t)
+        try:
+            response = await self._client.files_upload_v2(
+                token=token,
+                channel=channel,
+                filename=made.filename,
+                title=made.filename,
+                content=made.data,
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in NO_FILES:
+                log.warning("Slack would not take a file (%s); sending the link instead", error)
+                return as_posted
+            raise _outcome(exc) from exc
+        except SlackRequestError as exc:  # the upload URL did not answer 200
+            raise RetryLater(f"Slack did not take the file: {exc}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        await record_handover(
+            self.services,
+            ticket,
+            person_id=message.person_id,
+            door=Door.SLACK,
+            via="slack file",
+            rows=made.rows,
+        )
+        file = response.get("file") or {}
+        return Delivered(external_id=f"file:{file.get('id', '')}")
+
+
+def _outcome(exc: SlackApiError) -> Exception:
+    """What a Slack API failure means for the outbox: wait, retry, or give up."""
+    status = exc.response.status_code
+    error = str(exc.response.get("error") or status)
+    if status == 429:
+        retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+        return Deferred(retry_after, "Slack asked us to slow down (429)")
+    if status >= 500:
+        return RetryLater(f"Slack answered {status}")
+    if error in GONE:
+        return Undeliverable(f"Slack refused the message: {error}")
+    return RetryLater(f"Slack error: {error}")

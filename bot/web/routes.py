@@ -50,6 +50,9 @@ def setup_web(app: web.Application, services: Services) -> None:
     app.router.add_post("/forms/{response_id}", send_form_page)
     app.router.add_post("/actions/{action_id}", press_button)
     app.router.add_get("/inbox", inbox)
+    from bot.web.downloads import download  # it uses this module's keys and helpers
+
+    app.router.add_get("/downloads/{token}", download)
     app.router.add_static("/static", __import__("pathlib").Path(__file__).parent / "static")
 
 

@@ -46,7 +46,15 @@ DEFAULT_BOT_ID = "BBOT"
 DEFAULT_APP_ID = "A0001"
 
 #: Fields slack_sdk may send as JSON strings inside form-encoded bodies.
-JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
+JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
+
+#: Content types Slack reports for the files our tests upload (by file name ending).
+MIMETYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "txt": "text/plain",
+    "pdf": "application/pdf",
+}
 
 #: Methods that authenticate with client id/secret (HTTP basic auth), not a token.
 UNAUTHENTICATED_METHODS = frozenset({"oauth.v2.access", "oauth.access"})
@@ -107,6 +115,18 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str
+
+
+@dataclass
+class _PendingUpload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
+
+    file_id: str
+    team_id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    content: bytes | None = None
 
 
 @dataclass
@@ -198,6 +218,8 @@ class FakeSlack:
     - ``home_views``: user id -> latest published App Home view.
     - ``responses``: response_url id -> list of bodies POSTed to ``/response/<id>``.
     - ``workspaces``: team id -> `Workspace`; ``users``: (team, user) -> users.info user.
+    - ``files``: file id -> file object (as files.completeUploadExternal returns it);
+      ``file_contents``: file id -> the bytes uploaded. `files_in(channel)` pairs them.
     - ``latency``: seconds added to every call; ``method_latency``: per-method extra.
     """
 
@@ -208,6 +230,8 @@ class FakeSlack:
         self.views: dict[str, Json] = {}
         self.view_stacks: dict[str, list[str]] = {}
         self.home_views: dict[str, Json] = {}
+        self.files: dict[str, Json] = {}
+        self.file_contents: dict[str, bytes] = {}
         self.responses: dict[str, list[Json]] = defaultdict(list)
         self.workspaces: dict[str, Workspace] = {}
         self.users: dict[tuple[str, str], Json] = {}
@@ -218,6 +242,8 @@ class FakeSlack:
         self._revoked: set[str] = set()
         self._oauth_codes: dict[str, _OAuthCode] = {}
         self._expired_triggers: set[str] = set()
+        self._uploads: dict[str, _PendingUpload] = {}  # upload URL token -> pending file
+        self._no_file_scope: set[str] = set()
         self._trigger_roots: dict[str, str] = {}
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._rate_limits: tuple[float, float, float, float] | None = None
@@ -243,6 +269,8 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
             "oauth.v2.access": self._oauth_v2_access,
         }
         self.add_workspace(DEFAULT_TEAM_ID, DEFAULT_BOT_TOKEN)
@@ -253,6 +281,7 @@ class FakeSlack:
         """Serve on 127.0.0.1 at a free port chosen by the OS."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
+        app.router.add_post("/upload/v1/{upload_id}", self._handle_upload)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/{method}", self._handle_api)
         runner = web.AppRunner(app, access_log=None)
@@ -408,6 +437,11 @@ class FakeSlack:
         """
         self._expired_triggers.add(trigger_id)
 
+    def deny_file_uploads(self, team_id: str = DEFAULT_TEAM_ID) -> None:
+        """Answer files.* in this workspace with ``missing_scope`` (needed: files:write), as
+        Slack does for an install made before the app asked for that scope."""
+        self._no_file_scope.add(team_id)
+
     def link_trigger(self, trigger_id: str, view_id: str) -> None:
         """Tie a trigger (e.g. from a block_actions in a modal) to `view_id`'s stack,
         so views.push with it pushes onto that stack."""
@@ -491,6 +525,16 @@ class FakeSlack:
         """Every stored message across channels, oldest first."""
         msgs = [m for ms in self.messages.values() for m in ms]
         return sorted(msgs, key=lambda m: _ts_key(m["ts"]))
+
+    def files_in(self, channel: str) -> list[tuple[Json, bytes]]:
+        """Files shared in `channel` (a user id means their DM), oldest first, with the bytes
+        that were uploaded for each."""
+        shared = [
+            f
+            for msg in self.messages.get(self._channel_id(channel), [])
+            for f in msg.get("files") or []
+        ]
+        return [(self.files[f["id"]], self.file_contents[f["id"]]) for f in shared]
 
     def duplicates(self) -> list[str]:
         """Metadata idempotency keys (``event_payload["key"]``) stored more than once."""
@@ -941,6 +985,133 @@ class FakeSlack:
         self.home_views[user_id] = view
         self.views[view_id] = view
         return {"view": view}
+
+    # ------------------------------------------------------------------ files
+    #
+    # files.uploadV2 in slack_sdk is three steps: files.getUploadURLExternal gives an
+    # upload URL and a file id; the bytes are POSTed to that URL (raw, or multipart); and
+    # files.completeUploadExternal finishes the upload and shares the file in a channel,
+    # as a message with `files` and `upload: true`. A file never completed is not shared.
+
+    def _check_file_scope(self, ctx: _Ctx) -> None:
+        assert ctx.auth is not None
+        if ctx.auth.team_id in self._no_file_scope:
+            raise SlackError(
+                "missing_scope", needed="files:write", provided="chat:write,commands,im:write"
+            )
+
+    async def _files_get_upload_url_external(self, ctx: _Ctx) -> Json:
+        self._check_file_scope(ctx)
+        assert ctx.auth is not None
+        filename = str(ctx.body.get("filename") or "")
+        try:
+            length = int(str(ctx.body.get("length", "")))
+        except ValueError:
+            length = -1
+        if not filename or length < 0:
+            raise SlackError("invalid_arguments")
+        file_id = self._next_id("F")
+        token = secrets.token_urlsafe(12)
+        self._uploads[token] = _PendingUpload(
+            file_id=file_id,
+            team_id=ctx.auth.team_id,
+            filename=filename,
+            length=length,
+            alt_txt=ctx.body.get("alt_txt"),
+        )
+        return {"upload_url": f"{self.url}upload/v1/{token}", "file_id": file_id}
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        token = request.match_info["upload_id"]
+        pending = self._uploads.get(token)
+        if request.content_type.startswith("multipart/"):
+            content = b""
+            reader = await request.multipart()
+            async for part in reader:
+                if getattr(part, "filename", None) or getattr(part, "name", None) == "file":
+                    content = await part.read()  # type: ignore[union-attr]
+                    break
+        else:
+            content = await request.read()
+        self.calls.append(
+            Call(
+                method="upload_url",
+                token=None,
+                body={"upload_id": token, "size": len(content)},
+                at=time.monotonic(),
+                status=200 if pending is not None else 404,
+            )
+        )
+        if pending is None:
+            return web.Response(status=404, text="not found")
+        pending.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
+    async def _files_complete_upload_external(self, ctx: _Ctx) -> Json:
+        self._check_file_scope(ctx)
+        items = ctx.body.get("files")
+        if not isinstance(items, list) or not items:
+            raise SlackError("invalid_arguments")
+        by_file = {p.file_id: (token, p) for token, p in self._uploads.items()}
+        found: list[tuple[str, _PendingUpload, Json]] = []
+        for item in items:
+            if not isinstance(item, dict) or str(item.get("id", "")) not in by_file:
+                raise SlackError("file_not_found")
+            token, pending = by_file[str(item["id"])]
+            if pending.content is None:  # the bytes never reached the upload URL
+                raise SlackError("file_not_found")
+            found.append((token, pending, item))
+        channels = [str(ctx.body["channel_id"])] if ctx.body.get("channel_id") else []
+        channels += [c for c in str(ctx.body.get("channels") or "").split(",") if c]
+        channels = [self._channel_id(c) for c in channels]
+        ws = self._workspace(ctx.auth)
+        now = int(time.time())
+        shared: list[Json] = []
+        for token, pending, item in found:
+            content = pending.content or b""
+            ending = pending.filename.rsplit(".", 1)[-1].lower() if "." in pending.filename else ""
+            file: Json = {
+                "id": pending.file_id,
+                "created": now,
+                "timestamp": now,
+                "name": pending.filename,
+                "title": item.get("title") or pending.filename,
+                "mimetype": MIMETYPES.get(ending, "application/octet-stream"),
+                "filetype": ending or "binary",
+                "user": ws.bot_user_id,
+                "size": len(content),
+                "mode": "hosted",
+                "is_external": False,
+                "is_public": False,
+                "url_private": f"{self.url}files-pri/{ws.team_id}-{pending.file_id}/"
+                f"{pending.filename}",
+                "channels": [c for c in channels if not c.startswith("D")],
+                "ims": [c for c in channels if c.startswith("D")],
+                "groups": [],
+            }
+            if pending.alt_txt:
+                file["alt_txt"] = pending.alt_txt
+            self.files[pending.file_id] = file
+            self.file_contents[pending.file_id] = content
+            del self._uploads[token]
+            shared.append(file)
+        for channel in channels:
+            ts = self._next_ts()
+            msg: Json = {
+                "type": "message",
+                "text": ctx.body.get("initial_comment") or "",
+                "files": shared,
+                "upload": True,
+                "user": ws.bot_user_id,
+                "bot_id": ws.bot_id,
+                "team": ws.team_id,
+                "ts": ts,
+                "channel": channel,
+            }
+            if ctx.body.get("thread_ts"):
+                msg["thread_ts"] = ctx.body["thread_ts"]
+            self.messages[channel].append(msg)
+        return {"files": shared}
 
     # ------------------------------------------------------------------ oauth
 

@@ -1,0 +1,401 @@
+"""`export`: a council's commissioning team downloads readiness answers or the directory.
+
+The handler never sends a file itself: it answers, like every handler, with a neutral
+message, here carrying a download button. The button's link is short-lived, signed with
+the app's key and bound to the person who asked (the "ticket"); the file is made from the
+database when it is fetched, never stored. Each door does the best its platform allows:
+
+- web: the link downloads the file at once (for the signed-in person only);
+- Slack: the sender spots the ticket on the button and uploads the file itself to the
+  person's direct messages, falling back to the link if Slack refuses the upload;
+- Teams: bots cannot attach files to a chat without a consent flow, so the message says
+  so and the link opens the file on the web.
+
+Every export asked for is audited (`export.created`), so is every refusal
+(`export.refused`) and every file handed over (`export.downloaded`): readiness answers
+are confidential, and the council must be able to show who took a copy.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from bot.core.reply import Button, Message, Notice, Reply
+from bot.core.turn import Door, Turn, parse_command
+from bot.services import Services
+from bot.settings import Settings
+from storage import audit
+from storage.exports import (
+    NOT_FOR_YOU,
+    ExportFile,
+    ExportFormat,
+    ExportKind,
+    build_export,
+    count_rows,
+    who_may_see,
+)
+from storage.models import Authority
+from storage.people import load_actor
+from storage.visibility import Refusal, can_export
+
+LINK_MINUTES = 15
+LINK_SECONDS = LINK_MINUTES * 60
+#: The action of a download button. Doors that can carry a file look for it.
+DOWNLOAD_ACTION = "export.download"
+SALT = "convene.export"
+
+KIND_WORDS = {
+    "readiness": ExportKind.READINESS,
+    "answers": ExportKind.READINESS,
+    "directory": ExportKind.DIRECTORY,
+    "profiles": ExportKind.DIRECTORY,
+}
+FORMAT_WORDS = {
+    "csv": ExportFormat.CSV,
+    "xlsx": ExportFormat.XLSX,
+    "excel": ExportFormat.XLSX,
+}
+KIND_NAMES = {
+    ExportKind.READINESS: "readiness answers",
+    ExportKind.DIRECTORY: "provider directory",
+}
+FORMAT_NAMES = {ExportFormat.XLSX: "Excel", ExportFormat.CSV: "CSV"}
+
+
+class TicketInvalid(Exception):
+    """The link was not made by us, or was changed."""
+
+
+class TicketExpired(Exception):
+    """The link was ours, but is too old to use."""
+
+
+@dataclass(frozen=True)
+class ExportTicket:
+    """What a download link stands for: one export, for one person."""
+
+    export_id: str
+    person_id: int
+    kind: ExportKind
+    fmt: ExportFormat
+    authority_id: int
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.signing_key, salt=SALT)
+
+
+def sign_ticket(settings: Settings, ticket: ExportTicket) -> str:
+    return str(
+        _serializer(settings).dumps(
+            {
+                "e": ticket.export_id,
+                "p": ticket.person_id,
+                "k": ticket.kind.value,
+                "f": ticket.fmt.value,
+                "a": ticket.authority_id,
+            }
+        )
+    )
+
+
+def read_ticket(settings: Settings, token: str, *, max_age: int = LINK_SECONDS) -> ExportTicket:
+    """The ticket behind a link. Raises TicketExpired or TicketInvalid."""
+    if not token or len(token) > 500:
+        raise TicketInvalid("no ticket")
+    try:
+        data = _serializer(settings).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TicketExpired("too old") from exc
+    except BadSignature as exc:
+        raise TicketInvalid("bad signature") from exc
+    try:
+        return ExportTicket(
+            export_id=str(data["e"]),
+            person_id=int(data["p"]),
+            kind=ExportKind(data["k"]),
+            fmt=ExportFormat(data["f"]),
+            authority_id=int(data["a"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TicketInvalid("not an export ticket") from exc
+
+
+def download_path(token: str) -> str:
+    return f"/downloads/{token}"
+
+
+def export_in(replies: Iterable[Reply]) -> tuple[Message, str] | None:
+    """The export message in these replies and its signed ticket, for doors that can send
+    the file itself instead of a link."""
+    for reply in replies:
+        if isinstance(reply, Message):
+            for button in reply.buttons:
+                if button.action == DOWNLOAD_ACTION and button.value:
+                    return reply, button.value
+    return None
+
+
+def _audit_fields(ticket: ExportTicket, door: Door, via: str, services: Services) -> dict[str, Any]:
+    return {
+        "object_type": "export",
+        "object_id": ticket.export_id,
+        "door": door,
+        "authority_id": ticket.authority_id,
+        "kind": ticket.kind.value,
+        "format": ticket.fmt.value,
+        "via": via,
+        "at": services.clock.now(),
+    }
+
+
+async def file_for_ticket(
+    services: Services,
+    ticket: ExportTicket,
+    *,
+    person_id: int,
+    door: Door,
+    via: str,
+    record: bool = True,
+) -> ExportFile | Refusal:
+    """Make the file a ticket stands for, for the person fetching it.
+
+    The rules are checked again now, not only when the link was made: somebody who has
+    left the commissioning team since cannot use a link they kept. Refusals are always
+    audited; the handover is too, unless the caller records it once the file has really
+    been handed over (`record=False`, then `record_handover`).
+    """
+    fields = _audit_fields(ticket, door, via, services)
+    async with services.db.session() as session:
+        if person_id != ticket.person_id:
+            await audit.record(
+                session,
+                "export.refused",
+                actor_id=person_id,
+                reason="someone else's link",
+                **fields,
+            )
+            return Refusal(
+                "This download link was made for someone else, so it does not work for you. "
+                "Ask Convene for your own: type export."
+            )
+        actor = await load_actor(session, person_id, services.tz)
+        made: ExportFile | Refusal = Refusal(NOT_FOR_YOU)
+        if actor is not None:
+            made = await build_export(
+                session,
+                actor,
+                kind=ticket.kind,
+                fmt=ticket.fmt,
+                authority_id=ticket.authority_id,
+                now=services.clock.now(),
+                tz=services.tz,
+            )
+        if isinstance(made, Refusal):
+            await audit.record(
+                session, "export.refused", actor_id=person_id, reason="not allowed now", **fields
+            )
+            return made
+        if record:
+            await audit.record(
+                session, "export.downloaded", actor_id=person_id, rows=made.rows, **fields
+            )
+        return made
+
+
+async def record_handover(
+    services: Services, ticket: ExportTicket, *, person_id: int, door: Door, via: str, rows: int
+) -> None:
+    """Audit that the file reached the person (for doors that send it themselves)."""
+    async with services.db.session() as session:
+        await audit.record(
+            session,
+            "export.downloaded",
+            actor_id=person_id,
+            rows=rows,
+            **_audit_fields(ticket, door, via, services),
+        )
+
+
+def _refusal_text(turn: Turn) -> str:
+    assert turn.actor is not None
+    if turn.actor.member_of():
+        return (
+            f"{NOT_FOR_YOU} You can see and change your own organisation's answers: type readiness."
+        )
+    return (
+        f"{NOT_FOR_YOU} If you work in a council's commissioning team, ask your Convene "
+        "contact to add you."
+    )
+
+
+def _kind(words: list[str], given: str | None) -> ExportKind | None:
+    for word in [*words, (given or "").lower()]:
+        if word in KIND_WORDS:
+            return KIND_WORDS[word]
+    return None
+
+
+def _format(words: list[str], given: str | None) -> ExportFormat:
+    """Excel unless CSV is asked for: most commissioners open files in Excel."""
+    for word in [*words, (given or "").lower()]:
+        if word in FORMAT_WORDS:
+            return FORMAT_WORDS[word]
+    return ExportFormat.XLSX
+
+
+async def export(turn: Turn, services: Services) -> list[Reply]:
+    """`export [readiness|directory] [xlsx|csv] [for=council]`."""
+    assert turn.actor is not None
+    actor = turn.actor
+    words = parse_command(turn.text or "")[0][1:]
+    kind = _kind(words, turn.args.get("what"))
+    fmt = _format(words, turn.args.get("format"))
+    wanted = turn.args.get("for")
+    async with services.db.session() as session:
+        everyone = (await session.scalars(select(Authority).order_by(Authority.name))).all()
+        mine = [a for a in everyone if can_export(actor, a.id)]
+        authority = next((a for a in mine if a.slug == wanted), None) if wanted else None
+        if authority is None and not wanted and len(mine) == 1:
+            authority = mine[0]
+        if not mine or (wanted and authority is None):
+            await audit.record_turn(
+                session,
+                turn,
+                "export.refused",
+                object_type="export",
+                kind=kind.value if kind else None,
+                format=fmt.value,
+                reason="not a commissioner" if not mine else f"not a commissioner for {wanted}",
+                at=services.clock.now(),
+            )
+            if not mine:
+                return [Notice(text=_refusal_text(turn), level="warning")]
+            choices = " ".join(f"For {a.name}, type export for={a.slug}." for a in mine)
+            return [
+                Notice(
+                    text=f"You can only export answers given to your own council. {choices}",
+                    level="warning",
+                )
+            ]
+        if authority is None:  # a commissioner for more than one council: ask which
+            asked = " ".join(p for p in (kind.value if kind else "", fmt.value) if p)
+            return [
+                Message(
+                    title="Which council is this for?",
+                    buttons=[
+                        Button(
+                            label=a.name[:60], action="cmd.export", value=f"{asked} for={a.slug}"
+                        )
+                        for a in mine
+                    ],
+                )
+            ]
+        if kind is None:
+            return [_menu(authority)]
+        rows = await count_rows(session, actor, kind, authority.id)
+        export_id = secrets.token_hex(8)
+        await audit.record_turn(
+            session,
+            turn,
+            "export.created",
+            object_type="export",
+            object_id=export_id,
+            authority_id=authority.id,
+            kind=kind.value,
+            format=fmt.value,
+            rows=rows,
+            at=services.clock.now(),
+        )
+    token = sign_ticket(
+        services.settings,
+        ExportTicket(
+            export_id=export_id,
+            person_id=actor.person_id,
+            kind=kind,
+            fmt=fmt,
+            authority_id=authority.id,
+        ),
+    )
+    path = download_path(token)
+    url = path if turn.door == Door.WEB else f"{services.settings.base_url}{path}"
+    return [
+        Message(
+            title=f"Your {KIND_NAMES[kind]} file is ready",
+            text=f"{_contents(kind, rows, authority)}\n{_how_to_get_it(turn.door)}",
+            buttons=[
+                Button(
+                    label=f"Download ({FORMAT_NAMES[fmt]})",
+                    action=DOWNLOAD_ACTION,
+                    value=token,
+                    url=url,
+                    style="primary",
+                )
+            ],
+            who_sees=who_may_see(kind, authority.name),
+        )
+    ]
+
+
+def _contents(kind: ExportKind, rows: int, authority: Authority) -> str:
+    if kind == ExportKind.DIRECTORY:
+        return f"It has the profiles of {rows} organisation{'s' if rows != 1 else ''}."
+    if rows == 0:
+        return (
+            f"No organisation has sent readiness answers to {authority.name} yet, so the file "
+            "only has the headings."
+        )
+    return (
+        f"It has the latest answers {rows} organisation{'s' if rows != 1 else ''} sent to "
+        f"{authority.name}, one row each."
+    )
+
+
+def _how_to_get_it(door: Door) -> str:
+    lasts = f"The link works for {LINK_MINUTES} minutes, and only for you."
+    if door == Door.TEAMS:
+        return (
+            "Teams does not let Convene attach files to a chat, so the button opens the file "
+            f"on the Convene website. Sign in there if it asks you to. {lasts}"
+        )
+    if door == Door.SLACK:
+        return (
+            "Slack could not take the file, so the button downloads it from the Convene "
+            f"website instead. Sign in there if it asks you to. {lasts}"
+        )
+    return f"The file is made when you download it, so it is up to date. {lasts}"
+
+
+def _menu(authority: Authority) -> Message:
+    options = [
+        (ExportKind.READINESS, ExportFormat.XLSX),
+        (ExportKind.READINESS, ExportFormat.CSV),
+        (ExportKind.DIRECTORY, ExportFormat.XLSX),
+        (ExportKind.DIRECTORY, ExportFormat.CSV),
+    ]
+    return Message(
+        title="What would you like to download?",
+        text="Readiness answers: what providers told "
+        f"{authority.name} about costs, risk and capacity. Provider directory: every "
+        "organisation's profile.",
+        buttons=[
+            Button(
+                label=f"{KIND_NAMES[k].capitalize()} ({FORMAT_NAMES[f]})",
+                action="cmd.export",
+                value=f"{k.value} {f.value} for={authority.slug}",
+            )
+            for k, f in options
+        ],
+        who_sees=f"Only {authority.name}'s commissioning team may see these files.",
+    )
+
+
+async def link_opened(turn: Turn, services: Services) -> list[Reply]:
+    """Slack also tells the app when somebody presses a link button: nothing to say back."""
+    return []
