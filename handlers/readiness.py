@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import format_day
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
@@ -144,14 +144,16 @@ READINESS = register_purpose(Readiness())
 
 async def show_readiness(turn: Turn, services: Services) -> list[Reply]:
     """`readiness` opens the questions (with the last answers filled in);
-    `readiness summary` is the commissioners' view across providers."""
-    words, _ = parse_command(turn.text or "")
-    if words[1:2] == ["summary"]:
-        from handlers.readiness_summary import show_summary
+    `readiness summary`, `readiness shared` and `readiness needs` (or `view=…`, as the web
+    door's links send it) are the commissioners' views across providers."""
+    from handlers.readiness_summary import show_summary, wanted_view
 
+    assert turn.actor is not None
+    # A commissioner who is not also answering for a provider wants the summary.
+    commissioner_only = turn.actor.is_commissioner and not turn.actor.member_of()
+    if wanted_view(turn) is not None or commissioner_only:
         return await show_summary(turn, services)
     replies = await open_form(turn, services, READINESS)
-    assert turn.actor is not None
     async with services.db.session() as session:
         member_of = sorted(turn.actor.member_of())
         previous = (

@@ -57,11 +57,12 @@ class Router:
     def opens_form(self, text: str) -> bool:
         """Whether this command shows a form, so a door can open its form surface first.
 
-        `profile chat` asks the questions one at a time in chat instead.
+        Only the bare command does: `profile chat` asks the questions one at a time in chat,
+        and `readiness summary` shows a summary, not a form.
         """
         words, _ = parse_command(text)
         info = self.commands.get(words[0]) if words else None
-        return info is not None and info.opens_form and "chat" not in words[1:]
+        return info is not None and info.opens_form and len(words) == 1
 
     def action(self, prefix: str) -> Callable[[Handler], Handler]:
         """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""
