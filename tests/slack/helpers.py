@@ -7,20 +7,13 @@ Slack replaces the view a person is looking at.
 """
 
 # `eventually(..., timeout=5)` is a polling deadline, not a cancellation scope.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from typing import Any
 
-from sqlalchemy import func, select
-
-from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from storage.models import (
     ChatIdentity,
@@ -30,6 +23,11 @@ from storage.models import (
     ProcessedEvent,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.polling import eventually as eventually
+from tests.support.polling import settle as settle
+from tests.support.rows import count as count
+from tests.support.rows import draft_of as draft_of
+from tests.support.rows import outbox_rows as outbox_rows
 from tests.support.slack_signing import (
     checkboxes_value,
     date_value,
@@ -39,68 +37,7 @@ from tests.support.slack_signing import (
     text_value,
 )
 
-T = TypeVar("T")
 Json = dict[str, Any]
-
-
-@overload
-async def eventually(
-    check: Callable[[], Awaitable[T | None]], *, timeout: float = ..., interval: float = ...
-) -> T: ...
-
-
-@overload
-async def eventually(
-    check: Callable[[], T | None], *, timeout: float = ..., interval: float = ...
-) -> T: ...
-
-
-async def eventually(
-    check: Callable[[], Any],
-    *,
-    timeout: float = 5.0,
-    interval: float = 0.02,
-) -> Any:
-    """Poll `check` until it returns something truthy (and return that).
-
-    Bolt acks first and the listener carries on afterwards, so effects appear a little
-    after the HTTP response; polling keeps the tests fast when things are quick and
-    patient when a machine is slow, where a fixed sleep is always one or the other.
-    An AssertionError inside `check` counts as "not yet"; the last one is re-raised.
-    """
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    result: Any = None
-    while True:
-        try:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            last = None
-        except AssertionError as exc:
-            last = exc
-        if time.monotonic() >= deadline:
-            if last is not None:
-                raise last
-            raise AssertionError(f"still not true after {timeout}s (last value: {result!r})")
-        await asyncio.sleep(interval)
-
-
-async def settle(sender: OutboxSender) -> int:
-    """Deliver everything due: wait for a pass a DM reply started (`kick`), then drain.
-
-    A kicked pass may have claimed a row just before `drain` looks, so draining alone
-    could return while that row is still on its way to Slack.
-    """
-    total = 0
-    for _ in range(20):
-        await sender.idle()  # the pass `kick()` started, if any
-        total += await sender.drain()
-        if not sender.busy:
-            return total
-    return total
 
 
 # --- modals -------------------------------------------------------------------------------
@@ -217,12 +154,7 @@ def text_of_blocks(blocks: list[Json]) -> str:
 # --- the database ---------------------------------------------------------------------------
 
 
-async def count(services: Services, model: type[Any], *where: Any) -> int:
-    async with services.db.session() as session:
-        query = select(func.count()).select_from(model)
-        if where:
-            query = query.where(*where)
-        return int(await session.scalar(query) or 0)
+# --- the database ---------------------------------------------------------------------------
 
 
 async def stored_counts(services: Services) -> dict[str, int]:
@@ -234,16 +166,3 @@ async def stored_counts(services: Services) -> dict[str, int]:
         "outbox": await count(services, OutboxMessage),
         "responses": await count(services, FormResponse),
     }
-
-
-async def outbox_rows(services: Services) -> list[OutboxMessage]:
-    async with services.db.session() as session:
-        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        return list(rows.all())
-
-
-async def draft_of(services: Services, response_id: int) -> FormResponse:
-    async with services.db.session() as session:
-        response = await session.get(FormResponse, response_id)
-        assert response is not None, f"form response {response_id} is gone"
-        return response

@@ -7,20 +7,12 @@ effect instead of sleeping.
 """
 
 # `eventually(..., timeout=5)` is a polling deadline, not a cancellation scope.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select, update
-
-from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from storage.models import (
     ChatIdentity,
@@ -31,52 +23,17 @@ from storage.models import (
     TeamsConversation,
 )
 from tests.support.fake_botframework import FakeBotFramework
+from tests.support.polling import eventually as eventually
+from tests.support.polling import settle as settle
+from tests.support.rows import count as count
+from tests.support.rows import draft_of as draft_of
+from tests.support.rows import make_due_now as make_due_now
+from tests.support.rows import outbox_row as outbox_row
+from tests.support.rows import outbox_rows as outbox_rows
 
 Json = dict[str, Any]
 CARD = "application/vnd.microsoft.card.adaptive"
 META = "_convene"
-
-
-async def eventually(
-    check: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.02
-) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy, and return that.
-
-    An AssertionError inside `check` counts as "not yet"; the last one is re-raised.
-    """
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    result: Any = None
-    while True:
-        try:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            last = None
-        except AssertionError as exc:
-            last = exc
-        if time.monotonic() >= deadline:
-            if last is not None:
-                raise last
-            raise AssertionError(f"still not true after {timeout}s (last value: {result!r})")
-        await asyncio.sleep(interval)
-
-
-async def settle(sender: OutboxSender) -> int:
-    """Deliver everything due: wait for the pass a reply started (`kick`), then drain.
-
-    A kicked pass may have claimed a row just before `drain` looks, so draining alone
-    could return while that row is still on its way to the connector.
-    """
-    total = 0
-    for _ in range(20):
-        await sender.idle()
-        total += await sender.drain()
-        if not sender.busy:
-            return total
-    return total
 
 
 # --- reading and filling in cards ----------------------------------------------------------
@@ -178,14 +135,6 @@ def invoke_card(body: Any) -> Json:
 # --- the database --------------------------------------------------------------------------
 
 
-async def count(services: Services, model: type[Any], *where: Any) -> int:
-    async with services.db.session() as session:
-        query = select(func.count()).select_from(model)
-        if where:
-            query = query.where(*where)
-        return int(await session.scalar(query) or 0)
-
-
 async def stored_counts(services: Services) -> dict[str, int]:
     """What a Teams request could have stored: used to show a refused request stored nothing."""
     return {
@@ -196,36 +145,6 @@ async def stored_counts(services: Services) -> dict[str, int]:
         "outbox": await count(services, OutboxMessage),
         "responses": await count(services, FormResponse),
     }
-
-
-async def outbox_rows(services: Services) -> list[OutboxMessage]:
-    async with services.db.session() as session:
-        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        return list(rows.all())
-
-
-async def outbox_row(services: Services, row_id: int) -> OutboxMessage:
-    async with services.db.session() as session:
-        found = await session.get(OutboxMessage, row_id)
-        assert found is not None
-        return found
-
-
-async def make_due_now(services: Services, *row_ids: int) -> None:
-    """Time passes: the rows' wait is over (instead of sleeping through the backoff)."""
-    async with services.db.session() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(row_ids))
-            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-
-
-async def draft_of(services: Services, response_id: int) -> FormResponse:
-    async with services.db.session() as session:
-        response = await session.get(FormResponse, response_id)
-        assert response is not None, f"form response {response_id} is gone"
-        return response
 
 
 def posted(fake: FakeBotFramework, conversation_id: str) -> list[Json]:
