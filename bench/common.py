@@ -131,3 +131,32 @@ async def bench_database() -> AsyncIterator[tuple[str, str]]:
         yield url, "PostgreSQL"
     finally:
         await drop_postgres_database(base, url)
+
+
+async def measure_server(
+    name: str,
+    server: ChildServer,
+    make_sender: Callable[[str], Callable[[aiohttp.ClientSession, int], Awaitable[bool]]],
+    follow_ups: Callable[[], int],
+    *,
+    clients: int,
+    warm_up: int,
+    total: int,
+    expected_follow_ups: int,
+) -> tuple[Result, float]:
+    """Warm up, then measure `total` requests; then wait until the server's follow-up work
+    (replies, modals) has reached the fake platform, so a fast answer can't hide work left
+    undone. Returns the load result and the seconds until everything was delivered."""
+    async with server:
+        send = make_sender(server.url)
+        await run_load(f"{name} warm-up", send, clients=clients, total=warm_up)
+        await asyncio.sleep(1.0)
+        before = follow_ups()
+        started = time.perf_counter()
+        result = await run_load(name, send, clients=clients, total=total)
+        while follow_ups() < before + expected_follow_ups:
+            if time.perf_counter() - started > 120:
+                print(f"{name}: only {follow_ups() - before} of {expected_follow_ups} arrived")
+                break
+            await asyncio.sleep(0.02)
+        return result, time.perf_counter() - started

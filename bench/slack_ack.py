@@ -18,11 +18,10 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 
 import aiohttp
 
-from bench.common import ChildServer, Result, bench_database, run_load
+from bench.common import ChildServer, Result, bench_database, measure_server
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import sign, slash_command_body
 
@@ -118,21 +117,20 @@ def follow_ups(fake: FakeSlack) -> int:
 
 
 async def measure(kind: str, fake: FakeSlack, db_url: str, total: int) -> tuple[Result, float]:
-    """Ack throughput and latency; then how long until every follow-up reached Slack."""
+    """Ack throughput and latency; then how long until every follow-up reached Slack.
+
+    Each command's follow-up is a filled-in modal or an answer; the bare app has none."""
     env = {"BENCH_SLACK": fake.url, "BENCH_DB": db_url}
-    async with ChildServer("bench.slack_ack", "--serve", kind, env=env) as server:
-        send = _sender(server.url, fake)
-        await run_load(f"{kind} warm-up", send, clients=CLIENTS, total=2 * USERS)  # type: ignore[arg-type]
-        await asyncio.sleep(1.0)
-        before = follow_ups(fake)
-        started = time.perf_counter()
-        result = await run_load(f"{kind} app", send, clients=CLIENTS, total=total)  # type: ignore[arg-type]
-        expected = before + total if kind == "full" else before
-        while follow_ups(fake) < expected and time.perf_counter() - started < 120:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-        if follow_ups(fake) < expected:
-            print(f"{kind}: only {follow_ups(fake) - before} of {total} follow-ups arrived")
-        return result, time.perf_counter() - started
+    return await measure_server(
+        f"{kind} app",
+        ChildServer("bench.slack_ack", "--serve", kind, env=env),
+        lambda url: _sender(url, fake),  # type: ignore[arg-type,return-value]
+        lambda: follow_ups(fake),
+        clients=CLIENTS,
+        warm_up=2 * USERS,
+        total=total,
+        expected_follow_ups=total if kind == "full" else 0,
+    )
 
 
 async def main(total: int) -> int:

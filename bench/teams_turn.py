@@ -19,13 +19,12 @@ import json
 import logging
 import os
 import sys
-import time
 import uuid
 from typing import Any
 
 import aiohttp
 
-from bench.common import ChildServer, Result, bench_database, run_load
+from bench.common import ChildServer, Result, bench_database, measure_server
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.teams_activities import TeamsActivities, TeamsUser
 
@@ -149,19 +148,18 @@ def replies(fake: FakeBotFramework) -> int:
 async def measure(
     kind: str, fake: FakeBotFramework, env: dict[str, str], total: int
 ) -> tuple[Result, float]:
+    """Throughput and latency; then how long until every reply reached the connector."""
     activities = TeamsActivities.from_fake(fake)
-    async with ChildServer("bench.teams_turn", "--serve", kind, env=env) as server:
-        send = _sender(server.url, fake, activities)
-        await run_load(f"{kind} warm-up", send, clients=CLIENTS, total=2 * USERS)
-        await asyncio.sleep(1.0)
-        before = replies(fake)
-        started = time.perf_counter()
-        result = await run_load(f"{kind} bot", send, clients=CLIENTS, total=total)
-        while replies(fake) < before + total and time.perf_counter() - started < 120:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-        if replies(fake) < before + total:
-            print(f"{kind}: only {replies(fake) - before} of {total} replies arrived")
-        return result, time.perf_counter() - started
+    return await measure_server(
+        f"{kind} bot",
+        ChildServer("bench.teams_turn", "--serve", kind, env=env),
+        lambda url: _sender(url, fake, activities),
+        lambda: replies(fake),
+        clients=CLIENTS,
+        warm_up=2 * USERS,
+        total=total,
+        expected_follow_ups=total,
+    )
 
 
 async def main(total: int) -> int:
