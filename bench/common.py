@@ -160,3 +160,17 @@ async def measure_server(
                 break
             await asyncio.sleep(0.02)
         return result, time.perf_counter() - started
+
+
+def report(
+    title: str, bare: Result, full: Result, *, ratio_target: float, p99_target_ms: float
+) -> bool:
+    """Print both runs, the throughput ratio and the p99 against their targets."""
+    ratio = full.throughput / bare.throughput if bare.throughput else 0.0
+    p99 = full.percentile(99) * 1000
+    print(title)
+    print(bare.line())
+    print(full.line())
+    print(f"throughput ratio full/bare: {ratio:.2f}x (target >= {ratio_target:.2f})")
+    print(f"full p99: {p99:.1f} ms (target < {p99_target_ms:.0f} ms)")
+    return ratio >= ratio_target and p99 < p99_target_ms and full.errors == 0

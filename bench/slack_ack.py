@@ -21,7 +21,7 @@ import sys
 
 import aiohttp
 
-from bench.common import ChildServer, Result, bench_database, measure_server
+from bench.common import ChildServer, Result, bench_database, measure_server, report
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import sign, slash_command_body
 
@@ -147,21 +147,19 @@ async def run(db_url: str, backend: str, total: int) -> int:
         bare, _ = await measure("bare", fake, db_url, total)
     finally:
         await fake.stop()
-    ratio = full.throughput / bare.throughput if bare.throughput else 0.0
-    print(
+    met = report(
         f"Slack ack benchmark on {backend}: {total} slash commands (help and profile), "
-        f"{CLIENTS} concurrent clients"
+        f"{CLIENTS} concurrent clients",
+        bare,
+        full,
+        ratio_target=0.8,
+        p99_target_ms=100,
     )
-    print(bare.line())
-    print(full.line())
-    print(f"throughput ratio full/bare: {ratio:.2f}x (target >= 0.80)")
-    print(f"full p99: {full.percentile(99) * 1000:.1f} ms (target < 100 ms)")
     print(
         f"full app, every modal and answer delivered after {full_done:.2f} s: "
         f"{total / full_done:.1f} commands/s end to end ({total / full_done / bare.throughput:.2f}x "
         "the bare app's ack rate)"
     )
-    met = ratio >= 0.8 and full.percentile(99) < 0.1 and full.errors == 0
     print("targets met" if met else "targets NOT met")
     return 0
 

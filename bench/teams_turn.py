@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import ChildServer, Result, bench_database, measure_server
+from bench.common import ChildServer, Result, bench_database, measure_server, report
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.teams_activities import TeamsActivities, TeamsUser
 
@@ -184,20 +184,18 @@ async def run(db_url: str, backend: str, total: int) -> int:
         bare, bare_done = await measure("bare", fake, env, total)
     finally:
         await fake.stop()
-    ratio = full.throughput / bare.throughput if bare.throughput else 0.0
-    print(
+    met = report(
         f"Teams turn benchmark on {backend}: {total} message activities, "
-        f"{CLIENTS} concurrent clients, valid JWTs"
+        f"{CLIENTS} concurrent clients, valid JWTs",
+        bare,
+        full,
+        ratio_target=3.0,
+        p99_target_ms=250,
     )
-    print(bare.line())
-    print(full.line())
-    print(f"throughput ratio full/bare: {ratio:.2f}x (target >= 3.00)")
-    print(f"full p99: {full.percentile(99) * 1000:.1f} ms (target < 250 ms)")
     print(
         f"every reply at the connector: full after {full_done:.2f} s "
         f"({total / full_done:.1f}/s), bare after {bare_done:.2f} s ({total / bare_done:.1f}/s)"
     )
-    met = ratio >= 3 and full.percentile(99) < 0.25 and full.errors == 0
     print("targets met" if met else "targets NOT met")
     return 0
 
