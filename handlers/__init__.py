@@ -43,7 +43,9 @@ def build_router() -> Router:
     router.command("organisation", "see an organisation: yours in full, others' public details")(
         show_organisation
     )
-    router.command("join", "join your organisation with a code, or ask to join")(join)
+    router.command(
+        "join", "join your organisation with a code, or ask to join", changes_things=True
+    )(join)
     router.command("invite", "get a code so a colleague can join your organisation", "providers")(
         invite
     )

@@ -32,6 +32,7 @@ class CommandInfo:
     handler: Handler
     audience: str = "everyone"  # "everyone" | "providers" | "commissioners" | "admins"
     opens_form: bool = False  # chat doors open a modal/card for it at once
+    changes_things: bool = False  # the web door runs it only from a form post (CSRF)
 
 
 class Router:
@@ -46,13 +47,26 @@ class Router:
         self.unlinked_hint: str | None = None
 
     def command(
-        self, name: str, summary: str, audience: str = "everyone", *, opens_form: bool = False
+        self,
+        name: str,
+        summary: str,
+        audience: str = "everyone",
+        *,
+        opens_form: bool = False,
+        changes_things: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands[name] = CommandInfo(name, summary, handler, audience, opens_form)
+            self.commands[name] = CommandInfo(
+                name, summary, handler, audience, opens_form, changes_things
+            )
             return handler
 
         return register
+
+    def changes_things(self, name: str) -> bool:
+        """Whether running this command changes data (so a link alone must not run it)."""
+        info = self.commands.get(name)
+        return info is not None and info.changes_things
 
     def opens_form(self, text: str) -> bool:
         """Whether this command shows a form, so a door can open its form surface first.

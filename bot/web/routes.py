@@ -47,6 +47,7 @@ def setup_web(app: web.Application, services: Services) -> None:
     app.router.add_get("/signin/{token}", signin_link)
     app.router.add_post("/signout", signout)
     app.router.add_get("/do/{command}", run_command)
+    app.router.add_post("/do/{command}", run_command_posted)
     app.router.add_post("/forms/{response_id}", send_form_page)
     app.router.add_post("/actions/{action_id}", press_button)
     app.router.add_get("/inbox", inbox)
@@ -320,6 +321,29 @@ async def run_command(request: web.Request) -> web.StreamResponse:
     if actor is None:
         return _must_sign_in(request)
     args = {k: v for k, v in request.query.items() if v}
+    command = request.match_info["command"]
+    services = request.app[SERVICES]
+    if args and services.router.changes_things(command):
+        # A link alone never changes anything: another site could send people here. Ask,
+        # and run it from a form that carries this browser's CSRF token.
+        return page(
+            "confirm.html",
+            command=command,
+            args=args,
+            person=actor,
+            csrf=_csrf(request),
+            title="Please confirm",
+        )
+    return await _render(request, Turn(door=Door.WEB, actor=actor, text=command, args=args))
+
+
+async def run_command_posted(request: web.Request) -> web.StreamResponse:
+    """A command sent from a form (CSRF-checked by the middleware)."""
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    form = await request.post()
+    args = {k: str(v) for k, v in form.items() if k != "csrf_token" and isinstance(v, str) and v}
     command = request.match_info["command"]
     return await _render(request, Turn(door=Door.WEB, actor=actor, text=command, args=args))
 

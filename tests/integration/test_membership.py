@@ -36,9 +36,9 @@ async def test_admin_code_lets_a_colleague_join(
         await other.sign_in_locally("Sam Newton")
         _, html = await other.get("/do/profile")
         assert "not linked to an organisation" in text_of(html)
-        _, html = await other.get("/do/join", params={"code": "WRON-GCOD"})
+        _, html = await other.post("/do/join", {"code": "WRON-GCOD"})
         assert "That code doesn't work" in text_of(html)
-        _, html = await other.get("/do/join", params={"code": code.group(1).lower()})
+        _, html = await other.post("/do/join", {"code": code.group(1).lower()})
         assert "You are now part of Riverside Youth Trust" in text_of(html)
         _, html = await other.get("/do/profile")
         assert "About your organisation" in html
@@ -62,9 +62,9 @@ async def test_join_request_is_approved_by_an_admin_only(
     newcomer = WebUser(app_server.url)
     try:
         await newcomer.sign_in_locally("Ria Patel")
-        _, html = await newcomer.get("/do/join", params={"request": "asha women's centre"})
+        _, html = await newcomer.post("/do/join", {"request": "asha women's centre"})
         assert "We asked the admins of Asha Women's Centre" in text_of(html)
-        _, html = await newcomer.get("/do/join", params={"request": "Asha Women's Centre"})
+        _, html = await newcomer.post("/do/join", {"request": "Asha Women's Centre"})
         assert "already asked" in text_of(html)
     finally:
         await newcomer.close()
@@ -102,3 +102,32 @@ async def test_join_request_is_approved_by_an_admin_only(
         assert len(told) == 1 and "You are now part of" in str(told[0].payload)
         actions = (await session.scalars(select(AuditEvent.action))).all()
         assert "membership.decision_refused" in actions and "membership.approved" in actions
+
+
+async def test_a_link_alone_never_joins_anyone(
+    app_server: RunningApp, services: Services, web_user: WebUser
+) -> None:
+    """Another site could send a signed-in person to /do/join?code=…: it must only ask."""
+    await web_user.sign_in_locally("Tom Okafor")
+    _, html = await web_user.get("/do/invite")
+    code = re.search(r"Share this code: ([A-Z0-9]{4}-[A-Z0-9]{4})", text_of(html))
+    assert code
+    newcomer_id = await _newcomer(services, "Lee Visitor")
+    visitor = WebUser(app_server.url)
+    try:
+        await visitor.sign_in_locally("Lee Visitor")
+        status, html = await visitor.get("/do/join", params={"code": code.group(1)})
+        assert status == 200 and "Please confirm" in text_of(html)
+        async with services.db.session() as session:
+            assert not (
+                await session.scalars(select(Membership).where(Membership.person_id == newcomer_id))
+            ).all()
+        # A forged form post without this browser's token is refused too.
+        status, _ = await visitor.post("/do/join", {"code": code.group(1)}, csrf=False)
+        assert status == 403
+        # Confirming, from the page we served, does it.
+        await visitor.get("/do/join", params={"code": code.group(1)})
+        _, html = await visitor.post("/do/join", {"code": code.group(1)})
+        assert "You are now part of Riverside Youth Trust" in text_of(html)
+    finally:
+        await visitor.close()
