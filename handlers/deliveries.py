@@ -96,12 +96,13 @@ async def retry_delivery(turn: Turn, services: Services) -> list[Reply]:
     assert turn.actor is not None and turn.action is not None
     if not turn.actor.is_admin:
         return [Notice(text="Only Convene admins can retry deliveries.", level="warning")]
-    try:
-        message_id = int(turn.action.value)
-    except ValueError:
-        return [Notice(text="That message could not be found.", level="error")]
+    message_id = turn.action.number
     async with services.db.session() as session:
-        message = await session.get(OutboxMessage, message_id, with_for_update=True)
+        message = (
+            None
+            if message_id is None
+            else await session.get(OutboxMessage, message_id, with_for_update=True)
+        )
         if message is None:
             return [Notice(text="That message could not be found.", level="error")]
         if message.state != WorkState.DEAD:

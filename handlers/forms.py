@@ -65,6 +65,10 @@ class FormPurpose(ABC):
         """Answers to start a new draft with (e.g. the current profile)."""
         return {}
 
+    async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:
+        """Anything to say above the form when it opens (e.g. when it was last answered)."""
+        return []
+
     async def may_answer(
         self, session: AsyncSession, turn: Turn, response: FormResponse
     ) -> Refusal | None:
@@ -96,13 +100,6 @@ def register_purpose(purpose: FormPurpose) -> FormPurpose:
 
 def purpose_for(form_key: str) -> FormPurpose | None:
     return _purposes.get(form_key)
-
-
-def purpose_for_key(form_key: str) -> FormPurpose:
-    purpose = _purposes.get(form_key)
-    if purpose is None:
-        raise LookupError(f"no purpose registered for form {form_key!r}")
-    return purpose
 
 
 async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> list[Reply]:
@@ -138,8 +135,9 @@ async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> lis
                 return [_gone()]
             definition = loaded
         if turn.wants_chat:
-            return await _start_chat(session, turn, services, definition, response)
-        return [form_view(definition, response, response.current_page)]
+            return await _start_chat(session, turn, services, purpose, definition, response)
+        preface = await purpose.preface(session, turn, subject)
+        return [*preface, form_view(definition, response, response.current_page)]
 
 
 def form_view(
@@ -340,14 +338,13 @@ async def _start_chat(
     session: AsyncSession,
     turn: Turn,
     services: Services,
+    purpose: FormPurpose,
     definition: FormDefinition,
     response: FormResponse,
 ) -> list[Reply]:
     outcome = start_chat(definition, response.answers)
     if outcome.done:  # every question already has an answer: send it, and show them to check
-        return await _finish(
-            session, turn, services, purpose_for_key(definition.key), definition, response
-        )
+        return await _finish(session, turn, services, purpose, definition, response)
     conversation = await _conversation(session, turn, create=True)
     assert conversation is not None
     conversation.state = {

@@ -8,6 +8,7 @@ from bot.clock import format_when
 from bot.core.reply import Button, Message, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.forms import purpose_for
 from storage.models import FormResponse, InboxItem, Organisation, ResponseState
 
 
@@ -32,9 +33,7 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
                         heading="Form to finish",
                         text=f"{draft.form_key.replace('_', ' ').capitalize()}, last saved "
                         f"{format_when(draft.updated_at, actor.timezone)}.",
-                        buttons=[Button(label="Carry on", action="cmd.profile", style="primary")]
-                        if draft.form_key == "organisation_profile"
-                        else [],
+                        buttons=_carry_on(draft.form_key),
                     )
                 )
             names = (
@@ -73,3 +72,11 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
     if not sections:
         sections.append(Section(text="Nothing needs doing right now."))
     return [Message(title=f"Hello {actor.first_name}", sections=sections)]
+
+
+def _carry_on(form_key: str) -> list[Button]:
+    """The button that reopens a draft: the command of whatever feature owns the form."""
+    purpose = purpose_for(form_key)
+    if purpose is None:
+        return []
+    return [Button(label="Carry on", action=f"cmd.{purpose.command}", style="primary")]

@@ -181,12 +181,13 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
     """`join.approve` / `join.decline` buttons, pressed by an admin of that organisation."""
     assert turn.actor is not None and turn.action is not None
     approve = turn.action.id == "join.approve"
-    try:
-        request_id = int(turn.action.value)
-    except ValueError:
-        return [Notice(text="That request could not be found.", level="error")]
+    request_id = turn.action.number
     async with services.db.session() as session:
-        request = await session.get(JoinRequest, request_id, with_for_update=True)
+        request = (
+            None
+            if request_id is None
+            else await session.get(JoinRequest, request_id, with_for_update=True)
+        )
         if request is None:
             return [Notice(text="That request could not be found.", level="error")]
         if request.organisation_id not in turn.actor.admin_of():

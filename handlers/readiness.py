@@ -88,6 +88,25 @@ class Readiness(FormPurpose):
             answers["areas_covered"] = ", ".join(a.value for a in org.areas_served)
         return answers
 
+    async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:
+        """Say when these answers (for this council) were last sent."""
+        assert turn.actor is not None
+        previous = await latest_submission(
+            session,
+            form_key=self.form_key,
+            organisation_id=subject.organisation_id,
+            authority_id=subject.authority_id,
+        )
+        if previous is None or previous.submitted_at is None:
+            return []
+        when = format_day(previous.submitted_at, turn.actor.timezone)
+        return [
+            Notice(
+                text=f"You last updated these answers on {when}. Change anything that is no "
+                "longer right, then send them again."
+            )
+        ]
+
     async def on_submit(
         self,
         session: AsyncSession,
@@ -153,24 +172,7 @@ async def show_readiness(turn: Turn, services: Services) -> list[Reply]:
     commissioner_only = turn.actor.is_commissioner and not turn.actor.member_of()
     if wanted_view(turn) is not None or commissioner_only:
         return await show_summary(turn, services)
-    replies = await open_form(turn, services, READINESS)
-    async with services.db.session() as session:
-        member_of = sorted(turn.actor.member_of())
-        previous = (
-            await latest_submission(session, form_key="readiness", organisation_id=member_of[0])
-            if member_of
-            else None
-        )
-    if previous is not None and previous.submitted_at is not None and not turn.wants_chat:
-        when = format_day(previous.submitted_at, turn.actor.timezone)
-        replies.insert(
-            0,
-            Notice(
-                text=f"You last updated these answers on {when}. Change "
-                "anything that is no longer right, then send them again."
-            ),
-        )
-    return replies
+    return await open_form(turn, services, READINESS)
 
 
 async def remind_to_refresh(reminder: Reminder, services: Services) -> None:

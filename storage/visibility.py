@@ -64,15 +64,6 @@ def can_export(actor: Actor, authority_id: int) -> bool:
     return authority_id in actor.commissioner_for()
 
 
-def can_see_response(actor: Actor, response: FormResponse) -> bool:
-    """A provider's answers: its own members, and the commissioners of the authority asked."""
-    if response.organisation_id is not None and response.organisation_id in actor.member_of():
-        return True
-    if response.organisation_id is None and response.respondent_id == actor.person_id:
-        return True
-    return response.authority_id is not None and response.authority_id in actor.commissioner_for()
-
-
 def can_see_readiness_summary(actor: Actor, authority_id: int) -> bool:
     """Readiness across providers, and who asked for support: only the commissioning team
     of the authority the answers were given to (it may see exact numbers and names)."""
@@ -80,7 +71,8 @@ def can_see_readiness_summary(actor: Actor, authority_id: int) -> bool:
 
 
 def responses_visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The same rule as `can_see_response`, as SQL, for lists, summaries and exports."""
+    """Whose answers an actor may read, as SQL, for lists, summaries and exports: the
+    organisation's own members, and the commissioners of the authority it answered."""
     clauses: list[ColumnElement[bool]] = []
     member_of = actor.member_of()
     if member_of:

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on our side and nothing was saved. Please try again."
 
 Handler = Callable[[Turn, "Services"], Awaitable[Sequence[Reply]]]
 
@@ -86,6 +90,17 @@ class Router:
             return handler
 
         return register
+
+    async def dispatch_safely(self, turn: Turn, services: Services) -> list[Reply]:
+        """Dispatch for chat doors: a database failure becomes an apology, not a crash.
+
+        Each handler's unit of work rolls back on error, so nothing is half saved.
+        """
+        try:
+            return await self.dispatch(turn, services)
+        except SQLAlchemyError:
+            log.exception("database error on a %s turn", turn.door)
+            return [Notice(text=SORRY, level="error")]
 
     async def dispatch(self, turn: Turn, services: Services) -> list[Reply]:
         if turn.actor is None:

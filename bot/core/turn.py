@@ -89,6 +89,14 @@ class Action:
     id: str
     value: str = ""
 
+    @property
+    def number(self) -> int | None:
+        """The value as a row id (buttons carry ids as text), or None if it isn't one."""
+        try:
+            return int(self.value)
+        except ValueError:
+            return None
+
 
 @dataclass(frozen=True)
 class Submission:

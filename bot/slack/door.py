@@ -62,7 +62,6 @@ BOT_SCOPES = (
 )
 BOT_EVENTS = ("app_home_opened", "message.im")
 DM = "dm"  # chat-mode conversations with the bot live in the person's DM
-SORRY = "Sorry, something went wrong on our side and nothing was saved. Please try again."
 
 
 class SlackDoor:
@@ -224,11 +223,7 @@ class SlackDoor:
         return actor
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
-        try:
-            return await self.services.router.dispatch(turn, self.services)
-        except SQLAlchemyError:
-            log.exception("database error on a Slack turn")
-            return [Notice(text=SORRY, level="error")]
+        return await self.services.router.dispatch_safely(turn, self.services)
 
     async def _on_command(
         self,

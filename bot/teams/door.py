@@ -37,7 +37,6 @@ from storage.outbox import enqueue
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-SORRY = "Sorry, something went wrong on our side and nothing was saved. Please try again."
 WELCOME = (
     "Hello, I'm Convene. I help councils and local charities plan services together. "
     "Type help to see what I can do."
@@ -265,11 +264,7 @@ class TeamsDoor:
             await self._post(activity, replies, key=f"teams:submit:{activity.id}")
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
-        try:
-            return await self.services.router.dispatch(turn, self.services)
-        except SQLAlchemyError:
-            log.exception("database error on a Teams turn")
-            return [Notice(text=SORRY, level="error")]
+        return await self.services.router.dispatch_safely(turn, self.services)
 
     # --- people and conversations ----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.reply import ReplyList
@@ -191,10 +192,7 @@ async def _render(request: web.Request, turn: Turn) -> web.Response:
     )
 
 
-async def _unread(db: object, person_id: int) -> int:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(db, AsyncSession)
+async def _unread(db: AsyncSession, person_id: int) -> int:
     count = await db.scalar(
         select(func.count())
         .select_from(InboxItem)

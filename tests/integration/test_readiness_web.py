@@ -77,6 +77,9 @@ async def test_provider_answers_readiness_in_two_sittings(
         action, [("_page", "3"), ("_intent", "save"), ("staff_fte", "12")]
     )
     assert "Saved" in text_of(html)
+    # Home offers to carry on with this draft, whichever feature owns it.
+    _, html = await web_user.get("/")
+    assert "Form to finish" in text_of(html) and 'href="/do/readiness"' in html
     status, html = await web_user.get("/do/readiness")
     assert "What you can do" in html and 'value="12"' in html
 
@@ -143,3 +146,40 @@ async def test_year_old_answers_get_a_refresh_reminder(
         told = (await session.scalars(select(InboxItem))).all()
         assert len(told) == 1  # Tom is Riverside Youth Trust's only person
         assert "Are your readiness answers still right?" in str(told[0].payload)
+
+
+async def test_last_updated_is_for_the_council_asked(
+    app_server: RunningApp, services: Services, web_user: WebUser
+) -> None:
+    """Answers sent to one council don't make another council's form say "last updated"."""
+    from datetime import UTC, datetime
+
+    from storage.models import Authority, Organisation
+
+    async with services.db.session() as session:
+        other = Authority(
+            name="Hillside District Council", slug="hillside", created_at=datetime.now(UTC)
+        )
+        session.add(other)
+        org = await session.scalar(
+            select(Organisation).where(Organisation.slug == "riverside-youth-trust")
+        )
+        assert org is not None
+        await session.flush()
+        session.add(
+            FormResponse(
+                form_key="readiness",
+                form_version=1,
+                organisation_id=org.id,
+                authority_id=other.id,
+                state=ResponseState.SUBMITTED,
+                answers={},
+                submitted_at=datetime.now(UTC),
+            )
+        )
+    await web_user.sign_in_locally("Tom Okafor")
+    _, html = await web_user.get("/do/readiness", params={"for": "riverside"})
+    assert "Costs and payment" in html
+    assert "You last updated these answers" not in text_of(html)
+    _, html = await web_user.get("/do/readiness", params={"for": "hillside"})
+    assert "You last updated these answers" in text_of(html)
