@@ -232,6 +232,66 @@ def link_workspace(
     typer.echo(f"People who first use Convene from {platform} {workspace_id} become {role} {name}.")
 
 
+@app.command("post-invitations-to")
+def post_invitations_to(
+    authority: Annotated[str, typer.Argument(help="The authority's short name (slug).")],
+    platform: Annotated[str, typer.Argument(help="slack or teams.")],
+    channel: Annotated[
+        str, typer.Argument(help="Slack channel id (C…) or Teams conversation id of the channel.")
+    ],
+    workspace_id: Annotated[
+        str | None, typer.Option("--workspace", help="Slack team id or Teams tenant id.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A name to show, e.g. #local-sector.")] = None,
+) -> None:
+    """Also post this authority's open invitations in a Slack or Teams channel."""
+    from sqlalchemy import select
+
+    from storage import audit
+    from storage.engagement_tables import AuthorityChannel
+    from storage.models import Authority
+
+    if platform not in ("slack", "teams"):
+        _fail("The platform must be slack or teams.")
+
+    async def run(services: Services) -> str:
+        async with services.db.session() as session:
+            target = await session.scalar(select(Authority).where(Authority.slug == authority))
+            if target is None:
+                raise LookupError(f"No authority called {authority!r}.")
+            row = await session.scalar(
+                select(AuthorityChannel).where(
+                    AuthorityChannel.platform == platform,
+                    AuthorityChannel.workspace_id == workspace_id,
+                    AuthorityChannel.address == channel,
+                )
+            )
+            if row is None:
+                row = AuthorityChannel(
+                    platform=platform, workspace_id=workspace_id, address=channel
+                )
+                session.add(row)
+            row.authority_id = target.id
+            row.name = name
+            await session.flush()
+            await audit.record(
+                session,
+                "channel.added",
+                actor_id=None,
+                object_type="authority_channel",
+                object_id=row.id,
+                authority_id=target.id,
+                platform=platform,
+                channel=channel,
+            )
+            return target.name
+
+    council = _with_database(run)
+    typer.echo(
+        f"{council}'s open invitations will also be posted in {name or channel} ({platform})."
+    )
+
+
 @app.command("forget-person")
 def forget_person_command(
     email: Annotated[str, typer.Argument(help="The person's email address.")],

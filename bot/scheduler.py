@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -86,14 +86,21 @@ class DueSweep:
 
 
 def build_scheduler(services: Services, sweep: DueSweep, sender: OutboxSender) -> AsyncIOScheduler:
-    """Two interval jobs; never overlapping with themselves; missed runs coalesce."""
+    """Two interval jobs; never overlapping with themselves; missed runs coalesce.
+
+    Both run once as soon as the scheduler starts, so work left by a crashed process
+    (claims whose lease ran out, messages due while it was down) resumes at once rather
+    than a tick later.
+    """
     settings = services.settings
     scheduler = AsyncIOScheduler(timezone=settings.tz)
+    start = datetime.now(settings.tz)
     scheduler.add_job(
         sweep.run_once,
         "interval",
         seconds=settings.sweep_interval_seconds,
         id="due_sweep",
+        next_run_time=start,
         max_instances=1,
         coalesce=True,
     )
@@ -102,6 +109,7 @@ def build_scheduler(services: Services, sweep: DueSweep, sender: OutboxSender) -
         "interval",
         seconds=settings.outbox_interval_seconds,
         id="outbox",
+        next_run_time=start,
         max_instances=1,
         coalesce=True,
     )

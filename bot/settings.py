@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -44,6 +45,14 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 8
     scheduler_enabled: bool = True
     suppression_minimum: int = 5
+    #: Engagement guardrails: warn when publish-to-close is shorter, or questions are many.
+    engagement_min_weeks: int = 6
+    engagement_max_questions: int = 15
+    #: Closing reminders go this many working days (UK bank holidays excluded) before close.
+    engagement_reminder_working_days: int = 3
+    #: Bank holidays of this UK nation count as non-working days (a typo fails at start-up,
+    #: not when a commissioner publishes).
+    bank_holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
     log_level: str = "INFO"
 
     # Slack. Single workspace: bot token + signing secret. Several workspaces: client id and

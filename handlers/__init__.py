@@ -14,6 +14,8 @@ def build_router() -> Router:
     """Every command, action and form the product offers, on every door."""
     from handlers.deliveries import retry_delivery, show_deliveries
     from handlers.directory import show_directory
+    from handlers.engagements import CHANGING_STEPS, FORM_STEPS, engagements
+    from handlers.engagements.events import record_attendance
     from handlers.exports import export, link_opened
     from handlers.forms import answer_in_chat, submit_page
     from handlers.home import show_home
@@ -39,6 +41,13 @@ def build_router() -> Router:
         "export", "download readiness answers or the directory as a spreadsheet", "commissioners"
     )(export)
     router.action("export.")(link_opened)
+    router.command(
+        "engagements",
+        "pre-market engagement: take part, ask questions, book events (councils: set one up)",
+        opens_form=FORM_STEPS,
+        changes_things=CHANGING_STEPS,
+    )(engagements)
+    router.action("engagement.attended")(record_attendance)
     router.command("home", "what needs doing")(show_home)
     router.command("organisation", "see an organisation: yours in full, others' public details")(
         show_organisation
@@ -62,6 +71,7 @@ def build_router() -> Router:
 
 def reminder_handlers() -> dict[str, ReminderHandler]:
     """Reminder kinds and the handler the due sweep calls for each."""
+    from handlers.engagements import REMINDERS
     from handlers.readiness import REFRESH_KIND, remind_to_refresh
 
-    return {REFRESH_KIND: remind_to_refresh}
+    return {REFRESH_KIND: remind_to_refresh, **REMINDERS}

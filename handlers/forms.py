@@ -46,6 +46,11 @@ class Subject:
     organisation_id: int | None
     authority_id: int | None = None
     label: str = ""
+    #: For engagement forms: which engagement, and what about it ("clarification:4").
+    engagement_id: int | None = None
+    topic: str | None = None
+    #: A form made for this subject (an engagement's own questions), instead of the purpose's.
+    form_key: str | None = None
 
 
 class FormPurpose(ABC):
@@ -54,6 +59,9 @@ class FormPurpose(ABC):
     form_key: str
     #: The command that opens this form again, for "you can change it" messages.
     command: str
+    #: True when `on_submit` says itself what was saved (a question sent, feedback given),
+    #: so the usual "what you told us" confirmation is left out.
+    confirms_itself: bool = False
 
     @abstractmethod
     async def subject(
@@ -65,12 +73,16 @@ class FormPurpose(ABC):
         """Answers to start a new draft with (e.g. the current profile)."""
         return {}
 
+    def resume(self, response: FormResponse) -> str:
+        """What follows the command to reopen this draft (`answer 4` for `engagements`)."""
+        return ""
+
     async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:
         """Anything to say above the form when it opens (e.g. when it was last answered)."""
         return []
 
     async def may_answer(
-        self, session: AsyncSession, turn: Turn, response: FormResponse
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
     ) -> Refusal | None:
         """Checked on every page sent: the draft must belong to someone this person acts for."""
         assert turn.actor is not None
@@ -99,7 +111,12 @@ def register_purpose(purpose: FormPurpose) -> FormPurpose:
 
 
 def purpose_for(form_key: str) -> FormPurpose | None:
-    return _purposes.get(form_key)
+    """The purpose of a form key. Keys made per item (`engagement-12`) are registered by
+    their prefix (`engagement-`)."""
+    found = _purposes.get(form_key)
+    if found is None and "-" in form_key:
+        found = _purposes.get(form_key.rsplit("-", 1)[0] + "-")
+    return found
 
 
 async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> list[Reply]:
@@ -111,13 +128,15 @@ async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> lis
         assert turn.actor is not None
         response = await open_draft(
             session,
-            form_key=purpose.form_key,
+            form_key=subject.form_key or purpose.form_key,
             organisation_id=subject.organisation_id,
             authority_id=subject.authority_id,
             respondent_id=turn.actor.person_id,
+            engagement_id=subject.engagement_id,
+            topic=subject.topic,
         )
         if response is None:
-            definition = await latest_definition(session, purpose.form_key)
+            definition = await latest_definition(session, subject.form_key or purpose.form_key)
             if definition is None:
                 return [Notice(text="That form is not set up yet. Please tell us.", level="error")]
             response = await start_draft(
@@ -128,6 +147,8 @@ async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> lis
                 respondent_id=turn.actor.person_id,
                 answers=await purpose.prefill(session, subject),
                 now=services.clock.now(),
+                engagement_id=subject.engagement_id,
+                topic=subject.topic,
             )
         else:
             loaded = await definition_at(session, response.form_key, response.form_version)
@@ -186,7 +207,7 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
         definition = await definition_at(session, response.form_key, response.form_version)
         if purpose is None or definition is None:
             return [_gone()]
-        refusal = await purpose.may_answer(session, turn, response)
+        refusal = await purpose.may_answer(session, turn, services, response)
         if refusal is not None:
             await audit.record_turn(
                 session,
@@ -265,6 +286,8 @@ async def _finish(
         at=now,
     )
     replies = await purpose.on_submit(session, turn, services, response, definition)
+    if purpose.confirms_itself:
+        return replies
     return [*replies, confirmation(definition, response, purpose, turn, services)]
 
 
@@ -379,11 +402,21 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
         if response is None or definition is None or purpose is None:
             conversation.state = {}
             return [_gone()]
-        if response.state != ResponseState.DRAFT or await purpose.may_answer(
-            session, turn, response
-        ):
+        if response.state != ResponseState.DRAFT:
             conversation.state = {}
             return [Notice(text="That form is closed now. Type help to see what you can do.")]
+        refusal = await purpose.may_answer(session, turn, services, response)
+        if refusal is not None:  # as for a page sent on any door: say why, and keep a record
+            conversation.state = {}
+            await audit.record_turn(
+                session,
+                turn,
+                "form.refused",
+                object_type="form_response",
+                object_id=response.id,
+                organisation_id=response.organisation_id,
+            )
+            return [Notice(text=refusal.message, level="error")]
         state = ChatState(position=int(marker["position"]), answers=dict(response.answers))
         outcome = chat_answer(definition, state, turn.text)
         now = services.clock.now()

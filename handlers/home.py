@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.reply import Button, Message, Reply, Section
-from bot.core.turn import Turn
+from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.forms import purpose_for
+from storage.engagement_tables import EngagementState
+from storage.engagements import (
+    engagements_of,
+    open_engagements,
+    taking_part_in,
+    waiting_questions,
+)
+from storage.forms import definition_at
 from storage.models import FormResponse, InboxItem, Organisation, ResponseState
 
 
@@ -31,9 +42,9 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
                 sections.append(
                     Section(
                         heading="Form to finish",
-                        text=f"{draft.form_key.replace('_', ' ').capitalize()}, last saved "
+                        text=f"{await _form_title(session, draft)}, last saved "
                         f"{format_when(draft.updated_at, actor.timezone)}.",
-                        buttons=_carry_on(draft.form_key),
+                        buttons=_carry_on(draft),
                     )
                 )
             names = (
@@ -48,6 +59,7 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
                     buttons=[Button(label="See or change your profile", action="cmd.profile")],
                 )
             )
+        sections.extend(await _engagement_sections(session, actor, services.clock.now()))
         if actor.is_commissioner:
             sections.append(
                 Section(
@@ -74,9 +86,69 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
     return [Message(title=f"Hello {actor.first_name}", sections=sections)]
 
 
-def _carry_on(form_key: str) -> list[Button]:
+def _carry_on(draft: FormResponse) -> list[Button]:
     """The button that reopens a draft: the command of whatever feature owns the form."""
-    purpose = purpose_for(form_key)
+    purpose = purpose_for(draft.form_key)
     if purpose is None:
         return []
-    return [Button(label="Carry on", action=f"cmd.{purpose.command}", style="primary")]
+    return [
+        Button(
+            label="Carry on",
+            action=f"cmd.{purpose.command}",
+            value=purpose.resume(draft),
+            style="primary",
+        )
+    ]
+
+
+async def _form_title(session: AsyncSession, draft: FormResponse) -> str:
+    definition = await definition_at(session, draft.form_key, draft.form_version)
+    return definition.title if definition else draft.form_key.replace("_", " ").capitalize()
+
+
+async def _engagement_sections(session: AsyncSession, actor: Actor, now: datetime) -> list[Section]:
+    """Open engagements: the team's own (with questions waiting), and the ones a provider
+    takes part in, with their closing dates."""
+    sections: list[Section] = []
+    if actor.is_commissioner:
+        for engagement in await engagements_of(session, actor.commissioner_for()):
+            if engagement.state == EngagementState.CLOSED:
+                continue
+            waiting = len(await waiting_questions(session, engagement.id))
+            text = (
+                "Draft, not published yet."
+                if engagement.state == EngagementState.DRAFT
+                else f"Open until {format_when(engagement.closes_at, actor.timezone)}."
+                + (
+                    f" {waiting} question{'s' if waiting != 1 else ''} to answer."
+                    if waiting
+                    else ""
+                )
+            )
+            sections.append(
+                Section(
+                    heading=f"Engagement: {engagement.title}",
+                    text=text,
+                    buttons=[
+                        Button(
+                            label="Open", action="cmd.engagements", value=f"show {engagement.id}"
+                        )
+                    ],
+                )
+            )
+    joined = await taking_part_in(session, actor.member_of())
+    for engagement in await open_engagements(session):
+        if engagement.id in joined and engagement.closes_at > now:
+            sections.append(
+                Section(
+                    heading=f"Engagement: {engagement.title}",
+                    text=f"You are taking part. It closes "
+                    f"{format_when(engagement.closes_at, actor.timezone)}.",
+                    buttons=[
+                        Button(
+                            label="See it", action="cmd.engagements", value=f"show {engagement.id}"
+                        )
+                    ],
+                )
+            )
+    return sections

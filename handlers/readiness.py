@@ -26,6 +26,7 @@ from storage import audit
 from storage.forms import latest_submission
 from storage.models import Authority, FormResponse, Membership, Organisation, Person, Reminder, Role
 from storage.outbox import enqueue_for_person
+from storage.readiness import refresh_readiness_facts
 from storage.reminders import schedule_reminder
 from storage.visibility import Refusal
 
@@ -116,6 +117,14 @@ class Readiness(FormPurpose):
         definition: FormDefinition,
     ) -> list[Reply]:
         assert turn.actor is not None and response.organisation_id is not None
+        if response.authority_id is not None:
+            # The summary's typed copy of the latest answers, in this same transaction.
+            await refresh_readiness_facts(
+                session,
+                organisation_id=response.organisation_id,
+                authority_id=response.authority_id,
+                definition=definition,
+            )
         now = services.clock.now()
         await schedule_reminder(
             session,

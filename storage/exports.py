@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
-from bot.core.forms import Field, FieldType, FormDefinition, is_blank
+from bot.core.forms import Field, FieldType, FormDefinition, is_blank, read_date_time
 from bot.core.turn import Actor
 from storage.forms import definition_at, latest_definition
 from storage.models import Authority, FormResponse, Organisation, ResponseState
@@ -166,6 +166,10 @@ def cell_value(field_: Field, value: Any) -> Cell:
                 return Decimal(repr(float(value)))
             case FieldType.DATE:
                 return date.fromisoformat(str(value))
+            case FieldType.DATE_TIME:
+                # Text in UK time with its offset, like "Submitted at": spreadsheets have
+                # no zone-aware cell, and a bare local time would be wrong half the year.
+                return london_iso(read_date_time(value))
             case FieldType.YES_NO:
                 return _label(field_, "yes" if value in (True, "yes") else "no")
             case FieldType.SINGLE_CHOICE:

@@ -105,11 +105,17 @@ async def open_draft(
     organisation_id: int | None,
     authority_id: int | None,
     respondent_id: int | None,
+    engagement_id: int | None = None,
+    topic: str | None = None,
 ) -> FormResponse | None:
     """The draft this subject already has for this form, if any (from any door)."""
     query = select(FormResponse).where(
         FormResponse.form_key == form_key,
         FormResponse.state == ResponseState.DRAFT,
+        FormResponse.engagement_id.is_(None)
+        if engagement_id is None
+        else FormResponse.engagement_id == engagement_id,
+        FormResponse.topic.is_(None) if topic is None else FormResponse.topic == topic,
     )
     if organisation_id is not None:
         query = query.where(FormResponse.organisation_id == organisation_id)
@@ -150,6 +156,8 @@ async def start_draft(
     respondent_id: int | None,
     answers: dict[str, Any] | None = None,
     now: datetime | None = None,
+    engagement_id: int | None = None,
+    topic: str | None = None,
 ) -> FormResponse:
     moment = now or datetime.now(UTC)
     response = FormResponse(
@@ -158,6 +166,8 @@ async def start_draft(
         organisation_id=organisation_id,
         authority_id=authority_id,
         respondent_id=respondent_id,
+        engagement_id=engagement_id,
+        topic=topic,
         state=ResponseState.DRAFT,
         answers=dict(answers or {}),
         current_page=0,

@@ -219,6 +219,12 @@ class FormResponse(Base):
     )
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    #: The engagement these answers belong to, and what about it (e.g. "clarification:4"),
+    #: so one person can have a draft question for one engagement and answers for another.
+    engagement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    topic: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(16), default=ResponseState.DRAFT)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_page: Mapped[int] = mapped_column(Integer, default=0)
@@ -415,5 +421,38 @@ class TeamsConversation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ReadinessAnswer(Base):
+    """One typed fact from an organisation's latest submitted readiness answers for one
+    authority, so the commissioners' summary counts plain columns instead of reading JSON.
+
+    Rows are derived from `form_responses.answers` (`storage.readiness.answer_facts`) and
+    replaced, in the same transaction, whenever the organisation sends that authority new
+    answers; every earlier version stays in `form_responses`. Per (organisation,
+    authority): one row with question "*" (these answers count at all), and per answered
+    question one row: `choice` for a one-answer question, `number` for a number, neither
+    for text; a multiple choice has that row plus one row per option chosen. Organisation
+    data, not personal data: no names, and never the words of a text answer.
+    """
+
+    __tablename__ = "readiness_answers"
+    __table_args__ = (
+        Index("ix_readiness_answers_counts", "authority_id", "question", "choice"),
+        Index("ix_readiness_answers_numbers", "authority_id", "question", "number"),
+        Index("ix_readiness_answers_organisation", "organisation_id", "authority_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id", ondelete="CASCADE"))
+    # Which response the facts came from. Not a foreign key on purpose: SQLite rebuilds a
+    # table to change it (Alembic's batch mode), and rebuilding form_responses would then
+    # delete every fact. The organisation's foreign key removes them with it.
+    response_id: Mapped[int]
+    question: Mapped[str] = mapped_column(String(64))
+    choice: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[float | None]  # a double on both databases
+
+
 # Slack's OAuth tables live on the same metadata so Alembic creates and checks them too.
+import storage.engagement_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

@@ -7,16 +7,20 @@ the delivering.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
 from storage.upsert import insert_ignoring_duplicates
 
 WEB_INBOX = "inbox"
+#: Rows per INSERT in a fan-out: big enough to be quick, small enough for any driver.
+BULK_CHUNK = 500
 
 
 async def enqueue(
@@ -52,6 +56,31 @@ async def enqueue(
     return message
 
 
+@dataclass(frozen=True)
+class Address:
+    """Where a person's messages go: a door, the address on it, and the workspace or tenant."""
+
+    door: Door
+    address: str
+    workspace_id: str | None = None
+
+
+def choose_address(preferred_door: str | None, identities: Sequence[ChatIdentity]) -> Address:
+    """The door a person uses: their chosen door, else a chat door they have, else the web inbox."""
+    chosen: ChatIdentity | None = None
+    if preferred_door != Door.WEB:
+        preferred = [i for i in identities if i.platform == preferred_door]
+        candidates = preferred or list(identities)
+        chosen = candidates[0] if candidates else None
+    if chosen is None:
+        return Address(Door.WEB, WEB_INBOX)
+    return Address(
+        Door(chosen.platform),
+        str(chosen.data.get("chat_address") or chosen.user_id),
+        chosen.workspace_id,
+    )
+
+
 async def enqueue_for_person(
     session: AsyncSession,
     person: Person,
@@ -60,33 +89,77 @@ async def enqueue_for_person(
     not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Queue a message on the door this person uses: their chosen door, else chat, else web inbox."""
-    identities = list(
-        (
-            await session.scalars(select(ChatIdentity).where(ChatIdentity.person_id == person.id))
-        ).all()
-    )
-    chosen: ChatIdentity | None = None
-    if person.preferred_door != Door.WEB:
-        preferred = [i for i in identities if i.platform == person.preferred_door]
-        candidates = preferred or identities
-        chosen = candidates[0] if candidates else None
-    if chosen is None:
-        return await enqueue(
-            session,
-            door=Door.WEB,
-            address=WEB_INBOX,
-            payload=payload,
-            idempotency_key=idempotency_key,
-            person_id=person.id,
-            not_before=not_before,
-        )
+    identities = (
+        await session.scalars(select(ChatIdentity).where(ChatIdentity.person_id == person.id))
+    ).all()
+    where = choose_address(person.preferred_door, identities)
     return await enqueue(
         session,
-        door=Door(chosen.platform),
-        address=str(chosen.data.get("chat_address") or chosen.user_id),
-        workspace_id=chosen.workspace_id,
+        door=where.door,
+        address=where.address,
+        workspace_id=where.workspace_id,
         payload=payload,
         idempotency_key=idempotency_key,
         person_id=person.id,
         not_before=not_before,
     )
+
+
+async def addresses_for(
+    session: AsyncSession, person_ids: Select[Any] | Sequence[int]
+) -> dict[int, Address]:
+    """Where to reach each of many people, in two queries (for fan-outs to thousands)."""
+    people = (
+        await session.execute(
+            select(Person.id, Person.preferred_door).where(Person.id.in_(person_ids))
+        )
+    ).all()
+    identities: dict[int, list[ChatIdentity]] = {}
+    for identity in (
+        await session.scalars(select(ChatIdentity).where(ChatIdentity.person_id.in_(person_ids)))
+    ).all():
+        identities.setdefault(identity.person_id, []).append(identity)
+    return {
+        person_id: choose_address(preferred, identities.get(person_id, []))
+        for person_id, preferred in people
+    }
+
+
+async def send_to_people(
+    session: AsyncSession,
+    person_ids: Select[Any] | Sequence[int],
+    payload: dict[str, Any],
+    key: str,
+    *,
+    not_before: datetime | None = None,
+) -> dict[int, tuple[Address, str]]:
+    """Queue the same message for many people at the same moment, in bulk.
+
+    `key` is an idempotency key with `{person_id}` in it, so running the fan-out again (after
+    a crash, say) adds nothing twice. Returns each person's address and message key.
+    """
+    at = not_before or datetime.now(UTC)
+    sent: dict[int, tuple[Address, str]] = {}
+    rows: list[dict[str, Any]] = []
+    for person_id, where in (await addresses_for(session, person_ids)).items():
+        message_key = key.format(person_id=person_id)
+        sent[person_id] = (where, message_key)
+        rows.append(
+            {
+                "door": where.door,
+                "address": where.address,
+                "workspace_id": where.workspace_id,
+                "payload": payload,
+                "idempotency_key": message_key,
+                "person_id": person_id,
+                "next_attempt_at": at,
+                "state": WorkState.PENDING,
+                "attempts": 0,
+                "created_at": at,
+            }
+        )
+    for start in range(0, len(rows), BULK_CHUNK):
+        await insert_ignoring_duplicates(
+            session, OutboxMessage, rows[start : start + BULK_CHUNK], ["idempotency_key"]
+        )
+    return sent

@@ -16,21 +16,24 @@ the minimum (`settings.suppression_minimum`) as "fewer than N", and any number
 worked out from fewer than N organisations. Where a hidden count could be worked
 out by subtraction, one more count is hidden (see `suppress_small_groups`).
 
-How it is counted: each organisation's latest answers are picked with a window
-function, then every answer is read out of the JSON once, into a kept ("wide") table
-with one plain column per question; every count and quartile is worked out from
-those columns. Reading the JSON is most of the cost (bench/readiness_summary.py
-prints it separately), so if the summary ever needs to be much faster, the next step
-is to store the latest answers in typed columns when they are sent, not a cleverer
-query. What counts as answered: a string for a single choice, true/false for yes/no,
-a JSON number for a number, a list with something in it for a multiple choice, and
-non-empty text for text. Anything else (say, from an older form) is "not answered".
+How it is counted: reading answers out of the `answers` JSON was most of the cost, so
+the latest answers are also kept typed, in `readiness_answers` ("facts"): written when
+answers are sent, in the same transaction (`refresh_readiness_facts`, from the
+readiness form's `on_submit`), replaced by the next submission, while every version
+stays in `form_responses`. The summary is then one GROUP BY over that table (plus the
+quartiles), using its indexes. `answer_facts` is the one place that says what counts as
+answered: a string for a single choice, true/false for yes/no, a whole number for a
+scale, a JSON number for a number, a list with something in it for a multiple choice
+(each string in it counted once as an option chosen), and non-empty text for text.
+Anything else (say, from an older form) is "not answered".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -46,31 +49,33 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
+    Table,
     bindparam,
     case,
     cast,
+    delete,
     func,
+    insert,
     literal,
     literal_column,
-    not_,
     or_,
     select,
     true,
-    tuple_,
     type_coerce,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.forms import FieldType, FormDefinition, definition_checksum
+from bot.core.forms import FieldType, FormDefinition
+from storage.forms import definition_at, latest_definition
 from storage.models import (
     FormResponse,
     Organisation,
     OrganisationAreaServed,
     OrganisationServiceArea,
     Person,
+    ReadinessAnswer,
     ResponseState,
 )
 
@@ -109,6 +114,7 @@ _KINDS: dict[FieldType, Kind] = {
     FieldType.SHORT_TEXT: Kind.TEXT,
     FieldType.LONG_TEXT: Kind.TEXT,
     FieldType.DATE: Kind.TEXT,
+    FieldType.DATE_TIME: Kind.TEXT,
 }
 
 
@@ -238,11 +244,10 @@ def _key(field_id: str) -> str:
 class JsonAnswers:
     """Reading one answer out of the `answers` JSON column: SQLite (JSON1) or PostgreSQL.
 
-    Each method gives a plain SQL value (text, a double, 0/1, or the list as JSON), so
-    the queries built on top look the same on both databases. The type of the stored
-    JSON is checked, so an answer of the wrong type (say, from an older form) counts as
-    not answered rather than being mis-counted. Each answer is read at most twice
-    (its type, then its value) through a simple CASE, which evaluates its subject once.
+    The summary reads typed facts instead (`readiness_answers`); this is for the few
+    queries that still read the answers themselves (who asked for support, and how they
+    like to be contacted). The type of the stored JSON is checked, so an answer of the
+    wrong type counts as not answered rather than being mis-read.
     """
 
     def __init__(self, dialect: str) -> None:
@@ -270,38 +275,6 @@ class JsonAnswers:
         _, text, kind = self._parts(doc, field_id)
         return case({"string" if self.postgres else "text": text}, value=kind, else_=None)
 
-    def yes_no(self, doc: ColumnElement[Any], field_id: str) -> ColumnElement[Any]:
-        """A yes/no question (stored as JSON true/false) as 'yes' or 'no', or NULL."""
-        if self.postgres:
-            value, _, _ = self._parts(doc, field_id)
-            return case(
-                {literal_column("'true'::jsonb"): "yes", literal_column("'false'::jsonb"): "no"},
-                value=value,
-                else_=None,
-            )
-        _, _, kind = self._parts(doc, field_id)
-        return case({"true": "yes", "false": "no"}, value=kind, else_=None)
-
-    def scale(self, doc: ColumnElement[Any], field_id: str) -> ColumnElement[Any]:
-        """A 1-5 scale (stored as a JSON whole number) as text, or NULL."""
-        _, text, kind = self._parts(doc, field_id)
-        if self.postgres:
-            return case((and_(kind == "number", text.op("~")(r"^-?[0-9]+$")), text), else_=None)
-        return case({"integer": cast(text, String)}, value=kind, else_=None)
-
-    def number(self, doc: ColumnElement[Any], field_id: str) -> ColumnElement[Any]:
-        """A number answer (money in pence, a percentage, a count) as a double, or NULL."""
-        _, text, kind = self._parts(doc, field_id)
-        if self.postgres:
-            return case({"number": cast(text, Float)}, value=kind, else_=None)
-        return case({"integer": cast(text, Float), "real": text}, value=kind, else_=None)
-
-    def answered_text(self, doc: ColumnElement[Any], field_id: str) -> ColumnElement[Any]:
-        """1 if a free-text answer was given, else 0. The words never leave this query."""
-        _, text, kind = self._parts(doc, field_id)
-        string = "string" if self.postgres else "text"
-        return case({string: case((text != "", 1), else_=0)}, value=kind, else_=0)
-
     def array(self, doc: ColumnElement[Any], field_id: str) -> ColumnElement[Any]:
         """A list answer as JSON (SQLite: its text; PostgreSQL: jsonb), or NULL."""
         value, _, kind = self._parts(doc, field_id)
@@ -311,12 +284,6 @@ class JsonAnswers:
         """A list answer as JSON text, to decode in Python, or NULL."""
         listed = self.array(doc, field_id)
         return cast(listed, String) if self.postgres else listed
-
-    def non_empty(self, array: ColumnElement[Any]) -> ColumnElement[bool]:
-        """The list from `array` has something in it."""
-        if self.postgres:
-            return and_(array.is_not(None), array != literal_column("'[]'::jsonb"))
-        return and_(array.is_not(None), array != "[]")
 
     def elements(self, array: ColumnElement[Any], name: str) -> tuple[Any, ColumnElement[Any]]:
         """The items of a list from `array`, as a table to join to its row, and each item
@@ -332,10 +299,6 @@ class JsonAnswers:
             return items, text
         items = func.json_each(array).table_valued("value", "type", name=name)
         return items, case({"text": items.c.value}, value=items.c.type, else_=None)
-
-    def has_item(self, array: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[bool]:
-        """PostgreSQL only: the list holds this string (the jsonb `?` operator)."""
-        return array.bool_op("?")(value)
 
 
 # --------------------------------------------------------------------------
@@ -404,17 +367,202 @@ def latest_responses(
 
 
 # --------------------------------------------------------------------------
+# Facts: the latest answers, typed, kept up to date as they are sent
+# --------------------------------------------------------------------------
+
+#: The question of the one fact every counted submission has, even one with nothing
+#: answered: how the summary counts organisations. Never a field id (those are
+#: identifiers).
+SUBMITTED = "*"
+
+#: One row of `readiness_answers`: (question, choice, number).
+Fact = tuple[str, str | None, float | None]
+
+
+def _finite(value: Any) -> float | None:
+    """A JSON number as a double (what the summary computes with), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def answer_facts(answers: Mapping[str, Any], definition: FormDefinition) -> list[Fact]:
+    """What one set of answers says, as rows for `readiness_answers`.
+
+    Always (SUBMITTED, None, None); then, for each question answered: a one-answer
+    question its option as `choice` ('yes'/'no' for yes/no, the number as text for a
+    scale); a number question its value as `number`; a text question a row with
+    neither (the words are never copied); a multiple choice a row with neither, plus
+    one row per option chosen (each once). An answer of the wrong type for its question
+    gives no row, so it counts as not answered.
+    """
+    facts: list[Fact] = [(SUBMITTED, None, None)]
+    for fld in definition.all_fields():
+        value = answers.get(fld.id)
+        kind = kind_of(fld.type)
+        if fld.type == FieldType.YES_NO:
+            if isinstance(value, bool):
+                facts.append((fld.id, "yes" if value else "no", None))
+        elif fld.type == FieldType.SCALE:
+            if isinstance(value, int) and not isinstance(value, bool):
+                facts.append((fld.id, str(value), None))
+        elif kind == Kind.CHOICE:
+            if isinstance(value, str):
+                facts.append((fld.id, value, None))
+        elif kind == Kind.NUMBER:
+            number = _finite(value)
+            if number is not None:
+                facts.append((fld.id, None, number))
+        elif kind == Kind.MULTIPLE:
+            if isinstance(value, list) and value:
+                facts.append((fld.id, None, None))
+                chosen = dict.fromkeys(v for v in value if isinstance(v, str))
+                facts.extend((fld.id, option, None) for option in chosen)
+        elif isinstance(value, str) and value != "":
+            facts.append((fld.id, None, None))
+    return facts
+
+
+def _fact_rows(response: Any, definition: FormDefinition) -> list[dict[str, Any]]:
+    """`answer_facts` for one submitted response, as rows ready to insert."""
+    return [
+        {
+            "organisation_id": response.organisation_id,
+            "authority_id": response.authority_id,
+            "response_id": response.id,
+            "question": question,
+            "choice": choice,
+            "number": number,
+        }
+        for question, choice, number in answer_facts(response.answers or {}, definition)
+    ]
+
+
+#: The facts table for Core statements: inserting through the ORM's bulk path splits the
+#: rows by which columns are NULL, one statement per group; a plain executemany doesn't.
+_FACTS = typing.cast(Table, ReadinessAnswer.__table__)
+_INSERT_FACTS = insert(_FACTS)
+
+
+async def _definitions(
+    session: AsyncSession, versions: Iterable[int], known: Iterable[FormDefinition]
+) -> dict[int, FormDefinition]:
+    """The readiness form at each version answers were given against. Should one be
+    missing from the database, the newest is used (as migration 0005 does)."""
+    found = {d.version: d for d in known if d.key == FORM_KEY}
+    for version in set(versions) - found.keys():
+        definition = await definition_at(session, FORM_KEY, version)
+        if definition is None:
+            definition = await latest_definition(session, FORM_KEY)
+        if definition is None:
+            raise LookupError(f"no readiness form is stored to read version {version} with")
+        found[version] = definition
+    return found
+
+
+async def refresh_readiness_facts(
+    session: AsyncSession,
+    *,
+    organisation_id: int,
+    authority_id: int,
+    definition: FormDefinition | None = None,
+) -> None:
+    """Make the organisation's facts for this authority those of its latest submitted
+    readiness answers (none, if it has none). Called in the transaction that submits
+    the answers, so the summary never sees half a change. `definition` is the form the
+    answers were given against, when the caller has it.
+
+    Two people from one organisation may send answers at the same moment. On PostgreSQL
+    the organisation's row is locked first (FOR NO KEY UPDATE, which does not block the
+    foreign-key checks of rows that refer to it), so the second waits for the first to
+    commit, then sees its answers; whichever is latest by (submitted_at, id) wins, as in
+    `latest_responses`. SQLite lets one transaction write at a time anyway.
+    """
+    await session.execute(
+        select(Organisation.id)
+        .where(Organisation.id == organisation_id)
+        .with_for_update(key_share=True)
+    )
+    latest = await session.scalar(
+        select(FormResponse)
+        .where(
+            FormResponse.form_key == FORM_KEY,
+            FormResponse.state == ResponseState.SUBMITTED,
+            FormResponse.organisation_id == organisation_id,
+            FormResponse.authority_id == authority_id,
+        )
+        .order_by(FormResponse.submitted_at.desc().nulls_last(), FormResponse.id.desc())
+        .limit(1)
+    )
+    await session.execute(
+        delete(_FACTS).where(
+            _FACTS.c.organisation_id == organisation_id,
+            _FACTS.c.authority_id == authority_id,
+        )
+    )
+    if latest is None:
+        return
+    known = [definition] if definition is not None else []
+    definitions = await _definitions(session, [latest.form_version], known)
+    await session.execute(_INSERT_FACTS, _fact_rows(latest, definitions[latest.form_version]))
+
+
+async def rebuild_readiness_facts(
+    session: AsyncSession, *, definitions: Iterable[FormDefinition] = (), batch: int = 1_000
+) -> int:
+    """Work out every organisation's facts again, for every authority, from its latest
+    submitted answers, in a few statements. For answers loaded in bulk (the benchmark,
+    tests, an import), where going through each submission would be slow: the same
+    rules (`answer_facts`) as a submission. Returns how many facts were written."""
+    ranked = (
+        select(
+            FormResponse.id,
+            FormResponse.form_version,
+            FormResponse.organisation_id,
+            FormResponse.authority_id,
+            FormResponse.answers,
+            func.row_number()
+            .over(
+                partition_by=(FormResponse.organisation_id, FormResponse.authority_id),
+                order_by=(FormResponse.submitted_at.desc().nulls_last(), FormResponse.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(
+            FormResponse.form_key == FORM_KEY,
+            FormResponse.state == ResponseState.SUBMITTED,
+            FormResponse.organisation_id.is_not(None),
+            FormResponse.authority_id.is_not(None),
+        )
+        .subquery("ranked")
+    )
+    latest = (
+        await session.execute(select(ranked).where(ranked.c.rn == 1).order_by(ranked.c.id))
+    ).all()
+    forms = await _definitions(session, {r.form_version for r in latest}, definitions)
+    await session.execute(delete(_FACTS))
+    rows = [row for r in latest for row in _fact_rows(r, forms[r.form_version])]
+    for start in range(0, len(rows), batch):
+        await session.execute(_INSERT_FACTS, rows[start : start + batch])
+    return len(rows)
+
+
+# --------------------------------------------------------------------------
 # The summary query
 # --------------------------------------------------------------------------
 
 
-def _out(part: str, field_id: str, option: Any, n: Any, *stats: Any) -> list[Any]:
-    """Every part of the summary returns rows of this one shape, so the whole summary is
-    a single UNION ALL: one round trip, and each answer document is read once."""
+def _out(part: str, question: Any, option: Any, n: Any, *stats: Any) -> list[Any]:
+    """Both parts of the summary return rows of this one shape, so the whole summary is
+    a single UNION ALL: one round trip."""
     a, b, c = (*stats, None, None, None)[:3]
     return [
         literal(part, String).label("part"),
-        literal(field_id, String).label("field"),
+        question.label("question"),
         cast(option, String).label("option"),
         n.label("n"),
         cast(a, Float).label("a"),
@@ -423,187 +571,131 @@ def _out(part: str, field_id: str, option: Any, n: Any, *stats: Any) -> list[Any
     ]
 
 
-def _column(field_id: str) -> str:
-    return f"f_{field_id}"
-
-
-def _wide(j: JsonAnswers, latest: CTE, definition: FormDefinition) -> CTE:
-    """One row per organisation and one plain column per question, kept (MATERIALIZED)
-    for the parts below. All JSON reading happens in this one pass: every later step
-    works on plain columns."""
-    doc = latest.c.answers
-    columns: list[Any] = [latest.c.organisation_id]
-    for fld in definition.all_fields():
-        kind = kind_of(fld.type)
-        if fld.type == FieldType.YES_NO:
-            expression = j.yes_no(doc, fld.id)
-        elif fld.type == FieldType.SCALE:
-            expression = j.scale(doc, fld.id)
-        elif kind == Kind.CHOICE:
-            expression = j.choice(doc, fld.id)
-        elif kind == Kind.MULTIPLE:
-            expression = j.array(doc, fld.id)
-        elif kind == Kind.NUMBER:
-            expression = j.number(doc, fld.id)
-        else:
-            expression = j.answered_text(doc, fld.id)
-        columns.append(expression.label(_column(fld.id)))
-    return select(*columns).select_from(latest).cte("wide").prefix_with("MATERIALIZED")
-
-
-def _choice_part(wide: CTE, field_id: str) -> Select[Any]:
-    value = wide.c[_column(field_id)]
-    return (
-        select(*_out("option", field_id, value, func.count()))
-        .where(value.is_not(None))
-        .group_by(value)
-    )
-
-
-def _multiple_parts_sqlite(j: JsonAnswers, wide: CTE, field_id: str) -> list[Select[Any]]:
-    """Per option, how many organisations chose it (each counted once), by unpacking each
-    list with json_each; and how many gave any answer (a list with something in it)."""
-    array = wide.c[_column(field_id)]
-    items, text = j.elements(array, f"items_{field_id}")
-    chosen = (
-        select(wide.c.organisation_id.label("org"), text.label("value"))
-        .select_from(wide)
-        .join(items, true())
-        .subquery(f"chosen_{field_id}")
-    )
-    per_option = (
-        select(*_out("option", field_id, chosen.c.value, func.count(chosen.c.org.distinct())))
-        .where(chosen.c.value.is_not(None))
-        .group_by(chosen.c.value)
-    )
-    answered = select(*_out("answered", field_id, None, func.count())).where(j.non_empty(array))
-    return [per_option, answered]
-
-
-def _text_part(wide: CTE, field_id: str) -> Select[Any]:
-    given = func.coalesce(func.sum(wide.c[_column(field_id)]), 0)
-    return select(*_out("answered", field_id, None, given))
-
-
-def _postgres_parts(j: JsonAnswers, wide: CTE, definition: FormDefinition) -> list[Select[Any]]:
-    """PostgreSQL: nearly everything in one pass over `wide`, into a one-row `totals`.
-
-    Each extra pass over `wide` costs about as much as the counting itself, so instead of
-    a part per question: one aggregate row holds every multiple-choice option count (jsonb
-    `?`: is this string in the list?), answered counts, and every question's quartiles
-    (`percentile_cont`); one GROUPING SETS pass counts every one-answer question's
-    options; and lists holding a value the form no longer offers are the only ones
-    unpacked. The rows are then read back out of `totals` in the common shape.
-    """
-    columns: list[Any] = [func.count().label("n")]
-    reads: list[tuple[str, str, str | None, str]] = []  # part, field, option, totals column
-
-    def add(part: str, field_id: str, option: str | None, expression: Any) -> None:
-        name = f"t{len(columns)}"
-        columns.append(expression.label(name))
-        reads.append((part, field_id, option, name))
-
-    choices: list[Any] = []
-    others: list[Select[Any]] = []
-    for fld in definition.all_fields():
-        kind = kind_of(fld.type)
-        x = wide.c[_column(fld.id)]
-        if kind == Kind.CHOICE:
-            choices.append(x)
-        elif kind == Kind.MULTIPLE:
-            options = [c.value for c in fld.choices]
-            for option in options:
-                add("option", fld.id, option, func.count().filter(j.has_item(x, literal(option))))
-            add("answered", fld.id, None, func.count().filter(j.non_empty(x)))
-            listed: ColumnElement[Any] = literal_column(f"'{json.dumps(options)}'::jsonb")
-            items, text = j.elements(x, f"items_{fld.id}")
-            unpacked = (
-                select(wide.c.organisation_id.label("org"), text.label("value"))
-                .select_from(wide)
-                .join(items, true())
-                .where(x.is_not(None), not_(x.bool_op("<@")(listed)))
-                .subquery(f"others_{fld.id}")
-            )
-            others.append(
-                select(
-                    *_out("option", fld.id, unpacked.c.value, func.count(unpacked.c.org.distinct()))
+def _facts_counted(
+    authority_id: int | BindParameter[int],
+    service_area: str | BindParameter[str] | None,
+    area: str | BindParameter[str] | None,
+) -> list[ColumnElement[bool]]:
+    """The facts of one authority's organisations, optionally only those working on a
+    service area and serving an area (matched ignoring case; give `area` in lower case)."""
+    conditions: list[ColumnElement[bool]] = [ReadinessAnswer.authority_id == authority_id]
+    if service_area is not None:
+        conditions.append(
+            ReadinessAnswer.organisation_id.in_(
+                select(OrganisationServiceArea.organisation_id).where(
+                    OrganisationServiceArea.value == service_area
                 )
-                .where(unpacked.c.value.is_not(None), unpacked.c.value.not_in(options))
-                .group_by(unpacked.c.value)
             )
-        elif kind == Kind.TEXT:
-            add("answered", fld.id, None, func.coalesce(func.sum(x), 0))
-        else:
-            add("number", fld.id, None, func.count(x))
-            add(
-                "quartiles",
-                fld.id,
-                None,
-                type_coerce(
-                    func.percentile_cont(literal_column("ARRAY[0.25, 0.5, 0.75]")).within_group(x),
-                    ARRAY(Float),
+        )
+    if area is not None:
+        conditions.append(
+            ReadinessAnswer.organisation_id.in_(
+                select(OrganisationAreaServed.organisation_id).where(
+                    func.lower(OrganisationAreaServed.value) == area
+                )
+            )
+        )
+    return conditions
+
+
+def _quartiles_sqlite(
+    where: Sequence[ColumnElement[bool]], questions: Sequence[str]
+) -> list[Select[Any]]:
+    """SQLite has no percentile_cont, and numbering every value with a window function
+    costs more than all the counting. So, per number question: n, and the values either
+    side of p × (n − 1) for each quartile, each read by walking the (authority, question,
+    number) index to that position (ORDER BY number LIMIT 1 OFFSET k); kept
+    (MATERIALIZED) so each is read once; then the same interpolation PostgreSQL uses
+    (lo + (hi − lo) × fraction)."""
+    parts: list[Select[Any]] = []
+    for question in questions:
+        mine = [
+            *where,
+            ReadinessAnswer.question == _key(question),
+            ReadinessAnswer.number.is_not(None),
+        ]
+
+        def count(mine: list[ColumnElement[bool]] = mine) -> Any:
+            return select(func.count()).where(*mine).scalar_subquery()
+
+        def nth(p: float, plus: int, mine: list[ColumnElement[bool]] = mine) -> Any:
+            at = cast(literal_column(repr(p), Float) * (count(mine) - 1), Integer) + plus
+            return (
+                select(ReadinessAnswer.number)
+                .where(*mine)
+                .order_by(ReadinessAnswer.number)
+                .limit(1)
+                .offset(at)
+                .scalar_subquery()
+            )
+
+        picked = (
+            select(
+                count().label("n"),
+                *(
+                    nth(p, plus).label(f"v{i}_{plus}")
+                    for i, p in enumerate(QUARTILES)
+                    for plus in (0, 1)
                 ),
             )
-    totals = select(*columns).select_from(wide).cte("totals")
-    parts: list[Select[Any]] = [select(*_out("organisations", "", None, totals.c.n))]
-    for part, field_id, label, name in reads:
-        if part == "quartiles":
-            continue
-        if part == "number":
-            q = totals.c[f"t{int(name[1:]) + 1}"]
-            parts.append(select(*_out(part, field_id, None, totals.c[name], q[1], q[2], q[3])))
-        else:
-            parts.append(select(*_out(part, field_id, literal(label, String), totals.c[name])))
-    if choices:
-        names = [c.name.removeprefix("f_") for c in choices]
-        which = case(
-            *(
-                (func.grouping(c) == 0, literal(n, String))
-                for c, n in zip(choices, names, strict=True)
-            )
+            .cte(f"picked_{question}")
+            .prefix_with("MATERIALIZED")
         )
-        value = func.coalesce(*choices) if len(choices) > 1 else choices[0]
-        grouped = (
-            select(
-                literal("option", String).label("part"),
-                which.label("field"),
-                cast(value, String).label("option"),
-                func.count().label("n"),
-                *(cast(None, Float).label(c) for c in ("a", "b", "c")),
-            )
-            .group_by(func.grouping_sets(*(tuple_(c) for c in choices)))
-            .having(value.is_not(None))
-        )
-        parts.append(grouped)
-    return [*parts, *others]
+        n = picked.c.n
+        picks: list[Any] = []
+        for i, p in enumerate(QUARTILES):
+            spot = literal_column(repr(p), Float) * (n - 1)
+            fraction = spot - cast(spot, Integer)
+            low, high = picked.c[f"v{i}_0"], picked.c[f"v{i}_1"]
+            picks.append(case((fraction == 0, low), else_=low + (high - low) * fraction))
+        parts.append(select(*_out("number", literal(question, String), None, n, *picks)))
+    return parts
 
 
-def _number_part_sqlite(wide: CTE, field_id: str) -> Select[Any]:
-    """SQLite has no percentile_cont, so: number the sorted values (row_number), keep only
-    the rows either side of p × (n − 1) for each quartile, and interpolate between them
-    with the same arithmetic PostgreSQL uses (lo + (hi − lo) × fraction)."""
-    x = wide.c[_column(field_id)]
+def _quartiles_postgres(where: Sequence[ColumnElement[bool]]) -> list[Select[Any]]:
+    """PostgreSQL's own percentile_cont: all three quartiles from one sort per question."""
+    x = ReadinessAnswer.number
+    quartiles = (
+        select(
+            ReadinessAnswer.question,
+            func.count(x).label("n"),
+            type_coerce(
+                func.percentile_cont(literal_column("ARRAY[0.25, 0.5, 0.75]")).within_group(x),
+                ARRAY(Float),
+            ).label("q"),
+        )
+        .where(*where, x.is_not(None))
+        .group_by(ReadinessAnswer.question)
+        .subquery("quartiles")
+    )
+    q = quartiles.c.q
+    return [select(*_out("number", quartiles.c.question, None, quartiles.c.n, q[1], q[2], q[3]))]
+
+
+def _ranked_quartiles_sqlite(chosen: CTE) -> Select[Any]:
+    """Quartiles for a filtered group on SQLite: its facts are already kept (`chosen`),
+    and there are few enough of them to number: row_number per question over the sorted
+    values, keep only the rows either side of p × (n − 1), and interpolate as above."""
+    x = chosen.c.number
     ordered = (
         select(
+            chosen.c.question,
             x.label("x"),
-            (func.row_number().over(order_by=x) - 1).label("i"),
-            func.count().over().label("n"),
+            (func.row_number().over(partition_by=chosen.c.question, order_by=x) - 1).label("i"),
+            func.count().over(partition_by=chosen.c.question).label("n"),
         )
         .where(x.is_not(None))
-        .subquery(f"sorted_{field_id}")
+        .subquery("sorted")
     )
 
-    def position(p: float) -> ColumnElement[Any]:
-        return literal_column(repr(p), Float) * (ordered.c.n - 1)
-
     def index(p: float) -> ColumnElement[Any]:
-        return cast(position(p), Integer)
+        return cast(literal_column(repr(p), Float) * (ordered.c.n - 1), Integer)
 
     wanted = [i for p in QUARTILES for i in (index(p), index(p) + 1)]
     picked = (
-        select(ordered.c.x, ordered.c.i, ordered.c.n)
+        select(ordered.c.question, ordered.c.x, ordered.c.i, ordered.c.n)
         .where(or_(*(ordered.c.i == i for i in wanted)))
-        .subquery(f"picked_{field_id}")
+        .subquery("picked")
     )
     picks: list[Any] = []
     for p in QUARTILES:
@@ -613,31 +705,52 @@ def _number_part_sqlite(wide: CTE, field_id: str) -> Select[Any]:
         low = func.max(case((picked.c.i == at, picked.c.x)))
         high = func.max(case((picked.c.i == at + 1, picked.c.x)))
         picks.append(case((fraction == 0, low), else_=low + (high - low) * fraction))
-    n = func.coalesce(func.max(picked.c.n), 0)
-    return select(*_out("number", field_id, None, n, *picks))
+    return select(*_out("number", picked.c.question, None, func.max(picked.c.n), *picks)).group_by(
+        picked.c.question
+    )
 
 
-def summary_query(dialect: str, definition: FormDefinition, latest: CTE) -> Select[Any]:
-    """The whole summary as one statement: counts per option, answered counts, and
-    quartiles, for every question. Exposed so the benchmark and tests can run it."""
-    j = JsonAnswers(dialect)
-    wide = _wide(j, latest, definition)
-    if j.postgres:
-        return union_all(*_postgres_parts(j, wide, definition))  # type: ignore[return-value]
-    parts: list[Select[Any]] = [
-        select(*_out("organisations", "", None, func.count())).select_from(wide)
-    ]
-    for fld in definition.all_fields():
-        kind = kind_of(fld.type)
-        if kind == Kind.CHOICE:
-            parts.append(_choice_part(wide, fld.id))
-        elif kind == Kind.MULTIPLE:
-            parts.extend(_multiple_parts_sqlite(j, wide, fld.id))
-        elif kind == Kind.TEXT:
-            parts.append(_text_part(wide, fld.id))
-        else:
-            parts.append(_number_part_sqlite(wide, fld.id))
-    return union_all(*parts)  # type: ignore[return-value]
+def summary_query(
+    dialect: str,
+    definition: FormDefinition,
+    *,
+    authority_id: int | BindParameter[int],
+    service_area: str | BindParameter[str] | None = None,
+    area: str | BindParameter[str] | None = None,
+) -> Select[Any]:
+    """The whole summary as one statement over `readiness_answers`: how many facts per
+    (question, option), which gives every count, and the quartiles of every number
+    question. Exposed so the benchmark and tests can run it.
+
+    On PostgreSQL the planner does well with the filters as they are. SQLite would
+    check the filters again in every quartile's subquery, so with a filter it first
+    keeps (MATERIALIZED) the group's facts, found through each organisation's own
+    facts, and counts and numbers those."""
+    if dialect not in ("sqlite", "postgresql"):
+        raise ValueError(f"the readiness summary runs on SQLite or PostgreSQL, not {dialect}")
+    where = _facts_counted(authority_id, service_area, area)
+    if dialect == "sqlite" and (service_area is not None or area is not None):
+        chosen = (
+            select(ReadinessAnswer.question, ReadinessAnswer.choice, ReadinessAnswer.number)
+            .where(*where)
+            .cte("chosen")
+            .prefix_with("MATERIALIZED")
+        )
+        counts = select(*_out("count", chosen.c.question, chosen.c.choice, func.count())).group_by(
+            chosen.c.question, chosen.c.choice
+        )
+        return union_all(counts, _ranked_quartiles_sqlite(chosen))  # type: ignore[return-value]
+    counts = (
+        select(*_out("count", ReadinessAnswer.question, ReadinessAnswer.choice, func.count()))
+        .where(*where)
+        .group_by(ReadinessAnswer.question, ReadinessAnswer.choice)
+    )
+    if dialect == "postgresql":
+        quartiles = _quartiles_postgres(where)
+    else:
+        numbers = [f.id for f in definition.all_fields() if kind_of(f.type) == Kind.NUMBER]
+        quartiles = _quartiles_sqlite(where, numbers)
+    return union_all(counts, *quartiles)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------
@@ -656,24 +769,34 @@ def _options_in_order(choices: Sequence[str], found: Mapping[str, int]) -> tuple
 
 
 def assemble(definition: FormDefinition, rows: Iterable[Sequence[Any]]) -> Summary:
-    """Exact summary from the query's rows (part, field, option, n, a, b, c)."""
+    """Exact summary from the query's rows (part, question, option, n, a, b, c).
+
+    "count" rows are facts per (question, option): for a one-answer or multiple-choice
+    question with an option, how many chose it; with no option, how many answered a
+    multiple-choice or text question; for SUBMITTED, how many organisations. "number"
+    rows give how many answered a number question, and its quartiles.
+    """
+    kinds = {fld.id: kind_of(fld.type) for fld in definition.all_fields()}
     total = 0
     options: dict[str, dict[str, int]] = defaultdict(dict)
     answered: dict[str, int] = {}
     spreads: dict[str, tuple[int, Spread | None]] = {}
-    for part, field_id, option, n, a, b, c in rows:
+    for part, question, option, n, a, b, c in rows:
         count = int(n or 0)
-        if part == "organisations":
+        kind = kinds.get(question)
+        if part == "number":
+            if kind == Kind.NUMBER:
+                spreads[question] = (
+                    count,
+                    None if count == 0 else Spread(float(a), float(b), float(c)),
+                )
+        elif question == SUBMITTED:
             total = count
-        elif part == "option":
-            options[field_id][str(option)] = count
-        elif part == "answered":
-            answered[field_id] = count
-        elif part == "number":
-            spreads[field_id] = (
-                count,
-                None if count == 0 else Spread(float(a), float(b), float(c)),
-            )
+        elif option is not None:
+            if kind in (Kind.CHOICE, Kind.MULTIPLE):
+                options[question][str(option)] = count
+        elif kind in (Kind.MULTIPLE, Kind.TEXT):
+            answered[question] = count
     questions: list[QuestionSummary] = []
     for field in definition.all_fields():
         kind = kind_of(field.type)
@@ -710,35 +833,26 @@ def _arrears_61_plus(summary: Summary) -> int:
     return sum(item.count.value or 0 for item in question.options if item.value in ARREARS_61_PLUS)
 
 
-_statements: dict[tuple[str, str, int, str, bool, bool], Select[Any]] = {}
+_statements: dict[tuple[str, tuple[str, ...], bool, bool], Select[Any]] = {}
 
 
 def _cached_statement(
     dialect: str, definition: FormDefinition, *, by_service_area: bool, by_area: bool
 ) -> Select[Any]:
-    """The summary statement for this form version and set of filters, built once.
-
-    Building the SQLAlchemy construct for 24 questions takes longer than running it on
-    a small council's data, so it is kept, with the authority and filters as bound
-    parameters. Form versions never change once stored, but the checksum is in the key
-    anyway in case an unsaved definition is passed in.
-    """
-    key = (
-        dialect,
-        definition.key,
-        definition.version,
-        definition_checksum(definition),
-        by_service_area,
-        by_area,
-    )
+    """The summary statement for this form's number questions and set of filters, built
+    once, with the authority and filters as bound parameters: building the SQLAlchemy
+    construct takes longer than running it on a small council's data."""
+    numbers = tuple(f.id for f in definition.all_fields() if kind_of(f.type) == Kind.NUMBER)
+    key = (dialect, numbers, by_service_area, by_area)
     statement = _statements.get(key)
     if statement is None:
-        latest = latest_responses(
+        statement = _statements[key] = summary_query(
+            dialect,
+            definition,
             authority_id=bindparam("authority_id", type_=Integer),
             service_area=bindparam("service_area", type_=String) if by_service_area else None,
             area=bindparam("area", type_=String) if by_area else None,
         )
-        statement = _statements[key] = summary_query(dialect, definition, latest)
     return statement
 
 

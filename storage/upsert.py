@@ -23,13 +23,16 @@ def _statement(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Insert:
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession, model: type[Any], values: dict[str, Any], keys: list[str]
+    session: AsyncSession,
+    model: type[Any],
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: list[str],
 ) -> Result[Any]:
     """Insert a row, quietly doing nothing when a row with the same `keys` exists.
 
     Cheaper than SELECT-then-INSERT, and race-free: two writers can't both insert. The
     statement is built once per table and the values are bound parameters, so it is
-    compiled once rather than on every call.
+    compiled once rather than on every call. A list of rows inserts them all at once.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return await session.execute(_statement(dialect, model, tuple(keys)), values)

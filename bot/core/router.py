@@ -35,8 +35,11 @@ class CommandInfo:
     summary: str
     handler: Handler
     audience: str = "everyone"  # "everyone" | "providers" | "commissioners" | "admins"
-    opens_form: bool = False  # chat doors open a modal/card for it at once
-    changes_things: bool = False  # the web door runs it only from a form post (CSRF)
+    #: Chat doors open a modal/card for it at once. True: the bare command does; a set of
+    #: sub-commands: `command <sub> …` does (e.g. `engagements answer 4`).
+    opens_form: bool | frozenset[str] = False
+    #: The web door runs it only from a form post (CSRF). True, or the sub-commands that do.
+    changes_things: bool | frozenset[str] = False
 
 
 class Router:
@@ -56,8 +59,8 @@ class Router:
         summary: str,
         audience: str = "everyone",
         *,
-        opens_form: bool = False,
-        changes_things: bool = False,
+        opens_form: bool | frozenset[str] = False,
+        changes_things: bool | frozenset[str] = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands[name] = CommandInfo(
@@ -67,20 +70,30 @@ class Router:
 
         return register
 
-    def changes_things(self, name: str) -> bool:
+    def changes_things(self, text: str) -> bool:
         """Whether running this command changes data (so a link alone must not run it)."""
-        info = self.commands.get(name)
-        return info is not None and info.changes_things
+        words, _ = parse_command(text)
+        info = self.commands.get(words[0]) if words else None
+        if info is None:
+            return False
+        if isinstance(info.changes_things, bool):
+            return info.changes_things
+        return len(words) > 1 and words[1] in info.changes_things
 
     def opens_form(self, text: str) -> bool:
         """Whether this command shows a form, so a door can open its form surface first.
 
-        Only the bare command does: `profile chat` asks the questions one at a time in chat,
-        and `readiness summary` shows a summary, not a form.
+        A bare `True` command does only when bare: `profile chat` asks the questions one at
+        a time in chat, and `readiness summary` shows a summary, not a form. A command with
+        form sub-commands does for those, unless `chat` follows.
         """
         words, _ = parse_command(text)
         info = self.commands.get(words[0]) if words else None
-        return info is not None and info.opens_form and len(words) == 1
+        if info is None or "chat" in words[1:]:
+            return False
+        if isinstance(info.opens_form, bool):
+            return info.opens_form and len(words) == 1
+        return len(words) > 1 and words[1] in info.opens_form
 
     def action(self, prefix: str) -> Callable[[Handler], Handler]:
         """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""

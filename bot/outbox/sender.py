@@ -101,12 +101,31 @@ class OutboxSender:
             await asyncio.wait({self._kicked})
 
     def kick(self) -> None:
-        """Start a pass now (after a person's action queued a reply) instead of at the next tick."""
+        """Start a pass now (after a person's action queued a reply) instead of at the next tick.
+        It takes one batch: a backlog is the scheduled passes' work, so a kick never adds a
+        second long-running pass beside them."""
         if self._kicked is None or self._kicked.done():
-            self._kicked = asyncio.ensure_future(self.run_once())
+            self._kicked = asyncio.ensure_future(self._one_batch())
 
     async def run_once(self) -> int:
-        """One pass. Returns how many messages it finished (sent or dead)."""
+        """One pass: a batch, and straight away the next while batches come back full and
+        every message in them went (a backlog, such as an engagement's invitations to
+        thousands, then goes at the rate limits' pace, not one batch per tick). Anything
+        deferred or failed ends the pass, so it waits for the next tick as before.
+        Returns how many messages it finished (sent or dead)."""
+        batch = self.services.settings.outbox_batch_size
+        total = 0
+        while True:
+            claimed, finished = await self._batch()
+            total += finished
+            if claimed < batch or finished < claimed:
+                return total
+
+    async def _one_batch(self) -> int:
+        return (await self._batch())[1]
+
+    async def _batch(self) -> tuple[int, int]:
+        """Claim one batch and deliver it: (messages claimed, messages finished)."""
         settings = self.services.settings
         now = self.services.clock.now()
         async with self.services.db.session() as session:
@@ -121,7 +140,7 @@ class OutboxSender:
             )
             session.expunge_all()
         if not claimed:
-            return 0
+            return 0, 0
         # One conversation's messages go in the order they were queued (and one at a time,
         # so parallel connections can't reorder them); different conversations go in parallel.
         conversations: dict[tuple[str, str | None, str, int | None], list[OutboxMessage]] = {}
@@ -138,7 +157,7 @@ class OutboxSender:
                 return sum([await self._send_one(m) for m in messages])
 
         results = await asyncio.gather(*(in_order(ms) for ms in conversations.values()))
-        return sum(results)
+        return len(claimed), sum(results)
 
     async def drain(self, max_passes: int = 100) -> int:
         """Run passes until nothing is due (for tests, the CLI and shutdown)."""

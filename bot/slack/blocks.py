@@ -230,6 +230,9 @@ def _element(field: Field, value: Any) -> Any:
         )
     if kind == FieldType.DATE:
         return DatePickerElement(action_id=field.id, initial_date=value or None)
+    # Everything else is typed, with the example as a placeholder. That includes a date with
+    # a time: Slack's datetimepicker works in each person's Slack zone, but forms read times
+    # as UK time, and typed text reads back through the same parser on every door.
     example = field.effective_example
     return PlainTextInputElement(
         action_id=field.id,

@@ -187,6 +187,9 @@ def _input(field: Field, value: Any, error: str | None) -> list[dict[str, Any]]:
         if value:
             element["value"] = str(value)
         return [element, *items]
+    # Everything else is typed, with the example as a placeholder. That includes a date with
+    # a time: Adaptive Cards have separate date and time inputs, and forms read times as UK
+    # time, so one text input reads back through the same parser as every other door.
     element = {
         "type": "Input.Text",
         **common,

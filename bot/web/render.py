@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.clock import format_when
 from bot.core.reply import Reply
+from bot.core.turn import parse_command
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -18,6 +22,27 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def command_href(command: str, value: str = "") -> str:
+    """The link for a command button: `engagements` + "show 12 for=x" becomes
+    `/do/engagements?words=show+12&for=x`. Chat doors read the same value as typed text."""
+    words, args = parse_command(value)
+    query = {"words": " ".join(words)} if words else {}
+    query.update(args)
+    path = f"/do/{quote(command)}"
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+environment.globals["command_href"] = command_href
+
+
+def when(iso: str | None) -> str:
+    """An ISO time from a record, as people read it: 'Friday 6 March 2026, 5pm'."""
+    return format_when(datetime.fromisoformat(iso)) if iso else "Not yet"
+
+
+environment.filters["when"] = when
 
 
 def page(template: str, status: int = 200, **context: Any) -> web.Response:

@@ -55,6 +55,8 @@ def setup_web(app: web.Application, services: Services) -> None:
     from bot.web.downloads import download  # it uses this module's keys and helpers
 
     app.router.add_get("/downloads/{token}", download)
+    app.router.add_get("/engagements/{id:\\d+}/record", engagement_record)
+    app.router.add_get("/engagements/{id:\\d+}/record.json", engagement_record_json)
     app.router.add_static("/static", __import__("pathlib").Path(__file__).parent / "static")
 
 
@@ -320,19 +322,29 @@ async def run_command(request: web.Request) -> web.StreamResponse:
         return _must_sign_in(request)
     args = {k: v for k, v in request.query.items() if v}
     command = request.match_info["command"]
+    text = _command_text(command, args)
     services = request.app[SERVICES]
-    if args and services.router.changes_things(command):
+    if (args or len(text.split()) > 1) and services.router.changes_things(text):
         # A link alone never changes anything: another site could send people here. Ask,
-        # and run it from a form that carries this browser's CSRF token.
+        # and run it from a form that carries this browser's CSRF token. That includes
+        # words in the path itself (/do/engagements%20publish%204), not only ?words=.
         return page(
             "confirm.html",
             command=command,
+            words=text.removeprefix(command).strip(),
             args=args,
             person=actor,
             csrf=_csrf(request),
             title="Please confirm",
         )
-    return await _render(request, Turn(door=Door.WEB, actor=actor, text=command, args=args))
+    return await _render(request, Turn(door=Door.WEB, actor=actor, text=text, args=args))
+
+
+def _command_text(command: str, args: dict[str, str]) -> str:
+    """The command as a chat door would see it typed: `words` (from a button) follow the
+    command word, and are taken out of the arguments."""
+    words = args.pop("words", "").strip()
+    return f"{command} {words}" if words else command
 
 
 async def run_command_posted(request: web.Request) -> web.StreamResponse:
@@ -342,8 +354,8 @@ async def run_command_posted(request: web.Request) -> web.StreamResponse:
         return _must_sign_in(request)
     form = await request.post()
     args = {k: str(v) for k, v in form.items() if k != "csrf_token" and isinstance(v, str) and v}
-    command = request.match_info["command"]
-    return await _render(request, Turn(door=Door.WEB, actor=actor, text=command, args=args))
+    text = _command_text(request.match_info["command"], args)
+    return await _render(request, Turn(door=Door.WEB, actor=actor, text=text, args=args))
 
 
 async def send_form_page(request: web.Request) -> web.StreamResponse:
@@ -416,3 +428,50 @@ async def inbox(request: web.Request) -> web.StreamResponse:
 
 
 __all__ = ["setup_web"]
+
+
+async def _record(request: web.Request, form: str) -> dict[str, object] | web.Response:
+    """The engagement record for its own commissioning team; a plain refusal for anyone else."""
+    from handlers.engagements.record import load_record
+
+    actor = await _actor(request)
+    if actor is None:
+        return _must_sign_in(request)
+    record = await load_record(
+        request.app[SERVICES], actor, int(request.match_info["id"]), Door.WEB, form
+    )
+    if record is None:
+        return _problem(
+            request,
+            403,
+            "This record is not yours to see",
+            ["Only the commissioning team of the council that ran the engagement can see it."],
+        )
+    return record
+
+
+async def engagement_record(request: web.Request) -> web.StreamResponse:
+    record = await _record(request, "html")
+    if isinstance(record, web.Response):
+        return record
+    notice = record["notice"]
+    assert isinstance(notice, dict)
+    return page(
+        "record.html",
+        record=record,
+        person=await _actor(request),
+        csrf=_csrf(request),
+        title=f"Engagement record: {notice['title']}",
+    )
+
+
+async def engagement_record_json(request: web.Request) -> web.StreamResponse:
+    record = await _record(request, "json")
+    if isinstance(record, web.Response):
+        return record
+    return web.json_response(
+        record,
+        headers={
+            "Content-Disposition": f'attachment; filename="engagement-{request.match_info["id"]}-record.json"'
+        },
+    )

@@ -341,3 +341,22 @@ async def test_delivered_message_shows_once_on_the_persons_inbox_page(
             .where(InboxItem.idempotency_key == "inbox-page:1")
         )
     assert count == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"outbox_batch_size": 4}])
+async def test_one_pass_works_through_a_backlog_but_a_kick_takes_one_batch(
+    services: Services,
+) -> None:
+    """A fan-out (an engagement's invitations) goes at the platforms' pace, not one batch
+    a tick; a person's action only starts a single batch beside the scheduled passes."""
+    async with services.db.session() as session:
+        tom = await session.scalar(select(Person).where(Person.name == "Tom Okafor"))
+        assert tom is not None
+        for n in range(10):
+            await enqueue_for_person(session, tom, payload(f"Backlog {n}"), f"backlog:{n}")
+    sender = OutboxSender(services, [WebInboxSender(services)])
+    sender.kick()
+    await sender.idle()
+    assert len(await inbox_items_by_key(services)) == 4
+    assert await sender.run_once() == 6
+    assert len(await inbox_items_by_key(services)) == 10

@@ -75,6 +75,7 @@ def test_field_type_values_are_the_agreed_strings() -> None:
         "money",
         "percentage",
         "date",
+        "date_time",
         "single_choice",
         "multiple_choice",
         "yes_no",

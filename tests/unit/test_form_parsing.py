@@ -18,6 +18,7 @@ STAFF = Field(
 MONEY = Field(id="annual_cost", type=FieldType.MONEY, label="Annual cost")
 PERCENT = Field(id="overheads", type=FieldType.PERCENTAGE, label="Overheads")
 DATE = Field(id="start", type=FieldType.DATE, label="Start date")
+DATE_TIME = Field(id="starts_at", type=FieldType.DATE_TIME, label="Workshop start")
 SINGLE = Field(
     id="income_band",
     type=FieldType.SINGLE_CHOICE,
@@ -57,7 +58,7 @@ def error_for(field: Field, raw: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, SINGLE, MULTI, YES_NO, SCALE]
+    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE]
 )
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n", [], ["", "  "]])
 def test_blank_is_none_for_every_type(field: Field, raw: Any) -> None:
@@ -591,6 +592,7 @@ def test_question_labels_are_quoted_mid_sentence() -> None:
         (MONEY, 123_456_789, "£1,234,567.89"),
         (DATE, "2027-03-31", "Wednesday 31 March 2027"),
         (DATE, "2026-09-01", "Tuesday 1 September 2026"),
+        (DATE_TIME, "2027-03-02T14:00:00+00:00", "Tuesday 2 March 2027, 2pm"),
         (PERCENT, 12.5, "12.5%"),
         (PERCENT, 15.0, "15%"),
         (PERCENT, 33.3333, "33.33%"),
@@ -629,6 +631,7 @@ def test_format_answer_survives_stale_values() -> None:
         (MONEY, 1_250_050, "12500.50"),
         (MONEY, 5, "0.05"),
         (DATE, "2027-03-31", "2027-03-31"),
+        (DATE_TIME, "2027-03-02T14:00:00+00:00", "Tuesday 2 March 2027, 2pm"),
         (PERCENT, 15.0, "15"),
         (PERCENT, 12.5, "12.5"),
         (YES_NO, True, "yes"),
@@ -668,6 +671,9 @@ ROUND_TRIPS: list[tuple[Field, Any]] = [
     (DATE, "2027-03-31"),
     (DATE, "2028-02-29"),
     (DATE, "2026-01-01"),
+    (DATE_TIME, "2027-03-02T14:00:00+00:00"),
+    (DATE_TIME, "2027-07-02T13:30:00+00:00"),
+    (DATE_TIME, "2026-10-25T01:30:00+00:00"),
     (SINGLE, "lt10k"),
     (SINGLE, "gt100k"),
     (MULTI, ["food"]),
@@ -687,7 +693,7 @@ def test_round_trip(field: Field, value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, SINGLE, MULTI, YES_NO, SCALE]
+    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE]
 )
 def test_round_trip_of_none(field: Field) -> None:
     assert parse_answer(field, to_raw(field, None)) is None

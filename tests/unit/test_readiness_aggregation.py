@@ -53,6 +53,7 @@ from storage.readiness import (
     Summary,
     quantile,
     readiness_summary,
+    rebuild_readiness_facts,
     support_requests,
     suppress_small_groups,
 )
@@ -376,6 +377,8 @@ async def test_hand_made_answers(services: Services, definition: FormDefinition)
             ],
         )
         session.add(OrganisationAreaServed(organisation_id=a, value="North Ward"))
+        # Inserted directly, so the summary's facts are derived here, as a submission would.
+        await rebuild_readiness_facts(session, definitions=[definition])
     summary = await _sql(services, home, definition)
     assert summary.organisations == Count(3)
     cost = summary.question("annual_cost")

@@ -30,6 +30,7 @@ from bot.core.forms.parsing import (
     format_answer,
     is_blank,
     parse_answer,
+    read_date_time,
     to_raw,
 )
 from bot.core.forms.validation import (
@@ -63,6 +64,7 @@ __all__ = [
     "load_definition",
     "load_definition_file",
     "parse_answer",
+    "read_date_time",
     "required_message",
     "start_chat",
     "to_raw",

@@ -137,6 +137,8 @@ def _how_to_answer(fld: Field) -> str:
             return f"Reply with a percentage, like {example}."
         case FieldType.DATE:
             return f"Reply with a date, like {example}."
+        case FieldType.DATE_TIME:
+            return f"Reply with a date and a UK time, like {example}."
     limit = fld.effective_max_length
     text = "Reply with your answer"
     if example:

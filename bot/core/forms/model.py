@@ -56,6 +56,7 @@ class FieldType(StrEnum):
     MONEY = "money"
     PERCENTAGE = "percentage"
     DATE = "date"
+    DATE_TIME = "date_time"
     SINGLE_CHOICE = "single_choice"
     MULTIPLE_CHOICE = "multiple_choice"
     YES_NO = "yes_no"
@@ -247,6 +248,8 @@ class Field(BaseModel):
                 return "15%"
             case FieldType.DATE:
                 return "31/03/2027"
+            case FieldType.DATE_TIME:
+                return "Tuesday 2 March 2027, 2pm"
             case FieldType.YES_NO:
                 return "yes"
             case FieldType.SCALE:

@@ -5,6 +5,9 @@ parsing lives here, once: "£12.5k", "31 March 2027", "2" for the second
 option. Stored values are plain JSON types (str, int, float, bool, list) so
 they can go straight into a JSON column.
 
+Dates with times are read as UK time (Europe/London) and stored as ISO 8601
+text in UTC with its offset, like every other time Convene stores.
+
 Error messages are read by busy, sometimes anxious people, many with
 dyslexia. They follow GOV.UK style: say what to do, name the question, show an
 example, never blame.
@@ -15,11 +18,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from bot.clock import LONDON, as_utc, format_when
 from bot.core.forms.model import SCALE_MAX, SCALE_MIN, Choice, Field, FieldType
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "label_at_start",
     "label_in_sentence",
     "parse_answer",
+    "read_date_time",
     "to_raw",
 ]
 
@@ -400,9 +405,18 @@ _DATEPARSER_SETTINGS: dict[str, Any] = {
 }
 
 
+#: For dates with times: "tomorrow" and "in 2 weeks" count from today in the UK, whatever
+#: the server's own zone, because the time that goes with them is UK time.
+_LONDON_DATEPARSER_SETTINGS: dict[str, Any] = {
+    **_DATEPARSER_SETTINGS,
+    "TIMEZONE": "Europe/London",
+}
+
+
 def _date_error(field: Field) -> AnswerError:
+    what = "a date and time" if field.type == FieldType.DATE_TIME else "a date"
     return AnswerError(
-        f"Enter {label_in_sentence(field)} as a date, like {field.effective_example}", field.id
+        f"Enter {label_in_sentence(field)} as {what}, like {field.effective_example}", field.id
     )
 
 
@@ -479,27 +493,31 @@ def _dateparser_parse() -> Any:
     return dateparser.parse
 
 
-def _parse_date(field: Field, text: str) -> str:
-    """Dates -> "YYYY-MM-DD". Numbers are ALWAYS read day first, as in the UK."""
+def _read_date(field: Field, text: str, settings: dict[str, Any] = _DATEPARSER_SETTINGS) -> date:
+    """A date typed any common way. Numbers are ALWAYS read day first, as in the UK.
+
+    Raises AnswerError, naming the field, when the text is not a date.
+    """
     cleaned = _normalise(text)
     if len(cleaned) > _MAX_SHORT_INPUT:
         raise _date_error(field)
     iso = _ISO_DATE.match(cleaned)
     if iso:
-        return _real_date(field, int(iso[1]), int(iso[2]), int(iso[3])).isoformat()
+        return _real_date(field, int(iso[1]), int(iso[2]), int(iso[3]))
     uk = _UK_NUMERIC_DATE.match(cleaned)
     if uk:
-        return _real_date(field, int(uk[3]), int(uk[2]), int(uk[1])).isoformat()
+        return _real_date(field, int(uk[3]), int(uk[2]), int(uk[1]))
     if _ONLY_NUMERIC.match(cleaned):
         # Never hand bare numbers to dateparser: it may swap day and month.
         raise _date_error(field)
     worded = _worded_date(field, cleaned)
     if worded is not None:
-        return worded.isoformat()
+        return worded
     if _safe_for_dateparser(cleaned):
-        parsed = _dateparser_parse()(cleaned, languages=["en"], settings=_DATEPARSER_SETTINGS)
+        parsed = _dateparser_parse()(cleaned, languages=["en"], settings=settings)
         if parsed is not None:
-            return str(parsed.date().isoformat())
+            day: date = parsed.date()
+            return day
     words = set(re.split(r"[\s,./-]+", cleaned))
     if words & _MONTH_NUMBERS.keys() and not re.search(r"\d{4}", cleaned):
         raise AnswerError(
@@ -510,12 +528,168 @@ def _parse_date(field: Field, text: str) -> str:
     raise _date_error(field)
 
 
+def _parse_date(field: Field, text: str) -> str:
+    """Dates -> "YYYY-MM-DD"."""
+    return _read_date(field, text).isoformat()
+
+
 def _display_date(value: date) -> str:
     """Show a date like "Wednesday 31 March 2027", whatever the server's locale."""
     return (
         f"{_WEEKDAYS[value.weekday()].title()} {value.day} "
         f"{_MONTHS[value.month - 1].title()} {value.year}"
     )
+
+
+# --------------------------------------------------------------------------
+# Dates with times
+# --------------------------------------------------------------------------
+
+# A time of day: "2pm", "2:30 p.m.", "14:00", "14.00hrs", "midday", "midnight", with an
+# optional zone after it: "GMT" or "BST" (to say which 1:30am on the night the clocks go
+# back), or an offset as an HTML or API client sends it ("Z", "+01:00").
+_TIME = (
+    r"(?:(?P<h12>\d{1,2})(?:[:.](?P<m12>\d{2}))?\s*(?P<ap>[ap])\.?\s?m\.?"
+    r"|(?P<h24>\d{1,2})[:.](?P<m24>\d{2})(?::(?P<s24>\d{2})(?:[.,]\d{1,9})?)?"
+    r"(?:\s*(?:hrs|hours|h))?"
+    r"|(?:12(?:[:.]00)?\s*)?(?P<noon>noon|midday)"
+    r"|(?:12(?:[:.]00)?\s*)?(?P<midnight>midnight))"
+    r"(?:\s*\(?(?P<zone>z|utc|gmt|bst|bdst|[+-]\d{2}(?::?\d{2})?)\)?)?"
+)
+# "2 March 2027, 2pm", "2 March 2027 at 14:00", "2027-03-02T14:00" (the T only between digits).
+_DATE_THEN_TIME = re.compile(
+    rf"^(?P<date>.+?)(?:\s*,\s*|\s+-\s+|\s+|(?<=\d)t(?=\d))(?:(?:at|from)\s+|@\s*)?{_TIME}$"
+)
+# "2pm on Tuesday 2 March 2027", "14:00, 2 March 2027", "2pm tomorrow".
+_TIME_THEN_DATE = re.compile(rf"^{_TIME}(?:\s*,\s*|\s+)(?:on\s+)?(?P<date>.+)$")
+_TIME_ONLY = re.compile(rf"^(?:at\s+)?{_TIME}$")
+# Names the UK's clocks go by (BDST: double summer time, 1941-47).
+_UK_ZONE_NAMES = frozenset({"gmt", "bst", "bdst"})
+
+
+def _time_error(field: Field) -> AnswerError:
+    return AnswerError(
+        f"{label_at_start(field)} must be a real time, like {field.effective_example}",
+        field.id,
+    )
+
+
+def _clock_time(field: Field, match: re.Match[str]) -> tuple[int, int]:
+    """(hour, minute) on a 24-hour clock. Seconds are dropped: forms work in minutes."""
+    if match["noon"]:
+        return 12, 0
+    if match["midnight"]:
+        return 0, 0
+    if match["ap"]:
+        hour, minute = int(match["h12"]), int(match["m12"] or 0)
+        if not 1 <= hour <= 12 or minute >= 60:
+            raise _time_error(field)
+        return hour % 12 + (12 if match["ap"] == "p" else 0), minute
+    hour, minute = int(match["h24"]), int(match["m24"])
+    second = int(match["s24"] or 0)
+    if hour >= 24 or minute >= 60 or second >= 60:
+        raise _time_error(field)
+    return hour, minute
+
+
+def _fixed_offset(field: Field, zone: str) -> timezone:
+    """An offset typed after a time ("z", "utc", "+01:00", "-0500") as a fixed zone."""
+    if zone in ("z", "utc"):
+        return UTC
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours >= 24 or minutes >= 60:
+        raise _time_error(field)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _uk_moment(field: Field, day: date, hour: int, minute: int, zone: str | None) -> datetime:
+    """The moment a UK clock shows ``hour:minute`` on ``day``, in UTC.
+
+    Twice a year the UK clock is not a simple count. When the clocks go forward
+    (1am becomes 2am) a time like 1:30am does not exist; we follow zoneinfo's
+    rule for ``fold=0`` and read it with the offset from before the change, so it
+    means 2:30am BST (the same moment as 1:30am GMT). When the
+    clocks go back, 1:30am happens twice; ``fold=0`` picks the first (BST),
+    and "1:30am GMT" picks the second. Every value here is aware.
+    """
+    try:
+        if zone is not None and zone not in _UK_ZONE_NAMES:
+            fixed = datetime(
+                day.year, day.month, day.day, hour, minute, tzinfo=_fixed_offset(field, zone)
+            )
+            return fixed.astimezone(UTC)
+        first = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+        if zone is None:
+            return as_utc(first)
+        for candidate in (first, first.replace(fold=1)):
+            if (candidate.tzname() or "").casefold() == zone:
+                return as_utc(candidate)
+    except OverflowError as exc:  # within a day of year 1 or 9999
+        raise AnswerError(
+            f"{label_at_start(field)} must be a real date, like {field.effective_example}",
+            field.id,
+        ) from exc
+    raise AnswerError(
+        f"On {_display_date(day)} UK clocks are on {first.tzname()}, not {zone.upper()}. "
+        f"Enter {label_in_sentence(field)} without {zone.upper()}, "
+        f"like {field.effective_example}",
+        field.id,
+    )
+
+
+def _parse_date_time(field: Field, text: str) -> str:
+    """A date and a time -> ISO 8601 in UTC with its offset, "2027-03-02T14:00:00+00:00".
+
+    Times are read as UK time (``bot.clock.LONDON``, Europe/London): forms do not
+    yet know each person's own zone. The date part is read exactly as a date
+    question reads it (day first, "tomorrow", "Tuesday 2 March 2027"); the time
+    may come before or after it.
+    """
+    cleaned = _normalise(text)
+    if len(cleaned) > _MAX_SHORT_INPUT:
+        raise _date_error(field)
+    match = _DATE_THEN_TIME.match(cleaned) or _TIME_THEN_DATE.match(cleaned)
+    if match is None:
+        if _TIME_ONLY.match(cleaned):
+            raise AnswerError(
+                f"Enter {label_in_sentence(field)} with the date as well as the time, "
+                f"like {field.effective_example}",
+                field.id,
+            )
+        # Not a date either: this raises the plain "as a date and time" message.
+        _read_date(field, cleaned, _LONDON_DATEPARSER_SETTINGS)
+        raise AnswerError(
+            f"Enter {label_in_sentence(field)} with a time as well as the date, "
+            f"like {field.effective_example}",
+            field.id,
+        )
+    day = _read_date(field, match["date"], _LONDON_DATEPARSER_SETTINGS)
+    hour, minute = _clock_time(field, match)
+    return _uk_moment(field, day, hour, minute, match["zone"]).isoformat()
+
+
+def read_date_time(value: Any) -> datetime:
+    """A stored date-and-time answer as an aware UTC datetime.
+
+    Raises ValueError for text that is not ISO 8601 or has no offset: a time
+    without a zone cannot be placed, so it is never guessed at here.
+    """
+    return as_utc(datetime.fromisoformat(str(value)))
+
+
+def _display_date_time(value: Any) -> str:
+    """A stored date and time as people read it: "Tuesday 2 March 2027, 2pm" (UK time).
+
+    On the night the clocks go back, 1:30am happens twice, so those times say
+    which one they are ("(BST)" or "(GMT)"); this text reads back as the same moment.
+    """
+    local = read_date_time(value).astimezone(LONDON)
+    shown = format_when(local, LONDON)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        shown += f" ({local.tzname()})"
+    return shown
 
 
 # --------------------------------------------------------------------------
@@ -741,6 +915,8 @@ def parse_answer(field: Field, raw: str | list[str] | None) -> Any:
             return _parse_percentage(field, text)
         case FieldType.DATE:
             return _parse_date(field, text)
+        case FieldType.DATE_TIME:
+            return _parse_date_time(field, text)
         case FieldType.SINGLE_CHOICE:
             return _parse_single_choice(field, text)
         case FieldType.YES_NO:
@@ -776,6 +952,8 @@ def format_answer(field: Field, value: Any) -> str:
                 return f"{_plain_decimal(shown)}%"
             case FieldType.DATE:
                 return _display_date(date.fromisoformat(str(value)))
+            case FieldType.DATE_TIME:
+                return _display_date_time(value)
             case FieldType.SINGLE_CHOICE:
                 return _label_for(field, value)
             case FieldType.MULTIPLE_CHOICE:
@@ -809,4 +987,9 @@ def to_raw(field: Field, value: Any) -> str | list[str]:
         case FieldType.MULTIPLE_CHOICE:
             items = value if isinstance(value, list | tuple) else [value]
             return [str(item) for item in items]
+        case FieldType.DATE_TIME:
+            try:
+                return _display_date_time(value)
+            except (TypeError, ValueError, ArithmeticError):
+                pass  # Shown as saved, so the person sees what to correct.
     return str(value)

@@ -1,0 +1,139 @@
+"""What every engagement feature shares: finding the engagement, who may act on it,
+refusing politely (and on the record), and the words used to describe it."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import LONDON, format_when
+from bot.core.reply import Notice, Reply
+from bot.core.turn import Actor, Turn, parse_command
+from storage import audit
+from storage.engagement_tables import Engagement, EngagementState
+from storage.models import Authority
+from storage.visibility import Refusal
+
+#: Engagements close at 5pm London time on their closing day.
+CLOSING_TIME = time(17, 0)
+
+FUNDING_ROUTES = {
+    "grant": "a grant",
+    "contract": "a contract",
+    "other": "another way, such as a partnership",
+    "not_decided": "not decided yet",
+}
+
+
+def words_of(turn: Turn) -> list[str]:
+    """`engagements answer 4` as ["answer", "4"] (the command word dropped)."""
+    words, _ = parse_command(turn.text or "")
+    return words[1:]
+
+
+#: Ids are database integers: a bigger number can't be one (PostgreSQL refuses to look).
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """A row id as typed or carried by a button, or None when it can't be one."""
+    if not text or not text.strip().isdecimal():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def number_at(turn: Turn, position: int) -> int | None:
+    """The number after the sub-command (`engagements show 4` gives 4), or `id=4`."""
+    words = words_of(turn)
+    if len(words) > position:
+        return as_id(words[position])
+    return as_id(turn.args.get("id"))
+
+
+async def lock_row(session: AsyncSession, model: Any, row_id: int | None) -> None:
+    """Hold the write lock on one row before reading it, so two people acting on it at the
+    same moment go one after the other (the last place at an event, a publish). PostgreSQL
+    does this with the caller's FOR UPDATE; SQLite only locks on a write, so the row is
+    written unchanged first."""
+    if row_id is not None and session.bind is not None and session.bind.dialect.name == "sqlite":
+        await session.execute(
+            update(model)
+            .where(model.id == row_id)
+            .values(id=model.id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def closing_moment(day: str, tz: ZoneInfo = LONDON) -> datetime:
+    """The closing date (YYYY-MM-DD) at 5pm in the authority's zone, as an aware time."""
+    from datetime import date
+
+    return datetime.combine(date.fromisoformat(day), CLOSING_TIME, tzinfo=tz)
+
+
+def is_open(engagement: Engagement, now: datetime) -> bool:
+    return engagement.state == EngagementState.OPEN and now < engagement.closes_at
+
+
+def runs_it(actor: Actor, engagement: Engagement) -> bool:
+    """Only the commissioning team of the engagement's own authority acts on it."""
+    return engagement.authority_id in actor.commissioner_for()
+
+
+def money(pence: int | None) -> str:
+    if pence is None:
+        return "Not given yet"
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if not rest else f"£{pounds:,}.{rest:02d}"
+
+
+def closes_text(engagement: Engagement, tz: ZoneInfo) -> str:
+    return format_when(engagement.closes_at, tz)
+
+
+async def refuse(
+    session: AsyncSession,
+    turn: Turn,
+    engagement: Engagement | None,
+    attempted: str,
+    message: str,
+) -> list[Reply]:
+    """Say no clearly, change nothing, and keep a record of the attempt."""
+    await audit.record_turn(
+        session,
+        turn,
+        "engagement.refused",
+        object_type="engagement",
+        object_id=engagement.id if engagement else None,
+        authority_id=engagement.authority_id if engagement else None,
+        attempted=attempted,
+        reason=message,
+    )
+    return [Notice(text=message, level="warning")]
+
+
+async def authority_name(session: AsyncSession, engagement: Engagement) -> str:
+    authority = await session.get(Authority, engagement.authority_id)
+    return authority.name if authority else "The council"
+
+
+def week_gap(start: datetime, end: datetime) -> float:
+    return (end - start) / timedelta(weeks=1)
+
+
+async def closed_refusal(
+    session: AsyncSession, now: datetime, engagement_id: int | None
+) -> Refusal | None:
+    """For a page sent to an engagement's form: refuse once the engagement has closed, so a
+    draft opened in time can't be sent late (the form engine audits the refusal)."""
+    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is None or not is_open(engagement, now):
+        return Refusal(
+            "This engagement has closed, so this can't be sent or changed now. Nothing was saved."
+        )
+    return None

@@ -1,0 +1,415 @@
+"""Events: workshops, drop-ins and webinars, with places, a waiting list, reminders the day
+before and an hour before, and attendance recorded by the commissioning team."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_when
+from bot.core.forms import FormDefinition
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
+from bot.core.turn import Turn
+from bot.services import Services
+from handlers.engagements.clarifications import publish_to_participants
+from handlers.engagements.common import as_id, is_open, lock_row, number_at, refuse, runs_it
+from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.membership import HOW_TO_JOIN
+from storage import audit
+from storage.engagement_tables import (
+    BookingState,
+    Engagement,
+    EngagementEvent,
+    EngagementState,
+    EventBooking,
+)
+from storage.engagements import add_participants, places_taken
+from storage.models import FormResponse, Person, Reminder
+from storage.outbox import send_to_people
+from storage.reminders import schedule_reminder
+from storage.visibility import Refusal
+
+DAY_BEFORE_KIND = "event.day_before"
+HOUR_BEFORE_KIND = "event.hour_before"
+
+
+class AddEvent(FormPurpose):
+    form_key = "engagement_event"
+    command = "engagements"
+    confirms_itself = True
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        engagement_id = number_at(turn, 1)
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        if engagement is None or not runs_it(turn.actor, engagement):
+            await refuse(session, turn, engagement, "add event", "not their council")
+            return Refusal("Only the commissioning team of the council running it can add events.")
+        if engagement.state == EngagementState.CLOSED:
+            return Refusal("This engagement has closed, so no more events can be added.")
+        return Subject(None, engagement.authority_id, engagement_id=engagement.id, topic="event")
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        assert turn.actor is not None
+        if response.respondent_id != turn.actor.person_id:
+            return Refusal("This belongs to someone else, so you can't change it.")
+        return None
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.engagement_id is not None
+        engagement = await session.get(Engagement, response.engagement_id)
+        assert engagement is not None
+        answers = response.answers
+        now = services.clock.now()
+        event = EngagementEvent(
+            engagement_id=engagement.id,
+            kind=answers["kind"],
+            title=answers["title"],
+            starts_at=datetime.fromisoformat(answers["starts_at"]),
+            place=answers.get("place"),
+            link=answers.get("link"),
+            capacity=answers.get("capacity"),
+            created_at=now,
+        )
+        session.add(event)
+        await session.flush()
+        await schedule_event_reminders(session, event, now)
+        await audit.record_turn(
+            session,
+            turn,
+            "event.added",
+            object_type="event",
+            object_id=event.id,
+            authority_id=engagement.authority_id,
+            engagement_id=engagement.id,
+        )
+        told = ""
+        if is_open(engagement, now):
+            message = Message(
+                title=f"New event for {engagement.title}: {event.title}",
+                text=_event_text(event, turn),
+                buttons=[
+                    Button(label="Book a place", action="cmd.engagements", value=f"rsvp {event.id}")
+                ],
+            )
+            count = await publish_to_participants(
+                session, engagement, message, f"engagement:{engagement.id}:event:{event.id}", now
+            )
+            told = f" We told the {count} people taking part."
+        return [
+            Notice(
+                text=f"Added {event.title} on {format_when(event.starts_at, turn.actor.timezone)}."
+                f"{told} Providers can book from the invitation.",
+                level="success",
+                buttons=[
+                    Button(label="See it", action="cmd.engagements", value=f"show {engagement.id}")
+                ],
+            )
+        ]
+
+
+def _event_text(event: EngagementEvent, turn: Turn) -> str:
+    assert turn.actor is not None
+    where = event.place or event.link or "Details to follow"
+    places = f" {event.capacity} places." if event.capacity else ""
+    return f"{format_when(event.starts_at, turn.actor.timezone)}. {where}.{places}"
+
+
+async def schedule_event_reminders(
+    session: AsyncSession, event: EngagementEvent, now: datetime
+) -> None:
+    for kind, before in (
+        (DAY_BEFORE_KIND, timedelta(days=1)),
+        (HOUR_BEFORE_KIND, timedelta(hours=1)),
+    ):
+        if event.starts_at - before > now:
+            await schedule_reminder(
+                session,
+                kind=kind,
+                due_at=event.starts_at - before,
+                target_type="event",
+                target_id=event.id,
+            )
+
+
+EVENT = register_purpose(AddEvent())
+
+
+async def add_event(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, EVENT)
+
+
+async def rsvp(turn: Turn, services: Services, event_id: int | None) -> list[Reply]:
+    """Book a place, or a place on the waiting list when the event is full."""
+    assert turn.actor is not None
+    organisations = sorted(turn.actor.member_of())
+    now = services.clock.now()
+    async with services.db.session() as session:
+        await lock_row(session, EngagementEvent, event_id)
+        event = (
+            await session.get(EngagementEvent, event_id, with_for_update=True) if event_id else None
+        )
+        engagement = await session.get(Engagement, event.engagement_id) if event else None
+        if not organisations:
+            return [Notice(text=HOW_TO_JOIN, level="warning")]
+        if event is None or engagement is None or not is_open(engagement, now):
+            return await refuse(
+                session, turn, engagement, "rsvp", "Bookings for this event are closed."
+            )
+        if event.starts_at <= now:
+            return await refuse(
+                session, turn, engagement, "rsvp", "This event has already started."
+            )
+        existing = await session.scalar(
+            select(EventBooking).where(
+                EventBooking.event_id == event.id, EventBooking.person_id == turn.actor.person_id
+            )
+        )
+        if existing is not None and existing.state != BookingState.CANCELLED:
+            where = (
+                "a place"
+                if existing.state == BookingState.BOOKED
+                else "a place on the waiting list"
+            )
+            return [
+                Notice(
+                    text=f"You already have {where} at {event.title}.",
+                    buttons=[_cancel_button(event)],
+                )
+            ]
+        full = (
+            event.capacity is not None and await places_taken(session, event.id) >= event.capacity
+        )
+        state = BookingState.WAITING if full else BookingState.BOOKED
+        if existing is None:
+            existing = EventBooking(
+                event_id=event.id,
+                person_id=turn.actor.person_id,
+                organisation_id=organisations[0],
+                created_at=now,
+                state=state,
+            )
+            session.add(existing)
+        else:
+            existing.state = state
+            existing.created_at = now
+        await add_participants(session, engagement.id, organisations[:1], joined_at=now)
+        await session.flush()
+        await audit.record_turn(
+            session,
+            turn,
+            "event.waitlisted" if full else "event.booked",
+            object_type="event",
+            object_id=event.id,
+            authority_id=engagement.authority_id,
+            organisation_id=organisations[0],
+        )
+        if full:
+            position = await session.scalar(
+                select(func.count()).where(
+                    EventBooking.event_id == event.id,
+                    EventBooking.state == BookingState.WAITING,
+                    EventBooking.created_at <= now,
+                )
+            )
+            return [
+                Notice(
+                    text=f"{event.title} is full, so we put you on the waiting list "
+                    f"(number {position}). If a place comes up, it is yours and we will tell you.",
+                    level="warning",
+                    buttons=[_cancel_button(event, "Leave the waiting list")],
+                )
+            ]
+    return [
+        Notice(
+            text=f"You have a place at {event.title}, {_event_text(event, turn)} We will remind "
+            "you the day before and an hour before.",
+            level="success",
+            buttons=[_cancel_button(event)],
+        )
+    ]
+
+
+def _cancel_button(event: EngagementEvent, label: str = "Cancel my place") -> Button:
+    return Button(label=label, action="cmd.engagements", value=f"cancel {event.id}")
+
+
+async def cancel(turn: Turn, services: Services, event_id: int | None) -> list[Reply]:
+    """Give up a place (the first person waiting gets it) or leave the waiting list."""
+    assert turn.actor is not None
+    now = services.clock.now()
+    async with services.db.session() as session:
+        await lock_row(session, EngagementEvent, event_id)
+        event = (
+            await session.get(EngagementEvent, event_id, with_for_update=True) if event_id else None
+        )
+        booking = (
+            await session.scalar(
+                select(EventBooking).where(
+                    EventBooking.event_id == event.id,
+                    EventBooking.person_id == turn.actor.person_id,
+                    EventBooking.state != BookingState.CANCELLED,
+                )
+            )
+            if event
+            else None
+        )
+        if event is None or booking is None:
+            return [Notice(text="You don't have a place at that event, so nothing changed.")]
+        had_place = booking.state == BookingState.BOOKED
+        booking.state = BookingState.CANCELLED
+        await audit.record_turn(
+            session, turn, "event.cancelled", object_type="event", object_id=event.id
+        )
+        if had_place:
+            await _promote(session, event, now)
+    return [Notice(text=f"Done. You no longer have a place at {event.title}.", level="success")]
+
+
+async def _promote(session: AsyncSession, event: EngagementEvent, now: datetime) -> None:
+    """Give a freed place to whoever has waited longest, and tell them."""
+    await session.flush()
+    if event.capacity is not None and await places_taken(session, event.id) >= event.capacity:
+        return
+    waiting = await session.scalar(
+        select(EventBooking)
+        .where(EventBooking.event_id == event.id, EventBooking.state == BookingState.WAITING)
+        .order_by(EventBooking.created_at, EventBooking.id)
+        .limit(1)
+    )
+    if waiting is None:
+        return
+    waiting.state = BookingState.BOOKED
+    await audit.record(
+        session,
+        "event.promoted",
+        actor_id=None,
+        object_type="event",
+        object_id=event.id,
+        organisation_id=waiting.organisation_id,
+        at=now,
+    )
+    message = Message(
+        title=f"A place came up: you are going to {event.title}",
+        text=f"It starts {format_when(event.starts_at)}. {event.place or event.link or ''}".strip(),
+        buttons=[_cancel_button(event)],
+    )
+    await send_to_people(
+        session,
+        [waiting.person_id],
+        ReplyList(replies=[message]).model_dump(mode="json"),
+        f"event:{event.id}:promoted:{waiting.id}:{{person_id}}",
+        not_before=now,
+    )
+
+
+async def attendance(turn: Turn, services: Services, event_id: int | None) -> list[Reply]:
+    """The team's list of bookings, with buttons to record who came."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        event = await session.get(EngagementEvent, event_id) if event_id else None
+        engagement = await session.get(Engagement, event.engagement_id) if event else None
+        if event is None or engagement is None or not runs_it(turn.actor, engagement):
+            return await refuse(
+                session, turn, engagement, "attendance", "Only the council running it can see this."
+            )
+        rows = (
+            await session.execute(
+                select(EventBooking, Person.name)
+                .join(Person, Person.id == EventBooking.person_id)
+                .where(
+                    EventBooking.event_id == event.id, EventBooking.state != BookingState.CANCELLED
+                )
+                .order_by(EventBooking.state, EventBooking.created_at)
+            )
+        ).all()
+    sections = [
+        Section(
+            heading=name,
+            text=("On the waiting list" if booking.state == BookingState.WAITING else "Booked")
+            + {True: ". Came.", False: ". Did not come.", None: "."}[booking.attended],
+            buttons=[
+                Button(label="Came", action="engagement.attended", value=f"{booking.id}:yes"),
+                Button(
+                    label="Did not come", action="engagement.attended", value=f"{booking.id}:no"
+                ),
+            ]
+            if booking.state == BookingState.BOOKED
+            else [],
+        )
+        for booking, name in rows
+    ]
+    return [
+        Message(
+            title=f"Who is coming to {event.title}",
+            text=None if rows else "Nobody has booked yet.",
+            sections=sections[:40],
+        )
+    ]
+
+
+async def record_attendance(turn: Turn, services: Services) -> list[Reply]:
+    """Button `engagement.attended` with value `<booking id>:yes|no`."""
+    assert turn.actor is not None and turn.action is not None
+    booking_id, _, came = turn.action.value.partition(":")
+    async with services.db.session() as session:
+        number = as_id(booking_id)
+        booking = await session.get(EventBooking, number) if number else None
+        event = await session.get(EngagementEvent, booking.event_id) if booking else None
+        engagement = await session.get(Engagement, event.engagement_id) if event else None
+        if booking is None or engagement is None or not runs_it(turn.actor, engagement):
+            return await refuse(
+                session,
+                turn,
+                engagement,
+                "attendance",
+                "Only the council running it can record this.",
+            )
+        booking.attended = came == "yes"
+        await audit.record_turn(
+            session,
+            turn,
+            "event.attendance",
+            object_type="event",
+            object_id=booking.event_id,
+            authority_id=engagement.authority_id,
+            organisation_id=booking.organisation_id,
+            attended=booking.attended,
+        )
+    return [Notice(text="Saved.", level="success")]
+
+
+async def remind_attendees(reminder: Reminder, services: Services) -> None:
+    """The day before and an hour before: remind everyone with a place."""
+    async with services.db.session() as session:
+        event = await session.get(EngagementEvent, int(reminder.target_id))
+        if event is None:
+            return
+        when = "tomorrow" if reminder.kind == DAY_BEFORE_KIND else "in an hour"
+        message = Message(
+            title=f"Reminder: {event.title} starts {when}",
+            text=f"{format_when(event.starts_at)}. {event.place or event.link or ''}".strip(),
+            buttons=[_cancel_button(event, "I can't come now")],
+        )
+        people = select(EventBooking.person_id).where(
+            EventBooking.event_id == event.id, EventBooking.state == BookingState.BOOKED
+        )
+        await send_to_people(
+            session,
+            people,
+            ReplyList(replies=[message]).model_dump(mode="json"),
+            f"reminder:{reminder.id}:{{person_id}}",
+        )

@@ -1,0 +1,320 @@
+"""Private one-to-one conversations: a provider asks, the commissioning team suggests times,
+the provider picks one, and both get a reminder the day before.
+
+Only the provider's members and the commissioning team ever hear about a request: it is
+how providers talk "not in front of potential competitors".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_when
+from bot.core.forms import FormDefinition
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.turn import Turn
+from bot.services import Services
+from handlers.engagements.clarifications import tell_the_team
+from handlers.engagements.common import closed_refusal, is_open, number_at, refuse, runs_it
+from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.membership import HOW_TO_JOIN
+from storage import audit
+from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
+from storage.engagements import add_participants, members_of
+from storage.models import FormResponse, Membership, Reminder, Role
+from storage.outbox import send_to_people
+from storage.reminders import schedule_reminder
+from storage.visibility import Refusal
+
+REMINDER_KIND = "meeting.reminder"
+HOW = {"call": "a phone call", "video": "a video call", "visit": "in person"}
+
+
+class RequestMeeting(FormPurpose):
+    form_key = "meeting_request"
+    command = "engagements"
+    confirms_itself = True
+
+    def resume(self, response: FormResponse) -> str:
+        return f"talk {response.engagement_id}"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        organisations = sorted(turn.actor.member_of())
+        engagement_id = number_at(turn, 1)
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        if not organisations:
+            return Refusal(HOW_TO_JOIN)
+        if engagement is None or not is_open(engagement, services.clock.now()):
+            await refuse(session, turn, engagement, "talk", "not open")
+            return Refusal("This engagement is not open, so you can't ask for a conversation now.")
+        return Subject(
+            organisations[0], engagement.authority_id, engagement_id=engagement.id, topic="meeting"
+        )
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        refusal = await super().may_answer(session, turn, services, response)
+        return refusal or await closed_refusal(
+            session, services.clock.now(), response.engagement_id
+        )
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.engagement_id and response.organisation_id
+        now = services.clock.now()
+        engagement = await session.get(Engagement, response.engagement_id)
+        assert engagement is not None
+        request = MeetingRequest(
+            engagement_id=engagement.id,
+            organisation_id=response.organisation_id,
+            requested_by=turn.actor.person_id,
+            topic=response.answers.get("topic"),
+            how=response.answers.get("how"),
+            state=MeetingState.REQUESTED,
+            created_at=now,
+        )
+        session.add(request)
+        await session.flush()
+        await add_participants(session, engagement.id, [response.organisation_id], joined_at=now)
+        await audit.record_turn(
+            session,
+            turn,
+            "meeting.requested",
+            object_type="meeting_request",
+            object_id=request.id,
+            authority_id=engagement.authority_id,
+            organisation_id=response.organisation_id,
+            engagement_id=engagement.id,
+        )
+        await tell_the_team(
+            session,
+            engagement,
+            Message(
+                title=f"A provider would like to talk privately about {engagement.title}",
+                text=(request.topic or "They did not say what about.")
+                + (f"\nThey would like {HOW[request.how]}." if request.how in HOW else ""),
+                buttons=[
+                    Button(
+                        label="Suggest times",
+                        action="cmd.engagements",
+                        value=f"times {request.id}",
+                        style="primary",
+                    )
+                ],
+                who_sees="Only your commissioning team sees this request.",
+            ),
+            f"meeting:{request.id}:requested",
+            now,
+        )
+        return [
+            Notice(
+                text="Thank you. We asked the commissioning team to suggest times. Only your "
+                "organisation and the team know about this conversation.",
+                level="success",
+            )
+        ]
+
+
+class ProposeTimes(FormPurpose):
+    form_key = "meeting_times"
+    command = "engagements"
+    confirms_itself = True
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        request_id = number_at(turn, 1)
+        request = await session.get(MeetingRequest, request_id) if request_id else None
+        engagement = await session.get(Engagement, request.engagement_id) if request else None
+        if request is None or engagement is None or not runs_it(turn.actor, engagement):
+            await refuse(session, turn, engagement, "propose times", "not their council")
+            return Refusal("Only the commissioning team of the council running it can do that.")
+        return Subject(
+            None,
+            engagement.authority_id,
+            engagement_id=engagement.id,
+            topic=f"meeting:{request.id}",
+        )
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        assert turn.actor is not None
+        if response.respondent_id != turn.actor.person_id:
+            return Refusal("This belongs to someone else, so you can't change it.")
+        return None
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.topic is not None
+        now = services.clock.now()
+        request = await session.get(MeetingRequest, int(response.topic.split(":")[1]))
+        assert request is not None
+        engagement = await session.get(Engagement, request.engagement_id)
+        assert engagement is not None
+        options = [
+            response.answers[key]
+            for key in ("option_1", "option_2", "option_3")
+            if response.answers.get(key)
+        ]
+        request.proposed = options
+        request.state = MeetingState.PROPOSED
+        await audit.record_turn(
+            session,
+            turn,
+            "meeting.proposed",
+            object_type="meeting_request",
+            object_id=request.id,
+            authority_id=engagement.authority_id,
+            organisation_id=request.organisation_id,
+        )
+        message = Message(
+            title=f"Times to talk about {engagement.title}",
+            text="The commissioning team can talk at these times. Pick the one that suits you.",
+            buttons=[
+                Button(
+                    label=format_when(datetime.fromisoformat(option))[:75],
+                    action="cmd.engagements",
+                    value=f"pick {request.id} {index}",
+                )
+                for index, option in enumerate(options, start=1)
+            ],
+            who_sees="Only your organisation and the commissioning team see this.",
+        )
+        await send_to_people(
+            session,
+            members_of(
+                select(Membership.organisation_id).where(
+                    Membership.organisation_id == request.organisation_id
+                )
+            ),
+            ReplyList(replies=[message]).model_dump(mode="json"),
+            f"meeting:{request.id}:proposed:{response.id}:{{person_id}}",
+            not_before=now,
+        )
+        return [
+            Notice(
+                text="We sent your times to the provider. You will both get a reminder once "
+                "they pick one.",
+                level="success",
+            )
+        ]
+
+
+REQUEST = register_purpose(RequestMeeting())
+TIMES = register_purpose(ProposeTimes())
+
+
+async def ask_to_talk(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, REQUEST)
+
+
+async def propose_times(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, TIMES)
+
+
+async def pick_time(turn: Turn, services: Services, request_id: int | None) -> list[Reply]:
+    """The provider picks one of the suggested times; both sides get reminders."""
+    assert turn.actor is not None
+    choice = number_at(turn, 2)
+    now = services.clock.now()
+    async with services.db.session() as session:
+        request = (
+            await session.get(MeetingRequest, request_id, with_for_update=True)
+            if request_id
+            else None
+        )
+        if request is None or request.organisation_id not in turn.actor.member_of():
+            return await refuse(
+                session,
+                turn,
+                None,
+                "pick time",
+                "That conversation is not one of your organisation's.",
+            )
+        if choice is None or not 1 <= choice <= len(request.proposed):
+            return [
+                Notice(text="Please pick one of the times the team suggested.", level="warning")
+            ]
+        request.agreed_at = datetime.fromisoformat(request.proposed[choice - 1])
+        request.state = MeetingState.AGREED
+        engagement = await session.get(Engagement, request.engagement_id)
+        assert engagement is not None
+        await audit.record_turn(
+            session,
+            turn,
+            "meeting.agreed",
+            object_type="meeting_request",
+            object_id=request.id,
+            authority_id=engagement.authority_id,
+            organisation_id=request.organisation_id,
+        )
+        if request.agreed_at - timedelta(days=1) > now:
+            await schedule_reminder(
+                session,
+                kind=REMINDER_KIND,
+                due_at=request.agreed_at - timedelta(days=1),
+                target_type="meeting_request",
+                target_id=request.id,
+            )
+        when = format_when(request.agreed_at, turn.actor.timezone)
+        await tell_the_team(
+            session,
+            engagement,
+            Message(title=f"Private conversation agreed: {when}", text=engagement.title),
+            f"meeting:{request.id}:agreed:{choice}",
+            now,
+        )
+    return [
+        Notice(
+            text=f"Agreed: {when}. We will remind you and the team the day before.",
+            level="success",
+        )
+    ]
+
+
+async def remind_meeting(reminder: Reminder, services: Services) -> None:
+    """The day before: remind the provider's members and the commissioning team."""
+    async with services.db.session() as session:
+        request = await session.get(MeetingRequest, int(reminder.target_id))
+        if request is None or request.agreed_at is None:
+            return
+        engagement = await session.get(Engagement, request.engagement_id)
+        if engagement is None:
+            return
+        message = Message(
+            title=f"Reminder: your private conversation is tomorrow, {format_when(request.agreed_at)}",
+            text=engagement.title,
+        )
+        people = select(Membership.person_id).where(
+            (Membership.organisation_id == request.organisation_id)
+            & Membership.role.in_((Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER))
+            | (Membership.authority_id == engagement.authority_id)
+            & (Membership.role == Role.COMMISSIONER)
+        )
+        await send_to_people(
+            session,
+            people,
+            ReplyList(replies=[message]).model_dump(mode="json"),
+            f"reminder:{reminder.id}:{{person_id}}",
+        )

@@ -1,0 +1,239 @@
+"""The engagement record: everything that shows an engagement was open and equal.
+
+When it was published and to whom, every invitation with its delivery time, every
+clarification and update with its publish time, events, participation counts, the close,
+the feedback summary (suppressed when small) and "you said, we did". It carries the fields
+a preliminary market engagement notice needs, so the council can publish one.
+
+It never contains anybody's answers, ideas or private conversations: only counts.
+The same data is shown as a web page and given as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_when
+from bot.core.reply import Button, Fact, Message, Reply, Section
+from bot.core.turn import Actor, Turn
+from bot.services import Services
+from handlers.engagements.closing import summary_facts
+from handlers.engagements.common import FUNDING_ROUTES, MAX_ID, money, refuse, runs_it
+from storage import audit
+from storage.engagement_tables import Clarification, Engagement, EngagementInvitation
+from storage.engagements import published_clarifications
+from storage.models import Authority, Organisation, OutboxMessage
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
+    """The 'engagement process' text of a preliminary market engagement notice."""
+    events = facts["events"]
+    parts = [
+        "An open invitation, sent at the same time to every local voluntary, community, "
+        "faith and social enterprise organisation whose work or area matched; any other "
+        "organisation could also take part.",
+        "Providers answered short, optional questions in writing or in chat, and could ask "
+        "for a private conversation.",
+        "Questions were answered for every participant at the same time, without naming who asked.",
+    ]
+    if events:
+        parts.append(
+            f"{len(events)} event(s): " + ", ".join(r["event"].title for r in events) + "."
+        )
+    return " ".join(parts)
+
+
+async def build_record(
+    session: AsyncSession, engagement: Engagement, services: Services
+) -> dict[str, Any]:
+    facts = await summary_facts(session, engagement, services)
+    authority = await session.get(Authority, engagement.authority_id)
+    rows = (
+        await session.execute(
+            select(
+                EngagementInvitation, Organisation.name, OutboxMessage.sent_at, OutboxMessage.state
+            )
+            .outerjoin(Organisation, Organisation.id == EngagementInvitation.organisation_id)
+            .outerjoin(
+                OutboxMessage, OutboxMessage.idempotency_key == EngagementInvitation.outbox_key
+            )
+            .where(EngagementInvitation.engagement_id == engagement.id)
+            .order_by(EngagementInvitation.id)
+        )
+    ).all()
+    log: list[Clarification] = await published_clarifications(session, engagement.id)
+    return {
+        "notice": {
+            "title": engagement.title,
+            "subject_matter": engagement.purpose,
+            "service_area": engagement.service_area,
+            "area_served": engagement.area_served,
+            "engagement_process": process_description(engagement, facts),
+            "closing_date": _iso(engagement.closes_at),
+            "contracting_authority": authority.name if authority else None,
+        },
+        "engagement": {
+            "id": engagement.id,
+            "state": engagement.state,
+            "indicative_budget": money(engagement.budget_pence)
+            if engagement.budget_pence is not None
+            else None,
+            "funding_routes": [FUNDING_ROUTES.get(r, r) for r in engagement.funding_routes],
+            "timeline": engagement.timeline,
+            "confidentiality": engagement.confidentiality,
+            "created_at": _iso(engagement.created_at),
+            "published_at": _iso(engagement.published_at),
+            "closes_at": _iso(engagement.closes_at),
+            "closed_at": _iso(engagement.closed_at),
+        },
+        "invitations": [
+            {
+                "organisation": name,
+                "channel": invitation.person_id is None,
+                "door": invitation.door,
+                "queued_at": _iso(invitation.created_at),
+                "delivered_at": _iso(sent_at),
+                "delivery": state or "unknown",
+            }
+            for invitation, name, sent_at, state in rows
+        ],
+        "clarifications": [
+            {
+                "kind": item.kind,
+                "title": item.title,
+                "question": item.question,
+                "answer": item.answer,
+                "published_at": _iso(item.published_at),
+            }
+            for item in log
+        ],
+        "events": [
+            {
+                "title": row["event"].title,
+                "kind": row["event"].kind,
+                "starts_at": _iso(row["event"].starts_at),
+                "capacity": row["event"].capacity,
+                "booked": row["booked"],
+                "waiting": row["waiting"],
+                "attended": row["attended"],
+            }
+            for row in facts["events"]
+        ],
+        "participation": {
+            "organisations_invited": facts["invited_organisations"],
+            "people_invited": facts["invited_people"],
+            "joined_without_invitation": facts["joined_without_invitation"],
+            "organisations_answered": len(facts["answered"]),
+            "questions_asked": len(facts["questions"]),
+            "updates_published": len(facts["updates"]),
+            "private_conversations": facts["private_conversations"],
+        },
+        "feedback": facts["feedback"],
+        "you_said_we_did": {
+            "text": engagement.you_said_we_did,
+            "sent_at": _iso(engagement.you_said_at),
+        },
+    }
+
+
+async def load_record(
+    services: Services, actor: Actor, engagement_id: int, door: str, form: str
+) -> dict[str, Any] | None:
+    """The record for its own commissioning team (None for anyone else); every copy audited."""
+    async with services.db.session() as session:
+        engagement = (
+            await session.get(Engagement, engagement_id) if 0 < engagement_id <= MAX_ID else None
+        )
+        if engagement is None or engagement.authority_id not in actor.commissioner_for():
+            await audit.record(
+                session,
+                "engagement.record_refused",
+                actor_id=actor.person_id,
+                door=door,
+                object_type="engagement",
+                object_id=engagement_id,
+            )
+            return None
+        record = await build_record(session, engagement, services)
+        await audit.record(
+            session,
+            "engagement.record_exported",
+            actor_id=actor.person_id,
+            door=door,
+            object_type="engagement",
+            object_id=engagement.id,
+            authority_id=engagement.authority_id,
+            format=form,
+        )
+        return record
+
+
+async def show_record(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
+    """In chat: the headline facts, with links to the full record as a page and as JSON."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        if engagement is None or not runs_it(turn.actor, engagement):
+            return await refuse(
+                session,
+                turn,
+                engagement,
+                "record",
+                "Only the council running it can see its record.",
+            )
+        record = await build_record(session, engagement, services)
+    tz = turn.actor.timezone
+    delivered = [i for i in record["invitations"] if i["delivered_at"]]
+    published = engagement.published_at
+    base = (
+        services.settings.public_url or f"http://{services.settings.host}:{services.settings.port}"
+    ).rstrip("/")
+    return [
+        Message(
+            title=f"The record: {engagement.title}",
+            text="Everything that shows this engagement was open and equal. It has counts, "
+            "never anybody's answers.",
+            sections=[
+                Section(
+                    facts=[
+                        Fact(
+                            label="Published",
+                            value=format_when(published, tz) if published else "Not yet",
+                        ),
+                        Fact(
+                            label="Invitations",
+                            value=f"{len(record['invitations'])} queued, {len(delivered)} delivered",
+                        ),
+                        Fact(
+                            label="Questions and updates published",
+                            value=str(len(record["clarifications"])),
+                        ),
+                        Fact(
+                            label="Organisations that answered",
+                            value=str(record["participation"]["organisations_answered"]),
+                        ),
+                    ]
+                )
+            ],
+            buttons=[
+                Button(
+                    label="Open the record",
+                    action="link",
+                    url=f"{base}/engagements/{engagement.id}/record",
+                ),
+                Button(
+                    label="Download as JSON",
+                    action="link",
+                    url=f"{base}/engagements/{engagement.id}/record.json",
+                ),
+            ],
+        )
+    ]

@@ -1,0 +1,553 @@
+"""Setting up and publishing an engagement: draft first, check the guardrails, then publish
+the same invitation to every matching provider at the same moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import LONDON, format_when
+from bot.core.forms import Field, FieldType, FormDefinition, Page
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.turn import Turn
+from bot.services import Services
+from handlers.engagements.common import (
+    FUNDING_ROUTES,
+    authority_name,
+    closes_text,
+    closing_moment,
+    lock_row,
+    money,
+    refuse,
+    runs_it,
+    week_gap,
+)
+from handlers.engagements.working_days import working_days_before
+from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from storage import audit
+from storage.engagement_tables import (
+    AuthorityChannel,
+    Engagement,
+    EngagementInvitation,
+    EngagementState,
+)
+from storage.engagements import (
+    add_participants,
+    events_of,
+    matching_organisations,
+    members_of,
+)
+from storage.forms import latest_definition, save_definition
+from storage.models import Authority, Door, FormResponse, Membership, Role
+from storage.outbox import enqueue, send_to_people
+from storage.reminders import schedule_reminder
+from storage.upsert import insert_ignoring_duplicates
+from storage.visibility import Refusal
+
+CLOSE_KIND = "engagement.close"
+CLOSING_SOON_KIND = "engagement.closing_soon"
+QUESTION_BANK = "engagement_questions"
+
+DEFAULT_CONFIDENTIALITY = (
+    "What you tell us stays between your organisation and our commissioning team. We never "
+    "share one provider's ideas, costs or answers with another. Questions asked in the open "
+    "are answered for everyone, without saying who asked."
+)
+
+
+def engagement_form_key(engagement_id: int) -> str:
+    return f"engagement-{engagement_id}"
+
+
+async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refusal:
+    """The authority this commissioner acts for: the only one, or the one named with for=…"""
+    assert turn.actor is not None
+    mine = sorted(turn.actor.commissioner_for())
+    if not mine:
+        return Refusal("Only a council's commissioning team can set up an engagement.")
+    wanted = turn.args.get("for")
+    authorities = list(
+        (await session.scalars(select(Authority).where(Authority.id.in_(mine)))).all()
+    )
+    if wanted:
+        authorities = [a for a in authorities if a.slug == wanted]
+    if len(authorities) == 1:
+        return authorities[0]
+    names = ", ".join(f"{a.name} (type engagements new for={a.slug})" for a in authorities)
+    return Refusal(f"Which council is this for? {names}")
+
+
+class EngagementSetup(FormPurpose):
+    """The commissioner's form: what the engagement is, money and timing, which questions."""
+
+    form_key = "engagement_setup"
+    command = "engagements"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        from handlers.engagements.common import number_at, words_of
+
+        assert turn.actor is not None
+        editing = number_at(turn, 1)
+        if editing is None and words_of(turn)[:1] == ["edit"]:
+            return Refusal(
+                "Which one? Type engagements edit and its number, for example engagements edit 4."
+            )
+        if editing is not None:
+            engagement = await session.get(Engagement, editing)
+            if engagement is None or not runs_it(turn.actor, engagement):
+                await refuse(session, turn, engagement, "edit", "not their council")
+                return Refusal("That engagement isn't one of your council's.")
+            if engagement.state != EngagementState.DRAFT:
+                return Refusal(
+                    "This engagement is published, so its details can't be changed in place. "
+                    f"Publish an update instead: type engagements update {engagement.id}."
+                )
+            return Subject(
+                None, engagement.authority_id, engagement_id=engagement.id, topic="setup"
+            )
+        authority = await _authority_for(session, turn)
+        if isinstance(authority, Refusal):
+            return authority
+        return Subject(None, authority.id, label=authority.name, topic="setup")
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        if subject.engagement_id is None:
+            bank = await latest_definition(session, QUESTION_BANK)
+            ids = [f.id for f in bank.all_fields()] if bank else []
+            return {
+                "confidentiality": DEFAULT_CONFIDENTIALITY,
+                "questions": [i for i in ids if i != "ideas_confidential"],
+                "must_answer": [],
+            }
+        engagement = await session.get(Engagement, subject.engagement_id)
+        assert engagement is not None
+        own = [*engagement.own_questions, "", "", ""]
+        return {
+            "title": engagement.title,
+            "purpose": engagement.purpose,
+            "outcomes": engagement.outcomes,
+            "service_area": engagement.service_area,
+            "area_served": engagement.area_served,
+            "budget": engagement.budget_pence,
+            "timeline": engagement.timeline,
+            "funding_routes": list(engagement.funding_routes),
+            "closes_on": engagement.closes_at.astimezone(LONDON).date().isoformat(),
+            "confidentiality": engagement.confidentiality,
+            "questions": list(engagement.question_ids),
+            "must_answer": list(engagement.must_answer),
+            **{f"own_question_{i}": own[i - 1] or None for i in (1, 2, 3)},
+        }
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        assert turn.actor is not None
+        if response.respondent_id != turn.actor.person_id or (
+            response.authority_id not in turn.actor.commissioner_for()
+        ):
+            return Refusal("This draft belongs to someone else, so you can't change it.")
+        return None
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.authority_id is not None
+        answers = response.answers
+        engagement = (
+            await session.get(Engagement, response.engagement_id)
+            if response.engagement_id
+            else None
+        )
+        if engagement is None:
+            engagement = Engagement(
+                authority_id=response.authority_id,
+                created_by=turn.actor.person_id,
+                created_at=services.clock.now(),
+                state=EngagementState.DRAFT,
+            )
+            session.add(engagement)
+        engagement.title = answers["title"]
+        engagement.purpose = answers["purpose"]
+        engagement.outcomes = answers.get("outcomes")
+        engagement.service_area = answers.get("service_area")
+        engagement.area_served = answers.get("area_served")
+        engagement.budget_pence = answers.get("budget")
+        engagement.timeline = answers.get("timeline")
+        engagement.funding_routes = list(answers.get("funding_routes") or [])
+        engagement.closes_at = closing_moment(answers["closes_on"], services.tz)
+        engagement.confidentiality = answers.get("confidentiality") or DEFAULT_CONFIDENTIALITY
+        engagement.question_ids = list(answers.get("questions") or [])
+        engagement.must_answer = [
+            q for q in answers.get("must_answer") or [] if q in engagement.question_ids
+        ]
+        engagement.own_questions = [
+            text
+            for text in (answers.get(f"own_question_{i}") for i in (1, 2, 3))
+            if isinstance(text, str) and text.strip()
+        ]
+        await session.flush()
+        response.engagement_id = engagement.id
+        await audit.record_turn(
+            session,
+            turn,
+            "engagement.drafted",
+            object_type="engagement",
+            object_id=engagement.id,
+            authority_id=engagement.authority_id,
+        )
+        return await draft_view(session, turn, services, engagement)
+
+
+SETUP = register_purpose(EngagementSetup())
+
+
+async def open_setup(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, SETUP)
+
+
+async def build_questions(session: AsyncSession, engagement: Engagement) -> FormDefinition | None:
+    """The questions providers answer: the chosen defaults (required where the commissioner
+    said so), then the council's own, as a form definition of its own."""
+    bank = await latest_definition(session, QUESTION_BANK)
+    if bank is None:
+        return None
+    chosen = set(engagement.question_ids)
+    if "ideas" in chosen:
+        chosen.add("ideas_confidential")
+    must = set(engagement.must_answer)
+    pages: list[Page] = []
+    for page in bank.pages:
+        fields = [
+            field.model_copy(update={"required": field.id in must})
+            for field in page.fields
+            if field.id in chosen
+        ]
+        if fields:
+            pages.append(page.model_copy(update={"fields": fields}))
+    own = [
+        Field(id=f"own_{i}", type=FieldType.LONG_TEXT, label=text)
+        for i, text in enumerate(engagement.own_questions, start=1)
+    ]
+    if own:
+        pages.append(Page(id="council_questions", title="The council's own questions", fields=own))
+    if not pages:  # always leave room to say something
+        last = bank.pages[-1]
+        pages.append(last.model_copy(update={"fields": [bank.field("anything_else")]}))
+    return FormDefinition(
+        key=engagement_form_key(engagement.id),
+        title=f"Questions: {engagement.title}"[:200],
+        intro=bank.intro,
+        who_sees=bank.who_sees,
+        pages=pages,
+    )
+
+
+def question_count(engagement: Engagement) -> int:
+    chosen = set(engagement.question_ids)
+    return len(chosen) + len(engagement.own_questions) + (1 if "ideas" in chosen else 0)
+
+
+def guardrails(engagement: Engagement, services: Services, now: datetime) -> list[str]:
+    """Warnings for the commissioner: too little time, too many or too many required questions."""
+    settings = services.settings
+    warnings: list[str] = []
+    weeks = week_gap(now, engagement.closes_at)
+    if weeks < settings.engagement_min_weeks:
+        warnings.append(
+            f"It closes {max(0.0, weeks):.1f} weeks after publishing. We suggest at least "
+            f"{settings.engagement_min_weeks} weeks, so small groups and people who can't "
+            "answer at once have time."
+        )
+    count = question_count(engagement)
+    if count > settings.engagement_max_questions:
+        warnings.append(
+            f"It asks {count} questions. More than {settings.engagement_max_questions} puts "
+            "small groups off. Ask only what you will use."
+        )
+    if count and len(engagement.must_answer) * 2 > count:
+        warnings.append(
+            f"{len(engagement.must_answer)} of {count} questions must be answered. Optional "
+            "questions get more replies; make required only what you truly need."
+        )
+    return warnings
+
+
+async def draft_view(
+    session: AsyncSession, turn: Turn, services: Services, engagement: Engagement
+) -> list[Reply]:
+    """The draft as providers will see it, the guardrail warnings, and what to do next."""
+    assert turn.actor is not None
+    invitation = await invitation_message(session, engagement, services)
+    warnings = guardrails(engagement, services, services.clock.now())
+    replies: list[Reply] = [Notice(text=text, level="warning") for text in warnings]
+    replies.append(
+        Message(
+            title=f"Draft: {engagement.title}",
+            text="This is what every invited provider will see. Nothing is sent until you publish.",
+            sections=invitation.sections,
+            buttons=[
+                Button(
+                    label="Publish",
+                    action="cmd.engagements",
+                    value=f"publish {engagement.id}",
+                    style="primary",
+                ),
+                Button(label="Change it", action="cmd.engagements", value=f"edit {engagement.id}"),
+                Button(
+                    label="Add an event", action="cmd.engagements", value=f"event {engagement.id}"
+                ),
+            ],
+        )
+    )
+    return replies
+
+
+async def invitation_message(
+    session: AsyncSession, engagement: Engagement, services: Services
+) -> Message:
+    """The open invitation: the same words, for every provider, at the same time."""
+    tz = services.tz
+    council = await authority_name(session, engagement)
+    routes = (
+        ", ".join(FUNDING_ROUTES.get(r, r) for r in engagement.funding_routes) or "Not decided yet"
+    )
+    facts = [
+        Fact(label="Closes", value=closes_text(engagement, tz)),
+        Fact(label="Money (a rough figure)", value=money(engagement.budget_pence)),
+        Fact(label="How it might be funded", value=routes),
+        Fact(label="Areas", value=engagement.area_served or "Everywhere the council covers"),
+    ]
+    sections = [Section(heading="What it is for", text=engagement.purpose, facts=facts)]
+    if engagement.outcomes:
+        sections.append(Section(heading="What we hope changes", text=engagement.outcomes))
+    if engagement.timeline:
+        sections.append(Section(heading="Timeline", text=engagement.timeline))
+    sections.append(Section(heading="Confidentiality", text=engagement.confidentiality))
+    events = await events_of(session, engagement.id)
+    for event in events:
+        where = event.place or event.link or "Details to follow"
+        sections.append(
+            Section(
+                heading=f"{event.title} ({event.kind.replace('_', '-')})",
+                text=f"{format_when(event.starts_at, tz)}. {where}."
+                + (f" {event.capacity} places." if event.capacity else ""),
+                buttons=[
+                    Button(label="Book a place", action="cmd.engagements", value=f"rsvp {event.id}")
+                ],
+            )
+        )
+    return Message(
+        title=f"{council} would like your views: {engagement.title}",
+        text="This is an open invitation. Every organisation we invite gets this same message "
+        "at the same time, and any local organisation can take part.",
+        sections=sections,
+        buttons=[
+            Button(
+                label="Answer the questions",
+                action="cmd.engagements",
+                value=f"answer {engagement.id}",
+                style="primary",
+            ),
+            Button(label="Ask a question", action="cmd.engagements", value=f"ask {engagement.id}"),
+            Button(label="Talk privately", action="cmd.engagements", value=f"talk {engagement.id}"),
+            Button(label="See details", action="cmd.engagements", value=f"show {engagement.id}"),
+        ],
+        who_sees="Your answers are seen only by your organisation and the council's "
+        "commissioning team.",
+    )
+
+
+async def publish(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
+    """`engagements publish 4`: invite every matching provider, at the same moment."""
+    assert turn.actor is not None
+    now = services.clock.now()
+    async with services.db.session() as session:
+        await lock_row(session, Engagement, engagement_id)
+        engagement = (
+            await session.get(Engagement, engagement_id, with_for_update=True)
+            if engagement_id
+            else None
+        )
+        if engagement is None or not runs_it(turn.actor, engagement):
+            return await refuse(
+                session,
+                turn,
+                engagement,
+                "publish",
+                "Only the commissioning team of the council running an engagement can publish it.",
+            )
+        if engagement.state != EngagementState.DRAFT:
+            return [Notice(text=f"{engagement.title} is already published.", level="info")]
+        if engagement.closes_at <= now:
+            return [
+                Notice(
+                    text="The closing date has passed, so nothing was sent. Change the "
+                    "closing date first.",
+                    level="error",
+                    buttons=[
+                        Button(
+                            label="Change it",
+                            action="cmd.engagements",
+                            value=f"edit {engagement.id}",
+                        )
+                    ],
+                )
+            ]
+        definition = await build_questions(session, engagement)
+        if definition is None:
+            return [Notice(text="The question set is missing. Please tell us.", level="error")]
+        await save_definition(session, definition, version=1, source="engagement")
+        engagement.form_key = definition.key
+        engagement.state = EngagementState.OPEN
+        engagement.published_at = now
+        invited = await invite_matching(session, engagement, services, now)
+        await schedule_closing(session, engagement, services)
+        await audit.record_turn(
+            session,
+            turn,
+            "engagement.published",
+            object_type="engagement",
+            object_id=engagement.id,
+            authority_id=engagement.authority_id,
+            at=now,
+            organisations_invited=invited.organisations,
+            people_invited=invited.people,
+            channels=invited.channels,
+        )
+        warnings = guardrails(engagement, services, now)
+    text = (
+        f"Published. We are sending the same invitation to {invited.people} "
+        f"{'person' if invited.people == 1 else 'people'} in {invited.organisations} "
+        f"{'organisation' if invited.organisations == 1 else 'organisations'}"
+        + (f" and {invited.channels} channels" if invited.channels else "")
+        + ". Any local organisation can also find it and take part."
+    )
+    return [
+        Notice(text=text, level="success"),
+        *[Notice(text=w, level="warning") for w in warnings],
+        Message(
+            title=engagement.title,
+            buttons=[
+                Button(label="See it", action="cmd.engagements", value=f"show {engagement.id}"),
+                Button(
+                    label="Add an event", action="cmd.engagements", value=f"event {engagement.id}"
+                ),
+                Button(
+                    label="The record", action="cmd.engagements", value=f"record {engagement.id}"
+                ),
+            ],
+        ),
+    ]
+
+
+class Invited:
+    def __init__(self, organisations: int, people: int, channels: int) -> None:
+        self.organisations = organisations
+        self.people = people
+        self.channels = channels
+
+
+async def invite_matching(
+    session: AsyncSession, engagement: Engagement, services: Services, now: datetime
+) -> Invited:
+    """Queue one identical invitation per person, all due at `now`, and put each on the record."""
+    matched = matching_organisations(engagement)
+    await add_participants(session, engagement.id, matched, invited_at=now)
+    organisations = len(list((await session.scalars(matched)).all()))
+    message = await invitation_message(session, engagement, services)
+    payload = ReplyList(replies=[message]).model_dump(mode="json")
+    sent = await send_to_people(
+        session,
+        members_of(matched),
+        payload,
+        f"engagement:{engagement.id}:invite:{{person_id}}",
+        not_before=now,
+    )
+    organisation_of: dict[int, int | None] = {}
+    for person_id, organisation_id in await session.execute(
+        select(Membership.person_id, Membership.organisation_id)
+        .where(Membership.organisation_id.in_(matched))
+        .where(Membership.role.in_((Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER)))
+        .order_by(Membership.organisation_id)
+    ):
+        organisation_of.setdefault(person_id, organisation_id)
+    rows: list[dict[str, Any]] = [
+        {
+            "engagement_id": engagement.id,
+            "organisation_id": organisation_of.get(person_id),
+            "person_id": person_id,
+            "door": where.door,
+            "outbox_key": key,
+            "created_at": now,
+        }
+        for person_id, (where, key) in sent.items()
+    ]
+    channels = (
+        await session.scalars(
+            select(AuthorityChannel).where(AuthorityChannel.authority_id == engagement.authority_id)
+        )
+    ).all()
+    for channel in channels:
+        key = f"engagement:{engagement.id}:channel:{channel.id}"
+        await enqueue(
+            session,
+            door=Door(channel.platform),
+            address=channel.address,
+            workspace_id=channel.workspace_id,
+            payload=payload,
+            idempotency_key=key,
+            not_before=now,
+        )
+        rows.append(
+            {
+                "engagement_id": engagement.id,
+                "organisation_id": None,
+                "person_id": None,
+                "door": channel.platform,
+                "outbox_key": key,
+                "created_at": now,
+            }
+        )
+    for start in range(0, len(rows), 500):
+        await insert_ignoring_duplicates(
+            session, EngagementInvitation, rows[start : start + 500], ["outbox_key"]
+        )
+    return Invited(organisations, len(sent), len(channels))
+
+
+async def schedule_closing(
+    session: AsyncSession, engagement: Engagement, services: Services
+) -> None:
+    """The scheduler closes it at the closing time, and reminds people who started but did
+    not send, a few working days before."""
+    await schedule_reminder(
+        session,
+        kind=CLOSE_KIND,
+        due_at=engagement.closes_at,
+        target_type="engagement",
+        target_id=engagement.id,
+    )
+    remind_at = working_days_before(
+        engagement.closes_at,
+        services.settings.engagement_reminder_working_days,
+        region=services.settings.bank_holiday_region,
+        tz=services.tz,
+    )
+    if remind_at > services.clock.now():
+        await schedule_reminder(
+            session,
+            kind=CLOSING_SOON_KIND,
+            due_at=remind_at,
+            target_type="engagement",
+            target_id=engagement.id,
+        )

@@ -1,0 +1,352 @@
+"""Finding engagements, joining one, and answering its questions (in a form or in chat).
+
+Answers belong to the provider's organisation and the authority running the engagement:
+the visibility policy lets only the organisation's members and that commissioning team
+read them. A provider can change its answers until the engagement closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.forms import FormDefinition
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.turn import Turn
+from bot.services import Services
+from handlers.engagements.common import (
+    closed_refusal,
+    closes_text,
+    is_open,
+    number_at,
+    refuse,
+    runs_it,
+)
+from handlers.engagements.setup import invitation_message
+from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.membership import HOW_TO_JOIN
+from storage import audit
+from storage.engagement_tables import Engagement, EngagementState
+from storage.engagements import (
+    add_participants,
+    booking_counts,
+    engagements_of,
+    events_of,
+    open_engagements,
+    published_clarifications,
+    taking_part_in,
+    waiting_questions,
+)
+from storage.forms import latest_submission
+from storage.models import FormResponse
+from storage.visibility import Refusal, can_answer_for
+
+
+async def list_engagements(turn: Turn, services: Services) -> list[Reply]:
+    """Commissioners see their council's engagements; providers see every open one, with
+    the ones they take part in marked."""
+    assert turn.actor is not None
+    actor = turn.actor
+    replies: list[Reply] = []
+    async with services.db.session() as session:
+        if actor.is_commissioner:
+            mine = await engagements_of(session, actor.commissioner_for())
+            sections = [
+                Section(
+                    heading=e.title,
+                    text=f"{_state_words(e)}. Closes {closes_text(e, actor.timezone)}.",
+                    buttons=[Button(label="Open", action="cmd.engagements", value=f"show {e.id}")],
+                )
+                for e in mine[:20]
+            ]
+            replies.append(
+                Message(
+                    title="Your council's engagements",
+                    text=None if mine else "You have not set one up yet.",
+                    sections=sections,
+                    buttons=[
+                        Button(
+                            label="Set up an engagement",
+                            action="cmd.engagements",
+                            value="new",
+                            style="primary",
+                        )
+                    ],
+                )
+            )
+        if actor.member_of() or not actor.is_commissioner:
+            engagements = await open_engagements(session)
+            joined = await taking_part_in(session, actor.member_of())
+            sections = [
+                Section(
+                    heading=e.title,
+                    text=("You are taking part. " if e.id in joined else "")
+                    + f"Closes {closes_text(e, actor.timezone)}.",
+                    buttons=[
+                        Button(label="See details", action="cmd.engagements", value=f"show {e.id}")
+                    ],
+                )
+                for e in engagements[:20]
+            ]
+            replies.append(
+                Message(
+                    title="Open engagements",
+                    text="Councils want to hear from local organisations before they design "
+                    "services. Any organisation can take part."
+                    if engagements
+                    else "There are no open engagements right now. We will tell you when "
+                    "there is one that fits your work.",
+                    sections=sections,
+                )
+            )
+    return replies
+
+
+def _state_words(engagement: Engagement) -> str:
+    return {
+        EngagementState.DRAFT: "Draft, not sent yet",
+        EngagementState.OPEN: "Open",
+        EngagementState.CLOSED: "Closed",
+    }.get(EngagementState(engagement.state), engagement.state)
+
+
+async def show_engagement(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
+    """One engagement: the invitation, the Q&A log, events with places left, and what the
+    person can do next. Drafts are for their own commissioning team only."""
+    assert turn.actor is not None
+    actor = turn.actor
+    async with services.db.session() as session:
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        team = engagement is not None and runs_it(actor, engagement)
+        if engagement is None or (engagement.state == EngagementState.DRAFT and not team):
+            return [
+                Notice(
+                    text="We couldn't find that engagement. Type engagements to see the open ones.",
+                    level="warning",
+                )
+            ]
+        if engagement.state == EngagementState.DRAFT:
+            from handlers.engagements.setup import draft_view
+
+            return await draft_view(session, turn, services, engagement)
+        invitation = await invitation_message(session, engagement, services)
+        sections = list(invitation.sections)
+        events = await events_of(session, engagement.id)
+        counts = await booking_counts(session, [e.id for e in events])
+        for section, event in zip(sections[-len(events) :] if events else [], events, strict=True):
+            booked = counts[event.id].get("booked", 0)
+            if event.capacity:
+                left = max(0, event.capacity - booked)
+                section.text = f"{section.text} {left} of {event.capacity} places left."
+            if team:
+                section.buttons = [
+                    Button(
+                        label="Attendance", action="cmd.engagements", value=f"attendance {event.id}"
+                    )
+                ]
+        log = await published_clarifications(session, engagement.id)
+        if log:
+            sections.append(
+                Section(
+                    heading="Questions and answers, and updates",
+                    facts=[_log_fact(c) for c in log],
+                )
+            )
+        buttons = list(invitation.buttons)
+        if team:
+            waiting = await waiting_questions(session, engagement.id)
+            buttons = _team_buttons(engagement, len(waiting))
+        elif not is_open(engagement, services.clock.now()):
+            buttons = []
+            taking_part = await taking_part_in(session, actor.member_of())
+            if engagement.state == EngagementState.CLOSED and engagement.id in taking_part:
+                buttons.append(
+                    Button(
+                        label="Give feedback (anonymous)",
+                        action="cmd.engagements",
+                        value=f"feedback {engagement.id}",
+                    )
+                )
+        if engagement.you_said_we_did:
+            sections.append(Section(heading="You said, we did", text=engagement.you_said_we_did))
+    status = "Open" if engagement.state == EngagementState.OPEN else "Closed"
+    return [
+        Message(
+            title=engagement.title,
+            text=f"{status}. Closes {closes_text(engagement, actor.timezone)}."
+            if engagement.state == EngagementState.OPEN
+            else f"{status}.",
+            sections=sections,
+            buttons=buttons,
+            who_sees=invitation.who_sees,
+        )
+    ]
+
+
+def _log_fact(clarification: Any) -> Fact:
+    if clarification.kind == "update":
+        return Fact(label=f"Update: {clarification.title}", value=clarification.answer or "")
+    return Fact(label=f"Q: {clarification.question}", value=f"A: {clarification.answer}")
+
+
+def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:
+    e = engagement.id
+    buttons = [
+        Button(
+            label=f"Questions to answer ({waiting})",
+            action="cmd.engagements",
+            value=f"questions {e}",
+        ),
+        Button(label="Publish an update", action="cmd.engagements", value=f"update {e}"),
+        Button(label="Add an event", action="cmd.engagements", value=f"event {e}"),
+        Button(label="Summary", action="cmd.engagements", value=f"summary {e}"),
+        Button(label="The record", action="cmd.engagements", value=f"record {e}"),
+    ]
+    if engagement.state == EngagementState.CLOSED:
+        buttons.append(
+            Button(label="You said, we did", action="cmd.engagements", value=f"yousaid {e}")
+        )
+    return buttons
+
+
+async def join(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
+    """A provider that was not matched takes part anyway: it hears every clarification."""
+    assert turn.actor is not None
+    organisations = sorted(turn.actor.member_of())
+    async with services.db.session() as session:
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        if not organisations:
+            return [Notice(text=HOW_TO_JOIN, level="warning")]
+        if engagement is None or not is_open(engagement, services.clock.now()):
+            return await refuse(
+                session,
+                turn,
+                engagement,
+                "join",
+                "This engagement is not open, so you can't join it.",
+            )
+        now = services.clock.now()
+        await add_participants(session, engagement.id, organisations[:1], joined_at=now)
+        await audit.record_turn(
+            session,
+            turn,
+            "engagement.joined",
+            object_type="engagement",
+            object_id=engagement.id,
+            authority_id=engagement.authority_id,
+            organisation_id=organisations[0],
+            at=now,
+        )
+    return [
+        Notice(
+            text=f"You are taking part in {engagement.title}. You will get every answer and "
+            "update the council publishes.",
+            level="success",
+            buttons=[
+                Button(
+                    label="Answer the questions",
+                    action="cmd.engagements",
+                    value=f"answer {engagement.id}",
+                    style="primary",
+                )
+            ],
+        )
+    ]
+
+
+class EngagementAnswers(FormPurpose):
+    """A provider's answers to one engagement's questions (form key `engagement-<id>`)."""
+
+    form_key = "engagement-"
+    command = "engagements"
+
+    def resume(self, response: FormResponse) -> str:
+        return f"answer {response.engagement_id}"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        organisations = sorted(turn.actor.member_of())
+        engagement_id = number_at(turn, 1)
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+        if not organisations:
+            return Refusal(HOW_TO_JOIN)
+        if engagement is None or engagement.state == EngagementState.DRAFT:
+            return Refusal(
+                "We couldn't find that engagement. Type engagements to see the open ones."
+            )
+        if not is_open(engagement, services.clock.now()):
+            await refuse(session, turn, engagement, "answer", "closed")
+            return Refusal(
+                f"{engagement.title} closed on {closes_text(engagement, turn.actor.timezone)}, "
+                "so answers can't be sent or changed now. Thank you for your interest."
+            )
+        await add_participants(
+            session, engagement.id, organisations[:1], joined_at=services.clock.now()
+        )
+        return Subject(
+            organisations[0],
+            engagement.authority_id,
+            label=engagement.title,
+            engagement_id=engagement.id,
+            form_key=engagement.form_key,
+        )
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        """Changing answers starts from the ones already sent."""
+        assert subject.engagement_id is not None
+        previous = await latest_submission(
+            session,
+            form_key=f"engagement-{subject.engagement_id}",
+            organisation_id=subject.organisation_id,
+            authority_id=subject.authority_id,
+        )
+        return dict(previous.answers) if previous else {}
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        assert turn.actor is not None
+        if not can_answer_for(turn.actor, response):
+            return Refusal(
+                "These answers belong to another organisation, so you can't change them."
+            )
+        return await closed_refusal(session, services.clock.now(), response.engagement_id)
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        await audit.record_turn(
+            session,
+            turn,
+            "engagement.answered",
+            object_type="engagement",
+            object_id=response.engagement_id,
+            organisation_id=response.organisation_id,
+            authority_id=response.authority_id,
+            response_id=response.id,
+        )
+        replies: list[Reply] = []
+        if response.answers.get("ideas_confidential") is True:
+            replies.append(
+                Notice(
+                    text="You marked your idea as commercially confidential. The council "
+                    "will not share it with other providers.",
+                    level="info",
+                )
+            )
+        return replies
+
+
+ANSWERS = register_purpose(EngagementAnswers())
+
+
+async def answer(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, ANSWERS)
