@@ -3,7 +3,7 @@
 `engagements` lists them; `new`, `edit N`, `publish N`, `show N`, `answer N`, `join N`,
 `ask N`, `questions N`, `reply N Q`, `update N`, `event N`, `rsvp E`, `cancel E`,
 `attendance E`, `talk N`, `times M`, `pick M I`, `feedback N`, `close N`, `summary N`,
-`record N`, `yousaid N`. Chat doors type them; buttons carry them as values.
+`answers N`, `record N`, `yousaid N`. Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bot.core.reply import Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements import (
+    answers,
     clarifications,
     closing,
     events,
@@ -71,6 +72,7 @@ _NUMBERED: dict[str, NumberedStep] = {
     "pick": meetings.pick_time,
     "close": closing.close_now,
     "summary": closing.show_summary,
+    "answers": answers.show_answers,
     "record": record.show_record,
 }
 

@@ -18,8 +18,17 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.engagements.common import closed_refusal, is_open, number_at, refuse, runs_it
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.engagements.common import (
+    ProviderForm,
+    TeamForm,
+    is_open,
+    lock_row,
+    number_at,
+    refuse,
+    runs_it,
+    team_engagement,
+)
+from handlers.forms import Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Clarification, ClarificationKind, Engagement
@@ -89,10 +98,8 @@ async def tell_the_team(
     )
 
 
-class AskQuestion(FormPurpose):
+class AskQuestion(ProviderForm):
     form_key = "clarification_question"
-    command = "engagements"
-    confirms_itself = True
 
     def resume(self, response: FormResponse) -> str:
         return f"ask {response.engagement_id}"
@@ -109,14 +116,6 @@ class AskQuestion(FormPurpose):
             return engagement
         return Subject(
             organisations[0], engagement.authority_id, engagement_id=engagement.id, topic="question"
-        )
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        refusal = await super().may_answer(session, turn, services, response)
-        return refusal or await closed_refusal(
-            session, services.clock.now(), response.engagement_id
         )
 
     async def on_submit(
@@ -184,25 +183,10 @@ class AskQuestion(FormPurpose):
         ]
 
 
-class _TeamForm(FormPurpose):
-    """A form only the engagement's own commissioning team fills in."""
+class _TeamForm(TeamForm):
+    """Questions and updates: published to participants, so only while it is open."""
 
-    command = "engagements"
-    confirms_itself = True
-    #: Questions and updates can only be published while the engagement is open.
     needs_open = True
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if response.respondent_id != turn.actor.person_id or (
-            response.authority_id not in turn.actor.commissioner_for()
-        ):
-            return Refusal("This belongs to someone else, so you can't change it.")
-        if self.needs_open:
-            return await closed_refusal(session, services.clock.now(), response.engagement_id)
-        return None
 
     async def _engagement(
         self, session: AsyncSession, turn: Turn, services: Services, attempted: str
@@ -251,9 +235,9 @@ class AnswerQuestion(_TeamForm):
     ) -> list[Reply]:
         assert response.topic is not None and response.engagement_id is not None
         engagement = await session.get(Engagement, response.engagement_id)
-        question = await session.get(
-            Clarification, int(response.topic.split(":")[1]), with_for_update=True
-        )
+        question_id = int(response.topic.split(":")[1])
+        await lock_row(session, Clarification, question_id)  # two answers at once: one wins
+        question = await session.get(Clarification, question_id, with_for_update=True)
         assert engagement is not None and question is not None
         if question.published_at is not None:
             return [Notice(text="That question was answered already.", level="info")]
@@ -378,15 +362,15 @@ async def questions_to_answer(
     """The team's list of questions waiting for an answer (it may see who asked)."""
     assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session,
-                turn,
-                engagement,
-                "see questions",
-                "Only the council running it can see these.",
-            )
+        engagement = await team_engagement(
+            session,
+            turn,
+            engagement_id,
+            "see questions",
+            "Only the council running it can see these.",
+        )
+        if not isinstance(engagement, Engagement):
+            return engagement
         waiting = await waiting_questions(session, engagement.id)
         names = dict(
             (

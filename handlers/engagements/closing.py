@@ -16,9 +16,17 @@ from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Sect
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants, tell_the_team
-from handlers.engagements.common import closes_text, lock_row, number_at, refuse, runs_it
+from handlers.engagements.common import (
+    TeamForm,
+    closes_text,
+    lock_row,
+    number_at,
+    refuse,
+    runs_it,
+    team_engagement,
+)
 from handlers.engagements.feedback import feedback_summary
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form, register_purpose
 from storage import audit
 from storage.engagement_tables import (
     BookingState,
@@ -399,22 +407,20 @@ async def build_summary(
 async def show_summary(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
     assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session,
-                turn,
-                engagement,
-                "summary",
-                "Only the council running it can see its summary.",
-            )
+        engagement = await team_engagement(
+            session,
+            turn,
+            engagement_id,
+            "summary",
+            "Only the council running it can see its summary.",
+        )
+        if not isinstance(engagement, Engagement):
+            return engagement
         return [await build_summary(session, engagement, services)]
 
 
-class YouSaidWeDid(FormPurpose):
+class YouSaidWeDid(TeamForm):
     form_key = "you_said_we_did"
-    command = "engagements"
-    confirms_itself = True
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
@@ -436,14 +442,6 @@ class YouSaidWeDid(FormPurpose):
             if engagement and engagement.you_said_we_did
             else {}
         )
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if response.respondent_id != turn.actor.person_id:
-            return Refusal("This belongs to someone else, so you can't change it.")
-        return None
 
     async def on_submit(
         self,

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import LONDON, format_when
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Actor, Turn, parse_command
+from bot.services import Services
+from handlers.forms import FormPurpose
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
-from storage.models import Authority
+from storage.models import Authority, FormResponse
 from storage.visibility import Refusal
 
 #: Engagements close at 5pm London time on their closing day.
@@ -137,3 +139,52 @@ async def closed_refusal(
             "This engagement has closed, so this can't be sent or changed now. Nothing was saved."
         )
     return None
+
+
+async def team_engagement(
+    session: AsyncSession, turn: Turn, engagement_id: int | None, attempted: str, refusal: str
+) -> Engagement | list[Reply]:
+    """The engagement, for its own commissioning team; anyone else gets `refusal` (audited)."""
+    assert turn.actor is not None
+    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is None or not runs_it(turn.actor, engagement):
+        return await refuse(session, turn, engagement, attempted, refusal)
+    return engagement
+
+
+class TeamForm(FormPurpose):
+    """A form only the engagement's commissioning team fills in (each draft is one person's):
+    setting it up, answering a question, an update, an event, times to talk, "you said"."""
+
+    command = "engagements"
+    confirms_itself = True
+    #: Only while the engagement is open (questions and updates go out to participants).
+    needs_open = False
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        assert turn.actor is not None
+        if response.respondent_id != turn.actor.person_id or (
+            response.authority_id not in turn.actor.commissioner_for()
+        ):
+            return Refusal("This belongs to someone else, so you can't change it.")
+        if self.needs_open:
+            return await closed_refusal(session, services.clock.now(), response.engagement_id)
+        return None
+
+
+class ProviderForm(FormPurpose):
+    """A provider's form about an open engagement: its answers, a question, a request to
+    talk. Only the organisation's members change it, and only until the engagement closes."""
+
+    command = "engagements"
+    confirms_itself = True
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        refusal = await super().may_answer(session, turn, services, response)
+        return refusal or await closed_refusal(
+            session, services.clock.now(), response.engagement_id
+        )

@@ -14,8 +14,16 @@ from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants
-from handlers.engagements.common import as_id, is_open, lock_row, number_at, refuse, runs_it
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.engagements.common import (
+    TeamForm,
+    as_id,
+    is_open,
+    lock_row,
+    number_at,
+    refuse,
+    runs_it,
+)
+from handlers.forms import Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import (
@@ -35,10 +43,8 @@ DAY_BEFORE_KIND = "event.day_before"
 HOUR_BEFORE_KIND = "event.hour_before"
 
 
-class AddEvent(FormPurpose):
+class AddEvent(TeamForm):
     form_key = "engagement_event"
-    command = "engagements"
-    confirms_itself = True
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
@@ -52,14 +58,6 @@ class AddEvent(FormPurpose):
         if engagement.state == EngagementState.CLOSED:
             return Refusal("This engagement has closed, so no more events can be added.")
         return Subject(None, engagement.authority_id, engagement_id=engagement.id, topic="event")
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if response.respondent_id != turn.actor.person_id:
-            return Refusal("This belongs to someone else, so you can't change it.")
-        return None
 
     async def on_submit(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition
@@ -58,15 +58,15 @@ class GiveFeedback(FormPurpose):
             await session.delete(response)
             return [Notice(text="You have already given feedback on this engagement. Thank you.")]
         answers = response.answers
-        session.add(
-            EngagementFeedback(
-                id=secrets.token_hex(16),
-                engagement_id=response.engagement_id,
-                engagement_rating=_rating(answers.get("engagement_rating")),
-                engagement_comment=answers.get("engagement_comment"),
-                process_rating=_rating(answers.get("process_rating")),
-                process_comment=answers.get("process_comment"),
-            )
+        await store_shuffled(
+            session,
+            response.engagement_id,
+            {
+                "engagement_rating": _rating(answers.get("engagement_rating")),
+                "engagement_comment": answers.get("engagement_comment"),
+                "process_rating": _rating(answers.get("process_rating")),
+                "process_comment": answers.get("process_comment"),
+            },
         )
         session.add(
             FeedbackGiven(engagement_id=response.engagement_id, person_id=turn.actor.person_id)
@@ -79,6 +79,38 @@ class GiveFeedback(FormPurpose):
                 level="success",
             )
         ]
+
+
+async def store_shuffled(session: AsyncSession, engagement_id: int, new: dict[str, object]) -> None:
+    """Add one piece of feedback by rewriting the engagement's feedback in a random order.
+
+    Rows are stored (and numbered, on SQLite) in the order they are written, and so are the
+    "gave feedback" marks and audit events. Appending would let anyone with the database
+    match the third comment to the third person. Writing every row again, shuffled, with
+    new random ids, leaves no order to match.
+    """
+    rows: list[dict[str, object]] = [
+        {
+            "engagement_rating": row.engagement_rating,
+            "engagement_comment": row.engagement_comment,
+            "process_rating": row.process_rating,
+            "process_comment": row.process_comment,
+        }
+        for row in (
+            await session.scalars(
+                select(EngagementFeedback).where(EngagementFeedback.engagement_id == engagement_id)
+            )
+        ).all()
+    ]
+    rows.append(new)
+    secrets.SystemRandom().shuffle(rows)
+    await session.execute(
+        delete(EngagementFeedback).where(EngagementFeedback.engagement_id == engagement_id)
+    )
+    await session.execute(
+        insert(EngagementFeedback),
+        [{"id": secrets.token_hex(16), "engagement_id": engagement_id, **row} for row in rows],
+    )
 
 
 def _rating(value: object) -> int | None:

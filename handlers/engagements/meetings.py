@@ -18,13 +18,21 @@ from bot.core.reply import Button, Message, Notice, Reply, ReplyList
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import tell_the_team
-from handlers.engagements.common import closed_refusal, is_open, number_at, refuse, runs_it
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.engagements.common import (
+    ProviderForm,
+    TeamForm,
+    is_open,
+    lock_row,
+    number_at,
+    refuse,
+    runs_it,
+)
+from handlers.forms import Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
 from storage.engagements import add_participants, members_of
-from storage.models import FormResponse, Membership, Reminder, Role
+from storage.models import FormResponse, Membership, Organisation, Reminder, Role
 from storage.outbox import send_to_people
 from storage.reminders import schedule_reminder
 from storage.visibility import Refusal
@@ -33,10 +41,8 @@ REMINDER_KIND = "meeting.reminder"
 HOW = {"call": "a phone call", "video": "a video call", "visit": "in person"}
 
 
-class RequestMeeting(FormPurpose):
+class RequestMeeting(ProviderForm):
     form_key = "meeting_request"
-    command = "engagements"
-    confirms_itself = True
 
     def resume(self, response: FormResponse) -> str:
         return f"talk {response.engagement_id}"
@@ -55,14 +61,6 @@ class RequestMeeting(FormPurpose):
             return Refusal("This engagement is not open, so you can't ask for a conversation now.")
         return Subject(
             organisations[0], engagement.authority_id, engagement_id=engagement.id, topic="meeting"
-        )
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        refusal = await super().may_answer(session, turn, services, response)
-        return refusal or await closed_refusal(
-            session, services.clock.now(), response.engagement_id
         )
 
     async def on_submit(
@@ -103,7 +101,8 @@ class RequestMeeting(FormPurpose):
             session,
             engagement,
             Message(
-                title=f"A provider would like to talk privately about {engagement.title}",
+                title=f"{await _name_of(session, request.organisation_id)} would like to talk "
+                f"privately about {engagement.title}",
                 text=(request.topic or "They did not say what about.")
                 + (f"\nThey would like {HOW[request.how]}." if request.how in HOW else ""),
                 buttons=[
@@ -128,10 +127,8 @@ class RequestMeeting(FormPurpose):
         ]
 
 
-class ProposeTimes(FormPurpose):
+class ProposeTimes(TeamForm):
     form_key = "meeting_times"
-    command = "engagements"
-    confirms_itself = True
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
@@ -150,13 +147,19 @@ class ProposeTimes(FormPurpose):
             topic=f"meeting:{request.id}",
         )
 
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if response.respondent_id != turn.actor.person_id:
-            return Refusal("This belongs to someone else, so you can't change it.")
-        return None
+    async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:
+        """Who asked, and what about, above the times form."""
+        assert subject.topic is not None
+        request = await session.get(MeetingRequest, int(subject.topic.split(":")[1]))
+        if request is None:
+            return []
+        how = f" They would like {HOW[request.how]}." if request.how in HOW else ""
+        return [
+            Notice(
+                text=f"{await _name_of(session, request.organisation_id)} asked to talk about: "
+                f"{request.topic or 'they did not say'}.{how}"
+            )
+        ]
 
     async def on_submit(
         self,
@@ -221,6 +224,11 @@ class ProposeTimes(FormPurpose):
         ]
 
 
+async def _name_of(session: AsyncSession, organisation_id: int) -> str:
+    organisation = await session.get(Organisation, organisation_id)
+    return organisation.name if organisation else "A provider"
+
+
 REQUEST = register_purpose(RequestMeeting())
 TIMES = register_purpose(ProposeTimes())
 
@@ -239,6 +247,7 @@ async def pick_time(turn: Turn, services: Services, request_id: int | None) -> l
     choice = number_at(turn, 2)
     now = services.clock.now()
     async with services.db.session() as session:
+        await lock_row(session, MeetingRequest, request_id)
         request = (
             await session.get(MeetingRequest, request_id, with_for_update=True)
             if request_id

@@ -22,7 +22,12 @@ from bot.core.reply import Button, Fact, Message, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.engagements.closing import summary_facts
-from handlers.engagements.common import FUNDING_ROUTES, MAX_ID, money, refuse, runs_it
+from handlers.engagements.common import (
+    FUNDING_ROUTES,
+    MAX_ID,
+    money,
+    team_engagement,
+)
 from storage import audit
 from storage.engagement_tables import Clarification, Engagement, EngagementInvitation
 from storage.engagements import published_clarifications
@@ -180,15 +185,15 @@ async def show_record(turn: Turn, services: Services, engagement_id: int | None)
     """In chat: the headline facts, with links to the full record as a page and as JSON."""
     assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session,
-                turn,
-                engagement,
-                "record",
-                "Only the council running it can see its record.",
-            )
+        engagement = await team_engagement(
+            session,
+            turn,
+            engagement_id,
+            "record",
+            "Only the council running it can see its record.",
+        )
+        if not isinstance(engagement, Engagement):
+            return engagement
         record = await build_record(session, engagement, services)
     tz = turn.actor.timezone
     delivered = [i for i in record["invitations"] if i["delivered_at"]]

@@ -16,6 +16,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import (
     FUNDING_ROUTES,
+    TeamForm,
     authority_name,
     closes_text,
     closing_moment,
@@ -26,7 +27,7 @@ from handlers.engagements.common import (
     week_gap,
 )
 from handlers.engagements.working_days import working_days_before
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form, register_purpose
 from storage import audit
 from storage.engagement_tables import (
     AuthorityChannel,
@@ -80,11 +81,10 @@ async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refus
     return Refusal(f"Which council is this for? {names}")
 
 
-class EngagementSetup(FormPurpose):
+class EngagementSetup(TeamForm):
     """The commissioner's form: what the engagement is, money and timing, which questions."""
 
     form_key = "engagement_setup"
-    command = "engagements"
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
@@ -92,8 +92,9 @@ class EngagementSetup(FormPurpose):
         from handlers.engagements.common import number_at, words_of
 
         assert turn.actor is not None
-        editing = number_at(turn, 1)
-        if editing is None and words_of(turn)[:1] == ["edit"]:
+        wants_edit = words_of(turn)[:1] == ["edit"]
+        editing = number_at(turn, 1) if wants_edit else None
+        if editing is None and wants_edit:
             return Refusal(
                 "Which one? Type engagements edit and its number, for example engagements edit 4."
             )
@@ -142,16 +143,6 @@ class EngagementSetup(FormPurpose):
             "must_answer": list(engagement.must_answer),
             **{f"own_question_{i}": own[i - 1] or None for i in (1, 2, 3)},
         }
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if response.respondent_id != turn.actor.person_id or (
-            response.authority_id not in turn.actor.commissioner_for()
-        ):
-            return Refusal("This draft belongs to someone else, so you can't change it.")
-        return None
 
     async def on_submit(
         self,

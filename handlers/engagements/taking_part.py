@@ -16,7 +16,7 @@ from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import (
-    closed_refusal,
+    ProviderForm,
     closes_text,
     is_open,
     number_at,
@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     runs_it,
 )
 from handlers.engagements.setup import invitation_message
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
@@ -40,7 +40,7 @@ from storage.engagements import (
 )
 from storage.forms import latest_submission
 from storage.models import FormResponse
-from storage.visibility import Refusal, can_answer_for
+from storage.visibility import Refusal
 
 
 async def list_engagements(turn: Turn, services: Services) -> list[Reply]:
@@ -201,6 +201,7 @@ def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:
         Button(label="Publish an update", action="cmd.engagements", value=f"update {e}"),
         Button(label="Add an event", action="cmd.engagements", value=f"event {e}"),
         Button(label="Summary", action="cmd.engagements", value=f"summary {e}"),
+        Button(label="Answers", action="cmd.engagements", value=f"answers {e}"),
         Button(label="The record", action="cmd.engagements", value=f"record {e}"),
     ]
     if engagement.state == EngagementState.CLOSED:
@@ -255,11 +256,12 @@ async def join(turn: Turn, services: Services, engagement_id: int | None) -> lis
     ]
 
 
-class EngagementAnswers(FormPurpose):
+class EngagementAnswers(ProviderForm):
     """A provider's answers to one engagement's questions (form key `engagement-<id>`)."""
 
     form_key = "engagement-"
-    command = "engagements"
+    #: The usual "what you told us" confirmation, with how to change it until it closes.
+    confirms_itself = False
 
     def resume(self, response: FormResponse) -> str:
         return f"answer {response.engagement_id}"
@@ -304,16 +306,6 @@ class EngagementAnswers(FormPurpose):
             authority_id=subject.authority_id,
         )
         return dict(previous.answers) if previous else {}
-
-    async def may_answer(
-        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
-    ) -> Refusal | None:
-        assert turn.actor is not None
-        if not can_answer_for(turn.actor, response):
-            return Refusal(
-                "These answers belong to another organisation, so you can't change them."
-            )
-        return await closed_refusal(session, services.clock.now(), response.engagement_id)
 
     async def on_submit(
         self,

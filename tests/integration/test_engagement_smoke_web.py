@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from storage.engagement_tables import Engagement, EngagementInvitation, EngagementState
-from storage.models import OutboxMessage
+from storage.models import Authority, OutboxMessage
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, form_action, text_of
 
@@ -85,3 +85,39 @@ async def test_a_provider_cannot_open_the_record(
     status, html = await web_user.get("/engagements/1/record.json")
     assert status == 403
     assert "not yours to see" in text_of(html)
+
+
+async def test_home_carries_on_a_saved_engagement_answer(
+    app_server: RunningApp, services: Services, web_user: WebUser
+) -> None:
+    async with services.db.session() as session:
+        authority = await session.scalar(select(Authority))
+        assert authority is not None
+        engagement = Engagement(
+            authority_id=authority.id,
+            title="Warm spaces",
+            purpose="Somewhere warm this winter.",
+            service_area="children_young_people",
+            closes_at=services.clock.now() + timedelta(weeks=7),
+            confidentiality="Kept private.",
+            question_ids=["viable_terms"],
+        )
+        session.add(engagement)
+    await web_user.sign_in_locally("Priya Shah")
+    await web_user.get("/")
+    await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})
+    await web_user.post("/signout", {})
+
+    await web_user.sign_in_locally("Tom Okafor")
+    status, html = await web_user.get(f"/do/engagements?words=answer+{engagement.id}")
+    assert status == 200 and "What would make this work possible" in html, text_of(html)
+    status, html = await web_user.post(
+        form_action(html),
+        [("_page", "0"), ("_intent", "save"), ("viable_terms", "Longer contracts.")],
+    )
+    assert "Saved on" in text_of(html)
+    status, html = await web_user.get("/do/home")
+    page = text_of(html)
+    assert "Questions: Warm spaces, last saved" in page, page
+    assert f'href="/do/engagements?words=answer+{engagement.id}"' in html
+    assert "Engagement: Warm spaces You are taking part." in page
