@@ -365,13 +365,17 @@ async def _start_chat(
     definition: FormDefinition,
     response: FormResponse,
 ) -> list[Reply]:
-    outcome = start_chat(definition, response.answers)
-    if outcome.done:  # every question already has an answer: send it, and show them to check
-        return await _finish(session, turn, services, purpose, definition, response)
+    # Every question already answered (they are changing what they sent): go through them
+    # from the first, showing each answer, rather than sending them again untouched.
+    outcome = start_chat(definition, response.answers, review=True)
     conversation = await _conversation(session, turn, create=True)
     assert conversation is not None
     conversation.state = {
-        CHAT_KEY: {"response_id": response.id, "position": outcome.state.position}
+        CHAT_KEY: {
+            "response_id": response.id,
+            "position": outcome.state.position,
+            "review": outcome.state.review,
+        }
     }
     conversation.updated_at = services.clock.now()
     intro = definition.intro or ""
@@ -417,7 +421,11 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
                 organisation_id=response.organisation_id,
             )
             return [Notice(text=refusal.message, level="error")]
-        state = ChatState(position=int(marker["position"]), answers=dict(response.answers))
+        state = ChatState(
+            position=int(marker["position"]),
+            answers=dict(response.answers),
+            review=marker.get("review") is True,
+        )
         outcome = chat_answer(definition, state, turn.text)
         now = services.clock.now()
         _store(response, dict(outcome.state.answers), response.current_page, now)
@@ -432,7 +440,11 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
                 return [Notice(text=" ".join(missing.values()), level="error")]
             return await _finish(session, turn, services, purpose, definition, response)
         conversation.state = {
-            CHAT_KEY: {"response_id": response.id, "position": outcome.state.position}
+            CHAT_KEY: {
+                "response_id": response.id,
+                "position": outcome.state.position,
+                "review": outcome.state.review,
+            }
         }
         replies: list[Reply] = []
         if outcome.error:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from bot.services import Services
-from storage.engagement_tables import AuthorityChannel, Engagement, EngagementInvitation
-from storage.models import Authority, OutboxMessage
+from storage.engagement_tables import AuthorityChannel, EngagementInvitation
+from storage.models import OutboxMessage
 from tests.integration.test_link_workspace import convene
+from tests.support.engagements import draft_engagement
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, text_of
 
@@ -33,19 +32,12 @@ async def test_invitations_are_posted_to_the_councils_channel(
     refused = convene(database_url, "post-invitations-to", "nowhere", "slack", "C1")
     assert refused.returncode != 0 and "No authority called 'nowhere'" in refused.stderr
 
-    async with services.db.session() as session:
-        authority = await session.scalar(select(Authority).where(Authority.slug == "riverside"))
-        assert authority is not None
-        engagement = Engagement(
-            authority_id=authority.id,
-            title="Food support this winter",
-            purpose="Warm spaces and food.",
-            service_area="food",
-            closes_at=services.clock.now() + timedelta(weeks=7),
-            confidentiality="Kept private.",
-            question_ids=["viable_terms"],
-        )
-        session.add(engagement)
+    engagement = await draft_engagement(
+        services,
+        title="Food support this winter",
+        purpose="Warm spaces and food.",
+        service_area="food",
+    )
     await web_user.sign_in_locally("Priya Shah")
     await web_user.get("/")
     status, html = await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})

@@ -61,14 +61,8 @@ from storage.models import (
     WorkState,
 )
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.engagements import (
-    Browser,
-    SlackPerson,
-    TeamsPerson,
-    flatten,
-    inbox_payloads,
-    rows_like,
-)
+from tests.support.doors import flatten
+from tests.support.engagements import Browser, SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
 from tests.support.polling import settle

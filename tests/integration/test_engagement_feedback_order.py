@@ -3,28 +3,16 @@ engagement's feedback, shuffled, with new random ids."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from bot.services import Services
 from handlers.engagements.feedback import store_shuffled
-from storage.engagement_tables import Engagement, EngagementFeedback
-from storage.models import Authority
+from storage.engagement_tables import EngagementFeedback
+from tests.support.engagements import draft_engagement
 
 
 async def test_each_new_piece_rewrites_all_of_it_with_new_ids(services: Services) -> None:
-    async with services.db.session() as session:
-        authority = await session.scalar(select(Authority))
-        assert authority is not None
-        engagement = Engagement(
-            authority_id=authority.id,
-            title="Winter",
-            purpose="Warm spaces.",
-            closes_at=services.clock.now() + timedelta(weeks=7),
-            confidentiality="Private.",
-        )
-        session.add(engagement)
+    engagement = await draft_engagement(services)
     seen_ids: set[str] = set()
     for n in range(1, 6):
         async with services.db.session() as session:

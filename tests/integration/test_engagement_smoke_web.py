@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from storage.engagement_tables import Engagement, EngagementInvitation, EngagementState
-from storage.models import Authority, OutboxMessage
+from storage.models import OutboxMessage
+from tests.support.engagements import draft_engagement
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, form_action, text_of
 
@@ -90,19 +91,7 @@ async def test_a_provider_cannot_open_the_record(
 async def test_home_carries_on_a_saved_engagement_answer(
     app_server: RunningApp, services: Services, web_user: WebUser
 ) -> None:
-    async with services.db.session() as session:
-        authority = await session.scalar(select(Authority))
-        assert authority is not None
-        engagement = Engagement(
-            authority_id=authority.id,
-            title="Warm spaces",
-            purpose="Somewhere warm this winter.",
-            service_area="children_young_people",
-            closes_at=services.clock.now() + timedelta(weeks=7),
-            confidentiality="Kept private.",
-            question_ids=["viable_terms"],
-        )
-        session.add(engagement)
+    engagement = await draft_engagement(services, service_area="children_young_people")
     await web_user.sign_in_locally("Priya Shah")
     await web_user.get("/")
     await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -17,8 +18,10 @@ from sqlalchemy import select
 
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
-from storage.models import InboxItem, OutboxMessage
+from storage.engagement_tables import Engagement
+from storage.models import Authority, InboxItem, OutboxMessage
 from tests.slack.conftest import SlackPoster
+from tests.support.doors import flatten
 from tests.support.fake_botframework import BotResponse, FakeBotFramework, idempotency_key
 from tests.support.fake_slack import FakeSlack
 from tests.support.polling import eventually, settle
@@ -27,26 +30,6 @@ from tests.support.web import WebUser, form_action, text_of
 
 Json = dict[str, Any]
 _events = itertools.count(1)
-
-
-def flatten(node: Any) -> str:
-    """Every string in a JSON value, one per line: all a person could read in a payload."""
-    out: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            out.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif value is not None and not isinstance(value, bool):
-            out.append(str(value))
-
-    walk(node)
-    return "\n".join(out)
 
 
 async def rows_like(services: Services, pattern: str) -> list[OutboxMessage]:
@@ -211,3 +194,22 @@ async def inbox_payloads(services: Services, person_id: int, key_prefix: str) ->
             )
         )
         return list(rows.all())
+
+
+async def draft_engagement(services: Services, **fields: Any) -> Engagement:
+    """A draft engagement of the demo council (Riverside), closing in seven weeks, with one
+    question; `fields` set anything else (title, service_area, question_ids …)."""
+    async with services.db.session() as session:
+        riverside = await session.scalar(select(Authority).where(Authority.slug == "riverside"))
+        assert riverside is not None
+        values: dict[str, Any] = {
+            "title": "Warm spaces",
+            "purpose": "Somewhere warm this winter.",
+            "closes_at": services.clock.now() + timedelta(weeks=7),
+            "confidentiality": "Kept private.",
+            "question_ids": ["viable_terms"],
+            **fields,
+        }
+        engagement = Engagement(authority_id=riverside.id, **values)
+        session.add(engagement)
+    return engagement

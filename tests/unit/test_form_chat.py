@@ -116,6 +116,30 @@ class TestStart:
         assert outcome.prompt is None
         assert outcome.state.position == len(FIELD_IDS)
 
+    def test_review_goes_through_every_answer_already_given(self) -> None:
+        """Changing answers sent before: every question in turn, "keep" or a new answer."""
+        answers = {
+            "org_name": "R",
+            "income_band": "small",
+            "annual_cost": 100,
+            "tupe": False,
+            "groups": ["older"],
+        }
+        outcome = start_chat(FORM, answers, review=True)
+        assert not outcome.done and outcome.state.position == 0 and outcome.state.review
+        assert outcome.prompt is not None and "R" in outcome.prompt
+        outcome = say(outcome.state, "keep", "keep", "£250", "keep")
+        assert outcome.state.position == FIELD_IDS.index("groups"), "one at a time, in order"
+        assert outcome.state.answers["annual_cost"] == 25000
+        restored = ChatState.from_json(json.loads(json.dumps(outcome.state.to_json())))
+        assert restored.review, "the review survives being stored between messages"
+        outcome = say(restored, "keep")
+        assert outcome.done and outcome.state.answers["groups"] == ["older"]
+
+    def test_review_of_an_unfinished_form_resumes_as_usual(self) -> None:
+        outcome = start_chat(FORM, {"org_name": "R"}, review=True)
+        assert outcome.state.position == 1 and not outcome.state.review
+
 
 class TestPrompt:
     def test_required_text_question(self) -> None:
@@ -344,7 +368,7 @@ class TestState:
             answers={"org_name": "R", "annual_cost": 1250, "tupe": True, "groups": ["older"]},
         )
         data = state.to_json()
-        assert data == {"position": 3, "answers": state.answers}
+        assert data == {"position": 3, "answers": state.answers, "review": False}
         stored = json.loads(json.dumps(data))
         assert ChatState.from_json(stored) == state
         assert ChatState.from_json(json.dumps(data)) == state

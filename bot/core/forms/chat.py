@@ -55,10 +55,13 @@ class ChatState:
 
     position: int = 0
     answers: dict[str, Any] = field(default_factory=dict)
+    #: Going through answers already given, one by one (to change some), rather than
+    #: jumping to the next unanswered question.
+    review: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict, ready for a JSON column."""
-        return {"position": self.position, "answers": dict(self.answers)}
+        return {"position": self.position, "answers": dict(self.answers), "review": self.review}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str) -> ChatState:
@@ -73,7 +76,7 @@ class ChatState:
             raise ValueError("chat state position must be a whole number, 0 or more")
         if not isinstance(answers, Mapping):
             raise ValueError("chat state answers must be a JSON object")
-        return cls(position=position, answers=dict(answers))
+        return cls(position=position, answers=dict(answers), review=data.get("review") is True)
 
 
 @dataclass
@@ -104,6 +107,13 @@ def _next_unanswered(fields: list[Field], answers: Mapping[str, Any], start: int
         if is_blank(answers.get(fields[index].id)):
             return index
     return len(fields)
+
+
+def _advance(fields: list[Field], state: ChatState) -> int:
+    """The next question: the very next one when reviewing, else the next unanswered."""
+    if state.review:
+        return state.position + 1
+    return _next_unanswered(fields, state.answers, state.position + 1)
 
 
 def _default_labels(fld: Field) -> bool:
@@ -223,16 +233,22 @@ def _ask(
     )
 
 
-def start_chat(defn: FormDefinition, answers: Mapping[str, Any] | None = None) -> ChatOutcome:
+def start_chat(
+    defn: FormDefinition, answers: Mapping[str, Any] | None = None, *, review: bool = False
+) -> ChatOutcome:
     """Begin, or resume, a form in chat.
 
     With earlier answers (from a draft saved on any door) we start at the
     first question without an answer. If every question is answered the
-    outcome is already ``done``.
+    outcome is already ``done`` - unless ``review`` is set: then we go through
+    them from the first, each showing the answer given, so a person changing
+    answers they sent before can change any of them ("keep" keeps one).
     """
     saved = dict(answers or {})
     fields = defn.all_fields()
-    state = ChatState(position=_next_unanswered(fields, saved, 0), answers=saved)
+    position = _next_unanswered(fields, saved, 0)
+    reviewing = review and position >= len(fields)
+    state = ChatState(position=0 if reviewing else position, answers=saved, review=reviewing)
     return _ask(defn, state)
 
 
@@ -250,7 +266,9 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
     """
     fields = defn.all_fields()
     # A hand-built or corrupted state must never index from the end of the list.
-    current = ChatState(position=max(state.position, 0), answers=dict(state.answers))
+    current = ChatState(
+        position=max(state.position, 0), answers=dict(state.answers), review=state.review
+    )
     command = _command(text)
     if current.position >= len(fields):
         # Already finished; "back" reopens the last question so it can be changed.
@@ -280,7 +298,7 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
                 "If you want to finish later, type stop.",
             )
         # Skipping leaves any earlier answer alone: never lose work silently.
-        current.position = _next_unanswered(fields, current.answers, current.position + 1)
+        current.position = _advance(fields, current)
         return _ask(defn, current)
     if command in _KEEP_WORDS:
         if is_blank(current.answers.get(fld.id)):
@@ -289,7 +307,7 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
                 current,
                 error="You have not answered this question yet, so there is nothing to keep.",
             )
-        current.position = _next_unanswered(fields, current.answers, current.position + 1)
+        current.position = _advance(fields, current)
         return _ask(defn, current)
 
     try:
@@ -302,5 +320,5 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
         )
         return _ask(defn, current, error=message)
     current.answers[fld.id] = value
-    current.position = _next_unanswered(fields, current.answers, current.position + 1)
+    current.position = _advance(fields, current)
     return _ask(defn, current, saved_field=fld.id)
