@@ -58,6 +58,14 @@ pages:
 """
 )
 FIELD_IDS = [f.id for f in FORM.all_fields()]
+#: Every question of FORM answered, as a sent form would be.
+ALL_ANSWERED: dict[str, Any] = {
+    "org_name": "R",
+    "income_band": "small",
+    "annual_cost": 100,
+    "tupe": False,
+    "groups": ["older"],
+}
 
 
 def say(state: ChatState, *replies: str) -> ChatOutcome:
@@ -104,13 +112,7 @@ class TestStart:
         assert outcome.state.answers == {"org_name": "Riverside"}
 
     def test_everything_answered_is_already_done(self) -> None:
-        answers = {
-            "org_name": "R",
-            "income_band": "small",
-            "annual_cost": 100,
-            "tupe": False,
-            "groups": ["older"],
-        }
+        answers = dict(ALL_ANSWERED)
         outcome = start_chat(FORM, answers)
         assert outcome.done
         assert outcome.prompt is None
@@ -118,13 +120,7 @@ class TestStart:
 
     def test_review_goes_through_every_answer_already_given(self) -> None:
         """Changing answers sent before: every question in turn, "keep" or a new answer."""
-        answers = {
-            "org_name": "R",
-            "income_band": "small",
-            "annual_cost": 100,
-            "tupe": False,
-            "groups": ["older"],
-        }
+        answers = dict(ALL_ANSWERED)
         outcome = start_chat(FORM, answers, review=True)
         assert not outcome.done and outcome.state.position == 0 and outcome.state.review
         assert outcome.prompt is not None and "R" in outcome.prompt
