@@ -39,7 +39,7 @@ TEAMS = web.AppKey("teams_door", TeamsDoor)
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     return Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(settings.database_url, pool_size=settings.database_pool_size),
         router=build_router(),
         clock=clock or Clock(),
     )

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_url: str = Field(
         DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL", "CONVENE_DATABASE_URL")
     )
+    #: PostgreSQL connections each process keeps open (10 more are opened when busy).
+    database_pool_size: int = 40
     host: str = "127.0.0.1"
     port: int = 3978
     public_url: str | None = None

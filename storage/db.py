@@ -44,17 +44,29 @@ def redact(url: str) -> str:
 class Database:
     """Owns the engine. `session()` gives one unit of work that commits or rolls back."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 40) -> None:
         self.url = normalise_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if make_url(self.url).get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"timeout": 30}
+            # SQLite has one writer. With many connections, the ones kept waiting for the lock
+            # sleep in SQLite's busy handler (up to 100 ms a try), which made the slowest Teams
+            # turns take about a second under load. Two connections (one can read while the
+            # other writes) queue everyone else fairly in the pool instead. Nothing in Convene
+            # holds one session while opening another.
+            kwargs["pool_size"] = 2
+            kwargs["max_overflow"] = 0
+            kwargs["pool_timeout"] = 30
         else:
             # A ping on every checkout cost more than a tenth of a chat turn. Connections are
             # recycled instead, and one that fails is discarded by SQLAlchemy and replaced.
             kwargs["pool_recycle"] = 1800
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 20
+            # Keep enough connections for a busy moment (every request in flight, plus the
+            # sender's parallel deliveries): a connection made beyond the pool is closed when
+            # returned, and opening a new PostgreSQL connection for each busy request tripled
+            # the slowest Teams turns (bench/teams_turn.py).
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = 10
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

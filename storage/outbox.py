@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
-from storage.upsert import insert_ignoring_duplicates
+from storage.upsert import dialect_insert, insert_ignoring_duplicates
 
 WEB_INBOX = "inbox"
 #: Rows per INSERT in a fan-out: big enough to be quick, small enough for any driver.
@@ -47,8 +47,17 @@ async def enqueue(
         "attempts": 0,
         "created_at": datetime.now(UTC),
     }
-    # One statement whatever happens: a second message with the same key is simply not added.
-    await insert_ignoring_duplicates(session, OutboxMessage, values, ["idempotency_key"])
+    # One statement when the key is new (the usual case): the insert returns the row. A
+    # second message with the same key is simply not added, and the first is looked up.
+    added = await session.scalar(
+        dialect_insert(session)(OutboxMessage)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage),
+        execution_options={"populate_existing": True},
+    )
+    if added is not None:
+        return added
     message = await session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )

@@ -13,6 +13,12 @@ from sqlalchemy.sql.dml import Insert
 _statements: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
 
 
+def dialect_insert(session: AsyncSession) -> Any:
+    """The `insert` of this session's database, which knows ON CONFLICT."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
 def _statement(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Insert:
     key = (dialect, model.__tablename__, keys)
     if key not in _statements:
