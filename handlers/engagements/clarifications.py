@@ -24,34 +24,18 @@ from handlers.engagements.common import (
     is_open,
     lock_row,
     number_at,
+    open_engagement,
     refuse,
     runs_it,
     team_engagement,
 )
 from handlers.forms import Subject, open_form, register_purpose
-from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Clarification, ClarificationKind, Engagement
 from storage.engagements import add_participants, participant_people, waiting_questions
 from storage.models import FormResponse, Membership, Organisation, Role
 from storage.outbox import send_to_people
 from storage.visibility import Refusal
-
-
-async def _open_engagement(
-    session: AsyncSession, turn: Turn, services: Services, attempted: str
-) -> Engagement | Refusal:
-    engagement_id = number_at(turn, 1)
-    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-    if engagement is None or engagement.published_at is None:
-        return Refusal("We couldn't find that engagement. Type engagements to see the open ones.")
-    if not is_open(engagement, services.clock.now()):
-        await refuse(session, turn, engagement, attempted, "closed")
-        return Refusal(
-            f"{engagement.title} has closed, so questions and updates can't be published now. "
-            "Nothing was changed."
-        )
-    return engagement
 
 
 async def publish_to_participants(
@@ -100,23 +84,14 @@ async def tell_the_team(
 
 class AskQuestion(ProviderForm):
     form_key = "clarification_question"
+    topic = "question"
+    attempted = "ask"
+    closed = (
+        "{title} has closed, so questions and updates can't be published now. Nothing was changed."
+    )
 
     def resume(self, response: FormResponse) -> str:
         return f"ask {response.engagement_id}"
-
-    async def subject(
-        self, session: AsyncSession, turn: Turn, services: Services
-    ) -> Subject | Refusal:
-        assert turn.actor is not None
-        organisations = sorted(turn.actor.member_of())
-        if not organisations:
-            return Refusal(HOW_TO_JOIN)
-        engagement = await _open_engagement(session, turn, services, "ask")
-        if isinstance(engagement, Refusal):
-            return engagement
-        return Subject(
-            organisations[0], engagement.authority_id, engagement_id=engagement.id, topic="question"
-        )
 
     async def on_submit(
         self,
@@ -192,7 +167,7 @@ class _TeamForm(TeamForm):
         self, session: AsyncSession, turn: Turn, services: Services, attempted: str
     ) -> Engagement | Refusal:
         assert turn.actor is not None
-        engagement = await _open_engagement(session, turn, services, attempted)
+        engagement = await open_engagement(session, turn, services, attempted, AskQuestion.closed)
         if isinstance(engagement, Refusal):
             return engagement
         if not runs_it(turn.actor, engagement):

@@ -14,7 +14,7 @@ from bot.clock import LONDON, format_when
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Actor, Turn, parse_command
 from bot.services import Services
-from handlers.forms import FormPurpose
+from handlers.forms import FormPurpose, Subject
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
 from storage.models import Authority, FormResponse
@@ -174,12 +174,61 @@ class TeamForm(FormPurpose):
         return None
 
 
+NOT_FOUND = "We couldn't find that engagement. Type engagements to see the open ones."
+
+
+async def open_engagement(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    attempted: str,
+    closed: str,
+    missing: str = NOT_FOUND,
+) -> Engagement | Refusal:
+    """The published engagement named in the turn, while it is open. Once it has closed the
+    refusal says `closed` (with `{title}` filled in), and the attempt is audited."""
+    engagement_id = number_at(turn, 1)
+    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is None or engagement.published_at is None:
+        return Refusal(missing)
+    if not is_open(engagement, services.clock.now()):
+        await refuse(session, turn, engagement, attempted, "closed")
+        return Refusal(closed.format(title=engagement.title))
+    return engagement
+
+
 class ProviderForm(FormPurpose):
     """A provider's form about an open engagement: its answers, a question, a request to
     talk. Only the organisation's members change it, and only until the engagement closes."""
 
     command = "engagements"
     confirms_itself = True
+    #: What the form is about: each organisation has one draft per engagement and topic.
+    topic = ""
+    #: The step's name in the audit log when it is refused.
+    attempted = ""
+    #: Said when the engagement has closed (`{title}` is filled in), or can't be found.
+    closed = "{title} has closed, so this can't be sent now. Nothing was changed."
+    missing = NOT_FOUND
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        """The person's organisation, for the open engagement the turn names."""
+        from handlers.membership import HOW_TO_JOIN
+
+        assert turn.actor is not None
+        organisations = sorted(turn.actor.member_of())
+        if not organisations:
+            return Refusal(HOW_TO_JOIN)
+        engagement = await open_engagement(
+            session, turn, services, self.attempted, self.closed, self.missing
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
+        return Subject(
+            organisations[0], engagement.authority_id, engagement_id=engagement.id, topic=self.topic
+        )
 
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse

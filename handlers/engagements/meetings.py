@@ -21,14 +21,12 @@ from handlers.engagements.clarifications import tell_the_team
 from handlers.engagements.common import (
     ProviderForm,
     TeamForm,
-    is_open,
     lock_row,
     number_at,
     refuse,
     runs_it,
 )
 from handlers.forms import Subject, open_form, register_purpose
-from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
 from storage.engagements import add_participants, members_of
@@ -43,25 +41,12 @@ HOW = {"call": "a phone call", "video": "a video call", "visit": "in person"}
 
 class RequestMeeting(ProviderForm):
     form_key = "meeting_request"
+    topic = "meeting"
+    attempted = "talk"
+    closed = missing = "This engagement is not open, so you can't ask for a conversation now."
 
     def resume(self, response: FormResponse) -> str:
         return f"talk {response.engagement_id}"
-
-    async def subject(
-        self, session: AsyncSession, turn: Turn, services: Services
-    ) -> Subject | Refusal:
-        assert turn.actor is not None
-        organisations = sorted(turn.actor.member_of())
-        engagement_id = number_at(turn, 1)
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if not organisations:
-            return Refusal(HOW_TO_JOIN)
-        if engagement is None or not is_open(engagement, services.clock.now()):
-            await refuse(session, turn, engagement, "talk", "not open")
-            return Refusal("This engagement is not open, so you can't ask for a conversation now.")
-        return Subject(
-            organisations[0], engagement.authority_id, engagement_id=engagement.id, topic="meeting"
-        )
 
     async def on_submit(
         self,
