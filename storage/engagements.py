@@ -28,7 +28,7 @@ from storage.models import (
     OrganisationServiceArea,
     Role,
 )
-from storage.upsert import insert_ignoring_duplicates
+from storage.upsert import insert_many_ignoring_duplicates
 
 PROVIDER_ROLES = (Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER)
 
@@ -96,8 +96,9 @@ async def add_participants(
     *,
     invited_at: datetime | None = None,
     joined_at: datetime | None = None,
-) -> None:
-    """Add organisations as participants; those already taking part stay as they were."""
+) -> list[int]:
+    """Add organisations as participants; those already taking part stay as they were.
+    Returns the organisations given (the query's result, when it was a query)."""
     ids = (
         list((await session.scalars(organisations)).all())
         if isinstance(organisations, Select)
@@ -112,17 +113,10 @@ async def add_participants(
         }
         for organisation_id in ids
     ]
-    for start in range(0, len(rows), 500):
-        await insert_ignoring_duplicates(
-            session,
-            EngagementParticipant,
-            rows[start : start + 500],
-            ["engagement_id", "organisation_id"],
-        )
-
-
-async def is_participant(session: AsyncSession, engagement_id: int, organisation_id: int) -> bool:
-    return (await session.get(EngagementParticipant, (engagement_id, organisation_id))) is not None
+    await insert_many_ignoring_duplicates(
+        session, EngagementParticipant, rows, ["engagement_id", "organisation_id"]
+    )
+    return ids
 
 
 async def open_engagements(session: AsyncSession) -> list[Engagement]:

@@ -16,11 +16,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
-from storage.upsert import dialect_insert, insert_ignoring_duplicates
+from storage.upsert import dialect_insert, insert_many_ignoring_duplicates
 
 WEB_INBOX = "inbox"
-#: Rows per INSERT in a fan-out: big enough to be quick, small enough for any driver.
-BULK_CHUNK = 500
 
 
 async def enqueue(
@@ -167,8 +165,5 @@ async def send_to_people(
                 "created_at": at,
             }
         )
-    for start in range(0, len(rows), BULK_CHUNK):
-        await insert_ignoring_duplicates(
-            session, OutboxMessage, rows[start : start + BULK_CHUNK], ["idempotency_key"]
-        )
+    await insert_many_ignoring_duplicates(session, OutboxMessage, rows, ["idempotency_key"])
     return sent

@@ -42,3 +42,15 @@ async def insert_ignoring_duplicates(
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return await session.execute(_statement(dialect, model, tuple(keys)), values)
+
+
+#: Rows per INSERT when adding many: big enough to be quick, small enough for any driver.
+BULK_CHUNK = 500
+
+
+async def insert_many_ignoring_duplicates(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """`insert_ignoring_duplicates` for thousands of rows (a fan-out), a chunk at a time."""
+    for start in range(0, len(rows), BULK_CHUNK):
+        await insert_ignoring_duplicates(session, model, rows[start : start + BULK_CHUNK], keys)

@@ -90,9 +90,6 @@ class AskQuestion(ProviderForm):
         "{title} has closed, so questions and updates can't be published now. Nothing was changed."
     )
 
-    def resume(self, response: FormResponse) -> str:
-        return f"ask {response.engagement_id}"
-
     async def on_submit(
         self,
         session: AsyncSession,

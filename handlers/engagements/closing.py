@@ -225,19 +225,20 @@ async def summary_facts(
             .order_by(EngagementEvent.starts_at)
         )
     ).all()
-    event_rows = []
-    for event in events:
-        bookings = (
-            await session.scalars(select(EventBooking).where(EventBooking.event_id == event.id))
-        ).all()
-        event_rows.append(
-            {
-                "event": event,
-                "booked": sum(b.state == BookingState.BOOKED for b in bookings),
-                "waiting": sum(b.state == BookingState.WAITING for b in bookings),
-                "attended": sum(b.attended is True for b in bookings),
-            }
-        )
+    bookings: dict[int, list[EventBooking]] = {event.id: [] for event in events}
+    for booking in (
+        await session.scalars(select(EventBooking).where(EventBooking.event_id.in_(bookings)))
+    ).all():
+        bookings[booking.event_id].append(booking)
+    event_rows = [
+        {
+            "event": event,
+            "booked": sum(b.state == BookingState.BOOKED for b in bookings[event.id]),
+            "waiting": sum(b.state == BookingState.WAITING for b in bookings[event.id]),
+            "attended": sum(b.attended is True for b in bookings[event.id]),
+        }
+        for event in events
+    ]
     meetings = await session.scalar(
         select(func.count()).where(MeetingRequest.engagement_id == engagement.id)
     )

@@ -205,11 +205,14 @@ class ProviderForm(FormPurpose):
     confirms_itself = True
     #: What the form is about: each organisation has one draft per engagement and topic.
     topic = ""
-    #: The step's name in the audit log when it is refused.
+    #: The step (`engagements <step> N`): what reopens a draft, and its name in the audit log.
     attempted = ""
     #: Said when the engagement has closed (`{title}` is filled in), or can't be found.
     closed = "{title} has closed, so this can't be sent now. Nothing was changed."
     missing = NOT_FOUND
+
+    def resume(self, response: FormResponse) -> str:
+        return f"{self.attempted} {response.engagement_id}"
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services

@@ -45,9 +45,6 @@ class RequestMeeting(ProviderForm):
     attempted = "talk"
     closed = missing = "This engagement is not open, so you can't ask for a conversation now."
 
-    def resume(self, response: FormResponse) -> str:
-        return f"talk {response.engagement_id}"
-
     async def on_submit(
         self,
         session: AsyncSession,

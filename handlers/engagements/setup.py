@@ -45,7 +45,7 @@ from storage.forms import latest_definition, save_definition
 from storage.models import Authority, Door, FormResponse, Membership, Role
 from storage.outbox import enqueue, send_to_people
 from storage.reminders import schedule_reminder
-from storage.upsert import insert_ignoring_duplicates
+from storage.upsert import insert_many_ignoring_duplicates
 from storage.visibility import Refusal
 
 CLOSE_KIND = "engagement.close"
@@ -453,8 +453,7 @@ async def invite_matching(
 ) -> Invited:
     """Queue one identical invitation per person, all due at `now`, and put each on the record."""
     matched = matching_organisations(engagement)
-    await add_participants(session, engagement.id, matched, invited_at=now)
-    organisations = len(list((await session.scalars(matched)).all()))
+    organisations = len(await add_participants(session, engagement.id, matched, invited_at=now))
     message = await invitation_message(session, engagement, services)
     payload = ReplyList(replies=[message]).model_dump(mode="json")
     sent = await send_to_people(
@@ -509,10 +508,7 @@ async def invite_matching(
                 "created_at": now,
             }
         )
-    for start in range(0, len(rows), 500):
-        await insert_ignoring_duplicates(
-            session, EngagementInvitation, rows[start : start + 500], ["outbox_key"]
-        )
+    await insert_many_ignoring_duplicates(session, EngagementInvitation, rows, ["outbox_key"])
     return Invited(organisations, len(sent), len(channels))
 
 

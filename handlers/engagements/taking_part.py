@@ -260,11 +260,9 @@ class EngagementAnswers(ProviderForm):
     """A provider's answers to one engagement's questions (form key `engagement-<id>`)."""
 
     form_key = "engagement-"
+    attempted = "answer"
     #: The usual "what you told us" confirmation, with how to change it until it closes.
     confirms_itself = False
-
-    def resume(self, response: FormResponse) -> str:
-        return f"answer {response.engagement_id}"
 
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.services import Services
 from storage.engagement_tables import Engagement, EngagementInvitation, EngagementState
 from storage.models import OutboxMessage
-from tests.support.engagements import draft_engagement
+from tests.support.engagements import published_engagement
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, form_action, text_of
 
@@ -91,11 +91,9 @@ async def test_a_provider_cannot_open_the_record(
 async def test_home_carries_on_a_saved_engagement_answer(
     app_server: RunningApp, services: Services, web_user: WebUser
 ) -> None:
-    engagement = await draft_engagement(services, service_area="children_young_people")
-    await web_user.sign_in_locally("Priya Shah")
-    await web_user.get("/")
-    await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})
-    await web_user.post("/signout", {})
+    engagement = await published_engagement(
+        services, web_user, service_area="children_young_people"
+    )
 
     await web_user.sign_in_locally("Tom Okafor")
     status, html = await web_user.get(f"/do/engagements?words=answer+{engagement.id}")

@@ -213,3 +213,14 @@ async def draft_engagement(services: Services, **fields: Any) -> Engagement:
         engagement = Engagement(authority_id=riverside.id, **values)
         session.add(engagement)
     return engagement
+
+
+async def published_engagement(services: Services, web_user: WebUser, **fields: Any) -> Engagement:
+    """`draft_engagement`, then Priya publishes it on the web and signs out again."""
+    engagement = await draft_engagement(services, **fields)
+    await web_user.sign_in_locally("Priya Shah")
+    await web_user.get("/")
+    status, html = await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})
+    assert status == 200 and "Published" in text_of(html), text_of(html)
+    await web_user.post("/signout", {})
+    return engagement
