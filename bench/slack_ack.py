@@ -32,9 +32,7 @@ USERS = 32
 
 def serve_full() -> None:
     """Child process: the whole Convene app with Slack pointed at the fake."""
-    from aiohttp import web
-
-    from bot.app import build_app, build_services, prepare
+    from bot.app import build_services, prepare, serve
     from bot.settings import load_settings
 
     settings = load_settings(
@@ -52,30 +50,43 @@ def serve_full() -> None:
     services = build_services(settings)
     asyncio.run(prepare(services, demo_if_empty=True))
     services = build_services(settings)
-    web.run_app(
-        build_app(services),
-        host="127.0.0.1",
-        port=int(os.environ["BENCH_PORT"]),
-        print=None,
-        access_log=None,
-    )
+    serve(services, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), access_log=False)
 
 
-def serve_bare() -> None:
-    """Child process: a bare Bolt app that acks the command and does nothing else."""
-    from aiohttp import web
+def serve_bare(calls: bool = False) -> None:
+    """Child process: a bare Bolt app that acks the command and does nothing else; or, with
+    `calls`, one that also makes the Slack calls each command needs (a modal opened then
+    filled in, or an answer posted to the response URL) with fixed content and no database:
+    the least any app that does the work in the same process can cost."""
+    from aiohttp import ClientSession, web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-    bolt = AsyncApp(
-        signing_secret=SECRET,
-        client=AsyncWebClient(base_url=os.environ["BENCH_SLACK"], token="xoxb-test"),
-    )
+    client = AsyncWebClient(base_url=os.environ["BENCH_SLACK"], token="xoxb-test")
+    bolt = AsyncApp(signing_secret=SECRET, client=client)
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Convene"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Your form"}}],
+    }
+    answer = [{"type": "section", "text": {"type": "mrkdwn", "text": "Here is what I can do."}}]
 
     @bolt.command("/convene")
-    async def only_ack(ack):  # type: ignore[no-untyped-def]
+    async def only_ack(ack, body):  # type: ignore[no-untyped-def]
         await ack()
+        if not calls:
+            return
+        if body.get("text") == "profile":
+            opened = await client.views_open(trigger_id=body["trigger_id"], view=modal)
+            await client.views_update(view_id=opened["view"]["id"], view=modal)
+        else:
+            webhook = AsyncWebhookClient(url=body["response_url"], session=client.session)
+            await webhook.send(text="Convene", blocks=answer, response_type="ephemeral")
+
+    async def start(_app: web.Application) -> None:
+        client.session = ClientSession()
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -84,6 +95,7 @@ def serve_bare() -> None:
         return web.json_response({"ok": True})
 
     app = web.Application()
+    app.on_startup.append(start)
     app.router.add_post("/slack/events", events)
     app.router.add_get("/healthz", healthz)
     web.run_app(
@@ -129,7 +141,7 @@ async def measure(kind: str, fake: FakeSlack, db_url: str, total: int) -> tuple[
         clients=CLIENTS,
         warm_up=2 * USERS,
         total=total,
-        expected_follow_ups=total if kind == "full" else 0,
+        expected_follow_ups=0 if kind == "bare" else total,
     )
 
 
@@ -145,6 +157,7 @@ async def run(db_url: str, backend: str, total: int) -> int:
     try:
         full, full_done = await measure("full", fake, db_url, total)
         bare, _ = await measure("bare", fake, db_url, total)
+        floor, _ = await measure("calls-only", fake, db_url, total)
     finally:
         await fake.stop()
     met = report(
@@ -160,18 +173,25 @@ async def run(db_url: str, backend: str, total: int) -> int:
         f"{total / full_done:.1f} commands/s end to end ({total / full_done / bare.throughput:.2f}x "
         "the bare app's ack rate)"
     )
+    print(
+        f"{floor.line()}\n  a Bolt app making only the Slack calls these commands need, no "
+        f"database: {floor.throughput / bare.throughput:.2f}x the bare app; the full app is "
+        f"{full.throughput / floor.throughput:.2f}x of it"
+    )
     print("targets met" if met else "targets NOT met")
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--serve", choices=["full", "bare"])
+    parser.add_argument("--serve", choices=["full", "bare", "calls-only"])
     parser.add_argument("--requests", type=int, default=3000)
     options = parser.parse_args()
     if options.serve == "full":
         serve_full()
     elif options.serve == "bare":
         serve_bare()
+    elif options.serve == "calls-only":
+        serve_bare(calls=True)
     else:
         sys.exit(asyncio.run(main(options.requests)))

@@ -43,9 +43,7 @@ def _env_settings() -> dict[str, Any]:
 
 
 def serve_full() -> None:
-    from aiohttp import web
-
-    from bot.app import build_app, build_services, prepare
+    from bot.app import build_services, prepare, serve
     from bot.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING)
@@ -60,13 +58,7 @@ def serve_full() -> None:
     services = build_services(settings)
     asyncio.run(prepare(services, demo_if_empty=True))
     services = build_services(settings)
-    web.run_app(
-        build_app(services),
-        host="127.0.0.1",
-        port=int(os.environ["BENCH_PORT"]),
-        print=None,
-        access_log=None,
-    )
+    serve(services, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), access_log=False)
 
 
 def serve_bare() -> None:

@@ -6,6 +6,7 @@ demo data if asked); `build_app()` assembles the doors and background loops.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -128,3 +129,23 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def serve(services: Services, *, host: str, port: int, access_log: bool = True) -> None:
+    """Run the whole service until it is stopped (`convene run`, and the benchmarks, which
+    measure exactly this)."""
+
+    async def settle_memory(_app: web.Application) -> None:
+        # Everything made by now (modules, mappings, the doors) lives as long as the process.
+        # Freezing it keeps the collector from scanning it again in every full collection,
+        # each a pause for every request in flight. Only here, in a long-running server:
+        # the tests build hundreds of apps in one process and would pay for a full
+        # collection each time.
+        gc.collect()
+        gc.freeze()
+
+    app = build_app(services)
+    app.on_startup.append(settle_memory)
+    web.run_app(
+        app, host=host, port=port, print=None, access_log=web.access_logger if access_log else None
+    )

@@ -65,9 +65,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the bot: web pages, Slack and Teams endpoints, and the scheduler, on one server."""
-    from aiohttp import web
-
-    from bot.app import build_app, build_services, prepare
+    from bot.app import build_services, prepare, serve
 
     settings = _settings(host=host, port=port)
     logging.basicConfig(
@@ -91,7 +89,7 @@ def serve(
             "Local mode: the sign-in page lists the demo people. Do not expose this address."
         )
     typer.echo(f"Convene is running at {settings.base_url}/")
-    web.run_app(build_app(services), host=settings.host, port=settings.port, print=None)
+    serve(services, host=settings.host, port=settings.port)
 
 
 @db_app.command("upgrade")

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import OutboxMessage, Reminder, WorkState
@@ -77,7 +77,7 @@ async def claim_due(
 
 
 async def release(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     model: type[Claimable],
     row_id: int,
     *,

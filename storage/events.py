@@ -12,10 +12,11 @@ from storage.upsert import insert_ignoring_duplicates
 
 
 async def first_delivery(db: Database, source: str, event_id: str) -> bool:
-    """Record the event; False if it was recorded before (a retry to ignore)."""
-    async with db.session() as session:
+    """Record the event; False if it was recorded before (a retry to ignore). Runs on every
+    Slack event and Teams message, so it is one Core statement, not an ORM session."""
+    async with db.transaction() as connection:
         result = await insert_ignoring_duplicates(
-            session,
+            connection,
             ProcessedEvent,
             {"source": source, "event_id": event_id[:200], "received_at": datetime.now(UTC)},
             ["source", "event_id"],

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
-from storage.upsert import dialect_insert, insert_many_ignoring_duplicates
+from storage.upsert import dialect_of, insert_many_ignoring_duplicates, insert_statement
 
 WEB_INBOX = "inbox"
 
@@ -32,7 +32,12 @@ async def enqueue(
     workspace_id: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue one message. Queuing the same key twice returns the first message unchanged."""
+    """Queue one message. Queuing the same key twice returns the first message unchanged.
+
+    Every chat reply passes through here, so it is one prepared Core statement (built and
+    compiled once, see `insert_statement`) rather than an ORM insert built per call, which
+    cost half as much again. The message returned is the row as written; it is not added
+    to `session`."""
     values = {
         "door": door,
         "address": address,
@@ -45,17 +50,14 @@ async def enqueue(
         "attempts": 0,
         "created_at": datetime.now(UTC),
     }
-    # One statement when the key is new (the usual case): the insert returns the row. A
-    # second message with the same key is simply not added, and the first is looked up.
-    added = await session.scalar(
-        dialect_insert(session)(OutboxMessage)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage),
-        execution_options={"populate_existing": True},
+    # When the key is new (the usual case) the insert returns the id. A second message with
+    # the same key is simply not added, and the first is looked up.
+    statement = insert_statement(
+        dialect_of(session), OutboxMessage, ("idempotency_key",), returning_id=True
     )
+    added = await session.scalar(statement, values)
     if added is not None:
-        return added
+        return OutboxMessage(id=added, **values)
     message = await session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )

@@ -7,29 +7,37 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Result
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.base import Executable
 
-_statements: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
-
-
-def dialect_insert(session: AsyncSession) -> Any:
-    """The `insert` of this session's database, which knows ON CONFLICT."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+_statements: dict[tuple[str, str, tuple[str, ...], bool], Executable] = {}
 
 
-def _statement(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Insert:
-    key = (dialect, model.__tablename__, keys)
+def dialect_of(session: AsyncSession | AsyncConnection) -> str:
+    """The database's dialect name ("postgresql", "sqlite") for a session or a connection."""
+    if isinstance(session, AsyncConnection):
+        return session.dialect.name
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def insert_statement(
+    dialect: str, model: type[Any], keys: tuple[str, ...], *, returning_id: bool = False
+) -> Executable:
+    """INSERT ... ON CONFLICT DO NOTHING for `model`'s table, built once and then reused: a
+    statement object that is used again keeps its cache key, so neither building nor
+    compiling it costs anything after the first call. With `returning_id`, it returns the
+    new row's id, and nothing when the row was already there."""
+    key = (dialect, model.__tablename__, keys, returning_id)
     if key not in _statements:
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         # The table, not the ORM class: a plain Core insert, whose rowcount says if it added.
-        _statements[key] = insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
+        statement = insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
+        _statements[key] = statement.returning(model.__table__.c.id) if returning_id else statement
     return _statements[key]
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     model: type[Any],
     values: dict[str, Any] | list[dict[str, Any]],
     keys: list[str],
@@ -40,8 +48,7 @@ async def insert_ignoring_duplicates(
     statement is built once per table and the values are bound parameters, so it is
     compiled once rather than on every call. A list of rows inserts them all at once.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return await session.execute(_statement(dialect, model, tuple(keys)), values)
+    return await session.execute(insert_statement(dialect_of(session), model, tuple(keys)), values)
 
 
 #: Rows per INSERT when adding many: big enough to be quick, small enough for any driver.

@@ -207,9 +207,9 @@ class OutboxSender:
     async def _reschedule(
         self, message: OutboxMessage, after: float, reason: str, *, attempts: int
     ) -> int:
-        async with self.services.db.session() as session:
+        async with self.services.db.transaction() as connection:
             await release(
-                session,
+                connection,
                 OutboxMessage,
                 message.id,
                 worker=self.worker,
@@ -234,6 +234,7 @@ class OutboxSender:
             values.update(
                 state=WorkState.DONE, sent_at=self.services.clock.now(), external_id=external_id
             )
-        async with self.services.db.session() as session:
-            await release(session, OutboxMessage, message.id, worker=self.worker, values=values)
+        # One Core statement: the mark and the platform's id land together, at once.
+        async with self.services.db.transaction() as connection:
+            await release(connection, OutboxMessage, message.id, worker=self.worker, values=values)
         return 1
