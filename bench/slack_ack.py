@@ -88,6 +88,10 @@ def serve_bare(calls: bool = False) -> None:
     async def start(_app: web.Application) -> None:
         client.session = ClientSession()
 
+    async def stop(_app: web.Application) -> None:
+        if client.session is not None:
+            await client.session.close()
+
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
@@ -96,6 +100,7 @@ def serve_bare(calls: bool = False) -> None:
 
     app = web.Application()
     app.on_startup.append(start)
+    app.on_cleanup.append(stop)
     app.router.add_post("/slack/events", events)
     app.router.add_get("/healthz", healthz)
     web.run_app(

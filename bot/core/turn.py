@@ -138,12 +138,18 @@ class Turn:
         return words[0] if words else None
 
 
+QUOTING = ("'", '"', "\\")
+
+
 def parse_command(text: str) -> tuple[list[str], dict[str, str]]:
     """Split `directory service=youth area="North Ward"` into words and key=value arguments."""
-    try:
-        parts = shlex.split(text.strip())
-    except ValueError:
-        parts = text.strip().split()
+    if any(mark in text for mark in QUOTING):
+        try:
+            parts = shlex.split(text.strip())
+        except ValueError:
+            parts = text.strip().split()
+    else:  # the usual case, and exactly what shlex gives without quotes, for a fraction the cost
+        parts = text.split()
     words: list[str] = []
     args: dict[str, str] = {}
     for part in parts:

@@ -9,7 +9,9 @@ option label, 10 options for radio buttons and checkboxes, 24 for a modal title.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -169,16 +171,50 @@ def reply_blocks(reply: Reply) -> list[Block]:
     return _text_sections(f"*{escape(reply.title)}*: {escape(reply.page_title)}")
 
 
+#: How many distinct replies keep their rendered blocks (see `rendered_blocks`).
+RENDERED_KEPT = 512
+_rendered: OrderedDict[str, str] = OrderedDict()
+
+
+def _kept(key: str, render: Callable[[], Any]) -> Any:
+    """Rendered Slack JSON for `key`, made by `render` the first time. The same replies come
+    back again and again (help, menus, "saved"), and turning `slack_sdk` models into JSON
+    checks every limit each time, which was a fifth of the work of answering a slash
+    command. So the JSON of the last `RENDERED_KEPT` renderings is kept, and each call gets
+    its own fresh copy to change as it likes."""
+    text = _rendered.get(key)
+    if text is None:
+        text = json.dumps(render())
+        _rendered[key] = text
+        if len(_rendered) > RENDERED_KEPT:
+            _rendered.popitem(last=False)
+    else:
+        _rendered.move_to_end(key)
+    return json.loads(text)
+
+
+def _key(replies: Iterable[Reply]) -> str:
+    return "\n".join(f"{type(r).__name__}:{r.model_dump_json()}" for r in replies)
+
+
+def rendered_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """A reply's blocks as Slack JSON (kept, see `_kept`)."""
+    blocks: list[dict[str, Any]] = _kept(
+        f"blocks\n{_key([reply])}", lambda: [block.to_dict() for block in reply_blocks(reply)]
+    )
+    return blocks
+
+
 def messages(replies: Iterable[Reply]) -> list[list[dict[str, Any]]]:
     """Replies as one or more messages' blocks, each within Slack's 50-block limit."""
     out: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     for reply in replies:
-        for block in reply_blocks(reply):
+        for block in rendered_blocks(reply):
             if len(current) == MESSAGE_BLOCKS:
                 out.append(current)
                 current = []
-            current.append(block.to_dict())
+            current.append(block)
     if current:
         out.append(current)
     return out
@@ -300,6 +336,13 @@ def form_modal(view: FormView, notices: Sequence[Notice] = ()) -> dict[str, Any]
 
 def notice_modal(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
     """A modal that shows a message (a confirmation, or why a form can't open)."""
+    view: dict[str, Any] = _kept(
+        f"notice modal\n{title}\n{_key(replies)}", lambda: _notice_modal(title, replies)
+    )
+    return view
+
+
+def _notice_modal(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     for chunk in messages([r for r in replies if not isinstance(r, FormView)]):
         blocks.extend(chunk)
@@ -311,13 +354,22 @@ def notice_modal(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
 
 
 def loading_modal() -> dict[str, Any]:
-    """Opened at once with the trigger id (which lasts 3 seconds), then replaced."""
-    return View(
-        type="modal",
-        title="Convene",
-        close="Cancel",
-        blocks=[SectionBlock(text=MarkdownTextObject(text="Getting your form ready…"))],
-    ).to_dict()
+    """Opened at once with the trigger id (which lasts 3 seconds), then replaced. Always the
+    same, so it is built once; each caller gets its own copy."""
+    loaded: dict[str, Any] = json.loads(_loading_modal_json())
+    return loaded
+
+
+@cache
+def _loading_modal_json() -> str:
+    return json.dumps(
+        View(
+            type="modal",
+            title="Convene",
+            close="Cancel",
+            blocks=[SectionBlock(text=MarkdownTextObject(text="Getting your form ready…"))],
+        ).to_dict()
+    )
 
 
 def home_view(replies: Sequence[Reply]) -> dict[str, Any]:
