@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # "Skipped: maximum number of running instances" is how our loops are meant to behave
 # under load (a pass is still running), not something to warn an operator about.
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+# Two lines a second ("Running job", "executed successfully") buried everything else at INFO;
+# a job that fails is still logged, as an error.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)
