@@ -26,7 +26,7 @@ from handlers.engagements.common import (
     number_at,
     open_engagement,
     refuse,
-    runs_it,
+    submitted_engagement,
     team_engagement,
 )
 from handlers.forms import Subject, open_form, register_purpose
@@ -98,10 +98,9 @@ class AskQuestion(ProviderForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert turn.actor is not None and response.engagement_id is not None
+        assert turn.actor is not None
         now = services.clock.now()
-        engagement = await session.get(Engagement, response.engagement_id)
-        assert engagement is not None
+        engagement = await submitted_engagement(session, response)
         if not is_open(engagement, now):
             return await refuse(session, turn, engagement, "ask", "This engagement has closed.")
         question = Clarification(
@@ -163,14 +162,10 @@ class _TeamForm(TeamForm):
     async def _engagement(
         self, session: AsyncSession, turn: Turn, services: Services, attempted: str
     ) -> Engagement | Refusal:
-        assert turn.actor is not None
         engagement = await open_engagement(session, turn, services, attempted, AskQuestion.closed)
         if isinstance(engagement, Refusal):
             return engagement
-        if not runs_it(turn.actor, engagement):
-            await refuse(session, turn, engagement, attempted, "not their council")
-            return Refusal("Only the commissioning team of the council running it can do that.")
-        return engagement
+        return await self.own_engagement(session, turn, engagement, attempted)
 
 
 class AnswerQuestion(_TeamForm):
@@ -205,12 +200,12 @@ class AnswerQuestion(_TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert response.topic is not None and response.engagement_id is not None
-        engagement = await session.get(Engagement, response.engagement_id)
+        assert response.topic is not None
+        engagement = await submitted_engagement(session, response)
         question_id = int(response.topic.split(":")[1])
         await lock_row(session, Clarification, question_id)  # two answers at once: one wins
         question = await session.get(Clarification, question_id, with_for_update=True)
-        assert engagement is not None and question is not None
+        assert question is not None
         if question.published_at is not None:
             return [Notice(text="That question was answered already.", level="info")]
         question.question = response.answers["question"]
@@ -237,9 +232,7 @@ class PublishUpdate(_TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert response.engagement_id is not None
-        engagement = await session.get(Engagement, response.engagement_id)
-        assert engagement is not None
+        engagement = await submitted_engagement(session, response)
         update = Clarification(
             engagement_id=engagement.id,
             kind=ClarificationKind.UPDATE,

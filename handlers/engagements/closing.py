@@ -23,6 +23,7 @@ from handlers.engagements.common import (
     number_at,
     refuse,
     runs_it,
+    submitted_engagement,
     team_engagement,
 )
 from handlers.engagements.feedback import feedback_summary
@@ -426,12 +427,15 @@ class YouSaidWeDid(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
-        assert turn.actor is not None
         engagement_id = number_at(turn, 1)
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            await refuse(session, turn, engagement, "you said we did", "not their council")
-            return Refusal("Only the commissioning team of the council running it can do that.")
+        engagement = await self.own_engagement(
+            session,
+            turn,
+            await session.get(Engagement, engagement_id) if engagement_id else None,
+            "you said we did",
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
         if engagement.published_at is None:
             return Refusal("Publish the engagement first.")
         return Subject(None, engagement.authority_id, engagement_id=engagement.id, topic="yousaid")
@@ -452,10 +456,9 @@ class YouSaidWeDid(TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert turn.actor is not None and response.engagement_id is not None
+        assert turn.actor is not None
         now = services.clock.now()
-        engagement = await session.get(Engagement, response.engagement_id)
-        assert engagement is not None
+        engagement = await submitted_engagement(session, response)
         engagement.you_said_we_did = response.answers["text"]
         engagement.you_said_at = now
         message = Message(

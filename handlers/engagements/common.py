@@ -152,6 +152,18 @@ async def team_engagement(
     return engagement
 
 
+ONLY_THE_TEAM = "Only the commissioning team of the council running it can do that."
+
+
+async def submitted_engagement(session: AsyncSession, response: FormResponse) -> Engagement:
+    """The engagement a sent engagement form belongs to (its subject was checked on opening,
+    and again by `may_answer` on sending)."""
+    assert response.engagement_id is not None
+    engagement = await session.get(Engagement, response.engagement_id)
+    assert engagement is not None
+    return engagement
+
+
 class TeamForm(FormPurpose):
     """A form only the engagement's commissioning team fills in (each draft is one person's):
     setting it up, answering a question, an update, an event, times to talk, "you said"."""
@@ -160,6 +172,22 @@ class TeamForm(FormPurpose):
     confirms_itself = True
     #: Only while the engagement is open (questions and updates go out to participants).
     needs_open = False
+
+    async def own_engagement(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        engagement: Engagement | None,
+        attempted: str,
+        refusal: str = ONLY_THE_TEAM,
+    ) -> Engagement | Refusal:
+        """`engagement`, if the person acting is on its council's commissioning team. Anyone
+        else (or an engagement that isn't there) gets `refusal`, and the attempt is audited."""
+        assert turn.actor is not None
+        if engagement is None or not runs_it(turn.actor, engagement):
+            await refuse(session, turn, engagement, attempted, "not their council")
+            return Refusal(refusal)
+        return engagement
 
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse

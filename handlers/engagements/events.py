@@ -22,6 +22,7 @@ from handlers.engagements.common import (
     number_at,
     refuse,
     runs_it,
+    submitted_engagement,
 )
 from handlers.forms import Subject, open_form, register_purpose
 from handlers.membership import HOW_TO_JOIN
@@ -49,12 +50,16 @@ class AddEvent(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
-        assert turn.actor is not None
         engagement_id = number_at(turn, 1)
-        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            await refuse(session, turn, engagement, "add event", "not their council")
-            return Refusal("Only the commissioning team of the council running it can add events.")
+        engagement = await self.own_engagement(
+            session,
+            turn,
+            await session.get(Engagement, engagement_id) if engagement_id else None,
+            "add event",
+            "Only the commissioning team of the council running it can add events.",
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
         if engagement.state == EngagementState.CLOSED:
             return Refusal("This engagement has closed, so no more events can be added.")
         return Subject(None, engagement.authority_id, engagement_id=engagement.id, topic="event")
@@ -67,9 +72,8 @@ class AddEvent(TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert turn.actor is not None and response.engagement_id is not None
-        engagement = await session.get(Engagement, response.engagement_id)
-        assert engagement is not None
+        assert turn.actor is not None
+        engagement = await submitted_engagement(session, response)
         answers = response.answers
         now = services.clock.now()
         event = EngagementEvent(

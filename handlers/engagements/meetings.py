@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     lock_row,
     number_at,
     refuse,
-    runs_it,
+    submitted_engagement,
 )
 from handlers.forms import Subject, open_form, register_purpose
 from storage import audit
@@ -53,10 +53,9 @@ class RequestMeeting(ProviderForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert turn.actor is not None and response.engagement_id and response.organisation_id
+        assert turn.actor is not None and response.organisation_id
         now = services.clock.now()
-        engagement = await session.get(Engagement, response.engagement_id)
-        assert engagement is not None
+        engagement = await submitted_engagement(session, response)
         request = MeetingRequest(
             engagement_id=engagement.id,
             organisation_id=response.organisation_id,
@@ -115,13 +114,17 @@ class ProposeTimes(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
-        assert turn.actor is not None
         request_id = number_at(turn, 1)
         request = await session.get(MeetingRequest, request_id) if request_id else None
-        engagement = await session.get(Engagement, request.engagement_id) if request else None
-        if request is None or engagement is None or not runs_it(turn.actor, engagement):
-            await refuse(session, turn, engagement, "propose times", "not their council")
-            return Refusal("Only the commissioning team of the council running it can do that.")
+        engagement = await self.own_engagement(
+            session,
+            turn,
+            await session.get(Engagement, request.engagement_id) if request else None,
+            "propose times",
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
+        assert request is not None
         return Subject(
             None,
             engagement.authority_id,

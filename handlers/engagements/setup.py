@@ -99,10 +99,15 @@ class EngagementSetup(TeamForm):
                 "Which one? Type engagements edit and its number, for example engagements edit 4."
             )
         if editing is not None:
-            engagement = await session.get(Engagement, editing)
-            if engagement is None or not runs_it(turn.actor, engagement):
-                await refuse(session, turn, engagement, "edit", "not their council")
-                return Refusal("That engagement isn't one of your council's.")
+            engagement = await self.own_engagement(
+                session,
+                turn,
+                await session.get(Engagement, editing),
+                "edit",
+                "That engagement isn't one of your council's.",
+            )
+            if isinstance(engagement, Refusal):
+                return engagement
             if engagement.state != EngagementState.DRAFT:
                 return Refusal(
                     "This engagement is published, so its details can't be changed in place. "
