@@ -25,6 +25,7 @@ from handlers.engagements.common import (
     lock_row,
     number_at,
     open_engagement,
+    provider_asked,
     refuse,
     submitted_engagement,
     team_engagement,
@@ -32,7 +33,7 @@ from handlers.engagements.common import (
 from handlers.forms import Subject, open_form, register_purpose
 from storage import audit
 from storage.engagement_tables import Clarification, ClarificationKind, Engagement
-from storage.engagements import add_participants, participant_people, waiting_questions
+from storage.engagements import participant_people, waiting_questions
 from storage.models import FormResponse, Membership, Organisation, Role
 from storage.outbox import send_to_people
 from storage.visibility import Refusal
@@ -113,19 +114,15 @@ class AskQuestion(ProviderForm):
         )
         session.add(question)
         await session.flush()
-        if response.organisation_id is not None:
-            await add_participants(
-                session, engagement.id, [response.organisation_id], joined_at=now
-            )
-        await audit.record_turn(
+        await provider_asked(
             session,
             turn,
+            engagement,
+            response.organisation_id,
             "clarification.asked",
-            object_type="clarification",
-            object_id=question.id,
-            authority_id=engagement.authority_id,
-            organisation_id=response.organisation_id,
-            engagement_id=engagement.id,
+            "clarification",
+            question.id,
+            now,
         )
         await tell_the_team(
             session,

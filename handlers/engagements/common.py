@@ -17,6 +17,7 @@ from bot.services import Services
 from handlers.forms import FormPurpose, Subject
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
+from storage.engagements import add_participants
 from storage.models import Authority, FormResponse
 from storage.visibility import Refusal
 
@@ -117,6 +118,32 @@ async def refuse(
         reason=message,
     )
     return [Notice(text=message, level="warning")]
+
+
+async def provider_asked(
+    session: AsyncSession,
+    turn: Turn,
+    engagement: Engagement,
+    organisation_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int,
+    now: datetime,
+) -> None:
+    """A provider asked something of the team (a question, a private conversation): their
+    organisation is taking part from now on, and the request is on the record."""
+    if organisation_id is not None:
+        await add_participants(session, engagement.id, [organisation_id], joined_at=now)
+    await audit.record_turn(
+        session,
+        turn,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        authority_id=engagement.authority_id,
+        organisation_id=organisation_id,
+        engagement_id=engagement.id,
+    )
 
 
 async def authority_name(session: AsyncSession, engagement: Engagement) -> str:

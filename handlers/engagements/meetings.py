@@ -23,13 +23,14 @@ from handlers.engagements.common import (
     TeamForm,
     lock_row,
     number_at,
+    provider_asked,
     refuse,
     submitted_engagement,
 )
 from handlers.forms import Subject, open_form, register_purpose
 from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
-from storage.engagements import add_participants, members_of
+from storage.engagements import members_of
 from storage.models import FormResponse, Membership, Organisation, Reminder, Role
 from storage.outbox import send_to_people
 from storage.reminders import schedule_reminder
@@ -67,16 +68,15 @@ class RequestMeeting(ProviderForm):
         )
         session.add(request)
         await session.flush()
-        await add_participants(session, engagement.id, [response.organisation_id], joined_at=now)
-        await audit.record_turn(
+        await provider_asked(
             session,
             turn,
+            engagement,
+            response.organisation_id,
             "meeting.requested",
-            object_type="meeting_request",
-            object_id=request.id,
-            authority_id=engagement.authority_id,
-            organisation_id=response.organisation_id,
-            engagement_id=engagement.id,
+            "meeting_request",
+            request.id,
+            now,
         )
         await tell_the_team(
             session,
