@@ -61,7 +61,7 @@ from storage.models import (
     WorkState,
 )
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.doors import flatten
+from tests.support.doors import chat_door_settings, flatten
 from tests.support.engagements import Browser, SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -69,7 +69,7 @@ from tests.support.polling import settle
 from tests.support.servers import RunningApp
 from tests.support.teams_activities import TeamsActivities, TeamsUser
 from tests.support.web import WebUser, text_of
-from tests.teams.conftest import CardLog, card_problems, teams_settings
+from tests.teams.conftest import CardLog, card_problems
 from tests.teams.helpers import invoke_card, only_card, press
 
 SLACK_SECRET = "test-signing-secret"
@@ -92,31 +92,9 @@ ASKER = ("Grace Lee", "Eastgate Community Kitchen", "grace@eastgatekitchen.examp
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def fake_teams(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBotFramework]:
-    fake = await FakeBotFramework().start()
-    for name, value in fake.trust_env.items():
-        monkeypatch.setenv(name, value)
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
     """Slack (one workspace) and Teams (one tenant), each aimed at its fake."""
-    return {
-        "slack_signing_secret": SLACK_SECRET,
-        "slack_bot_token": "xoxb-test",
-        "slack_api_url": fake_slack.url,
-        "slack_channel_per_second": 1000.0,
-        **teams_settings(fake_teams),
-    }
+    return chat_door_settings(fake_slack, fake_teams)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from storage.models import (
 )
 from storage.people import grant
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
+from tests.support.doors import chat_door_settings
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
 from tests.support.servers import RunningApp
@@ -70,34 +71,8 @@ PRIYA_TEAMS = TeamsUser(
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def fake_teams(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBotFramework]:
-    fake = await FakeBotFramework().start()
-    for name, value in fake.trust_env.items():
-        monkeypatch.setenv(name, value)
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
-    return {
-        "slack_signing_secret": SLACK_SECRET,
-        "slack_bot_token": "xoxb-test",
-        "slack_api_url": fake_slack.url,
-        "slack_channel_per_second": 1000.0,
-        "microsoft_app_id": fake_teams.app_id,
-        "microsoft_app_password": fake_teams.app_password,
-        "microsoft_app_tenant_id": fake_teams.tenant_id,
-        "teams_openid_metadata_url": fake_teams.openid_metadata_url,
-        "teams_login_url": fake_teams.authority,
-    }
+    return chat_door_settings(fake_slack, fake_teams)
 
 
 @pytest.fixture

@@ -55,6 +55,22 @@ SLACK_SECRET = "test-signing-secret"
 SLACK_TEAM = "T0001"
 
 
+def chat_door_settings(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, Any]:
+    """Settings that turn on Slack (one workspace) and Teams (one tenant), each aimed at its
+    fake. The Slack channel limit is lifted so tests don't wait for it."""
+    return {
+        "slack_signing_secret": SLACK_SECRET,
+        "slack_bot_token": "xoxb-test",
+        "slack_api_url": fake_slack.url,
+        "slack_channel_per_second": 1000.0,
+        "microsoft_app_id": fake_teams.app_id,
+        "microsoft_app_password": fake_teams.app_password,
+        "microsoft_app_tenant_id": fake_teams.tenant_id,
+        "teams_openid_metadata_url": fake_teams.openid_metadata_url,
+        "teams_login_url": fake_teams.authority,
+    }
+
+
 # --- a person, and what they saw -------------------------------------------------------------
 
 
@@ -419,15 +435,7 @@ async def every_door(backend: tuple[str, str | None], folder: Path) -> AsyncIter
             database_url=url,
             secret_key="test-secret-key-not-for-production",
             scheduler_enabled=False,
-            slack_signing_secret=SLACK_SECRET,
-            slack_bot_token="xoxb-test",
-            slack_api_url=fake_slack.url,
-            slack_channel_per_second=1000.0,
-            microsoft_app_id=fake_teams.app_id,
-            microsoft_app_password=fake_teams.app_password,
-            microsoft_app_tenant_id=fake_teams.tenant_id,
-            teams_openid_metadata_url=fake_teams.openid_metadata_url,
-            teams_login_url=fake_teams.authority,
+            **chat_door_settings(fake_slack, fake_teams),
         )
         services = build_services(settings)
         closing.push_async_callback(services.db.dispose)
