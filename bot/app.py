@@ -135,7 +135,7 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
 
 
 def serve(services: Services, *, host: str, port: int, access_log: bool = True) -> None:
-    """Run the whole service until it is stopped (`convene run`, and the benchmarks, which
+    """Run the whole service until it is stopped (`convene serve`, and the benchmarks, which
     measure exactly this)."""
 
     async def settle_memory(_app: web.Application) -> None:
