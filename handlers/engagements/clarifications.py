@@ -112,16 +112,14 @@ class AskQuestion(ProviderForm):
             asked_for=response.organisation_id,
             asked_at=now,
         )
-        session.add(question)
-        await session.flush()
         await provider_asked(
             session,
             turn,
             engagement,
             response.organisation_id,
+            question,
             "clarification.asked",
             "clarification",
-            question.id,
             now,
         )
         await tell_the_team(
@@ -162,7 +160,7 @@ class _TeamForm(TeamForm):
         engagement = await open_engagement(session, turn, services, attempted, AskQuestion.closed)
         if isinstance(engagement, Refusal):
             return engagement
-        return await self.own_engagement(session, turn, engagement, attempted)
+        return await self.own_engagement(session, turn, engagement.id, attempted)
 
 
 class AnswerQuestion(_TeamForm):

@@ -427,13 +427,7 @@ class YouSaidWeDid(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
-        engagement_id = number_at(turn, 1)
-        engagement = await self.own_engagement(
-            session,
-            turn,
-            await session.get(Engagement, engagement_id) if engagement_id else None,
-            "you said we did",
-        )
+        engagement = await self.own_engagement(session, turn, number_at(turn, 1), "you said we did")
         if isinstance(engagement, Refusal):
             return engagement
         if engagement.published_at is None:

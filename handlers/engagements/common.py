@@ -125,13 +125,16 @@ async def provider_asked(
     turn: Turn,
     engagement: Engagement,
     organisation_id: int | None,
+    request: Any,
     action: str,
     object_type: str,
-    object_id: int,
     now: datetime,
 ) -> None:
-    """A provider asked something of the team (a question, a private conversation): their
-    organisation is taking part from now on, and the request is on the record."""
+    """A provider asked something of the team (`request`: a question, a private
+    conversation). It is stored, their organisation is taking part from now on, and the
+    request is on the record."""
+    session.add(request)
+    await session.flush()
     if organisation_id is not None:
         await add_participants(session, engagement.id, [organisation_id], joined_at=now)
     await audit.record_turn(
@@ -139,7 +142,7 @@ async def provider_asked(
         turn,
         action,
         object_type=object_type,
-        object_id=object_id,
+        object_id=request.id,
         authority_id=engagement.authority_id,
         organisation_id=organisation_id,
         engagement_id=engagement.id,
@@ -204,17 +207,13 @@ class TeamForm(FormPurpose):
         self,
         session: AsyncSession,
         turn: Turn,
-        engagement: Engagement | None,
+        engagement_id: int | None,
         attempted: str,
         refusal: str = ONLY_THE_TEAM,
     ) -> Engagement | Refusal:
-        """`engagement`, if the person acting is on its council's commissioning team. Anyone
-        else (or an engagement that isn't there) gets `refusal`, and the attempt is audited."""
-        assert turn.actor is not None
-        if engagement is None or not runs_it(turn.actor, engagement):
-            await refuse(session, turn, engagement, attempted, "not their council")
-            return Refusal(refusal)
-        return engagement
+        """`team_engagement` for a form's subject: the refusal comes back as a `Refusal`."""
+        found = await team_engagement(session, turn, engagement_id, attempted, refusal)
+        return found if isinstance(found, Engagement) else Refusal(refusal)
 
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse

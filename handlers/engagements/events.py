@@ -50,11 +50,10 @@ class AddEvent(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
-        engagement_id = number_at(turn, 1)
         engagement = await self.own_engagement(
             session,
             turn,
-            await session.get(Engagement, engagement_id) if engagement_id else None,
+            number_at(turn, 1),
             "add event",
             "Only the commissioning team of the council running it can add events.",
         )

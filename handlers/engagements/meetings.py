@@ -66,16 +66,14 @@ class RequestMeeting(ProviderForm):
             state=MeetingState.REQUESTED,
             created_at=now,
         )
-        session.add(request)
-        await session.flush()
         await provider_asked(
             session,
             turn,
             engagement,
             response.organisation_id,
+            request,
             "meeting.requested",
             "meeting_request",
-            request.id,
             now,
         )
         await tell_the_team(
@@ -117,10 +115,7 @@ class ProposeTimes(TeamForm):
         request_id = number_at(turn, 1)
         request = await session.get(MeetingRequest, request_id) if request_id else None
         engagement = await self.own_engagement(
-            session,
-            turn,
-            await session.get(Engagement, request.engagement_id) if request else None,
-            "propose times",
+            session, turn, request.engagement_id if request else None, "propose times"
         )
         if isinstance(engagement, Refusal):
             return engagement

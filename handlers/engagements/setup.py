@@ -100,11 +100,7 @@ class EngagementSetup(TeamForm):
             )
         if editing is not None:
             engagement = await self.own_engagement(
-                session,
-                turn,
-                await session.get(Engagement, editing),
-                "edit",
-                "That engagement isn't one of your council's.",
+                session, turn, editing, "edit", "That engagement isn't one of your council's."
             )
             if isinstance(engagement, Refusal):
                 return engagement
