@@ -130,7 +130,7 @@ async def load_demo(services: Services) -> None:
         for name, email, role, org_slug in PEOPLE:
             person = await session.scalar(select(Person).where(Person.email == email))
             if person is None:
-                person = Person(name=name, email=email, created_at=now)
+                person = Person(name=name, email=email, created_at=now, is_demo=True)
                 session.add(person)
                 await session.flush()
             if role == Role.COMMISSIONER:

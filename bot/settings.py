@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import secrets
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -56,6 +58,22 @@ class Settings(BaseSettings):
     #: not when a commissioner publishes).
     bank_holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
     log_level: str = "INFO"
+    #: Reverse proxies whose `X-Forwarded-For` we believe (comma-separated addresses or
+    #: networks). Requests from anywhere else are counted under their own address.
+    trusted_proxies: str = "127.0.0.1,::1"
+    #: Sign-in attempts (links and the local list) allowed per client address per minute.
+    signin_attempts_per_minute: int = 10
+    #: Requests with a bad Slack signature or a bad Teams token allowed per client address
+    #: per minute before the door answers 429 without checking any more of them.
+    bad_requests_per_minute: int = 30
+    #: How long a request may wait for the database (a pool connection, SQLite's lock)
+    #: before it gets a plain "can't reach the database" answer: well under Slack's 3 s
+    #: acknowledgement and Teams' 15 s retry.
+    database_timeout_seconds: float = 2.0
+    #: Who runs this Convene, named on the privacy notice, terms and accessibility statement.
+    operator_name: str = "the council that runs this service"
+    #: Where people write about privacy or accessibility (shown on those pages).
+    operator_email: str | None = None
 
     # Slack. Single workspace: bot token + signing secret. Several workspaces: client id and
     # secret (OAuth installs stored in our database). Socket Mode: add an app-level token.
@@ -109,8 +127,8 @@ class Settings(BaseSettings):
 
     @property
     def teams_enabled(self) -> bool:
-        """Teams with real JWT checks, or unauthenticated for local trials on loopback only."""
-        return self.teams_authenticated or self.is_loopback
+        """Teams with real JWT checks, or unauthenticated for a plain local trial only."""
+        return self.teams_authenticated or self.is_local_trial
 
     @property
     def teams_login_authority(self) -> str:
@@ -136,11 +154,31 @@ class Settings(BaseSettings):
         return self.host in {"127.0.0.1", "localhost", "::1"}
 
     @property
+    def is_local_trial(self) -> bool:
+        """Plainly a trial on this computer: bound to loopback and not published anywhere.
+
+        Behind a reverse proxy Convene also binds to loopback, but then it has a public
+        URL; that is production, never a trial.
+        """
+        if not self.is_loopback:
+            return False
+        if not self.public_url:
+            return True
+        host = (urlsplit(self.public_url).hostname or "").lower()
+        return host in {"127.0.0.1", "localhost", "::1"}
+
+    @property
     def local_mode_enabled(self) -> bool:
-        """Local mode lists demo people on the sign-in page. Never on a public address."""
+        """Local mode lists demo people on the sign-in page. Only in a plain local trial."""
         if self.local_mode is None:
-            return self.is_loopback
-        return self.local_mode and self.is_loopback
+            return self.is_local_trial
+        return self.local_mode and self.is_local_trial
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        from bot.guard import parse_networks
+
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def signing_key(self) -> str:

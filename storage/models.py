@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -148,6 +149,10 @@ class Person(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     preferred_door: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Web sessions carry the generation they were made in; bumping it ends them all.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Made up by the demo loader: only these are listed on the local sign-in page.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
@@ -370,6 +375,8 @@ class WorkspaceLink(Base):
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Slack said the app was uninstalled or its tokens revoked: send nothing more there.
+    removed_at: Mapped[datetime | None]
 
 
 class InviteCode(Base):
