@@ -43,7 +43,11 @@ TEAMS = web.AppKey("teams_door", TeamsDoor)
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     return Services(
         settings=settings,
-        db=Database(settings.database_url, pool_size=settings.database_pool_size),
+        db=Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
+        ),
         router=build_router(),
         clock=clock or Clock(),
     )

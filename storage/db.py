@@ -1,17 +1,28 @@
-"""Engine and session factory.
+"""Engine, session factory and units of work.
 
 One `Database` per process. SQLite is tuned for a single writer (WAL, busy timeout)
 so the web door, the sweeper and the outbox sender can share one file safely.
+
+A chat turn is one unit of work (`unit_of_work()`): the handler's changes, the door's
+replies queued in the outbox and the mark that a platform event was handled commit
+together or not at all. Handlers keep opening `session()` as they always have; inside
+a unit of work those sessions are the unit's own, so nothing in the handlers changes.
+Every wait for the database is bounded (`timeout`), so a database that is down or
+locked gives a plain answer in time for Slack's 3 seconds and Teams' 15.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,6 +34,11 @@ from sqlalchemy.ext.asyncio import (
 
 class DatabaseUnavailable(RuntimeError):
     """The database could not be reached: the message names DATABASE_URL and the reason."""
+
+
+#: libpq's TLS settings, which managed PostgreSQL services put in their URLs. asyncpg
+#: takes none of them as keywords, so they become one `ssl` argument (see `_tls`).
+LIBPQ_TLS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +53,48 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _tls(url: URL) -> tuple[URL, dict[str, Any]]:
+    """Turn libpq's `?sslmode=require&sslrootcert=...` into asyncpg's `ssl` argument.
+
+    `require` encrypts without checking the certificate (as libpq does); `verify-ca` checks
+    it against the CA; `verify-full` also checks the host name. `disable` turns TLS off.
+    """
+    query = dict(url.query)
+    found = {key: query.pop(key) for key in LIBPQ_TLS if key in query}
+    if not found:
+        return url, {}
+    values = {k: (v[0] if isinstance(v, tuple) else v) for k, v in found.items()}
+    mode = values.get("sslmode", "prefer")
+    stripped = url.set(query=query)
+    if mode in ("disable", "allow", "prefer") and "sslrootcert" not in values:
+        return stripped, {"ssl": mode}
+    context = ssl.create_default_context(cafile=values.get("sslrootcert"))
+    if mode in ("require", "prefer", "allow") and "sslrootcert" not in values:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif mode in ("require", "verify-ca"):
+        context.check_hostname = False
+    if "sslcert" in values:
+        context.load_cert_chain(values["sslcert"], values.get("sslkey"))
+    return stripped, {"ssl": context}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """The session of the unit of work in progress, and the task that owns it.
+
+    Only that task shares it: a task it starts (an outbox kick, say) inherits the context
+    variable, but must never use a session that another task is using.
+    """
+
+    database: int
+    session: AsyncSession
+    task: asyncio.Task[Any] | None
+
+
+_unit: ContextVar[_Unit | None] = ContextVar("convene_unit_of_work", default=None)
+
+
 def redact(url: str) -> str:
     """The URL with any password hidden, for error messages and logs."""
     return make_url(url).render_as_string(hide_password=True)
@@ -45,11 +103,15 @@ def redact(url: str) -> str:
 class Database:
     """Owns the engine. `session()` gives one unit of work that commits or rolls back."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 40) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 40, timeout: float = 30.0
+    ) -> None:
         self.url = normalise_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
-        if make_url(self.url).get_backend_name() == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30}
+        self.timeout = timeout
+        kwargs: dict[str, Any] = {"echo": echo, "pool_timeout": timeout}
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"timeout": timeout}
             # SQLite has one writer. With many connections, the ones kept waiting for the lock
             # sleep in SQLite's busy handler (up to 100 ms a try), which made the slowest Teams
             # turns take about a second under load. Two connections (one can read while the
@@ -57,8 +119,9 @@ class Database:
             # holds one session while opening another.
             kwargs["pool_size"] = 2
             kwargs["max_overflow"] = 0
-            kwargs["pool_timeout"] = 30
         else:
+            parsed, tls = _tls(parsed)
+            kwargs["connect_args"] = {"timeout": timeout, **tls}
             # A ping on every checkout cost more than a tenth of a chat turn. Connections are
             # recycled instead, and one that fails is discarded by SQLAlchemy and replaced.
             kwargs["pool_recycle"] = 1800
@@ -68,9 +131,14 @@ class Database:
             # the slowest Teams turns (bench/teams_turn.py).
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = 10
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            busy_ms = int(timeout * 1000)
+
+            def pragmas(dbapi_connection: Any, _record: Any) -> None:
+                _sqlite_pragmas(dbapi_connection, busy_ms)
+
+            event.listen(self.engine.sync_engine, "connect", pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -81,8 +149,23 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
+    def _current_unit(self) -> _Unit | None:
+        unit = _unit.get()
+        if unit is None or unit.database != id(self):
+            return None
+        if unit.task is not _task():
+            return None
+        return unit
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work that commits or rolls back; inside `unit_of_work()`, a part of
+        that unit (flushed here, committed with the rest)."""
+        unit = self._current_unit()
+        if unit is not None:
+            yield unit.session
+            await unit.session.flush()
+            return
         async with self.sessions() as session:
             try:
                 yield session
@@ -92,10 +175,35 @@ class Database:
                 raise
 
     @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Everything inside, every `session()` and `transaction()`, commits together at the
+        end or not at all. A chat turn runs in one, so a crash can't keep its changes and
+        lose its replies, or mark an event handled whose handling failed."""
+        outer = self._current_unit()
+        if outer is not None:
+            yield outer.session
+            return
+        async with self.sessions() as session:
+            token = _unit.set(_Unit(id(self), session, _task()))
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _unit.reset(token)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection in a transaction that commits or rolls back, for the hottest
         one-statement writes (an event marked handled, a message marked sent): about a
-        third cheaper than an ORM session, which matters on SQLite's single writer."""
+        third cheaper than an ORM session, which matters on SQLite's single writer.
+        Inside `unit_of_work()` it is the unit's own connection."""
+        unit = self._current_unit()
+        if unit is not None:
+            yield await unit.session.connection()
+            return
         async with self.engine.begin() as connection:
             yield connection
 
@@ -114,13 +222,21 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL is SQLite's recommended setting: an application crash loses nothing;
     # only a power cut can lose the last commits. FULL fsyncs on every commit, and every turn
     # commits several small units of work.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # A writer waits this long for the lock, then fails plainly (bounded like the pool).
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import ProcessedEvent
@@ -21,4 +22,21 @@ async def first_delivery(db: Database, source: str, event_id: str) -> bool:
             {"source": source, "event_id": event_id[:200], "received_at": datetime.now(UTC)},
             ["source", "event_id"],
         )
+    return isinstance(result, CursorResult) and result.rowcount == 1
+
+
+async def claim_event(session: AsyncSession, source: str, event_id: str) -> bool:
+    """Mark the event handled inside the caller's unit of work; False if it was already.
+
+    The mark commits with the handling, so a handling that fails leaves no mark and the
+    platform's retry is handled. On PostgreSQL a retry arriving while the first delivery
+    is still being handled waits on the row here, then finds it and stops.
+    """
+    connection = await session.connection()
+    result = await insert_ignoring_duplicates(
+        connection,
+        ProcessedEvent,
+        {"source": source, "event_id": event_id[:200], "received_at": datetime.now(UTC)},
+        ["source", "event_id"],
+    )
     return isinstance(result, CursorResult) and result.rowcount == 1
