@@ -131,6 +131,8 @@ class Database:
             # the slowest Teams turns (bench/teams_turn.py).
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = 10
+        #: What the driver is given on connect (timeouts, TLS), kept for tests and `check`.
+        self.connect_args: dict[str, Any] = dict(kwargs.get("connect_args", {}))
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.is_sqlite:
             busy_ms = int(timeout * 1000)
