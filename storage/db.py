@@ -108,7 +108,9 @@ class Database:
     ) -> None:
         self.url = normalise_url(url)
         self.timeout = timeout
-        kwargs: dict[str, Any] = {"echo": echo, "pool_timeout": timeout}
+        # Error messages and logs name the statement but never the values bound to it: those
+        # are people's answers and names, which must not end up in a log.
+        kwargs: dict[str, Any] = {"echo": echo, "pool_timeout": timeout, "hide_parameters": True}
         parsed = make_url(self.url)
         if parsed.get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"timeout": timeout}

@@ -142,7 +142,9 @@ class Router:
             for prefix, handler in sorted(self.actions.items(), key=lambda kv: -len(kv[0])):
                 if turn.action.id.startswith(prefix):
                     return list(await handler(turn, services))
-            log.info("no handler for action %s", turn.action.id)
+            # Not the id itself: it is whatever the caller sent, and callers' words never
+            # reach the log.
+            log.info("a button with no handler was pressed on %s", turn.door)
             return [Notice(text="That button no longer does anything. Try again from the start.")]
         command = turn.command
         if command not in self.commands and command != "help" and self.chat is not None:
