@@ -24,6 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Shared with the core (which must not import storage); still importable from here.
+from bot.core.enums import Door as Door
+from bot.core.enums import Role as Role
 from storage.types import JSONType, UTCDateTime
 
 NAMING = {
@@ -46,19 +49,6 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
     }
-
-
-class Role(StrEnum):
-    COMMISSIONER = "commissioner"
-    PROVIDER_MEMBER = "provider_member"
-    PROVIDER_ADMIN = "provider_admin"
-    ADMIN = "admin"
-
-
-class Door(StrEnum):
-    WEB = "web"
-    SLACK = "slack"
-    TEAMS = "teams"
 
 
 class ResponseState(StrEnum):

@@ -14,7 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.clock import LONDON
-from storage.models import Door, Role
+from bot.core.enums import Door, Role
 
 __all__ = ["Action", "Actor", "Door", "Grant", "Intent", "Submission", "Turn", "parse_command"]
 
