@@ -68,6 +68,13 @@ def serve(
     from bot.app import build_services, prepare, serve
 
     settings = _settings(host=host, port=port)
+    if settings.secret_key is None and not settings.is_local_trial:
+        # Off a trial there may be several copies of Convene, and each would make its own
+        # key file: a session signed by one would be refused by the next.
+        _fail(
+            "CONVENE_SECRET_KEY is not set: set it to the same long random value for every "
+            "copy of Convene (make one with: openssl rand -base64 48)."
+        )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -84,12 +91,38 @@ def serve(
     except DatabaseUnavailable as exc:
         _fail(str(exc))
     services = build_services(settings)  # a fresh engine for the server's own event loop
-    if settings.local_mode_enabled:
-        typer.echo(
-            "Local mode: the sign-in page lists the demo people. Do not expose this address."
-        )
+    announce_mode(settings)
     typer.echo(f"Convene is running at {settings.base_url}/")
     serve(services, host=settings.host, port=settings.port)
+
+
+def announce_mode(settings: Settings) -> None:
+    """Say at start which mode Convene is in, so nobody runs a trial for real by mistake.
+
+    A local trial lets anyone who can reach it be a demo person without a password, so it
+    says so loudly, in a block that stands out in any log. Production says where it is.
+    """
+    log = logging.getLogger("bot.cli")
+    if not settings.is_local_trial:
+        log.info("PRODUCTION: Convene is serving %s/ (sign in with a link only)", settings.base_url)
+        return
+    if settings.local_mode_enabled:
+        lines = [
+            f"LOCAL TRIAL: anyone who can reach {settings.base_url} can sign in as a demo",
+            "person, without a password.",
+        ]
+    else:
+        lines = [f"LOCAL TRIAL at {settings.base_url}: the demo sign-in list is turned off."]
+    if not settings.teams_authenticated:
+        lines.append("Teams messages to /api/messages are taken without checking who sent them.")
+    if settings.secret_key is None:
+        lines.append("Sessions are signed with a key kept in the file .convene-secret.")
+    lines += [
+        "This is only for trying Convene on this computer. To run it for real, set",
+        "CONVENE_PUBLIC_URL (its https address) and CONVENE_SECRET_KEY.",
+    ]
+    rule = "=" * 72
+    log.warning("\n".join(["", rule, *lines, rule]))
 
 
 @db_app.command("upgrade")

@@ -1,4 +1,5 @@
-"""Joining an organisation: invite codes from a provider admin, or a request an admin approves.
+"""Joining an organisation: invite codes from a provider admin, or a request an admin approves;
+and leaving it, when an admin removes somebody.
 
 Works the same from Slack, Teams and the web: somebody new is never stuck, and an
 organisation decides who speaks for it.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
 from storage import audit
@@ -20,9 +21,12 @@ from storage.membership import (
     pending_request,
     usable_code,
 )
-from storage.models import JoinRequest, Organisation, Person, Role
+from storage.models import JoinRequest, Membership, Organisation, Person, Role
 from storage.outbox import enqueue_for_person
-from storage.people import grant
+from storage.people import grant, organisation_members, remove_from_organisation
+
+#: Row ids are 32-bit integers in the database; a bigger number can't be one.
+LARGEST_ID = 2**31 - 1
 
 HOW_TO_JOIN = (
     "You are not linked to an organisation yet. If a colleague gave you a code, type "
@@ -177,11 +181,22 @@ async def _request(session: AsyncSession, turn: Turn, services: Services, name: 
     ]
 
 
+def _row_id(value: str) -> int | None:
+    """The id a button carries, or None when it can't be one (so nothing asks the database)."""
+    number = value.strip()
+    if not number.isdecimal() or not number.isascii() or len(number) > 10:
+        return None
+    return int(number) if 0 < int(number) <= LARGEST_ID else None
+
+
 async def decide(turn: Turn, services: Services) -> list[Reply]:
-    """`join.approve` / `join.decline` buttons, pressed by an admin of that organisation."""
+    """`join.approve` / `join.decline` buttons, pressed by an admin of that organisation;
+    `join.remove` takes somebody out of it."""
     assert turn.actor is not None and turn.action is not None
+    if turn.action.id == "join.remove":
+        return await remove_member(turn, services)
     approve = turn.action.id == "join.approve"
-    request_id = turn.action.number
+    request_id = _row_id(turn.action.value)
     async with services.db.session() as session:
         request = (
             None
@@ -275,6 +290,7 @@ async def invite(turn: Turn, services: Services) -> list[Reply]:
             organisation_id=organisation.id,
             at=now,
         )
+        members = await organisation_members(session, organisation.id)
     return [
         Message(
             title=f"Invite a colleague to {organisation.name}",
@@ -282,5 +298,107 @@ async def invite(turn: Turn, services: Services) -> list[Reply]:
             f"or on the Convene website. It works until {format_day(code.expires_at)}.",
             who_sees="Anyone with the code can join your organisation in Convene, so only share "
             "it with people who work or volunteer with you.",
-        )
+        ),
+        _people_in(organisation, members, turn.actor.person_id),
     ]
+
+
+def _people_in(
+    organisation: Organisation, members: list[tuple[Membership, Person]], me: int
+) -> Message:
+    """Who is in the organisation now, with a button to take out anyone who has left."""
+    sections = []
+    for membership, person in members:
+        role = "Admin" if membership.role == Role.PROVIDER_ADMIN else "Member"
+        buttons = (
+            []
+            if person.id == me
+            else [
+                Button(
+                    label=f"Remove {person.name}",
+                    action="join.remove",
+                    value=str(membership.id),
+                    style="danger",
+                )
+            ]
+        )
+        sections.append(Section(heading=person.name, text=role, buttons=buttons))
+    return Message(
+        title=f"People in {organisation.name}",
+        text="Remove anyone who no longer works or volunteers with you. They are signed out "
+        "at once, and can no longer act for your organisation.",
+        sections=sections,
+    )
+
+
+async def remove_member(turn: Turn, services: Services) -> list[Reply]:
+    """`join.remove`: an admin takes somebody out of their organisation.
+
+    All of that person's roles there go, and they are signed out of the web pages
+    everywhere, so nothing they still have open can act for the organisation.
+    """
+    assert turn.actor is not None and turn.action is not None
+    membership_id = _row_id(turn.action.value)
+    async with services.db.session() as session:
+        membership = None if membership_id is None else await session.get(Membership, membership_id)
+        if membership is None or membership.organisation_id is None:
+            return [
+                Notice(text="That person is not part of the organisation any more.", level="error")
+            ]
+        organisation_id = membership.organisation_id
+        if organisation_id not in turn.actor.admin_of():
+            await audit.record_turn(
+                session,
+                turn,
+                "membership.removal_refused",
+                object_type="membership",
+                object_id=membership.id,
+                organisation_id=organisation_id,
+            )
+            return [
+                Notice(
+                    text="Only an admin of that organisation can remove people from it.",
+                    level="error",
+                )
+            ]
+        if membership.person_id == turn.actor.person_id:
+            return [
+                Notice(
+                    text="You can't remove yourself. Ask another admin of your organisation.",
+                    level="warning",
+                )
+            ]
+        person = await session.get(Person, membership.person_id)
+        organisation = await session.get(Organisation, organisation_id)
+        assert person is not None and organisation is not None
+        now = services.clock.now()
+        await remove_from_organisation(session, person.id, organisation_id)
+        services.actors.forget(person.id)
+        await audit.record_turn(
+            session,
+            turn,
+            "membership.removed",
+            object_type="person",
+            object_id=person.id,
+            organisation_id=organisation_id,
+            at=now,
+        )
+        await enqueue_for_person(
+            session,
+            person,
+            ReplyList(
+                replies=[
+                    Notice(
+                        text=f"An admin of {organisation.name} took you out of it in Convene. "
+                        "If you think this is a mistake, please talk to them."
+                    )
+                ]
+            ).model_dump(mode="json"),
+            f"membership-removed:{membership.id}",
+        )
+        return [
+            Notice(
+                text=f"{person.name} is no longer part of {organisation.name} in Convene.",
+                level="success",
+            )
+        ]

@@ -19,6 +19,7 @@ from storage.models import (
     Role,
     SignInToken,
 )
+from storage.sessions import end_sessions
 
 
 def actor_for(person: Person, default_tz: ZoneInfo) -> Actor:
@@ -41,6 +42,20 @@ def actor_for(person: Person, default_tz: ZoneInfo) -> Actor:
 async def load_actor(session: AsyncSession, person_id: int, default_tz: ZoneInfo) -> Actor | None:
     person = await session.get(Person, person_id)
     if person is None:
+        return None
+    return actor_for(person, default_tz)
+
+
+async def load_session_actor(
+    session: AsyncSession, person_id: int, generation: int, default_tz: ZoneInfo
+) -> Actor | None:
+    """The person a web session is for, if that session has not been ended since.
+
+    The person's row is read on every request anyway, and the generation is in it, so
+    checking that the session is still good costs nothing more.
+    """
+    person = await session.get(Person, person_id)
+    if person is None or person.session_generation != generation:
         return None
     return actor_for(person, default_tz)
 
@@ -99,12 +114,14 @@ async def forget_person(session: AsyncSession, person_id: int, *, now: datetime)
     """Remove what identifies a person, keeping the engagement record honest.
 
     The audit log is append-only, so a person is never deleted: their name and email
-    are replaced, their ways in (chat identities, sign-in links, memberships) and their
-    private messages are removed, and the record keeps an anonymous "Removed person".
+    are replaced, their ways in (chat identities, sign-in links, memberships, web sessions)
+    and their private messages are removed, and the record keeps an anonymous "Removed person".
     """
     person = await session.get(Person, person_id, with_for_update=True)
     if person is None:
         return False
+    person.session_generation += 1  # a browser still signed in as them is signed out
+    person.is_demo = False  # and nobody can pick them from the local sign-in list
     person.name = "Removed person"
     person.email = None
     person.timezone = None
@@ -120,3 +137,41 @@ async def forget_person(session: AsyncSession, person_id: int, *, now: datetime)
         at=now,
     )
     return True
+
+
+async def remove_from_organisation(
+    session: AsyncSession, person_id: int, organisation_id: int
+) -> bool:
+    """Take away every role a person has in one organisation. Returns whether they had one.
+
+    Their web sessions end too, so a browser left signed in cannot keep acting for the
+    organisation with roles it read before.
+    """
+    removed = await session.execute(
+        delete(Membership).where(
+            Membership.person_id == person_id, Membership.organisation_id == organisation_id
+        )
+    )
+    if not removed.rowcount:  # type: ignore[attr-defined]
+        return False
+    await end_sessions(session, person_id)
+    return True
+
+
+async def organisation_members(
+    session: AsyncSession, organisation_id: int
+) -> list[tuple[Membership, Person]]:
+    """Everyone with a role in an organisation, one row each (admin if they are one), by name."""
+    rows = (
+        await session.execute(
+            select(Membership, Person)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(Person.name, Person.id, Membership.id)
+        )
+    ).all()
+    seen: dict[int, tuple[Membership, Person]] = {}
+    for membership, person in rows:
+        if person.id not in seen or membership.role == Role.PROVIDER_ADMIN:
+            seen[person.id] = (membership, person)
+    return list(seen.values())

@@ -1,10 +1,11 @@
-"""Web sessions, CSRF protection and one-time sign-in links.
+"""Web sessions and CSRF protection.
 
 Sessions are signed cookies (itsdangerous): HttpOnly, SameSite=Lax, Secure when
 the public URL is https, and they expire. Every visitor, signed in or not, has a
 random session id; the CSRF token is an HMAC of it, so every POST must come from
-a page we served to that browser. Sign-in links are random tokens of which only
-a SHA-256 hash is stored; each works once and expires.
+a page we served to that browser. A signed-in session also carries the person's
+session generation, so signing out (which moves the generation on) ends every copy
+of the cookie, on every device. Sign-in links live in `storage.sessions`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SignInToken
+from storage.sessions import create_sign_in_link, hash_token, redeem_sign_in_link
 
 COOKIE = "convene_session"
 
@@ -28,6 +26,8 @@ COOKIE = "convene_session"
 class WebSession:
     sid: str
     person_id: int | None = None
+    #: The person's session generation when they signed in (see `storage.sessions`).
+    generation: int = 0
     expired: bool = False  # a signed-in session ran out: say so, show nothing
     dirty: bool = False
 
@@ -43,10 +43,16 @@ class SessionCodec:
             try:
                 data = self._serializer.loads(cookie, max_age=self.max_age)
                 person_id = data.get("pid")
+                generation = data.get("gen", 0)
+                if not isinstance(person_id, int | None) or not isinstance(generation, int):
+                    raise TypeError("not a session we made")
                 # Signed in: re-sign on every response, so the session ends after
                 # `max_age` of *inactivity* ("you were away for a while").
                 return WebSession(
-                    sid=str(data["sid"]), person_id=person_id, dirty=person_id is not None
+                    sid=str(data["sid"]),
+                    person_id=person_id,
+                    generation=generation,
+                    dirty=person_id is not None,
                 )
             except SignatureExpired:
                 return WebSession(sid=_new_sid(), expired=True, dirty=True)
@@ -55,45 +61,31 @@ class SessionCodec:
         return WebSession(sid=_new_sid(), dirty=True)
 
     def dump(self, session: WebSession) -> str:
-        return self._serializer.dumps({"sid": session.sid, "pid": session.person_id})
+        return self._serializer.dumps(
+            {"sid": session.sid, "pid": session.person_id, "gen": session.generation}
+        )
 
     def csrf_token(self, session: WebSession) -> str:
         return hmac.new(self._key, f"csrf:{session.sid}".encode(), hashlib.sha256).hexdigest()
 
     def check_csrf(self, session: WebSession, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.csrf_token(session), token or "")
+        """Compared as bytes: `compare_digest` refuses str with letters outside ASCII, and
+        a token with "é" in it must be a plain refusal, not a crash."""
+        if not token:
+            return False
+        expected = self.csrf_token(session).encode()
+        return hmac.compare_digest(expected, token.encode("utf-8", "replace"))
 
 
 def _new_sid() -> str:
     return secrets.token_urlsafe(24)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_sign_in_link(
-    session: AsyncSession, person_id: int, *, now: datetime, ttl: timedelta
-) -> str:
-    """A new one-time token for this person. Returns the token (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
-    session.add(
-        SignInToken(
-            token_hash=hash_token(token), person_id=person_id, created_at=now, expires_at=now + ttl
-        )
-    )
-    await session.flush()
-    return token
-
-
-async def redeem_sign_in_link(session: AsyncSession, token: str, *, now: datetime) -> int | None:
-    """The person this token signs in, once. Unknown, used or expired tokens give None."""
-    if not token or len(token) > 200:
-        return None
-    row = await session.scalar(
-        select(SignInToken).where(SignInToken.token_hash == hash_token(token)).with_for_update()
-    )
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        return None
-    row.used_at = now
-    return row.person_id
+__all__ = [
+    "COOKIE",
+    "SessionCodec",
+    "WebSession",
+    "create_sign_in_link",
+    "hash_token",
+    "redeem_sign_in_link",
+]

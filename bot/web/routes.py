@@ -6,8 +6,10 @@ sends a form page, `/actions/{id}` presses a button.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import func, select, update
@@ -17,22 +19,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import format_when
 from bot.core.reply import ReplyList
 from bot.core.turn import Action, Actor, Door, Intent, Submission, Turn
+from bot.guard import Throttle, client_address
 from bot.services import Services
-from bot.web.auth import COOKIE, SessionCodec, WebSession, redeem_sign_in_link
+from bot.web.auth import COOKIE, SessionCodec, WebSession
 from bot.web.render import page, status_of, title_of
-from storage.models import InboxItem, Membership, Person
-from storage.people import load_actor
+from storage.health import schema_state
+from storage.models import InboxItem
+from storage.people import load_session_actor
+from storage.sessions import (
+    demo_generation,
+    demo_people,
+    end_sessions,
+    redeem_sign_in_link,
+    session_generation,
+    sign_in_link_works,
+)
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 CODEC = web.AppKey("codec", SessionCodec)
+SIGNIN_THROTTLE = web.AppKey("signin_throttle", Throttle)
 SESSION = web.RequestKey("session", WebSession)
 MAX_BODY = 256 * 1024
 # The cookie outlives the session it carries (whose end is fixed by the signed timestamp),
 # so a browser still sends it after the session ends and we can say why they were signed out.
 EXPIRED_NOTICE_SECONDS = 7 * 24 * 3600
 EXEMPT_FROM_CSRF = ("/slack/", "/api/")
+#: Probes from a load balancer: no session, no cookie.
+NO_SESSION = ("/healthz", "/readyz")
+#: Row ids are `integer` columns (32 bits on PostgreSQL). A bigger number is not an id,
+#: and the database would refuse even to look it up.
+LARGEST_ID = 2**31 - 1
+#: No script at all, and nothing from anywhere else. Pages keep their styles in the
+#: stylesheet, so `style-src` needs no 'unsafe-inline' either.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+STRICT_TRANSPORT = "max-age=31536000; includeSubDomains"
 
 
 def setup_web(app: web.Application, services: Services) -> None:
@@ -40,12 +65,19 @@ def setup_web(app: web.Application, services: Services) -> None:
     app[CODEC] = SessionCodec(
         services.settings.signing_key, services.settings.session_max_age_seconds
     )
+    app[SIGNIN_THROTTLE] = Throttle(services.settings.signin_attempts_per_minute, 60.0)
     app.middlewares.append(session_middleware)
+    app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/privacy", privacy_notice)
+    app.router.add_get("/terms", terms_of_use)
+    app.router.add_get("/accessibility", accessibility_statement)
     app.router.add_get("/signin", signin_page)
     app.router.add_post("/signin/local", signin_local)
     app.router.add_get("/signin/{token}", signin_link)
+    app.router.add_post("/signin/{token}", signin_link_used)
     app.router.add_post("/signout", signout)
     app.router.add_get("/do/{command}", run_command)
     app.router.add_post("/do/{command}", run_command_posted)
@@ -57,16 +89,34 @@ def setup_web(app: web.Application, services: Services) -> None:
     app.router.add_get("/downloads/{token}", download)
     app.router.add_get("/engagements/{id:\\d+}/record", engagement_record)
     app.router.add_get("/engagements/{id:\\d+}/record.json", engagement_record_json)
-    app.router.add_static("/static", __import__("pathlib").Path(__file__).parent / "static")
+    app.router.add_static("/static", Path(__file__).parent / "static")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response the server sends (pages, errors, redirects, files, JSON, and the
+    Slack and Teams endpoints) tells the browser not to run scripts we did not serve, not
+    to show us inside another site's frame, and not to tell other sites where people were.
+    """
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Content-Type-Options"] = "nosniff"
+    if request.app[SERVICES].settings.base_url.startswith("https://"):
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the signed session, check CSRF on every POST, and save the session after."""
-    if request.path.startswith(EXEMPT_FROM_CSRF) or request.path.startswith("/static"):
+    if (
+        request.path.startswith(EXEMPT_FROM_CSRF)
+        or request.path.startswith("/static")
+        or request.path in NO_SESSION
+    ):
         return await handler(request)
     codec = request.app[CODEC]
     session = codec.load(request.cookies.get(COOKIE))
@@ -164,9 +214,10 @@ async def _actor(request: web.Request) -> Actor | None:
         return None
     services = request.app[SERVICES]
     async with services.db.session() as db:
-        actor = await load_actor(db, session.person_id, services.tz)
-    if actor is None:  # the person was removed: forget them
+        actor = await load_session_actor(db, session.person_id, session.generation, services.tz)
+    if actor is None:  # the person was removed, or this session was ended: forget them
         session.person_id = None
+        session.generation = 0
         session.dirty = True
     return actor
 
@@ -210,13 +261,75 @@ async def home(request: web.Request) -> web.StreamResponse:
     return await _render(request, Turn(door=Door.WEB, actor=actor, text="home"))
 
 
+def _id_from(text: object) -> int | None:
+    """A row id sent by a browser, or None when it cannot be one (a word, zero, too big)."""
+    digits = str(text).strip()
+    if not digits.isdecimal() or not digits.isascii() or len(digits) > 10:
+        return None
+    number = int(digits)
+    return number if 0 < number <= LARGEST_ID else None
+
+
+def _too_big_for_an_id(value: str) -> bool:
+    """Buttons carry row ids as text; a whole number past any id is not from our pages."""
+    try:
+        return abs(int(value)) > LARGEST_ID
+    except ValueError:  # not a number (or thousands of digits): the handler will say so
+        return False
+
+
+def _database_timeout(request: web.Request) -> float:
+    return request.app[SERVICES].settings.database_timeout_seconds
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """The process is alive and can reach its database. Anyone can ask, so the answer
+    names no server, user or error: the reason goes to the log for the operator."""
     services = request.app[SERVICES]
     try:
-        await services.db.check()
-    except Exception as exc:  # the reason is for operators; nothing secret is in it
-        return web.json_response({"ok": False, "database": str(exc)}, status=503)
+        await asyncio.wait_for(services.db.check(), _database_timeout(request))
+    except Exception as exc:
+        log.warning("health check: the database is unreachable: %s", exc)
+        return web.json_response({"ok": False, "database": "unreachable"}, status=503)
     return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for traffic: the database answers and its schema is exactly this code's.
+
+    A load balancer keeps people away from a replica whose migrations have not run yet.
+    """
+    services = request.app[SERVICES]
+    try:
+        state = await asyncio.wait_for(schema_state(services.db.engine), _database_timeout(request))
+    except Exception as exc:
+        log.warning("readiness check: the database is unreachable: %s", exc)
+        return web.json_response({"ok": False, "reason": "database unreachable"}, status=503)
+    if state != "current":
+        log.warning("readiness check: the database schema is %s this code's migrations", state)
+        return web.json_response({"ok": False, "reason": f"migrations {state}"}, status=503)
+    return web.json_response({"ok": True})
+
+
+def _throttled(request: web.Request) -> web.Response | None:
+    """Sign-in attempts are counted per client address; past the limit, a 429 page."""
+    settings = request.app[SERVICES].settings
+    throttle = request.app[SIGNIN_THROTTLE]
+    if throttle.allow(client_address(request, settings.trusted_proxy_networks)):
+        return None
+    refused = _problem(
+        request,
+        429,
+        "Too many tries",
+        [
+            "There were too many tries to sign in from here.",
+            "Please wait a minute, then try again.",
+        ],
+        next_url="/signin",
+        next_label="Go to sign in",
+    )
+    refused.headers["Retry-After"] = str(throttle.retry_after())
+    return refused
 
 
 async def signin_page(request: web.Request) -> web.Response:
@@ -229,18 +342,12 @@ async def signin_page(request: web.Request) -> web.Response:
     people: list[dict[str, object]] = []
     if services.settings.local_mode_enabled:
         async with services.db.session() as db:
-            rows = (
-                await db.execute(
-                    select(Person.id, Person.name, Membership.role)
-                    .join(Membership, Membership.person_id == Person.id, isouter=True)
-                    .order_by(Person.name)
-                )
-            ).all()
+            rows = await demo_people(db)
         seen: dict[int, dict[str, object]] = {}
         for pid, name, role in rows:
             entry = seen.setdefault(pid, {"id": pid, "name": name, "role": ""})
             if role and not entry["role"]:
-                entry["role"] = str(role).replace("_", " ").capitalize()
+                entry["role"] = role.replace("_", " ").capitalize()
         people = list(seen.values())
     return page(
         "signin.html", notice=notice, local_people=people, csrf=_csrf(request), title="Sign in"
@@ -251,16 +358,16 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     if not services.settings.local_mode_enabled:
         return _problem(request, 404, "Page not found", ["This page is not available."])
+    refused = _throttled(request)
+    if refused is not None:
+        return refused
     form = await request.post()
-    try:
-        person_id = int(str(form.get("person_id", "")))
-    except ValueError:
-        return _problem(
-            request, 400, "We could not sign you in", ["Choose a person from the list."]
-        )
-    async with services.db.session() as db:
-        person = await db.get(Person, person_id)
-    if person is None:
+    person_id = _id_from(form.get("person_id", ""))
+    generation = None
+    if person_id is not None:
+        async with services.db.session() as db:
+            generation = await demo_generation(db, person_id)
+    if person_id is None or generation is None:
         return _problem(
             request,
             400,
@@ -269,13 +376,14 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
             next_url="/signin",
             next_label="Back to sign in",
         )
-    return _sign_in(request, person_id)
+    return _sign_in(request, person_id, generation)
 
 
-def _sign_in(request: web.Request, person_id: int) -> web.StreamResponse:
+def _sign_in(request: web.Request, person_id: int, generation: int) -> web.StreamResponse:
     old = _session(request)
     fresh = request.app[CODEC].load(None)  # new session id on sign-in: no fixation
     fresh.person_id = person_id
+    fresh.generation = generation
     request[SESSION] = fresh
     old.dirty = False
     raise _redirect_with(request, "/", fresh)
@@ -287,30 +395,63 @@ def _redirect_with(request: web.Request, location: str, session: WebSession) -> 
     return redirect
 
 
+def _bad_link(request: web.Request) -> web.Response:
+    return _problem(
+        request,
+        400,
+        "This sign-in link does not work",
+        [
+            "It may have been used already, or it is too old.",
+            "Ask the person who sent it for a new one.",
+        ],
+        next_url="/signin",
+        next_label="Go to sign in",
+    )
+
+
 async def signin_link(request: web.Request) -> web.StreamResponse:
+    """Opening a link only shows a button. Email systems open links to check them, and
+    that must not use the link up before the person it was sent to presses the button."""
+    refused = _throttled(request)
+    if refused is not None:
+        return refused
+    services = request.app[SERVICES]
+    token = request.match_info["token"]
+    async with services.db.session() as db:
+        works = await sign_in_link_works(db, token, now=services.clock.now())
+    if not works:
+        return _bad_link(request)
+    response = page("signin_link.html", token=token, csrf=_csrf(request), title="Sign in")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def signin_link_used(request: web.Request) -> web.StreamResponse:
+    """The button on the link's page (CSRF-checked by the middleware): this uses the link."""
+    refused = _throttled(request)
+    if refused is not None:
+        return refused
     services = request.app[SERVICES]
     async with services.db.session() as db:
         person_id = await redeem_sign_in_link(
             db, request.match_info["token"], now=services.clock.now()
         )
-    if person_id is None:
-        return _problem(
-            request,
-            400,
-            "This sign-in link does not work",
-            [
-                "It may have been used already, or it is too old.",
-                "Ask the person who sent it for a new one.",
-            ],
-            next_url="/signin",
-            next_label="Go to sign in",
-        )
-    return _sign_in(request, person_id)
+        generation = None if person_id is None else await session_generation(db, person_id)
+    if person_id is None or generation is None:
+        return _bad_link(request)
+    return _sign_in(request, person_id, generation)
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
+    """Sign out everywhere: the person's other copies of this session end too, so a cookie
+    copied from this browser (or left on a shared computer) stops working."""
+    actor = await _actor(request)
+    if actor is not None:
+        async with request.app[SERVICES].db.session() as db:
+            await end_sessions(db, actor.person_id)
     session = _session(request)
     session.person_id = None
+    session.generation = 0
     session.sid = request.app[CODEC].load(None).sid
     session.dirty = True
     raise _redirect_with(request, "/signin?signedout=1", session)
@@ -363,8 +504,10 @@ async def send_form_page(request: web.Request) -> web.StreamResponse:
     if actor is None:
         return _must_sign_in(request)
     form = await request.post()
+    response_id = _id_from(request.match_info["response_id"])
     try:
-        response_id = int(request.match_info["response_id"])
+        if response_id is None:
+            raise ValueError("not a form id")
         page_index = int(str(form.get("_page", "0")))
         intent = Intent(str(form.get("_intent", "next")))
     except ValueError:
@@ -391,7 +534,15 @@ async def press_button(request: web.Request) -> web.StreamResponse:
     if actor is None:
         return _must_sign_in(request)
     form = await request.post()
-    action = Action(id=request.match_info["action_id"], value=str(form.get("value", "")))
+    value = str(form.get("value", ""))
+    if _too_big_for_an_id(value):
+        return _problem(
+            request,
+            400,
+            "We could not read that button",
+            ["Nothing was changed. Go back, reload the page and try again."],
+        )
+    action = Action(id=request.match_info["action_id"], value=value)
     return await _render(request, Turn(door=Door.WEB, actor=actor, action=action))
 
 
@@ -437,9 +588,12 @@ async def _record(request: web.Request, form: str) -> dict[str, object] | web.Re
     actor = await _actor(request)
     if actor is None:
         return _must_sign_in(request)
-    record = await load_record(
-        request.app[SERVICES], actor, int(request.match_info["id"]), Door.WEB, form
-    )
+    engagement_id = _id_from(request.match_info["id"])
+    if engagement_id is None:
+        return _problem(
+            request, 404, "Page not found", ["There is no engagement with that number."]
+        )
+    record = await load_record(request.app[SERVICES], actor, engagement_id, Door.WEB, form)
     if record is None:
         return _problem(
             request,
@@ -475,3 +629,27 @@ async def engagement_record_json(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f'attachment; filename="engagement-{request.match_info["id"]}-record.json"'
         },
     )
+
+
+def _about_page(template: str, title: str) -> Handler:
+    """A page about the service itself. It needs nobody signed in and no database, so it
+    can be read even when everything else is down."""
+
+    async def show(request: web.Request) -> web.StreamResponse:
+        settings = request.app[SERVICES].settings
+        return page(
+            template,
+            title=title,
+            operator_name=settings.operator_name,
+            operator_email=settings.operator_email,
+            base_url=settings.base_url,
+            csrf=_csrf(request),
+        )
+
+    show.__name__ = template.removesuffix(".html")
+    return show
+
+
+privacy_notice = _about_page("privacy.html", "Privacy notice")
+terms_of_use = _about_page("terms.html", "Terms of use")
+accessibility_statement = _about_page("accessibility.html", "Accessibility statement")

@@ -143,7 +143,7 @@ async def test_invite_prints_a_link_that_signs_the_person_in_once(
 
     browser = WebUser(app_server.url)
     try:
-        status, html = await browser.get(f"/signin/{token}")
+        status, html = await browser.use_sign_in_link(token)
         assert status == 200, text_of(html)
         assert "Sign out Sam Newcomer" in text_of(html)
     finally:
@@ -151,7 +151,7 @@ async def test_invite_prints_a_link_that_signs_the_person_in_once(
 
     another = WebUser(app_server.url)
     try:
-        status, html = await another.get(f"/signin/{token}")
+        status, html = await another.use_sign_in_link(token)
         assert status == 400
         assert "This sign-in link does not work" in text_of(html)
         assert "Sign out Sam Newcomer" not in text_of(html)

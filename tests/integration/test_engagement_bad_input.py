@@ -170,7 +170,7 @@ async def add_hilltop(services: Services) -> None:
     """A second council, Hilltop, and its commissioner Yusuf Khan."""
     async with services.db.session() as session:
         hilltop = Authority(name="Hilltop District Council", slug="hilltop")
-        yusuf = Person(name="Yusuf Khan", email="yusuf@hilltop.example")
+        yusuf = Person(name="Yusuf Khan", email="yusuf@hilltop.example", is_demo=True)
         session.add_all([hilltop, yusuf])
         await session.flush()
         await grant(session, yusuf, Role.COMMISSIONER, authority_id=hilltop.id)
@@ -183,7 +183,7 @@ async def add_sam(services: Services) -> None:
             select(Organisation).where(Organisation.slug == "riverside-youth-trust")
         )
         assert trust is not None
-        sam = Person(name="Sam Patel", email="sam@riversideyouth.example")
+        sam = Person(name="Sam Patel", email="sam@riversideyouth.example", is_demo=True)
         session.add(sam)
         await session.flush()
         await grant(session, sam, Role.PROVIDER_MEMBER, organisation_id=trust.id)

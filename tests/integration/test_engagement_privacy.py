@@ -604,7 +604,7 @@ async def _feedback_world(services: Services) -> tuple[int, dict[str, int]]:
         x = await session.scalar(select(Authority).where(Authority.slug == "riverside"))
         a = await session.scalar(select(Organisation).where(Organisation.slug == A_SLUG))
         assert x is not None and a is not None
-        sam = Person(name="Sam Patel", email="sam@riversideyouth.example")
+        sam = Person(name="Sam Patel", email="sam@riversideyouth.example", is_demo=True)
         session.add(sam)
         await session.flush()
         await grant(session, sam, Role.PROVIDER_MEMBER, organisation_id=a.id)

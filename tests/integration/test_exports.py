@@ -145,7 +145,7 @@ async def add_person(
     authority_id: int | None = None,
 ) -> int:
     async with services.db.session() as session:
-        person = Person(name=name, email=email)
+        person = Person(name=name, email=email, is_demo=True)  # on the local sign-in list
         session.add(person)
         await session.flush()
         await grant(

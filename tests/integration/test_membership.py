@@ -15,7 +15,8 @@ from tests.support.web import WebUser, text_of
 
 async def _newcomer(services: Services, name: str = "Sam Newton") -> int:
     async with services.db.session() as session:
-        person = Person(name=name, email=f"{name.split()[0].lower()}@example.org")
+        # Made up like the demo people, so the local sign-in list offers them.
+        person = Person(name=name, email=f"{name.split()[0].lower()}@example.org", is_demo=True)
         session.add(person)
         await session.flush()
         return person.id

@@ -339,7 +339,7 @@ async def test_another_councils_commissioner_is_refused(
     population, authorities = generated
     async with services.db.session() as session:
         other = await session.get(Authority, authorities[OTHER])
-        sam = Person(name="Sam Other", email="sam@eastshire.example")
+        sam = Person(name="Sam Other", email="sam@eastshire.example", is_demo=True)
         session.add(sam)
         await session.flush()
         assert other is not None
@@ -373,7 +373,7 @@ async def test_a_commissioner_for_two_councils_chooses_one(
 ) -> None:
     population, authorities = generated
     async with services.db.session() as session:
-        both = Person(name="Robin Both", email="robin@shared.example")
+        both = Person(name="Robin Both", email="robin@shared.example", is_demo=True)
         session.add(both)
         await session.flush()
         for authority_id in authorities.values():

@@ -83,8 +83,8 @@ async def set_the_scene(session: AsyncSession) -> Places:
     x = await session.scalar(select(Authority).where(Authority.slug == "riverside"))
     assert a is not None and b is not None and x is not None
     y = Authority(name="Hilltop District Council", slug="hilltop")
-    sam = Person(name="Sam Patel", email="sam@riversideyouth.example")
-    yusuf = Person(name="Yusuf Khan", email="yusuf@hilltop.example")
+    sam = Person(name="Sam Patel", email="sam@riversideyouth.example", is_demo=True)
+    yusuf = Person(name="Yusuf Khan", email="yusuf@hilltop.example", is_demo=True)
     session.add_all([y, sam, yusuf])
     await session.flush()
     await grant(session, sam, Role.PROVIDER_MEMBER, organisation_id=a.id)
