@@ -2,16 +2,28 @@
 
 Works in personal chat, group chat and channels (where Teams only sends the bot
 messages that @mention it). Every request's JWT is checked before anything else;
-a bad one gets 401 and nothing is stored. Conversation references go into the
-database so proactive messages survive restarts. Replies go out through the
-outbox; card actions (`Action.Execute`) are answered in the HTTP response, which
-replaces the card in place.
+a bad one gets 401 and nothing is stored, and an address that keeps sending bad
+ones gets 429 for a while without any more being checked. An activity that is
+signed but broken (a field missing, or of the wrong kind) gets 400.
+
+A message or card action is one unit of work (`bot.turns.run_turn`): the mark that
+the activity was handled, the handler's changes and the replies queued in the outbox
+commit together. So when the database fails, nothing is kept and Teams gets a 503,
+and its retry is handled as if it came first; a retry of an activity that was handled
+gets 200 and nothing more. Conversation references go into the database so proactive
+messages survive restarts. Replies go out through the outbox; card actions
+(`Action.Execute`) are answered in the HTTP response, which replaces the card in place.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Any
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Literal
 
 import aiohttp
 import requests
@@ -19,20 +31,22 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.chat_identity import ChatProfile, first_contact, known_actor
-from bot.core.reply import FormView, Notice, Reply, ReplyList
+from bot.core.reply import FormView, Notice, Reply
+from bot.core.router import Router
 from bot.core.turn import Action, Actor, Intent, Submission, Turn, parse_command
+from bot.guard import MAX_KEYS, LogOnce, Throttle, client_address, too_many
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from bot.teams import cards as kit
+from bot.teams.activity import UPDATES, problem, without_bot_mention
 from bot.teams.auth import ReusingAuthentication
 from bot.teams.sender import TeamsSender
-from storage.events import first_delivery
-from storage.models import ChatIdentity, Door, TeamsConversation
-from storage.outbox import enqueue
+from bot.turns import Event, ReplyRoute, TurnOutcome, queue_replies, run_turn
+from storage.models import Door
+from storage.teams import SeenConversation, remember_conversation
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +55,100 @@ WELCOME = (
     "Hello, I'm Convene. I help councils and local charities plan services together. "
     "Type help to see what I can do."
 )
+NOT_AN_ACTIVITY = "That is not a Bot Framework activity."
+DATABASE_DOWN = "Convene can't reach its database right now. Please try again."
+OUT_OF_DATE = "That card is out of date, so nothing was saved. Type help to start again."
+
+
+class EarlyAnswer(Exception):
+    """Ends a turn with a plain HTTP answer to Teams.
+
+    botbuilder's adapter hands a turn's errors to `on_turn_error`, where they would be
+    lost, and answers an invoke that set no response with 501. A turn that can't be
+    handled now (the database is down: 503, so Teams tries again) or was handled before
+    (a retry: 200) raises this instead, and `TeamsDoor.handle` gives the answer.
+    """
+
+    def __init__(self, status: int, error: str | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.error = error
+
+    def response(self) -> web.Response:
+        if self.error is None:
+            return web.Response(status=self.status)
+        return web.json_response({"error": self.error}, status=self.status)
+
+
+def database_down() -> EarlyAnswer:
+    return EarlyAnswer(503, DATABASE_DOWN)
+
+
+class _CopyNotQueued(SQLAlchemyError):
+    """The chat copy of a finished form could not be queued: the turn must not count."""
+
+
+class BadTokens:
+    """Refused tokens per client address. Past `limit` a minute, the address gets 429
+    for a while without any more of its tokens being checked: checking a token costs
+    an RSA verification, which a flood of forged ones must not be able to buy."""
+
+    def __init__(self, limit: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._throttle = Throttle(limit, 60.0, clock=clock)
+        self._clock = clock
+        self._shut: OrderedDict[str, float] = OrderedDict()  # address -> refused until
+
+    def wait(self, address: str) -> int | None:
+        """Seconds this address must wait before a token of theirs is checked again."""
+        until = self._shut.get(address)
+        if until is None:
+            return None
+        left = until - self._clock()
+        if left <= 0:
+            del self._shut[address]
+            return None
+        return max(1, math.ceil(left))
+
+    def refused(self, address: str) -> bool:
+        """Count one refused token; True when it was one too many (answer 429)."""
+        if self._throttle.allow(address):
+            return False
+        self._shut.pop(address, None)
+        self._shut[address] = self._clock() + self._throttle.retry_after()
+        while len(self._shut) > MAX_KEYS:
+            self._shut.popitem(last=False)
+        return True
+
+
+class _WithChatCopy(Router):
+    """Stands in for the router on one `Action.Execute` turn.
+
+    The pressed card shows the handler's answer (it is the HTTP response). When that
+    answer ends a form, a copy goes into the chat too, so the confirmation stays after
+    the card changes again. Whether it does is known only once the handler has run, and
+    `run_turn` takes its routes before; so the copy is queued here, inside the turn's own
+    unit of work (`queue_replies` joins it), and commits or fails with the rest.
+    """
+
+    def __init__(self, services: Services, route: ReplyRoute) -> None:
+        super().__init__()
+        self._services = services
+        self._route = route
+        self.queued = False
+
+    async def dispatch(self, turn: Turn, services: Services) -> list[Reply]:
+        replies = await self._services.router.dispatch(turn, self._services)
+        if _finishes_form(replies):
+            if not await queue_replies(self._services, self._route, replies):
+                raise _CopyNotQueued("the chat copy of a finished form was not queued")
+            self.queued = True
+        return replies
+
+
+def _finishes_form(replies: list[Reply]) -> bool:
+    return not any(isinstance(r, FormView) for r in replies) and any(
+        r.kind == "message" for r in replies
+    )
 
 
 class TeamsDoor:
@@ -54,6 +162,8 @@ class TeamsDoor:
         outbox.register(self.sender)
         self.http: aiohttp.ClientSession | None = None
         self._references: dict[str, str] = {}  # conversation id -> service URL stored
+        self.bad_tokens = BadTokens(services.settings.bad_requests_per_minute)
+        self._warn = LogOnce(log, 60.0)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/api/messages", self.handle)
@@ -69,32 +179,44 @@ class TeamsDoor:
     # --- the endpoint ----------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
+        settings = self.services.settings
+        address = client_address(request, settings.trusted_proxy_networks)
+        wait = self.bad_tokens.wait(address)
+        if wait is not None:
+            self._warn.warning("too many bad Teams tokens; answering 429", address)
+            return too_many(wait)
+        header = request.headers.get("Authorization", "")
+        if settings.teams_authenticated and not header.startswith("Bearer "):
+            return self._refuse(address)
         try:
             body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-            activity = Activity().deserialize(body)
-        except Exception:  # malformed JSON or not an activity
-            return web.json_response({"error": "That is not a Bot Framework activity."}, status=400)
-        header = request.headers.get("Authorization", "")
-        if self.services.settings.teams_authenticated and not header.startswith("Bearer "):
-            return web.json_response({"error": "unauthorised"}, status=401)
+        except Exception:  # not JSON, or not text at all
+            body = None
+        if not isinstance(body, dict):
+            return web.json_response({"error": NOT_AN_ACTIVITY}, status=400)
         try:
             # botbuilder reads only None as "no header" (authentication off, local trials);
-            # an empty string is validated as a token, and fails.
-            result = await self.auth.authenticate_request(activity, header or None)
+            # an empty string is validated as a token, and fails. The token is checked
+            # against the activity's channel and service URL, and nothing else of it.
+            result = await self.auth.authenticate_request(_signed_part(body), header or None)
         except requests.RequestException:
             log.warning("could not fetch the Bot Framework signing keys")
             return web.json_response({"error": "try again"}, status=503)
-        except Exception as exc:
+        except Exception:
             # Whatever the validator could not accept is refused: PyJWT errors, PermissionError,
             # IndexError for an unknown kid, and a plain Exception for an unendorsed channel.
-            log.info("refused a Teams request: %s", type(exc).__name__)
-            return web.json_response({"error": "unauthorised"}, status=401)
-        if not await self._first_time(activity):
-            return web.Response(status=200)
+            return self._refuse(address)
+        wrong = problem(body)
+        if wrong is not None:
+            return web.json_response({"error": wrong}, status=400)
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return web.json_response({"error": NOT_AN_ACTIVITY}, status=400)
         try:
             invoke = await self.adapter.process_activity(result, activity, self._on_turn)
+        except EarlyAnswer as answer:
+            return answer.response()
         except Exception:
             log.exception("a Teams turn failed")
             return web.json_response({"error": "internal"}, status=500)
@@ -102,17 +224,17 @@ class TeamsDoor:
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=200)
 
-    async def _first_time(self, activity: Activity) -> bool:
-        """Teams retries an activity that took over 15 seconds: handle each id once."""
-        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke) or not activity.id:
-            return True
-        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
-        if not await first_delivery(self.services.db, "teams", key):
-            log.info("Teams activity %s already handled; ignoring the retry", activity.id)
-            return False
-        return True
+    def _refuse(self, address: str) -> web.Response:
+        """401 for a bad token, said once a minute per address in the log, in our own words
+        (never the token or the body); 429 once the address has had too many."""
+        self._warn.warning("refused a Teams request with a bad token", address)
+        if self.bad_tokens.refused(address):
+            return too_many(self.bad_tokens.wait(address) or 1)
+        return web.json_response({"error": "unauthorised"}, status=401)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        if isinstance(error, EarlyAnswer):
+            raise error
         log.exception("error in a Teams turn", exc_info=error)
 
     # --- a turn ----------------------------------------------------------------------------
@@ -125,16 +247,15 @@ class TeamsDoor:
             if isinstance(activity.value, dict):
                 await self._card_submitted(activity, actor)
             else:
-                await self._message(turn_context, actor)
+                await self._message(activity, actor)
         elif kind == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
             actor = await self._actor(activity)
             await self._card_executed(turn_context, actor)
-        elif kind in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
+        elif kind in UPDATES:
             await self._remember(activity)
             if self._bot_arrived(activity):
-                await self._post(
-                    activity, [Notice(text=WELCOME)], key=f"teams:welcome:{activity.id}"
-                )
+                key = f"teams:welcome:{activity.id or activity.conversation.id}"
+                await self._queue_own(activity, [Notice(text=WELCOME)], key=key)
         else:
             log.info("ignoring a Teams activity of type %s", kind)
 
@@ -146,9 +267,8 @@ class TeamsDoor:
         bot_id = activity.recipient.id if activity.recipient else None
         return any(m.id == bot_id for m in activity.members_added or [])
 
-    async def _message(self, turn_context: TurnContext, actor: Actor | None) -> None:
-        activity = turn_context.activity
-        text = (TurnContext.remove_recipient_mention(activity) or activity.text or "").strip()
+    async def _message(self, activity: Activity, actor: Actor | None) -> None:
+        text = without_bot_mention(activity).strip()
         if not text:
             return
         _, args = parse_command(text)
@@ -159,7 +279,7 @@ class TeamsDoor:
             text=text,
             args=args,
         )
-        await self._post(activity, await self._dispatch(turn), key=f"teams:msg:{activity.id}")
+        await self._run(activity, turn, self._route(activity, f"teams:msg:{activity.id}"))
 
     def _turn_for_card(
         self, actor: Actor | None, conversation: str, data: dict[str, Any], verb: str | None = None
@@ -210,37 +330,29 @@ class TeamsDoor:
             action=Action(id=action, value=str(meta.get("value") or "")),
         )
 
-    async def _card_replies(
-        self, actor: Actor | None, conversation: str, data: Any, verb: str | None = None
-    ) -> list[Reply]:
-        turn = self._turn_for_card(
-            actor, conversation, data if isinstance(data, dict) else {}, verb
-        )
-        if turn is None:
-            return [
-                Notice(
-                    text="That card is out of date, so nothing was saved. Type help to "
-                    "start again.",
-                    level="error",
-                )
-            ]
-        return await self._dispatch(turn)
-
     async def _card_executed(self, turn_context: TurnContext, actor: Actor | None) -> None:
         """Action.Execute: answer with the card that replaces the one pressed."""
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         raw_action = value.get("action")
         action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
-        replies = await self._card_replies(
-            actor, activity.conversation.id, action.get("data"), action.get("verb")
+        data = action.get("data")
+        verb = action.get("verb")
+        turn = self._turn_for_card(
+            actor,
+            activity.conversation.id,
+            data if isinstance(data, dict) else {},
+            verb if isinstance(verb, str) else None,
         )
+        if turn is None:
+            replies: list[Reply] = [Notice(text=OUT_OF_DATE, level="error")]
+        else:
+            copy = _WithChatCopy(self.services, self._route(activity, f"teams:done:{activity.id}"))
+            outcome = await self._run(activity, turn, None, router=copy)
+            if copy.queued:
+                self.outbox.kick()
+            replies = outcome.replies
         rendered = kit.cards(replies) or [kit.card([kit.text("Done.")])]
-        if not any(isinstance(r, FormView) for r in replies) and any(
-            r.kind == "message" for r in replies
-        ):
-            # A finished form: the card shows the confirmation; keep a copy in the chat too.
-            await self._post(activity, replies, key=f"teams:done:{activity.id}")
         await turn_context.send_activity(
             Activity(
                 type=ActivityTypes.invoke_response,
@@ -253,18 +365,71 @@ class TeamsDoor:
 
     async def _card_submitted(self, activity: Activity, actor: Actor | None) -> None:
         """Action.Submit (older clients): replace the card through the outbox."""
-        replies = await self._card_replies(actor, activity.conversation.id, activity.value)
+        key = f"teams:submit:{activity.id}"
+        turn = self._turn_for_card(actor, activity.conversation.id, activity.value)
         if activity.reply_to_id:
-            await self._queue(
-                activity,
-                ReplyList(replies=replies, op="update", ref=activity.reply_to_id),
-                key=f"teams:submit:{activity.id}",
-            )
+            route = self._route(activity, key, op="update", ref=activity.reply_to_id)
         else:
-            await self._post(activity, replies, key=f"teams:submit:{activity.id}")
+            route = self._route(activity, key)
+        if turn is None:
+            await self._queue_own(activity, [Notice(text=OUT_OF_DATE, level="error")], route=route)
+            return
+        await self._run(activity, turn, route)
 
-    async def _dispatch(self, turn: Turn) -> list[Reply]:
-        return await self.services.router.dispatch_safely(turn, self.services)
+    async def _run(
+        self,
+        activity: Activity,
+        turn: Turn,
+        route: ReplyRoute | None,
+        *,
+        router: Router | None = None,
+    ) -> TurnOutcome:
+        """Handle the turn once, as one unit of work with its replies (see `run_turn`)."""
+        services = self.services
+        if router is not None:
+            services = dataclasses.replace(services, router=router)
+        event = Event("teams", f"{activity.conversation.id}|{activity.id}")
+        outcome = await run_turn(services, turn, event=event, route=route)
+        if outcome.failed:
+            raise database_down()
+        if outcome.duplicate:
+            raise EarlyAnswer(200)
+        if outcome.queued:
+            self.outbox.kick()
+        return outcome
+
+    def _route(
+        self,
+        activity: Activity,
+        key: str,
+        *,
+        op: Literal["post", "update"] = "post",
+        ref: str | None = None,
+    ) -> ReplyRoute:
+        """Replies to the conversation the activity came from."""
+        return ReplyRoute(
+            door=Door.TEAMS,
+            address=activity.conversation.id,
+            workspace_id=self._tenant(activity),
+            key=key,
+            op=op,
+            ref=ref,
+        )
+
+    async def _queue_own(
+        self,
+        activity: Activity,
+        replies: list[Reply],
+        *,
+        key: str | None = None,
+        route: ReplyRoute | None = None,
+    ) -> None:
+        """The door's own words (a welcome, a card that is out of date): queued on their own,
+        since no handler ran. Its key makes a retry harmless."""
+        route = route or self._route(activity, key or f"teams:{activity.id}")
+        if not await queue_replies(self.services, route, replies):
+            raise database_down()
+        self.outbox.kick()
 
     # --- people and conversations ----------------------------------------------------------
 
@@ -273,9 +438,12 @@ class TeamsDoor:
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         raw_tenant = data.get("tenant")
         tenant: dict[str, Any] = raw_tenant if isinstance(raw_tenant, dict) else {}
-        return str(tenant.get("id") or getattr(activity.conversation, "tenant_id", None) or "-")
+        found = tenant.get("id") or getattr(activity.conversation, "tenant_id", None) or "-"
+        return str(found)[:100]
 
     async def _actor(self, activity: Activity) -> Actor | None:
+        """Who sent it. A database that does not answer is a 503, not a stranger: telling
+        somebody we don't know them because a lookup failed would be wrong, and final."""
         await self._remember(activity)
         sender = activity.from_property
         if sender is None:
@@ -296,10 +464,10 @@ class TeamsDoor:
                     user,
                     ChatProfile(name=sender.name, data=data),
                 )
-            return actor
-        except SQLAlchemyError:
-            log.exception("could not look up a Teams user")
-            return None
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not look up a Teams user: %s", type(exc).__name__)
+            raise database_down() from exc
+        return actor
 
     async def _remember(self, activity: Activity) -> None:
         """Keep the conversation reference, when this process has not stored it as it is now."""
@@ -308,64 +476,29 @@ class TeamsDoor:
             return
         if self._references.get(conversation.id) == activity.service_url:
             return
-        reference = TurnContext.get_conversation_reference(activity).serialize()
-        kind = conversation.conversation_type or "personal"
-        tenant = self._tenant(activity)
+        sender = activity.from_property
+        seen = SeenConversation(
+            conversation_id=conversation.id,
+            kind=conversation.conversation_type or "personal",
+            service_url=activity.service_url,
+            tenant_id=self._tenant(activity),
+            reference=TurnContext.get_conversation_reference(activity).serialize(),
+            user_id=(sender.aad_object_id or sender.id) if sender is not None else None,
+        )
         try:
-            async with self.services.db.session() as session:
-                row = await session.scalar(
-                    select(TeamsConversation)
-                    .where(TeamsConversation.conversation_id == conversation.id)
-                    .with_for_update()
-                )
-                if row is None:
-                    row = TeamsConversation(
-                        conversation_id=conversation.id,
-                        kind=kind,
-                        service_url=activity.service_url,
-                        reference=reference,
-                        tenant_id=tenant,
-                    )
-                    session.add(row)
-                else:
-                    row.service_url = activity.service_url
-                    row.reference = reference
-                    row.tenant_id = tenant
-                sender = activity.from_property
-                if kind == "personal" and sender is not None:
-                    identity = await session.scalar(
-                        select(ChatIdentity).where(
-                            ChatIdentity.platform == Door.TEAMS,
-                            ChatIdentity.workspace_id == tenant,
-                            ChatIdentity.user_id == (sender.aad_object_id or sender.id),
-                        )
-                    )
-                    if (
-                        identity is not None
-                        and identity.data.get("chat_address") != conversation.id
-                    ):
-                        identity.data = {**identity.data, "chat_address": conversation.id}
-                        row.person_id = identity.person_id
-        except IntegrityError:
-            pass  # another replica stored it at the same moment
+            await remember_conversation(self.services.db, seen)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not store a Teams conversation: %s", type(exc).__name__)
+            raise database_down() from exc
         self._references[conversation.id] = activity.service_url
         self.sender.forget_service_url(conversation.id)
 
-    # --- sending ---------------------------------------------------------------------------
 
-    async def _post(self, activity: Activity, replies: list[Reply], *, key: str) -> None:
-        if replies:
-            await self._queue(activity, ReplyList(replies=replies), key=key)
-
-    async def _queue(self, activity: Activity, payload: ReplyList, *, key: str) -> None:
-        """Replies go through the outbox like every message, then a send pass starts at once."""
-        async with self.services.db.session() as session:
-            await enqueue(
-                session,
-                door=Door.TEAMS,
-                address=activity.conversation.id,
-                workspace_id=self._tenant(activity),
-                payload=payload.model_dump(mode="json"),
-                idempotency_key=key[:200],
-            )
-        self.outbox.kick()
+def _signed_part(body: dict[str, Any]) -> Activity:
+    """The part of an activity its token is checked against: its channel and service URL."""
+    channel = body.get("channelId")
+    service_url = body.get("serviceUrl")
+    return Activity(
+        channel_id=channel if isinstance(channel, str) else None,
+        service_url=service_url if isinstance(service_url, str) else None,
+    )
