@@ -109,8 +109,9 @@ def _list_of_objects(value: Any, name: str) -> str | None:
 def without_bot_mention(activity: Any) -> str:
     """The activity's text without the bot's @mention (`<at>Convene</at>`) in it.
 
-    botbuilder's own `remove_recipient_mention` uses the mention's name as a regular
-    expression, so a name like "C++" broke the turn; this only cuts out the exact text.
+    botbuilder's own `remove_recipient_mention` fails on a mention that has neither
+    text nor a name (it was a 500); this cuts out exactly the text the mention names,
+    and leaves the rest alone.
     """
     text = activity.text if isinstance(activity.text, str) else ""
     bot_id = activity.recipient.id if activity.recipient is not None else None

@@ -251,11 +251,22 @@ class BotFrameworkConfig:
 @dataclass
 class _Failure:
     status: int
-    retry_after: float | None
+    retry_after: float | str | None
     code: str | None
     message: str | None
     delivered: bool
     conversation_id: str | None
+    #: Sent as it is instead of the connector's JSON error (an HTML page from a proxy).
+    raw_body: str | None = None
+    content_type: str = "text/html"
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """An answer that is not JSON: `text` sent with `content_type`."""
+
+    text: str
+    content_type: str
 
 
 @dataclass
@@ -709,16 +720,22 @@ class FakeBotFramework:
         token: str | None = None,
         authorization: str | None = "default",
         give_up_after: float = 15.0,
+        headers: Mapping[str, str] | None = None,
     ) -> BotResponse:
         """POST `activity` to the bot's messaging endpoint the way Teams does.
 
         By default it is signed with a fresh good token for the activity's serviceUrl;
         `token` overrides the token, ``authorization=None`` sends no header at all and
         any other string is sent verbatim. Teams gives up after 15 s (`give_up_after`).
+        `headers` are added (``X-Forwarded-For``, as a reverse proxy in front of the bot
+        would add).
         """
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if authorization == "default":
-            bearer = token or self.issue_token(self.app_id, activity.get("serviceUrl"))
+            service_url = activity.get("serviceUrl")
+            bearer = token or self.issue_token(
+                self.app_id, service_url if isinstance(service_url, str) else None
+            )
             headers["Authorization"] = f"Bearer {bearer}"
         elif authorization is not None:
             headers["Authorization"] = authorization
@@ -931,13 +948,15 @@ class FakeBotFramework:
         self,
         kind: FailKind = "*",
         status: int = 429,
-        retry_after: float | None = 1,
+        retry_after: float | str | None = 1,
         times: int = 1,
         *,
         code: str | None = None,
         message: str | None = None,
         delivered: bool = False,
         conversation_id: str | None = None,
+        raw_body: str | None = None,
+        content_type: str = "text/html",
     ) -> None:
         """Answer the next `times` connector calls of `kind` (``"*"`` = any) with `status`.
 
@@ -947,11 +966,25 @@ class FakeBotFramework:
         (an ambiguous failure: the message is posted but the bot sees e.g. a 504), which
         is how duplicates happen. ``kind="token"`` fails the AAD token endpoint instead.
         `conversation_id` restricts the failure to one conversation. Failures stack.
+
+        `raw_body` answers with that text as `content_type` instead of the connector's JSON,
+        the way a proxy or a load balancer in front of it does (an HTML 502 page, a plain
+        text 405); with a 2xx `status` it is a "success" that is not JSON at all.
+        `retry_after` may be a string, sent as it is (an HTTP date, or nonsense).
         """
         with self._lock:
             for _ in range(times):
                 self._failures[kind].append(
-                    _Failure(status, retry_after, code, message, delivered, conversation_id)
+                    _Failure(
+                        status,
+                        retry_after,
+                        code,
+                        message,
+                        delivered,
+                        conversation_id,
+                        raw_body,
+                        content_type,
+                    )
                 )
 
     def clear_failures(self) -> None:
@@ -1159,6 +1192,10 @@ class FakeBotFramework:
             call.error_code = err.code
         call.status = status
         call.response = payload
+        if isinstance(payload, _Raw):
+            return web.Response(
+                status=status, text=payload.text, content_type=payload.content_type, headers=headers
+            )
         if status == 401:
             return web.json_response(payload, status=401, headers=headers)
         if payload is None:
@@ -1194,12 +1231,21 @@ class FakeBotFramework:
             failure = self._pop_failure(call.kind, cid)
             if failure is not None:
                 headers: dict[str, str] = {}
-                if failure.retry_after is not None:
+                if isinstance(failure.retry_after, str):
+                    headers["Retry-After"] = failure.retry_after
+                elif failure.retry_after is not None:
                     headers["Retry-After"] = f"{failure.retry_after:g}"
                     call.retry_after = failure.retry_after
                 if failure.delivered:
                     with contextlib.suppress(_ConnectorError):
                         self._apply(call)
+                if failure.raw_body is not None:
+                    call.error_code = None
+                    return (
+                        failure.status,
+                        _Raw(failure.raw_body, failure.content_type),
+                        headers,
+                    )
                 err = _ConnectorError(failure.status, failure.code, failure.message)
                 call.error_code = err.code
                 return err.status, _error_body(err.code, err.message), headers
