@@ -4,7 +4,9 @@ Proactive messages work after a restart and from any replica because the referen
 (service URL, conversation) is in the database. Limits: 7 messages a second per
 conversation and 50 a second per tenant. 429 waits for `Retry-After`; 412, 502 and
 504 retry with backoff and jitter; a deleted conversation or a removed bot is dead
-at once. The connector returns the new activity id, which the outbox records in the
+at once. The connector answers in JSON; an answer that is not (an HTML error page
+from a proxy, plain text) is judged by its status like any other, never a crash.
+The connector returns the new activity id, which the outbox records in the
 same UPDATE that marks the row sent, so the window for a resend after a crash is as
 small as the platform allows (Teams offers no way to look a message up afterwards).
 """
@@ -12,10 +14,12 @@ small as the platform allows (Teams offers no way to look a message up afterward
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select
 
 from bot.core.reply import ReplyList, plain_text
 from bot.outbox.limits import Limit, RateLimiter
@@ -23,13 +27,16 @@ from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.teams.auth import ProcessCredentialsFactory
 from bot.teams.cards import cards
-from storage.models import Door, OutboxMessage, TeamsConversation
+from storage.models import Door, OutboxMessage
+from storage.teams import service_url_for
 
 log = logging.getLogger(__name__)
 
 RETRY = {412, 500, 502, 503, 504}
 GONE = {403, 404}
 MAX_SLEEP = 2.0
+#: The longest a `Retry-After` may hold a message back; a bigger one is a broken header.
+MAX_RETRY_AFTER = 3600.0
 
 
 def activity_for(payload: ReplyList, key: str) -> dict[str, Any]:
@@ -70,12 +77,7 @@ class TeamsSender:
     async def _service_url(self, conversation_id: str) -> str:
         url = self._service_urls.get(conversation_id)
         if url is None:
-            async with self.services.db.session() as session:
-                url = await session.scalar(
-                    select(TeamsConversation.service_url).where(
-                        TeamsConversation.conversation_id == conversation_id
-                    )
-                )
+            url = await service_url_for(self.services.db, conversation_id)
             if url is None:
                 raise Undeliverable("no stored Teams conversation for this address")
             self._service_urls[conversation_id] = url
@@ -137,7 +139,7 @@ class TeamsSender:
                     if response.status == 401 and attempt == 1:
                         continue  # our token may have been revoked: get a new one, once
                     if response.status == 429:
-                        after = float(response.headers.get("Retry-After", "1") or 1)
+                        after = retry_after(response.headers.get("Retry-After"))
                         self.limiter.penalise(f"teams:conversation:{conversation}", after)
                         raise Deferred(after, "Teams asked us to slow down (429)")
                     if response.status in RETRY:
@@ -149,10 +151,50 @@ class TeamsSender:
                         )
                     if response.status >= 400:
                         raise RetryLater(f"Teams answered {response.status}")
-                    if response.content_length == 0:
-                        return {}
-                    data: dict[str, Any] = await response.json(content_type=None) or {}
-                    return data
+                    return await _answer(response)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise RetryLater(f"could not reach Teams: {type(exc).__name__}") from exc
         raise RetryLater("Teams refused our token twice")
+
+
+async def _answer(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The connector's answer to a call that worked: a JSON object, or nothing at all.
+
+    Anything else (an HTML page, plain text, a list) did not come from the Bot Connector,
+    whatever the status says; a proxy in the way, most likely. Then the call failed and is
+    tried again later, with a reason a person can read.
+    """
+    if response.content_length == 0:
+        return {}
+    unreadable = RetryLater(f"Teams answered {response.status}, but not with JSON we can read")
+    try:
+        data = await response.json(content_type=None)
+    except (ValueError, UnicodeDecodeError) as exc:  # json's JSONDecodeError is a ValueError
+        raise unreadable from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise unreadable
+    return data
+
+
+def retry_after(header: str | None) -> float:
+    """Seconds to wait from a `Retry-After` header: a number of seconds or an HTTP date.
+    One second when it is missing or makes no sense, never more than an hour."""
+    if not header:
+        return 1.0
+    try:
+        seconds = float(header)
+        if seconds < 0:
+            return 1.0
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return 1.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return 1.0
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
