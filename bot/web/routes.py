@@ -154,6 +154,13 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     response: web.StreamResponse
     try:
         response = await handler(request)
+    except web.HTTPNotFound:  # no such route: our own page, with the footer's links
+        response = _problem(
+            request,
+            404,
+            "Page not found",
+            ["Check the web address, or go to the start."],
+        )
     except (SQLAlchemyError, OSError):
         log.exception("database error on %s", request.path)
         response = _problem(
@@ -282,6 +289,13 @@ def _database_timeout(request: web.Request) -> float:
     return request.app[SERVICES].settings.database_timeout_seconds
 
 
+def _why(exc: BaseException) -> str:
+    """The reason, for the operator's log (a timeout has no words of its own)."""
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 async def healthz(request: web.Request) -> web.Response:
     """The process is alive and can reach its database. Anyone can ask, so the answer
     names no server, user or error: the reason goes to the log for the operator."""
@@ -289,7 +303,7 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         await asyncio.wait_for(services.db.check(), _database_timeout(request))
     except Exception as exc:
-        log.warning("health check: the database is unreachable: %s", exc)
+        log.warning("health check: the database is unreachable: %s", _why(exc))
         return web.json_response({"ok": False, "database": "unreachable"}, status=503)
     return web.json_response({"ok": True})
 
@@ -303,7 +317,7 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         state = await asyncio.wait_for(schema_state(services.db.engine), _database_timeout(request))
     except Exception as exc:
-        log.warning("readiness check: the database is unreachable: %s", exc)
+        log.warning("readiness check: the database is unreachable: %s", _why(exc))
         return web.json_response({"ok": False, "reason": "database unreachable"}, status=503)
     if state != "current":
         log.warning("readiness check: the database schema is %s this code's migrations", state)
