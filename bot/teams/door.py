@@ -220,9 +220,11 @@ class TeamsDoor:
         except Exception:
             log.exception("a Teams turn failed")
             return web.json_response({"error": "internal"}, status=500)
-        if invoke is not None:
-            return web.json_response(invoke.body, status=invoke.status)
-        return web.Response(status=200)
+        if invoke is None:
+            return web.Response(status=200)
+        if invoke.body is None:
+            return web.Response(status=invoke.status)
+        return web.json_response(invoke.body, status=invoke.status)
 
     def _refuse(self, address: str) -> web.Response:
         """401 for a bad token, said once a minute per address in the log, in our own words
@@ -256,8 +258,15 @@ class TeamsDoor:
             if self._bot_arrived(activity):
                 key = f"teams:welcome:{activity.id or activity.conversation.id}"
                 await self._queue_own(activity, [Notice(text=WELCOME)], key=key)
+        elif kind == ActivityTypes.invoke:
+            # Another kind of invoke (Convene's app asks for none): acknowledged like any
+            # activity we don't handle, where botbuilder would answer 501 and Teams retry.
+            log.info("ignoring a Teams invoke Convene does not handle")
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+            )
         else:
-            log.info("ignoring a Teams activity of type %s", kind)
+            log.info("ignoring a Teams activity of a type Convene does not handle")
 
     def _bot_arrived(self, activity: Activity) -> bool:
         if activity.type == ActivityTypes.installation_update:

@@ -139,6 +139,21 @@ async def test_updates_members_must_be_accounts(teams: TeamsClient, services: Se
     }
 
 
+@pytest.mark.parametrize("name", [None, "task/fetch", "composeExtension/query"])
+async def test_an_invoke_we_do_not_handle_is_acknowledged_not_501(
+    name: str | None, teams: TeamsClient, services: Services
+) -> None:
+    """Teams retries a 5xx; an invoke Convene has no use for is simply acknowledged."""
+    invoke = card_execute(teams.build)
+    if name is None:
+        del invoke["name"]
+    else:
+        invoke["name"] = name
+    response = await teams.send(invoke)
+    assert response.status == 200, response
+    assert (await stored_counts(services))["events"] == 0
+
+
 async def test_installs_without_an_id_are_each_welcomed_once(
     teams: TeamsClient, services: Services, sender: OutboxSender
 ) -> None:
