@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat_identity import ChatProfile, first_contact, known_actor
 from bot.core.turn import Actor
 from bot.services import Services
+from bot.slack.errors import FAILED_CALL, error_code
 from storage.models import Door
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,13 @@ async def slack_actor(
 
 
 async def _profile(client: AsyncWebClient, user_id: str) -> ChatProfile:
+    """Their name, email and time zone from Slack. If Slack can't be asked (an error, an
+    answer that is not JSON, no network), they are met without them: a name can be
+    added later, and a person must never be turned away because Slack had a bad moment."""
     try:
         response = await client.users_info(user=user_id)
-    except SlackApiError as exc:
-        log.warning("users.info failed for a Slack user: %s", exc.response.get("error"))
+    except FAILED_CALL as exc:
+        log.warning("users.info failed for a Slack user: %s", error_code(exc))
         return ChatProfile()
     user = response.get("user") or {}
     profile = user.get("profile") or {}

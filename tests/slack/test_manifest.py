@@ -54,6 +54,8 @@ async def test_every_subscribed_event_and_the_command_has_a_listener(
             "text": "help",
             "ts": "1.0",
         },
+        "app_uninstalled": {"type": "app_uninstalled"},
+        "tokens_revoked": {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}},
     }
     assert set(samples) == set(BOT_EVENTS)
     for n, name in enumerate(BOT_EVENTS):

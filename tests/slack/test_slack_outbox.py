@@ -71,7 +71,9 @@ async def test_a_revoked_token_marks_the_message_dead(
     dead = await row(services, row_id)
     assert dead.state == WorkState.DEAD
     assert dead.attempts == 1, "no pointless retries"
-    assert dead.last_error == "Slack refused the message: invalid_auth"
+    assert dead.last_error is not None
+    assert dead.last_error.startswith("Convene can no longer get into this Slack workspace")
+    assert dead.last_error.endswith("(Slack said: invalid_auth)")
     assert fake_slack.delivered(USER) == []
     calls = len(fake_slack.calls)
     assert await sender.drain() == 0

@@ -8,6 +8,11 @@ query strings — records every call, and answers like Slack does: HTTP 200 with
 ``{"ok": false, "error": ...}`` for API errors, HTTP 429 with ``Retry-After`` when
 rate limited.
 
+Scopes are enforced as Slack enforces them: each workspace's bot has the scopes in
+``manifest/slack/manifest.yaml`` (or those an OAuth code granted), and a method called
+without its scope (`METHOD_SCOPES`) answers ``missing_scope`` with ``needed`` and
+``provided``, so code that calls something the manifest does not ask for fails a test.
+
 Typical use::
 
     fake = FakeSlack()
@@ -31,12 +36,15 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
 from aiohttp import web
 
 DEFAULT_TEAM_ID = "T0001"
@@ -61,6 +69,50 @@ UNAUTHENTICATED_METHODS = frozenset({"oauth.v2.access", "oauth.access"})
 
 #: How many views Slack lets a modal stack hold.
 MAX_VIEW_STACK = 3
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest" / "slack" / "manifest.yaml"
+
+#: The scopes a method needs (any one of them is enough); an empty set: none. Methods
+#: whose need depends on the call (which channel, which field) are worked out in
+#: `FakeSlack._needed`; they are listed here with what they always need.
+METHOD_SCOPES: dict[str, frozenset[str]] = {
+    "auth.test": frozenset(),
+    "oauth.v2.access": frozenset(),
+    "users.info": frozenset({"users:read"}),
+    "users.lookupByEmail": frozenset({"users:read.email"}),
+    "conversations.open": frozenset({"im:write", "mpim:write"}),
+    "conversations.history": frozenset(),  # by channel type, see HISTORY_SCOPES
+    "conversations.replies": frozenset(),  # by channel type, see HISTORY_SCOPES
+    "chat.postMessage": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    "chat.delete": frozenset({"chat:write"}),
+    "views.open": frozenset(),
+    "views.push": frozenset(),
+    "views.update": frozenset(),
+    "views.publish": frozenset(),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+}
+
+#: Reading a conversation's history needs the scope for its kind (by the id's first letter).
+HISTORY_SCOPES = {
+    "C": frozenset({"channels:history"}),
+    "G": frozenset({"groups:history", "mpim:history"}),
+    "D": frozenset({"im:history"}),
+}
+
+#: What Slack lets an app that is not in the Slack Marketplace read of a conversation's
+#: history: 15 messages a page (a bigger `limit` is cut to 15).
+HISTORY_PAGE_LIMIT = 15
+
+
+@cache
+def manifest_bot_scopes() -> frozenset[str]:
+    """The bot scopes `manifest/slack/manifest.yaml` asks for: what an install grants."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+
 
 Json = dict[str, Any]
 Handler = Callable[["_Ctx"], Awaitable[Json]]
@@ -96,6 +148,8 @@ class Workspace:
     bot_id: str = DEFAULT_BOT_ID
     app_id: str = DEFAULT_APP_ID
     enterprise_id: str | None = None
+    #: The bot's scopes in this workspace (the manifest's, unless a test changes them).
+    scopes: set[str] = field(default_factory=lambda: set(manifest_bot_scopes()))
 
     @property
     def url(self) -> str:
@@ -115,6 +169,9 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str
+    #: Answer this text instead of Slack's JSON (a proxy's HTML page, a server's text).
+    body: str | None = None
+    content_type: str = "text/html"
 
 
 @dataclass
@@ -134,7 +191,7 @@ class _OAuthCode:
     team_id: str
     bot_token: str
     authed_user_id: str
-    scope: str
+    scope: str | None
     user_scope: str
     user_token: str | None
     redirect_uri: str | None
@@ -243,7 +300,11 @@ class FakeSlack:
         self._oauth_codes: dict[str, _OAuthCode] = {}
         self._expired_triggers: set[str] = set()
         self._uploads: dict[str, _PendingUpload] = {}  # upload URL token -> pending file
-        self._no_file_scope: set[str] = set()
+        self._outside: set[tuple[str, str]] = set()  # (team, channel) the bot is not in
+        #: At most this many conversations.history calls a minute per workspace (None: no
+        #: limit), as Slack allows apps outside its Marketplace; over it, 429.
+        self.history_per_minute: int | None = None
+        self._history_calls: dict[str, deque[float]] = defaultdict(deque)
         self._trigger_roots: dict[str, str] = {}
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._rate_limits: tuple[float, float, float, float] | None = None
@@ -329,8 +390,11 @@ class FakeSlack:
         bot_id: str = DEFAULT_BOT_ID,
         app_id: str = DEFAULT_APP_ID,
         enterprise_id: str | None = None,
+        scopes: set[str] | frozenset[str] | None = None,
     ) -> Workspace:
-        """Install the bot in a workspace: `bot_token` authenticates as its bot user."""
+        """Install the bot in a workspace: `bot_token` authenticates as its bot user.
+
+        The bot gets the manifest's scopes, or `scopes` if given."""
         ws = self.workspaces.get(team_id)
         if ws is None:
             ws = Workspace(
@@ -343,6 +407,8 @@ class FakeSlack:
                 enterprise_id=enterprise_id,
             )
             self.workspaces[team_id] = ws
+        if scopes is not None:
+            ws.scopes = set(scopes)
         self._tokens[bot_token] = _TokenInfo(team_id, ws.bot_user_id, ws.bot_id)
         self._revoked.discard(bot_token)
         return ws
@@ -407,13 +473,14 @@ class FakeSlack:
         authed_user_id: str,
         *,
         team_name: str | None = None,
-        scope: str = "chat:write,commands,im:write,users:read,users:read.email",
+        scope: str | None = None,
         user_scope: str = "",
         user_token: str | None = None,
         redirect_uri: str | None = None,
     ) -> None:
         """Register a one-time OAuth code that oauth.v2.access exchanges for `bot_token`.
 
+        The install grants `scope` (comma-separated), or the manifest's bot scopes.
         The workspace is created when the code is exchanged, so the flow's follow-up
         auth.test with the new bot token succeeds. If `redirect_uri` is given, a
         different redirect_uri in the exchange answers ``bad_redirect_uri``.
@@ -440,7 +507,24 @@ class FakeSlack:
     def deny_file_uploads(self, team_id: str = DEFAULT_TEAM_ID) -> None:
         """Answer files.* in this workspace with ``missing_scope`` (needed: files:write), as
         Slack does for an install made before the app asked for that scope."""
-        self._no_file_scope.add(team_id)
+        self.remove_scope("files:write", team_id)
+
+    def remove_scope(self, scope: str, team_id: str = DEFAULT_TEAM_ID) -> None:
+        """Take a scope away from the bot in a workspace (an install made before the
+        manifest asked for it): methods that need it answer ``missing_scope``."""
+        self.workspaces[team_id].scopes.discard(scope)
+
+    def remove_bot_from(self, channel: str, team_id: str = DEFAULT_TEAM_ID) -> None:
+        """The bot is not a member of `channel` (it is in every channel unless told so).
+
+        Posting there then needs ``chat:write.public`` (public channels, ids starting C;
+        without it Slack answers ``not_in_channel``); a private channel (G) the bot is not
+        in is ``channel_not_found``; reading its history is ``not_in_channel``."""
+        self._outside.add((team_id, channel))
+
+    def invite_bot(self, channel: str, team_id: str = DEFAULT_TEAM_ID) -> None:
+        """Someone typed /invite @Convene in `channel`."""
+        self._outside.discard((team_id, channel))
 
     def link_trigger(self, trigger_id: str, view_id: str) -> None:
         """Tie a trigger (e.g. from a block_actions in a modal) to `view_id`'s stack,
@@ -457,18 +541,30 @@ class FakeSlack:
         times: int = 1,
         *,
         error: str | None = None,
+        body: str | None = None,
+        content_type: str = "text/html",
     ) -> None:
         """Answer the next `times` calls to `method` ("*" for any) with a failure.
 
         429 sends a ``Retry-After`` header and ``{"ok": false, "error": "ratelimited"}``;
         other statuses send ``{"ok": false, "error": error or "internal_error"}`` (use
-        ``status=200, error="channel_not_found"`` for an API-level error). Failed calls
-        are recorded with ``failed=True`` and store nothing. Queued failures stack.
+        ``status=200, error="channel_not_found"`` for an API-level error). With `body`,
+        the answer is that text with `content_type` instead of JSON: what a proxy in front
+        of Slack sends (``status=502, body="<html>..."``) or a server that will not take
+        the request (``status=405, body="Method Not Allowed", content_type="text/plain"``).
+        Failed calls are recorded with ``failed=True`` and store nothing. Queued failures
+        stack.
         """
         default = "ratelimited" if status == 429 else "internal_error"
         for _ in range(times):
             self._failures[method].append(
-                _Failure(status=status, retry_after=retry_after, error=error or default)
+                _Failure(
+                    status=status,
+                    retry_after=retry_after,
+                    error=error or default,
+                    body=body,
+                    content_type=content_type,
+                )
             )
 
     def enforce_rate_limits(
@@ -596,6 +692,11 @@ class FakeSlack:
 
         failure = self._pop_failure(method)
         if failure is not None:
+            if failure.body is not None:
+                call.failed, call.status, call.error = True, failure.status, None
+                return web.Response(
+                    status=failure.status, text=failure.body, content_type=failure.content_type
+                )
             return self._fail(call, failure.status, failure.error, failure.retry_after)
 
         auth: _TokenInfo | None = None
@@ -611,6 +712,22 @@ class FakeSlack:
         if handler is None:
             return self._error(call, "unknown_method")
 
+        if auth is not None and auth.bot_id is not None:
+            needed = self._needed(method, body)
+            scopes = self.workspaces[auth.team_id].scopes
+            if needed and not needed & scopes:
+                return self._error(
+                    call,
+                    "missing_scope",
+                    needed=",".join(sorted(needed)),
+                    provided=",".join(sorted(scopes)),
+                )
+
+        if method == "conversations.history" and auth is not None:
+            wait = self._take_history_call(auth.team_id)
+            if wait is not None:
+                return self._fail(call, 429, "ratelimited", wait)
+
         if method == "chat.postMessage" and self._rate_limits is not None and auth is not None:
             wait = self._take_rate_tokens(self._channel_id(str(body.get("channel", ""))), auth)
             if wait is not None:
@@ -621,6 +738,32 @@ class FakeSlack:
         except SlackError as exc:
             return self._error(call, exc.error, **exc.extra)
         return web.json_response({"ok": True, **result})
+
+    def _needed(self, method: str, body: Json) -> frozenset[str]:
+        """The scopes this call needs (any one of them)."""
+        if method in ("conversations.history", "conversations.replies"):
+            channel = self._channel_id(str(body.get("channel", "")))
+            return HISTORY_SCOPES.get(channel[:1], frozenset())
+        if method == "conversations.open":
+            users = [u for u in str(body.get("users", "")).split(",") if u]
+            return frozenset({"mpim:write"}) if len(users) > 1 else frozenset({"im:write"})
+        return METHOD_SCOPES.get(method, frozenset())
+
+    def _take_history_call(self, team_id: str) -> int | None:
+        """Count a conversations.history call; the seconds to wait if over the limit."""
+        if self.history_per_minute is None:
+            return None
+        now = time.monotonic()
+        recent = self._history_calls[team_id]
+        while recent and now - recent[0] >= 60:
+            recent.popleft()
+        if len(recent) >= self.history_per_minute:
+            return max(1, math.ceil(60 - (now - recent[0])))
+        recent.append(now)
+        return None
+
+    def _is_member(self, auth: _TokenInfo | None, channel: str) -> bool:
+        return auth is None or (auth.team_id, channel) not in self._outside
 
     def _pop_failure(self, method: str) -> _Failure | None:
         for key in (method, "*"):
@@ -726,6 +869,10 @@ class FakeSlack:
         user = self.users.get((ctx.auth.team_id, str(ctx.body.get("user", ""))))
         if user is None:
             raise SlackError("user_not_found")
+        if "users:read.email" not in self.workspaces[ctx.auth.team_id].scopes:
+            # As Slack does: without the scope, the profile simply has no email.
+            profile = {k: v for k, v in user["profile"].items() if k != "email"}
+            return {"user": {**user, "profile": profile}}
         return {"user": user}
 
     async def _users_lookup_by_email(self, ctx: _Ctx) -> Json:
@@ -754,11 +901,13 @@ class FakeSlack:
         channel = self._channel_id(str(b.get("channel", "")))
         if not channel:
             raise SlackError("channel_not_found")
+        if not self._is_member(ctx.auth, channel):
+            raise SlackError("not_in_channel")
         inclusive = _truthy(b.get("inclusive", False))
         oldest = _ts_key(str(b["oldest"])) if b.get("oldest") else None
         latest = _ts_key(str(b["latest"])) if b.get("latest") else None
         cursor_ts = _ts_key(_decode_cursor(str(b["cursor"]))) if b.get("cursor") else None
-        limit = max(1, min(int(b.get("limit") or 100), 999))
+        limit = max(1, min(int(b.get("limit") or 100), HISTORY_PAGE_LIMIT))
         with_metadata = _truthy(b.get("include_all_metadata", False))
 
         def keep(msg: Json) -> bool:
@@ -819,6 +968,12 @@ class FakeSlack:
         channel = self._channel_id(str(ctx.body.get("channel", "")))
         if not channel:
             raise SlackError("channel_not_found")
+        if not self._is_member(ctx.auth, channel):
+            if channel.startswith("G"):
+                raise SlackError("channel_not_found")  # a private channel it can't see
+            assert ctx.auth is not None
+            if "chat:write.public" not in self.workspaces[ctx.auth.team_id].scopes:
+                raise SlackError("not_in_channel")
         if (
             not ctx.body.get("text")
             and not ctx.body.get("blocks")
@@ -993,15 +1148,7 @@ class FakeSlack:
     # files.completeUploadExternal finishes the upload and shares the file in a channel,
     # as a message with `files` and `upload: true`. A file never completed is not shared.
 
-    def _check_file_scope(self, ctx: _Ctx) -> None:
-        assert ctx.auth is not None
-        if ctx.auth.team_id in self._no_file_scope:
-            raise SlackError(
-                "missing_scope", needed="files:write", provided="chat:write,commands,im:write"
-            )
-
     async def _files_get_upload_url_external(self, ctx: _Ctx) -> Json:
-        self._check_file_scope(ctx)
         assert ctx.auth is not None
         filename = str(ctx.body.get("filename") or "")
         try:
@@ -1048,7 +1195,6 @@ class FakeSlack:
         return web.Response(text=f"OK - {len(content)}")
 
     async def _files_complete_upload_external(self, ctx: _Ctx) -> Json:
-        self._check_file_scope(ctx)
         items = ctx.body.get("files")
         if not isinstance(items, list) or not items:
             raise SlackError("invalid_arguments")
@@ -1123,8 +1269,12 @@ class FakeSlack:
         if code.redirect_uri is not None and redirect not in (None, code.redirect_uri):
             raise SlackError("bad_redirect_uri")
         existing = self.workspaces.get(code.team_id)
+        granted = code.scope if code.scope is not None else ",".join(sorted(manifest_bot_scopes()))
         ws = self.add_workspace(
-            code.team_id, code.bot_token, name=existing.name if existing else None
+            code.team_id,
+            code.bot_token,
+            name=existing.name if existing else None,
+            scopes={s for s in granted.split(",") if s},
         )
         authed_user: Json = {"id": code.authed_user_id}
         if code.user_token:
@@ -1136,7 +1286,7 @@ class FakeSlack:
         return {
             "access_token": code.bot_token,
             "token_type": "bot",
-            "scope": code.scope,
+            "scope": granted,
             "bot_user_id": ws.bot_user_id,
             "app_id": ws.app_id,
             "team": {"id": ws.team_id, "name": ws.name},

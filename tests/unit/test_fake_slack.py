@@ -344,3 +344,122 @@ def test_body_shapes() -> None:
     event = json.loads(ss.event_body({"type": "message", "text": "hi"}, "T2", "Ev9"))
     assert event["type"] == "event_callback" and event["event_id"] == "Ev9"
     assert event["authorizations"][0]["team_id"] == "T2"
+
+
+# ---------------------------------------------------------------------- scopes
+
+
+def test_every_method_the_fake_serves_says_which_scopes_it_needs() -> None:
+    from tests.support.fake_slack import METHOD_SCOPES
+
+    assert set(FakeSlack()._handlers) == set(METHOD_SCOPES)
+
+
+async def test_the_bot_has_the_manifest_scopes_and_a_missing_one_fails_the_call(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    from tests.support.fake_slack import manifest_bot_scopes
+
+    assert fake.workspaces["T0001"].scopes == set(manifest_bot_scopes())
+    fake.add_user("T0001", "U1", "sam", "sam@example.org")
+    assert (await client.users_info(user="U1"))["user"]["profile"]["email"] == "sam@example.org"
+    await client.chat_postMessage(channel="C1", text="with the scope")
+
+    fake.remove_scope("chat:write")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_postMessage(channel="C1", text="without it")
+    assert err.value.response["error"] == "missing_scope"
+    assert err.value.response["needed"] == "chat:write"
+    assert "chat:write" not in err.value.response["provided"].split(",")
+    assert [m["text"] for m in fake.delivered("C1")] == ["with the scope"]
+
+    # Without users:read.email, users.info still answers, but with no email (as Slack does).
+    fake.remove_scope("users:read.email")
+    assert "email" not in (await client.users_info(user="U1"))["user"]["profile"]
+    fake.remove_scope("users:read")
+    with pytest.raises(SlackApiError) as err:
+        await client.users_info(user="U1")
+    assert err.value.response["needed"] == "users:read"
+
+
+@pytest.mark.parametrize(
+    ("channel", "scope"),
+    [("C1", "channels:history"), ("G1", "groups:history"), ("U1", "im:history")],
+)
+async def test_reading_history_needs_the_scope_for_that_kind_of_conversation(
+    channel: str, scope: str, fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    await client.conversations_history(channel=channel)
+    fake.remove_scope(scope)
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_history(channel=channel)
+    assert err.value.response["error"] == "missing_scope"
+    assert scope in err.value.response["needed"].split(",")
+
+
+async def test_a_channel_the_bot_is_not_in(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.remove_bot_from("C2")
+    fake.remove_bot_from("G2")
+    await client.chat_postMessage(channel="C2", text="public: chat:write.public is enough")
+    with pytest.raises(SlackApiError) as private:
+        await client.chat_postMessage(channel="G2", text="private: it must be invited")
+    assert private.value.response["error"] == "channel_not_found"
+    with pytest.raises(SlackApiError) as history:
+        await client.conversations_history(channel="C2")
+    assert history.value.response["error"] == "not_in_channel"
+
+    fake.remove_scope("chat:write.public")
+    with pytest.raises(SlackApiError) as public:
+        await client.chat_postMessage(channel="C2", text="no longer")
+    assert public.value.response["error"] == "not_in_channel"
+    fake.invite_bot("C2")
+    await client.chat_postMessage(channel="C2", text="invited")
+    assert [m["text"] for m in fake.delivered("C2")] == [
+        "public: chat:write.public is enough",
+        "invited",
+    ]
+
+
+async def test_history_pages_are_at_most_15_and_calls_can_be_limited(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    for i in range(20):
+        await client.chat_postMessage(channel="C3", text=str(i))
+    page = await client.conversations_history(channel="C3", limit=200)
+    assert len(page["messages"]) == 15 and page["has_more"] is True
+    fake.history_per_minute = 1
+    fake.add_workspace("T0002", "xoxb-two")
+    await client.conversations_history(channel="C3")
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_history(channel="C3")
+    assert err.value.response.status_code == 429
+    assert int(err.value.response.headers["Retry-After"]) > 1
+    other = AsyncWebClient(token="xoxb-two", base_url=fake.url)
+    await other.conversations_history(channel="C3")  # each workspace has its own minute
+
+
+async def test_an_oauth_install_grants_the_scopes_of_its_code(fake: FakeSlack) -> None:
+    from tests.support.fake_slack import manifest_bot_scopes
+
+    fake.add_oauth_code("code-all", "T0011", "xoxb-all", "U11")
+    fake.add_oauth_code("code-few", "T0012", "xoxb-few", "U12", scope="chat:write,commands")
+    anon = AsyncWebClient(base_url=fake.url)
+    granted = await anon.oauth_v2_access(client_id="c", client_secret="s", code="code-all")
+    assert set(granted["scope"].split(",")) == set(manifest_bot_scopes())
+    await anon.oauth_v2_access(client_id="c", client_secret="s", code="code-few")
+    assert fake.workspaces["T0012"].scopes == {"chat:write", "commands"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [(502, "<html><body>Bad gateway</body></html>", "text/html"), (405, "Nope", "text/plain")],
+)
+async def test_an_answer_that_is_not_json(
+    status: int, body: str, content_type: str, fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    fake.fail_next("users.info", status=status, body=body, content_type=content_type)
+    with pytest.raises(SlackApiError) as err:
+        await client.users_info(user="U1")
+    assert err.value.response.status_code == status
+    [call] = fake.calls_to("users.info")
+    assert call.failed and call.status == status

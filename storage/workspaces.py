@@ -1,0 +1,89 @@
+"""Chat workspaces (Slack) and tenants (Teams): installed, or removed by the platform.
+
+When Slack says Convene was uninstalled from a workspace, or its bot token revoked,
+nothing more can be sent there. The workspace's link keeps the time that happened
+(`WorkspaceLink.removed_at`), so the outbox marks messages to it undeliverable at once,
+with a reason an admin can act on, instead of calling Slack for each one. Installing
+again clears it.
+
+A workspace Convene was never linked to still gets a link row here: the removal has
+to be remembered somewhere, and the link is where admins already look.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from storage.db import Database
+from storage.models import Door, WorkspaceLink
+from storage.upsert import insert_ignoring_duplicates
+
+KEYS = ["platform", "workspace_id"]
+
+
+async def mark_workspace_removed(
+    db: Database, platform: Door, workspace_id: str, *, at: datetime
+) -> None:
+    """Remember that the platform removed Convene from this workspace (idempotent: the
+    first time is kept if the platform tells us twice)."""
+    async with db.transaction() as connection:
+        await insert_ignoring_duplicates(
+            connection,
+            WorkspaceLink,
+            {"platform": platform, "workspace_id": workspace_id[:100], "created_at": at},
+            KEYS,
+        )
+        await connection.execute(
+            update(WorkspaceLink)
+            .where(
+                WorkspaceLink.platform == platform,
+                WorkspaceLink.workspace_id == workspace_id[:100],
+                WorkspaceLink.removed_at.is_(None),
+            )
+            .values(removed_at=at)
+        )
+
+
+async def mark_workspace_installed(
+    db: Database, platform: Door, workspace_id: str, *, name: str | None, at: datetime
+) -> None:
+    """Convene was installed (again) in this workspace: link it if it is new, keep the
+    name we were told if it had none, and forget any earlier removal."""
+    async with db.transaction() as connection:
+        await insert_ignoring_duplicates(
+            connection,
+            WorkspaceLink,
+            {
+                "platform": platform,
+                "workspace_id": workspace_id[:100],
+                "name": name[:200] if name else None,
+                "created_at": at,
+            },
+            KEYS,
+        )
+        await connection.execute(
+            update(WorkspaceLink)
+            .where(
+                WorkspaceLink.platform == platform,
+                WorkspaceLink.workspace_id == workspace_id[:100],
+            )
+            .values(
+                removed_at=None,
+                name=func.coalesce(WorkspaceLink.name, name[:200] if name else None),
+            )
+        )
+
+
+async def workspace_removed_at(db: Database, platform: Door, workspace_id: str) -> datetime | None:
+    """When the platform removed Convene from this workspace, or None if it is installed
+    (or we have never heard of it)."""
+    async with db.transaction() as connection:
+        removed: datetime | None = await connection.scalar(
+            select(WorkspaceLink.removed_at).where(
+                WorkspaceLink.platform == platform,
+                WorkspaceLink.workspace_id == workspace_id[:100],
+            )
+        )
+    return removed
