@@ -13,7 +13,7 @@ Doors call `run_turn`; they never open sessions or write SQL themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -61,6 +61,10 @@ class ReplyRoute:
     not_before: datetime | None = None
 
 
+#: Further messages a door sends because of what a handler answered, queued with the turn.
+FollowUps = Callable[[list[Reply]], Sequence[tuple[ReplyRoute, Sequence[Reply]]]]
+
+
 @dataclass
 class TurnOutcome:
     replies: list[Reply] = field(default_factory=list)
@@ -82,12 +86,13 @@ async def run_turn(
     *,
     event: Event | None = None,
     route: ReplyRoute | None = None,
-    extra: Sequence[tuple[ReplyRoute, Sequence[Reply]]] = (),
+    also: FollowUps | None = None,
 ) -> TurnOutcome:
     """Handle `turn` once, and queue its replies to `route` in the same transaction.
 
-    `extra` are further messages the door sends because of this turn (a note in the chat
-    beside a replaced card, say), queued in the same transaction too.
+    `also` names further messages the door sends because of what the handler answered (a
+    copy in the chat of a finished form whose card was replaced, say); they are queued in
+    the same transaction too.
     """
     try:
         async with services.db.unit_of_work() as session:
@@ -99,7 +104,7 @@ async def run_turn(
             if route is not None and replies:
                 await _queue(session, route, replies)
                 queued = True
-            for other, other_replies in extra:
+            for other, other_replies in also(replies) if also else ():
                 if other_replies:
                     await _queue(session, other, list(other_replies))
                     queued = True

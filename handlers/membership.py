@@ -25,9 +25,6 @@ from storage.models import JoinRequest, Membership, Organisation, Person, Role
 from storage.outbox import enqueue_for_person
 from storage.people import grant, organisation_members, remove_from_organisation
 
-#: Row ids are 32-bit integers in the database; a bigger number can't be one.
-LARGEST_ID = 2**31 - 1
-
 HOW_TO_JOIN = (
     "You are not linked to an organisation yet. If a colleague gave you a code, type "
     "join followed by the code, like: join ABCD-2345. If not, type join request followed by "
@@ -181,14 +178,6 @@ async def _request(session: AsyncSession, turn: Turn, services: Services, name: 
     ]
 
 
-def _row_id(value: str) -> int | None:
-    """The id a button carries, or None when it can't be one (so nothing asks the database)."""
-    number = value.strip()
-    if not number.isdecimal() or not number.isascii() or len(number) > 10:
-        return None
-    return int(number) if 0 < int(number) <= LARGEST_ID else None
-
-
 async def decide(turn: Turn, services: Services) -> list[Reply]:
     """`join.approve` / `join.decline` buttons, pressed by an admin of that organisation;
     `join.remove` takes somebody out of it."""
@@ -196,7 +185,7 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
     if turn.action.id == "join.remove":
         return await remove_member(turn, services)
     approve = turn.action.id == "join.approve"
-    request_id = _row_id(turn.action.value)
+    request_id = turn.action.number
     async with services.db.session() as session:
         request = (
             None
@@ -338,7 +327,7 @@ async def remove_member(turn: Turn, services: Services) -> list[Reply]:
     everywhere, so nothing they still have open can act for the organisation.
     """
     assert turn.actor is not None and turn.action is not None
-    membership_id = _row_id(turn.action.value)
+    membership_id = turn.action.number
     async with services.db.session() as session:
         membership = None if membership_id is None else await session.get(Membership, membership_id)
         if membership is None or membership.organisation_id is None:

@@ -123,7 +123,13 @@ class Database:
             kwargs["max_overflow"] = 0
         else:
             parsed, tls = _tls(parsed)
-            kwargs["connect_args"] = {"timeout": timeout, **tls}
+            kwargs["connect_args"] = {
+                "timeout": timeout,
+                # A row or table lock held elsewhere is waited for this long, like SQLite's
+                # busy timeout; migrating lifts it for its own connection (storage/migrate.py).
+                "server_settings": {"lock_timeout": str(max(1, int(timeout * 1000)))},
+                **tls,
+            }
             # A ping on every checkout cost more than a tenth of a chat turn. Connections are
             # recycled instead, and one that fails is discarded by SQLAlchemy and replaced.
             kwargs["pool_recycle"] = 1800

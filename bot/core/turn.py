@@ -91,11 +91,26 @@ class Action:
 
     @property
     def number(self) -> int | None:
-        """The value as a row id (buttons carry ids as text), or None if it isn't one."""
-        try:
-            return int(self.value)
-        except ValueError:
-            return None
+        """The value as a row id (buttons carry ids as text), or None if it isn't one.
+
+        Row ids are positive and fit the databases' integer column; a bigger number from a
+        forged button would only make the database fail, so it is no id at all."""
+        return row_id(self.value)
+
+
+#: The largest row id: PostgreSQL's `integer` (and so every id Convene hands out).
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(text: str | None) -> int | None:
+    """`text` as a row id, or None when it is not a whole number from 1 to `MAX_ROW_ID`."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
 
 
 @dataclass(frozen=True)

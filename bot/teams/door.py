@@ -17,7 +17,7 @@ messages survive restarts. Replies go out through the outbox; card actions
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import logging
 import math
 import time
@@ -35,7 +35,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.chat_identity import ChatProfile, first_contact, known_actor
 from bot.core.reply import FormView, Notice, Reply
-from bot.core.router import Router
 from bot.core.turn import Action, Actor, Intent, Submission, Turn, parse_command
 from bot.guard import MAX_KEYS, LogOnce, Throttle, client_address, too_many
 from bot.outbox.sender import OutboxSender
@@ -44,7 +43,7 @@ from bot.teams import cards as kit
 from bot.teams.activity import UPDATES, problem, without_bot_mention
 from bot.teams.auth import ReusingAuthentication
 from bot.teams.sender import TeamsSender
-from bot.turns import Event, ReplyRoute, TurnOutcome, queue_replies, run_turn
+from bot.turns import Event, FollowUps, ReplyRoute, TurnOutcome, queue_replies, run_turn
 from storage.models import Door
 from storage.teams import SeenConversation, remember_conversation
 
@@ -84,10 +83,6 @@ def database_down() -> EarlyAnswer:
     return EarlyAnswer(503, DATABASE_DOWN)
 
 
-class _CopyNotQueued(SQLAlchemyError):
-    """The chat copy of a finished form could not be queued: the turn must not count."""
-
-
 class BadTokens:
     """Refused tokens per client address. Past `limit` a minute, the address gets 429
     for a while without any more of its tokens being checked: checking a token costs
@@ -120,29 +115,11 @@ class BadTokens:
         return True
 
 
-class _WithChatCopy(Router):
-    """Stands in for the router on one `Action.Execute` turn.
-
-    The pressed card shows the handler's answer (it is the HTTP response). When that
-    answer ends a form, a copy goes into the chat too, so the confirmation stays after
-    the card changes again. Whether it does is known only once the handler has run, and
-    `run_turn` takes its routes before; so the copy is queued here, inside the turn's own
-    unit of work (`queue_replies` joins it), and commits or fails with the rest.
-    """
-
-    def __init__(self, services: Services, route: ReplyRoute) -> None:
-        super().__init__()
-        self._services = services
-        self._route = route
-        self.queued = False
-
-    async def dispatch(self, turn: Turn, services: Services) -> list[Reply]:
-        replies = await self._services.router.dispatch(turn, self._services)
-        if _finishes_form(replies):
-            if not await queue_replies(self._services, self._route, replies):
-                raise _CopyNotQueued("the chat copy of a finished form was not queued")
-            self.queued = True
-        return replies
+def reply_key(kind: str, conversation_id: str, activity_id: str | None) -> str:
+    """The outbox key of a reply to an activity. Teams message ids are unique only within
+    one conversation, so the conversation is part of it (hashed: ids are long)."""
+    where = hashlib.sha256(conversation_id.encode()).hexdigest()[:16]
+    return f"teams:{kind}:{where}:{activity_id}"
 
 
 def _finishes_form(replies: list[Reply]) -> bool:
@@ -288,7 +265,7 @@ class TeamsDoor:
             text=text,
             args=args,
         )
-        await self._run(activity, turn, self._route(activity, f"teams:msg:{activity.id}"))
+        await self._run(activity, turn, self._route(activity, self._key("msg", activity)))
 
     def _turn_for_card(
         self, actor: Actor | None, conversation: str, data: dict[str, Any], verb: str | None = None
@@ -356,10 +333,15 @@ class TeamsDoor:
         if turn is None:
             replies: list[Reply] = [Notice(text=OUT_OF_DATE, level="error")]
         else:
-            copy = _WithChatCopy(self.services, self._route(activity, f"teams:done:{activity.id}"))
-            outcome = await self._run(activity, turn, None, router=copy)
-            if copy.queued:
-                self.outbox.kick()
+            # The pressed card shows the answer (it is the HTTP response). When the answer
+            # ends a form, a copy goes into the chat too, so the confirmation stays after the
+            # card changes again; it is queued with the rest of the turn.
+            copy = self._route(activity, self._key("done", activity))
+
+            def chat_copy(answer: list[Reply]) -> list[tuple[ReplyRoute, list[Reply]]]:
+                return [(copy, answer)] if _finishes_form(answer) else []
+
+            outcome = await self._run(activity, turn, None, also=chat_copy)
             replies = outcome.replies
         rendered = kit.cards(replies) or [kit.card([kit.text("Done.")])]
         await turn_context.send_activity(
@@ -374,7 +356,7 @@ class TeamsDoor:
 
     async def _card_submitted(self, activity: Activity, actor: Actor | None) -> None:
         """Action.Submit (older clients): replace the card through the outbox."""
-        key = f"teams:submit:{activity.id}"
+        key = self._key("submit", activity)
         turn = self._turn_for_card(actor, activity.conversation.id, activity.value)
         if activity.reply_to_id:
             route = self._route(activity, key, op="update", ref=activity.reply_to_id)
@@ -391,14 +373,11 @@ class TeamsDoor:
         turn: Turn,
         route: ReplyRoute | None,
         *,
-        router: Router | None = None,
+        also: FollowUps | None = None,
     ) -> TurnOutcome:
         """Handle the turn once, as one unit of work with its replies (see `run_turn`)."""
-        services = self.services
-        if router is not None:
-            services = dataclasses.replace(services, router=router)
         event = Event("teams", f"{activity.conversation.id}|{activity.id}")
-        outcome = await run_turn(services, turn, event=event, route=route)
+        outcome = await run_turn(self.services, turn, event=event, route=route, also=also)
         if outcome.failed:
             raise database_down()
         if outcome.duplicate:
@@ -406,6 +385,10 @@ class TeamsDoor:
         if outcome.queued:
             self.outbox.kick()
         return outcome
+
+    @staticmethod
+    def _key(kind: str, activity: Activity) -> str:
+        return reply_key(kind, activity.conversation.id, activity.id)
 
     def _route(
         self,
@@ -435,7 +418,7 @@ class TeamsDoor:
     ) -> None:
         """The door's own words (a welcome, a card that is out of date): queued on their own,
         since no handler ran. Its key makes a retry harmless."""
-        route = route or self._route(activity, key or f"teams:{activity.id}")
+        route = route or self._route(activity, key or self._key("own", activity))
         if not await queue_replies(self.services, route, replies):
             raise database_down()
         self.outbox.kick()

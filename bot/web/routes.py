@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.reply import ReplyList
-from bot.core.turn import Action, Actor, Door, Intent, Submission, Turn
+from bot.core.turn import MAX_ROW_ID, Action, Actor, Door, Intent, Submission, Turn, row_id
 from bot.guard import Throttle, client_address
 from bot.services import Services
 from bot.web.auth import COOKIE, SessionCodec, WebSession
@@ -48,9 +48,6 @@ EXPIRED_NOTICE_SECONDS = 7 * 24 * 3600
 EXEMPT_FROM_CSRF = ("/slack/", "/api/")
 #: Probes from a load balancer: no session, no cookie.
 NO_SESSION = ("/healthz", "/readyz")
-#: Row ids are `integer` columns (32 bits on PostgreSQL). A bigger number is not an id,
-#: and the database would refuse even to look it up.
-LARGEST_ID = 2**31 - 1
 #: No script at all, and nothing from anywhere else. Pages keep their styles in the
 #: stylesheet, so `style-src` needs no 'unsafe-inline' either.
 CONTENT_SECURITY_POLICY = (
@@ -270,19 +267,13 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 def _id_from(text: object) -> int | None:
     """A row id sent by a browser, or None when it cannot be one (a word, zero, too big)."""
-    digits = str(text).strip()
-    if not digits.isdecimal() or not digits.isascii() or len(digits) > 10:
-        return None
-    number = int(digits)
-    return number if 0 < number <= LARGEST_ID else None
+    return row_id(str(text))
 
 
 def _too_big_for_an_id(value: str) -> bool:
     """Buttons carry row ids as text; a whole number past any id is not from our pages."""
-    try:
-        return abs(int(value)) > LARGEST_ID
-    except ValueError:  # not a number (or thousands of digits): the handler will say so
-        return False
+    digits = value.strip().removeprefix("-")
+    return digits.isascii() and digits.isdigit() and int(digits) > MAX_ROW_ID
 
 
 def _database_timeout(request: web.Request) -> float:

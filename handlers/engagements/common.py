@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
 from bot.core.reply import Notice, Reply
-from bot.core.turn import Actor, Turn, parse_command
+from bot.core.turn import MAX_ROW_ID, Actor, Turn, parse_command, row_id
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject
 from storage import audit
@@ -39,15 +39,12 @@ def words_of(turn: Turn) -> list[str]:
 
 
 #: Ids are database integers: a bigger number can't be one (PostgreSQL refuses to look).
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_ROW_ID
 
 
 def as_id(text: str | None) -> int | None:
     """A row id as typed or carried by a button, or None when it can't be one."""
-    if not text or not text.strip().isdecimal():
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
+    return row_id(text)
 
 
 def number_at(turn: Turn, position: int) -> int | None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
+from bot.teams.door import reply_key
 from storage.engagement_tables import Engagement
 from storage.models import Authority, InboxItem, OutboxMessage
 from tests.slack.conftest import SlackPoster
@@ -123,7 +124,7 @@ class TeamsPerson:
         response = await self.fake.send_to_bot(self.url, activity)
         assert response.status == 200, response
         await settle(self.sender)
-        answer = self.with_key(f"teams:msg:{activity['id']}")
+        answer = self.with_key(reply_key("msg", activity["conversation"]["id"], activity["id"]))
         assert answer, f"no answer to {text!r}"
         return answer
 
