@@ -181,11 +181,14 @@ _ACTION: dict[str, Shape] = {
     "type": str,
     "selected_option": {"value": str},
 }
+_MESSAGE: dict[str, Shape] = {"user": str, "channel": str, "thread_ts": str, "team": str}
 _EVENT: dict[str, Shape] = {
     "type": str,
     "user": str,
+    "user_id": str,
     "text": str,
     "channel": str,
+    "channel_id": str,
     "channel_type": str,
     "subtype": str,
     "bot_id": str,
@@ -194,7 +197,16 @@ _EVENT: dict[str, Shape] = {
     "event_ts": str,
     "thread_ts": str,
     "team": str,
+    "user_team": str,
     "tokens": {"oauth": (str,), "bot": (str,)},
+    "message": _MESSAGE,
+    "previous_message": _MESSAGE,
+    "item": {"channel": str},
+    "assistant_thread": {"channel_id": str, "thread_ts": str},
+    "workflow_step": dict,
+    "function_execution_id": str,
+    "bot_access_token": str,
+    "inputs": dict,
 }
 _AUTHORIZATION: dict[str, Shape] = {
     "team_id": str,
@@ -214,12 +226,21 @@ _ENVELOPE: dict[str, Shape] = {
     "authorizations": (_AUTHORIZATION,),
     "challenge": str,
     "is_enterprise_install": bool,
+    "is_ext_shared_channel": bool,
+    "context_team_id": str,
+    "context_enterprise_id": str,
 }
 _INTERACTION: dict[str, Shape] = {
     "type": str,
     "user": _USER,
     "team": _TEAM,
     "enterprise": {"id": str},
+    "user_id": str,
+    "channel_id": str,
+    "team_id": str,
+    "message": _MESSAGE,
+    "function_data": {"execution_id": str, "inputs": dict},
+    "workflow_step": dict,
     "api_app_id": str,
     "trigger_id": str,
     "response_url": str,
@@ -261,6 +282,8 @@ def shape_problem(body: Any) -> str | None:
         return _wrong(body, _ENVELOPE, "")
     if not isinstance(body.get("user"), dict):
         return "the request has no user"
+    if kind in ("block_actions", "interactive_message") and not body.get("actions"):
+        return "the request has no actions"
     return _wrong(body, _INTERACTION, "")
 
 
@@ -279,6 +302,8 @@ def _wrong(value: Any, shape: Shape, where: str) -> str | None:
         if not isinstance(value, list):
             return f"{where} is not a list"
         for item in value:
+            if item is None:
+                return f"{where} has an empty item"
             problem = _wrong(item, shape[0], where)
             if problem is not None:
                 return problem

@@ -134,6 +134,18 @@ SIGNED_BUT_UNUSABLE = [
     pytest.param(envelope(event=dm_event(user=12)), JSON, id="user is a number"),
     pytest.param(envelope(event=dm_event(text={"t": 1})), JSON, id="text is an object"),
     pytest.param(envelope(authorizations="all"), JSON, id="authorizations is text"),
+    pytest.param(envelope(authorizations=[None]), JSON, id="an authorization is null"),
+    pytest.param(envelope(is_ext_shared_channel="yes"), JSON, id="shared is text"),
+    pytest.param(
+        envelope(event=dm_event(subtype="message_changed", message="edited")),
+        JSON,
+        id="changed message is text",
+    ),
+    pytest.param(
+        interaction_body({"type": "block_actions", "user": {"id": "U0001"}, "actions": []}),
+        FORM,
+        id="no actions",
+    ),
     pytest.param(
         interaction_body({"type": "block_actions", "user": "U0001"}), FORM, id="user is text"
     ),

@@ -22,9 +22,11 @@ from bot.core.reply import Notice, ReplyList
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from bot.slack.sender import REMOVED
+from bot.turns import DATABASE_DOWN
 from storage.models import Door, OutboxMessage, WorkspaceLink, WorkState
 from storage.outbox import enqueue
 from tests.slack.conftest import SIGNING_SECRET, SlackPoster
+from tests.slack.helpers import eventually
 from tests.support.fake_slack import FakeSlack
 from tests.support.rows import outbox_row
 from tests.support.servers import RunningApp
@@ -120,3 +122,36 @@ async def test_uninstalling_forgets_the_workspace_and_installing_again_brings_it
     await sender.drain()
     assert (await outbox_row(services, row.id)).state == WorkState.DONE
     assert [c.token for c in fake_slack.calls_to("chat.postMessage")] == ["xoxb-second"]
+
+
+async def test_a_workspace_s_installation_that_can_t_be_read_is_told_plainly(
+    app_server: RunningApp,
+    browser: aiohttp.ClientSession,
+    fake_slack: FakeSlack,
+    services: Services,
+    slack: SlackPoster,
+) -> None:
+    """With several workspaces, Bolt reads the workspace's installation before a listener
+    runs. If the database fails there, the person still hears why, in time."""
+    await install(app_server, browser, fake_slack, "third")
+    fake_slack.add_user(TEAM, "U0100", "Tom Okafor", email="tom@riversideyouth.example")
+    async with services.db.engine.begin() as connection:
+        for table in ("slack_bots", "slack_installations"):
+            await connection.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    try:
+        status, _ = await slack.command(
+            "help", user_id="U0100", team_id=TEAM, response_url=fake_slack.response_url("i")
+        )
+        assert status == 200
+        said = await eventually(lambda: fake_slack.responses.get("i"))
+        assert said[-1]["text"] == DATABASE_DOWN
+        status, _ = await slack.event(
+            {"type": "app_home_opened", "user": "U0100", "tab": "home"},
+            team_id=TEAM,
+            event_id="EvNoInstall",
+        )
+        assert status == 503
+    finally:
+        async with services.db.engine.begin() as connection:
+            for table in ("slack_bots", "slack_installations"):
+                await connection.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
