@@ -54,14 +54,7 @@ from bot.slack.errors import FAILED_CALL, error_code
 from bot.slack.gate import SlackGate
 from bot.slack.identity import slack_actor
 from bot.slack.sender import SlackSender, SlackTokens
-from bot.turns import (
-    Event,
-    ReplyRoute,
-    TurnOutcome,
-    database_down,
-    queue_replies,
-    run_turn,
-)
+from bot.turns import Event, ReplyRoute, TurnOutcome, database_down, run_turn
 from handlers.exports import export_in
 from storage.workspaces import mark_workspace_installed, mark_workspace_removed
 
@@ -103,10 +96,6 @@ Destination = Callable[[list[Reply]], bool]
 
 class DatabaseDown(Exception):
     """The database failed while finding out who is acting: say so, do nothing else."""
-
-
-class _RollBack(Exception):
-    """Undo a unit of work that the door opened (see `SlackDoor._run`)."""
 
 
 class SlackDoor:
@@ -334,31 +323,21 @@ class SlackDoor:
     ) -> TurnOutcome:
         """Run a turn as one unit of work, its replies queued to `route` in the same one.
 
-        Sometimes where the replies go depends on what they are: an export's file goes to
-        the DM (a response URL can't carry a file), and so does a saved form's
-        confirmation, but an answer or the next page of a form does not. `run_turn` takes
-        its route before the handler runs, so for those (`to_dm`) the door holds the unit
-        of work open around `run_turn` and queues in it, and the handling and the reply
-        still commit together or not at all.
+        Sometimes whether the replies go to the DM depends on what they are (`to_dm`): an
+        export's file does (a response URL can't carry a file), and so does a saved form's
+        confirmation, but an answer or the next page of a form does not. `run_turn` decides
+        that from the handler's answer, inside the same transaction, so the handling and
+        the reply still commit together or not at all.
         """
         if to_dm is None:
             return await run_turn(self.services, turn, event=event, route=route)
         assert route is not None
-        try:
-            async with self.services.db.unit_of_work():
-                outcome = await run_turn(self.services, turn, event=event)
-                if outcome.failed:
-                    raise _RollBack
-                if outcome.replies and not outcome.duplicate and to_dm(outcome.replies):
-                    if not await queue_replies(self.services, route, outcome.replies):
-                        raise _RollBack
-                    outcome.queued = True
-        except _RollBack:
-            return TurnOutcome(replies=database_down(), failed=True)
-        except (SQLAlchemyError, OSError) as exc:
-            log.error("a Slack turn could not be saved (%s); nothing was", type(exc).__name__)
-            return TurnOutcome(replies=database_down(), failed=True)
-        return outcome
+        dm = route
+
+        def follow_ups(replies: list[Reply]) -> list[tuple[ReplyRoute, Sequence[Reply]]]:
+            return [(dm, replies)] if to_dm(replies) else []
+
+        return await run_turn(self.services, turn, event=event, also=follow_ups)
 
     def _sent(self, outcome: TurnOutcome) -> None:
         if outcome.queued:
