@@ -16,18 +16,22 @@ way on SQLite and PostgreSQL (see test_slack_hardening_database_down for a locke
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
+from bot.slack.door import SlackDoor
 from bot.turns import DATABASE_DOWN
 from storage.models import AuditEvent, FormResponse, ProcessedEvent
 from tests.slack.conftest import SlackPoster
 from tests.slack.helpers import count, eventually, outbox_rows, settle, stored_counts
 from tests.support.fake_slack import FakeSlack
+from tests.support.slack_signing import event_body
 
 PRIYA = "U0002"
 
@@ -162,3 +166,20 @@ async def test_when_the_database_fails_people_are_told_so_not_that_we_dont_know_
         await mend_table(services, "chat_identities")
     status, _ = await slack.event(dm("help", tom), event_id="EvNoIdentities", headers=retry(1))
     assert status == 200
+
+
+async def test_in_socket_mode_events_are_still_handled_before_they_are_answered(
+    fake_slack: FakeSlack, tom: str, services: Services, door: SlackDoor
+) -> None:
+    """Socket Mode hands every request to the commands app (there is no gate: Slack's own
+    connection is the proof); events are passed on to the events app from there."""
+    body = json.loads(event_body(dm("help", tom), event_id="EvSocket"))
+    await break_table(services, "outbox_messages")
+    try:
+        failed = await door.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+    finally:
+        await mend_table(services, "outbox_messages")
+    assert failed.status == 503
+    handled = await door.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+    assert handled.status == 200
+    assert [r.idempotency_key for r in await outbox_rows(services)] == ["slack:event:EvSocket"]

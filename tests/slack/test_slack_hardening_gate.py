@@ -29,6 +29,7 @@ from tests.support.slack_signing import (
     interaction_body,
     sign,
     slash_command_body,
+    url_verification_body,
 )
 
 MARKER = "Zq7MarkerFromTheBody"
@@ -276,3 +277,9 @@ async def test_what_slack_sends_never_reaches_the_log_through_bolt(
     status, _ = await slack.event(dm_event(user="U0001", text=f"help {MARKER}"))
     assert status == 200
     assert MARKER not in caplog.text
+
+
+async def test_slack_s_url_check_is_answered_through_the_gate(slack: SlackPoster) -> None:
+    """When an admin sets the Request URL, Slack sends a signed challenge to echo back."""
+    status, answer = await slack.post(url_verification_body("challenge-7"), JSON)
+    assert status == 200 and "challenge-7" in answer
