@@ -283,3 +283,14 @@ async def test_slack_s_url_check_is_answered_through_the_gate(slack: SlackPoster
     """When an admin sets the Request URL, Slack sends a signed challenge to echo back."""
     status, answer = await slack.post(url_verification_body("challenge-7"), JSON)
     assert status == 200 and "challenge-7" in answer
+
+
+async def test_a_command_with_the_word_payload_in_it_is_answered(
+    slack: SlackPoster, fake_slack: FakeSlack, tom: str
+) -> None:
+    """Slack's interactions arrive as `payload=...`; a command that merely mentions the
+    word must not be mistaken for one."""
+    status, _ = await slack.command("help payload", response_url=fake_slack.response_url("p"))
+    assert status == 200
+    said = await eventually(lambda: fake_slack.responses.get("p"))
+    assert "What I can help with" in said[-1]["text"]
