@@ -127,8 +127,6 @@ HISTORY_CALLS_PER_SECOND = 1 / 60
 HISTORY_PAGE = 15
 #: Pages of history read for one message before deciding it is not there.
 HISTORY_PAGES = 8
-#: How long a message waits for a look at history before it is sent without one.
-HISTORY_PATIENCE = 10 * 60.0
 #: A message's earlier try could not even connect to Slack: nothing of it can be there.
 COULD_NOT_CONNECT = "could not connect to Slack"
 #: How long the sender trusts what it last read about a workspace being removed.
@@ -139,7 +137,6 @@ REMOVED_FOR = 30.0
 class _Look:
     """Reading one message's conversation history, a page a minute."""
 
-    since: float
     cursor: str | None = None
     pages: int = 0
     found: dict[int, str] = field(default_factory=dict)
@@ -274,24 +271,21 @@ class SlackSender:
         carries on from the same place a minute later (the message waits, `Deferred`,
         which uses up none of its tries).
 
-        When it can't look yet, the safe choice is to wait, not to post: posting blind
-        could put a second copy in front of somebody, and waiting costs a minute or so for
-        each message ahead of it in that workspace. But waiting has a limit, because a
-        message must not be held back for hours. After `HISTORY_PATIENCE` (after a crash,
-        the whole batch the sender had claimed waits for a look, though most of it was
-        never sent), after `HISTORY_PAGES` pages without finding it, or when Convene may
-        not read the conversation at all (a channel it posts in without being a member,
-        an install without the history scopes), the message is posted again without a
-        look: a rare second copy is better than a message that never arrives.
+        When it can't look yet, the safe choice is to wait for the look, not to post: the
+        outbox promises that a crash neither loses nor repeats a message, and a message
+        that is late is still not lost. The wait is a minute for each message ahead of it
+        in that workspace (after a crash, the whole batch the sender had claimed waits its
+        turn, even the messages it never got to). Only when a look is impossible, because
+        Convene may not read that conversation (a channel it posts in without being a
+        member, an install made without the history scopes), or after `HISTORY_PAGES`
+        pages without finding it, is the message posted again without one: a rare second
+        copy is better than a message that never arrives.
         """
-        look = self._looking.pop(message.id, None) or _Look(since=time.monotonic())
+        look = self._looking.pop(message.id, None) or _Look()
         workspace = message.workspace_id or "-"
         budget = Limit(f"slack:history:{workspace}", HISTORY_CALLS_PER_SECOND)
         wait = await self.limiter.slot([budget], max_wait=0.0)
         if wait > 0:
-            if time.monotonic() - look.since > HISTORY_PATIENCE:
-                log.info("outbox message %s sent without a look at history", message.id)
-                return look.found
             self._keep_looking(message.id, look)
             raise Deferred(wait, "waiting for Slack's one look a minute at history")
         oldest = (message.created_at - timedelta(minutes=5)).timestamp()
