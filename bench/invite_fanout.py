@@ -48,6 +48,8 @@ from tests.support.fake_slack import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSla
 SECRET = "bench-signing-secret"
 SERVICE_AREA = "children_young_people"
 LEASE_SECONDS = 3
+#: Looks at history allowed per minute in the bench: what the fake Slack serves (see above).
+HISTORY_PER_MINUTE = 600
 TARGET_RATIO = 1.2
 
 
@@ -327,6 +329,11 @@ async def run(db_url: str, backend: str, options: argparse.Namespace) -> int:
             "CONVENE_LEASE_SECONDS": str(LEASE_SECONDS),
             "CONVENE_SLACK_CHANNEL_PER_SECOND": "1",
             "CONVENE_SLACK_WORKSPACE_PER_SECOND": str(budget),
+            # After each kill, messages the dead process had claimed are checked against the
+            # conversation's history before being sent again. The fake Slack lets history be
+            # read as often as any method (its workspace limit); a real workspace's allowance
+            # is the operator's CONVENE_SLACK_HISTORY_PER_MINUTE (1 for Marketplace-less apps).
+            "CONVENE_SLACK_HISTORY_PER_MINUTE": str(HISTORY_PER_MINUTE),
             "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.url,
@@ -389,6 +396,7 @@ async def run(db_url: str, backend: str, options: argparse.Namespace) -> int:
     print(
         f"Convene: CONVENE_SLACK_WORKSPACE_PER_SECOND={budget:g}, "
         f"CONVENE_SLACK_CHANNEL_PER_SECOND=1, CONVENE_LEASE_SECONDS={LEASE_SECONDS}, "
+        f"CONVENE_SLACK_HISTORY_PER_MINUTE={HISTORY_PER_MINUTE}, "
         f"CONVENE_OUTBOX_BATCH_SIZE={settings.outbox_batch_size}, "
         f"CONVENE_OUTBOX_CONCURRENCY={settings.outbox_concurrency} (defaults otherwise)"
     )

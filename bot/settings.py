@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     )
     slack_channel_per_second: float = 1.0
     slack_workspace_per_second: float = 50.0
+    #: Looks at a conversation's history (to check a message after a crash) per workspace
+    #: per minute. Slack allows apps outside its Marketplace one a minute; an app built for
+    #: one organisation keeps the usual allowance (about 50) and can raise this.
+    slack_history_per_minute: float = 1.0
 
     # Microsoft Teams (Bot Framework). Without an app id the endpoint is unauthenticated,
     # which is only allowed when bound to loopback (local trials).

@@ -298,6 +298,8 @@ def shape_problem(body: Any) -> str | None:
         return "the request has no user"
     if kind in ("block_actions", "interactive_message") and not body.get("actions"):
         return "the request has no actions"
+    if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
+        return "the request has no view"
     return _wrong(body, _INTERACTION, "")
 
 

@@ -121,9 +121,8 @@ UNDELIVERABLE: dict[str, str] = {
 #: Errors from reading history that mean we can't look (not that the message can't go).
 CANNOT_LOOK = {"not_in_channel", "missing_scope", "channel_not_found", "not_allowed_token_type"}
 
-#: Slack's allowance for reading history, for apps outside its Marketplace: one call a
-#: minute per workspace, 15 messages a page.
-HISTORY_CALLS_PER_SECOND = 1 / 60
+#: Slack's page size for reading history for apps outside its Marketplace (their allowance,
+#: one call a minute per workspace, is `settings.slack_history_per_minute`).
 HISTORY_PAGE = 15
 #: Pages of history read for one message before deciding it is not there.
 HISTORY_PAGES = 8
@@ -171,6 +170,7 @@ class SlackSender:
         self.tokens = tokens
         self.limiter = limiter or RateLimiter()
         self._client = AsyncWebClient(base_url=services.settings.slack_api_url)
+        self._history_per_second = max(services.settings.slack_history_per_minute, 0.01) / 60
         self._dm_channels: dict[tuple[str, str], str] = {}
         #: Parts of a message already posted (or found) while it was being sent, by id, so a
         #: message deferred half-way posts only the rest without reading history.
@@ -283,11 +283,12 @@ class SlackSender:
         """
         look = self._looking.pop(message.id, None) or _Look()
         workspace = message.workspace_id or "-"
-        budget = Limit(f"slack:history:{workspace}", HISTORY_CALLS_PER_SECOND)
+        per_second = self._history_per_second
+        budget = Limit(f"slack:history:{workspace}", per_second)
         wait = await self.limiter.slot([budget], max_wait=0.0)
         if wait > 0:
             self._keep_looking(message.id, look)
-            raise Deferred(wait, "waiting for Slack's one look a minute at history")
+            raise Deferred(wait, "waiting for Slack's allowance to look at history")
         oldest = (message.created_at - timedelta(minutes=5)).timestamp()
         try:
             response = await self._client.conversations_history(
@@ -320,7 +321,7 @@ class SlackSender:
         if cursor and len(look.found) < parts and look.pages < HISTORY_PAGES:
             look.cursor = cursor
             self._keep_looking(message.id, look)
-            raise Deferred(1 / HISTORY_CALLS_PER_SECOND, "reading Slack's history, a page a minute")
+            raise Deferred(1 / per_second, "reading Slack's history, a page at a time")
         return look.found
 
     async def deliver(self, message: OutboxMessage) -> Delivered:
