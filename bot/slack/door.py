@@ -721,9 +721,10 @@ def _html(status: int, heading: str, text: str) -> BoltResponse:
     body = (
         "<!doctype html><html lang='en-GB'><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(heading)}</title><body style='font-family:Arial,sans-serif;"
-        f"max-width:40rem;margin:2rem auto;padding:1rem'><h1>{escape(heading)}</h1>"
-        f"<p>{escape(text)}</p></body></html>"
+        # The site's own stylesheet: the Content-Security-Policy allows no inline styles.
+        "<link rel='stylesheet' href='/static/convene.css'>"
+        f"<title>{escape(heading)}</title><body><main><h1>{escape(heading)}</h1>"
+        f"<p>{escape(text)}</p></main></body></html>"
     )
     return BoltResponse(
         status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"}
