@@ -285,8 +285,12 @@ class SlackSender:
         workspace = message.workspace_id or "-"
         per_second = self._history_per_second
         budget = Limit(f"slack:history:{workspace}", per_second)
-        wait = await self.limiter.slot([budget], max_wait=0.0)
-        if wait > 0:
+        # A short wait is slept here, as for posting (`MAX_SLEEP`): deferring every message
+        # that would wait a fraction of a second ended each send pass early, which slowed
+        # a whole fan-out's recovery after a crash threefold. A long wait (a workspace
+        # allowed one look a minute) defers the message, using up none of its tries.
+        wait = await self.limiter.acquire([budget], max_wait=MAX_SLEEP)
+        if wait is not None:
             self._keep_looking(message.id, look)
             raise Deferred(wait, "waiting for Slack's allowance to look at history")
         oldest = (message.created_at - timedelta(minutes=5)).timestamp()
