@@ -3,16 +3,32 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every package, pinned with its hashes, for Python 3.11 on Linux x86_64 (`make lock` writes it).
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 
-.PHONY: run test lint bench browser install
+.PHONY: run test lint bench browser install lock
 
-$(STAMP): pyproject.toml
+# Installs exactly what the lock says (pip refuses any file whose hash differs), then
+# Convene itself without letting pip pick anything more. Runs again when either file changes.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## After changing dependencies in pyproject.toml: re-lock (needs PyPI), then commit both files.
+## Keeps the pinned versions that still fit; `make lock UPGRADE=1` takes the newest of each.
+lock:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q uv==$(UV_VERSION) packaging
+	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(BIN)/python scripts/check_lock.py
 
 ## Install and start Convene on SQLite at http://127.0.0.1:3978/ (demo data when empty).
 run: $(STAMP)

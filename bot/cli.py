@@ -28,6 +28,37 @@ db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+def _installed_version() -> str:
+    """The version pip installed (the package's metadata), so a bug report can name it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("convene")
+    except PackageNotFoundError:
+        return "unknown (not installed: run `make install`)"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"convene {_installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Convene's version and stop.",
+        ),
+    ] = False,
+) -> None:
+    """Convene: plan public services with local charities and community groups."""
+
+
 def _settings(**overrides: object) -> Settings:
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -357,11 +388,10 @@ def slack_manifest(
     ] = None,
 ) -> None:
     """Print the Slack app manifest with your public URL filled in, ready to paste into Slack."""
-    from pathlib import Path
+    from manifest import slack_manifest_text
 
     url = (public_url or _settings().base_url).rstrip("/")
-    manifest = Path(__file__).resolve().parent.parent / "manifest" / "slack" / "manifest.yaml"
-    typer.echo(manifest.read_text().replace("https://convene.example.org", url))
+    typer.echo(slack_manifest_text().replace("https://convene.example.org", url))
 
 
 @app.command("teams-package")
@@ -374,21 +404,40 @@ def teams_package(
         str | None, typer.Option(help="Where Teams reaches Convene (default CONVENE_PUBLIC_URL).")
     ] = None,
     out: Annotated[str, typer.Option(help="Where to write the zip.")] = "convene-teams.zip",
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="The app's version in Teams, like 1.2.0; raise it for Teams to take an update.",
+        ),
+    ] = None,
+    developer_name: Annotated[
+        str | None,
+        typer.Option(help="Who publishes the app, as Teams shows it (default Convene)."),
+    ] = None,
 ) -> None:
     """Write the installable Teams app package (manifest and icons) to upload to Teams."""
     import uuid
     from pathlib import Path
 
-    from bot.teams.package import build_package
+    from bot.teams.package import PackageError, build_package
 
     try:
         uuid.UUID(app_id)
     except ValueError:
         _fail(f"--app-id must be the bot's Microsoft app id (a GUID), not {app_id!r}.")
     url = public_url or _settings().base_url
-    path = build_package(
-        Path(out), teams_app_id=teams_app_id or app_id, bot_app_id=app_id, public_url=url
-    )
+    try:
+        path = build_package(
+            Path(out),
+            teams_app_id=teams_app_id or app_id,
+            bot_app_id=app_id,
+            public_url=url,
+            version=version,
+            developer_name=developer_name,
+        )
+    except PackageError as exc:
+        _fail(str(exc))
     typer.echo(f"Wrote {path}. Upload it in Teams: Apps, Manage your apps, Upload an app.")
 
 

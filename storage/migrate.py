@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The PostgreSQL advisory lock that one migrating process holds at a time: the ASCII bytes
+#: of "convene1" as a bigint. Any fixed number works; it only has to be the same everywhere.
+MIGRATION_LOCK_KEY = int.from_bytes(b"convene1", "big")
 
 
 def alembic_config(url: str) -> Config:
@@ -18,13 +29,51 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@asynccontextmanager
+async def migration_lock(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Let one process at a time migrate a PostgreSQL database.
+
+    Several replicas (or `convene db upgrade` runs) starting together on an empty database
+    would otherwise all create the same tables and all but one fail with a unique violation.
+    With the lock the others wait, then find the database at head and do nothing. The lock
+    belongs to the connection's session, so it is taken in a transaction of its own (the
+    migration's transaction then starts after it, and sees what the previous holder
+    committed) and released after the migration, whether it worked or not. SQLite needs no
+    lock here: it has one writer.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    got_it = await connection.scalar(text(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})"))
+    if not got_it:
+        log.info("another process is migrating the database; waiting for it to finish")
+        await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+    await connection.commit()
+    try:
+        yield
+    finally:
+        try:
+            await connection.rollback()  # a failed migration leaves its transaction aborted
+            await connection.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+            await connection.commit()
+        except Exception:
+            # A connection that cannot say unlock is closed for good instead, which releases
+            # the lock too; the migration's own outcome is what the caller needs to see.
+            log.warning("could not release the migration lock; closing its connection")
+            await connection.invalidate()
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision on an existing async engine."""
 
-    def _upgrade(connection: object) -> None:
+    def _upgrade(connection: Connection) -> None:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
+    async with (
+        engine.connect() as connection,
+        migration_lock(connection),
+        connection.begin(),  # after the lock: the migration sees the last holder's work
+    ):
         await connection.run_sync(_upgrade)

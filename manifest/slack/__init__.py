@@ -1,0 +1,1 @@
+"""The Slack app manifest (manifest.yaml), shipped as package data."""
