@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.outbox.sender import OutboxSender
@@ -62,8 +63,16 @@ async def prepare(services: Services, *, demo_if_empty: bool = False) -> None:
     await services.db.check()
     if services.settings.auto_migrate:
         await upgrade_to_head(services.db.engine)
-    async with services.db.session() as session:
-        await sync_shipped_definitions(session)
+    for attempt in range(2):
+        try:
+            async with services.db.session() as session:
+                await sync_shipped_definitions(session)
+            break
+        except IntegrityError:
+            # Another replica starting at the same moment stored the same definitions
+            # first: look again, and find them there.
+            if attempt:
+                raise
     if demo_if_empty:
         from bot.demo import load_demo_if_empty
 

@@ -44,6 +44,9 @@ async def migration_lock(connection: AsyncConnection) -> AsyncIterator[None]:
     if connection.dialect.name != "postgresql":
         yield
         return
+    # The app's connections give up on a lock after CONVENE_DATABASE_TIMEOUT_SECONDS; waiting
+    # for another process's migration is expected to take longer (this transaction only).
+    await connection.execute(text("SET LOCAL lock_timeout = 0"))
     got_it = await connection.scalar(text(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})"))
     if not got_it:
         log.info("another process is migrating the database; waiting for it to finish")
@@ -76,4 +79,8 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         migration_lock(connection),
         connection.begin(),  # after the lock: the migration sees the last holder's work
     ):
+        if connection.dialect.name == "postgresql":
+            # Changing a table waits for the requests using it to finish, which may take
+            # longer than the app's short lock timeout; a minute, for this migration only.
+            await connection.execute(text("SET LOCAL lock_timeout = '60s'"))
         await connection.run_sync(_upgrade)

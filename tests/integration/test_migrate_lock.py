@@ -28,22 +28,24 @@ pytestmark = pytest.mark.postgres_only
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
-#: One replica starting: import everything, say so, wait for the word, then migrate.
+#: One replica starting as `convene serve` and `convene db upgrade` do (`prepare`: migrate,
+#: then store the shipped forms), with the app's own settings and so its short lock timeout:
+#: import everything, say so, wait for the word, then start.
 REPLICA = """
 import asyncio, sys
 from pathlib import Path
-from storage.db import Database
-from storage.migrate import upgrade_to_head
+from bot.app import build_services, prepare
+from bot.settings import load_settings
 
 async def main(url: str, go: Path) -> None:
-    database = Database(url)
+    services = build_services(load_settings(database_url=url, secret_key="replica"))
     try:
         print("ready", flush=True)
         while not go.exists():
             await asyncio.sleep(0.01)
-        await upgrade_to_head(database.engine)
+        await prepare(services)
     finally:
-        await database.dispose()
+        await services.db.dispose()
 
 asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
 """
