@@ -176,6 +176,12 @@ class Database:
             yield unit.session
             await unit.session.flush()
             return
+        async with self._committing() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _committing(self) -> AsyncIterator[AsyncSession]:
+        """A new session that commits at the end, or rolls back if anything went wrong."""
         async with self.sessions() as session:
             try:
                 yield session
@@ -193,14 +199,10 @@ class Database:
         if outer is not None:
             yield outer.session
             return
-        async with self.sessions() as session:
+        async with self._committing() as session:
             token = _unit.set(_Unit(id(self), session, _task()))
             try:
                 yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
             finally:
                 _unit.reset(token)
 

@@ -13,8 +13,9 @@ to be remembered somewhere, and the link is where admins already look.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from storage.db import Database
 from storage.models import Door, WorkspaceLink
@@ -28,22 +29,14 @@ async def mark_workspace_removed(
 ) -> None:
     """Remember that the platform removed Convene from this workspace (idempotent: the
     first time is kept if the platform tells us twice)."""
-    async with db.transaction() as connection:
-        await insert_ignoring_duplicates(
-            connection,
-            WorkspaceLink,
-            {"platform": platform, "workspace_id": workspace_id[:100], "created_at": at},
-            KEYS,
-        )
-        await connection.execute(
-            update(WorkspaceLink)
-            .where(
-                WorkspaceLink.platform == platform,
-                WorkspaceLink.workspace_id == workspace_id[:100],
-                WorkspaceLink.removed_at.is_(None),
-            )
-            .values(removed_at=at)
-        )
+    await _link_then_update(
+        db,
+        platform,
+        workspace_id,
+        at=at,
+        only_if=WorkspaceLink.removed_at.is_(None),
+        values={"removed_at": at},
+    )
 
 
 async def mark_workspace_installed(
@@ -51,29 +44,43 @@ async def mark_workspace_installed(
 ) -> None:
     """Convene was installed (again) in this workspace: link it if it is new, keep the
     name we were told if it had none, and forget any earlier removal."""
+    named = name[:200] if name else None
+    await _link_then_update(
+        db,
+        platform,
+        workspace_id,
+        at=at,
+        name=named,
+        values={"removed_at": None, "name": func.coalesce(WorkspaceLink.name, named)},
+    )
+
+
+async def _link_then_update(
+    db: Database,
+    platform: Door,
+    workspace_id: str,
+    *,
+    at: datetime,
+    values: dict[str, Any],
+    name: str | None = None,
+    only_if: ColumnElement[bool] | None = None,
+) -> None:
+    """Make sure the workspace has a link row (race-free), then change it, in one
+    transaction: a platform may tell us before anyone linked the workspace."""
+    key = workspace_id[:100]
     async with db.transaction() as connection:
         await insert_ignoring_duplicates(
             connection,
             WorkspaceLink,
-            {
-                "platform": platform,
-                "workspace_id": workspace_id[:100],
-                "name": name[:200] if name else None,
-                "created_at": at,
-            },
+            {"platform": platform, "workspace_id": key, "name": name, "created_at": at},
             KEYS,
         )
-        await connection.execute(
-            update(WorkspaceLink)
-            .where(
-                WorkspaceLink.platform == platform,
-                WorkspaceLink.workspace_id == workspace_id[:100],
-            )
-            .values(
-                removed_at=None,
-                name=func.coalesce(WorkspaceLink.name, name[:200] if name else None),
-            )
+        change = update(WorkspaceLink).where(
+            WorkspaceLink.platform == platform, WorkspaceLink.workspace_id == key
         )
+        if only_if is not None:
+            change = change.where(only_if)
+        await connection.execute(change.values(**values))
 
 
 async def workspace_removed_at(db: Database, platform: Door, workspace_id: str) -> datetime | None:
