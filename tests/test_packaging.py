@@ -26,7 +26,8 @@ import yaml
 
 from tests.support import databases
 
-pytestmark = pytest.mark.packaging
+# One worker builds the wheel once for all of them (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the wheel is built from: everything packaging reads, and nothing else of the tree.

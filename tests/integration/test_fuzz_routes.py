@@ -39,6 +39,8 @@ from tests.support.slack_signing import signature
 from tests.support.teams_activities import TeamsActivities
 
 T = TypeVar("T")
+# One worker runs the whole module against one app (`make test` runs `--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("fuzz")
 #: Examples per door: a few seconds each in the suite; raise it to search longer.
 EXAMPLES = int(os.environ.get("CONVENE_FUZZ_EXAMPLES", "60"))
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
