@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.core.files import FileDesk
 from bot.outbox.sender import OutboxSender
 from bot.outbox.web_inbox import WebInboxSender
 from bot.scheduler import DueSweep, build_scheduler
@@ -23,6 +24,8 @@ from bot.slack.door import SlackDoor
 from bot.teams.door import TeamsDoor
 from bot.web.routes import setup_web
 from handlers import build_router, reminder_handlers
+from handlers.engagements.record import PAGES as RECORD_PAGES
+from handlers.exports import ExportFiles
 from storage.db import Database
 from storage.forms import sync_shipped_definitions
 from storage.migrate import upgrade_to_head
@@ -51,6 +54,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         ),
         router=build_router(),
         clock=clock or Clock(),
+        files=FileDesk([ExportFiles(settings)]),
+        pages=RECORD_PAGES,
     )
 
 

@@ -1,4 +1,4 @@
-"""The services a handler may use: database, clock, settings, router.
+"""The services a handler may use: database, clock, settings, router, files, pages.
 
 Passed explicitly to every handler (never imported as globals) so tests can build
 the whole app on any database and clock.
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.actors import ActorCache
 from bot.clock import Clock
+from bot.core.files import FileDesk
+from bot.core.pages import WebPage
 from bot.core.router import Router
 from bot.settings import Settings
 from storage.db import Database
@@ -23,6 +25,10 @@ class Services:
     router: Router
     clock: Clock = field(default_factory=Clock)
     actors: ActorCache = field(default_factory=ActorCache)
+    #: Where doors redeem the tickets of files features offer (see bot/core/files.py).
+    files: FileDesk = field(default_factory=FileDesk)
+    #: Web pages features offer, served by the web door (see bot/core/pages.py).
+    pages: tuple[WebPage, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,13 +1,14 @@
 """`export`: a council's commissioning team downloads readiness answers or the directory.
 
 The handler never sends a file itself: it answers, like every handler, with a neutral
-message, here carrying a download button. The button's link is short-lived, signed with
-the app's key and bound to the person who asked (the "ticket"); the file is made from the
-database when it is fetched, never stored. Each door does the best its platform allows:
+`FileOffer`. Its ticket is short-lived, signed with the app's key and bound to the person
+who asked; the file is made from the database when it is fetched, never stored. Doors
+redeem tickets through `ExportFiles`, registered at the app's `FileDesk`, so no door
+knows this feature. Each door does the best its platform allows:
 
 - web: the link downloads the file at once (for the signed-in person only);
-- Slack: the sender spots the ticket on the button and uploads the file itself to the
-  person's direct messages, falling back to the link if Slack refuses the upload;
+- Slack: the sender redeems the ticket and uploads the file itself to the person's direct
+  messages, falling back to the link if Slack refuses the upload;
 - Teams: bots cannot attach files to a chat without a consent flow, so the message says
   so and the link opens the file on the web.
 
@@ -19,19 +20,20 @@ are confidential, and the council must be able to show who took a copy.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from bot.core.reply import Button, Message, Notice, Reply
+from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
+from bot.core.reply import Button, FileOffer, Message, Notice, Reply
 from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
 from bot.settings import Settings
 from storage import audit
 from storage.exports import (
+    CONTENT_TYPES,
     NOT_FOR_YOU,
     ExportFile,
     ExportFormat,
@@ -46,7 +48,7 @@ from storage.visibility import Refusal, can_export
 
 LINK_MINUTES = 15
 LINK_SECONDS = LINK_MINUTES * 60
-#: The action of a download button. Doors that can carry a file look for it.
+#: The action Slack reports when somebody presses the download link (see `link_opened`).
 DOWNLOAD_ACTION = "export.download"
 SALT = "convene.export"
 
@@ -68,12 +70,15 @@ KIND_NAMES = {
 FORMAT_NAMES = {ExportFormat.XLSX: "Excel", ExportFormat.CSV: "CSV"}
 
 
-class TicketInvalid(Exception):
-    """The link was not made by us, or was changed."""
-
-
-class TicketExpired(Exception):
-    """The link was ours, but is too old to use."""
+#: What a person is told when a link is too old: on the download page, and in chat when
+#: the file could not be sent in time.
+EXPIRED_LINES = [
+    f"Download links work for {LINK_MINUTES} minutes, to keep providers' answers safe.",
+    "Ask Convene for the file again: type export.",
+]
+TOO_LATE = (
+    "That file took too long to send, so we did not send it. Type export to ask for it again."
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def read_ticket(settings: Settings, token: str, *, max_age: int = LINK_SECONDS) 
     try:
         data = _serializer(settings).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise TicketExpired("too old") from exc
+        raise TicketExpired(EXPIRED_LINES, TOO_LATE) from exc
     except BadSignature as exc:
         raise TicketInvalid("bad signature") from exc
     try:
@@ -129,17 +134,6 @@ def read_ticket(settings: Settings, token: str, *, max_age: int = LINK_SECONDS) 
 
 def download_path(token: str) -> str:
     return f"/downloads/{token}"
-
-
-def export_in(replies: Iterable[Reply]) -> tuple[Message, str] | None:
-    """The export message in these replies and its signed ticket, for doors that can send
-    the file itself instead of a link."""
-    for reply in replies:
-        if isinstance(reply, Message):
-            for button in reply.buttons:
-                if button.action == DOWNLOAD_ACTION and button.value:
-                    return reply, button.value
-    return None
 
 
 def _audit_fields(ticket: ExportTicket, door: Door, via: str, services: Services) -> dict[str, Any]:
@@ -220,6 +214,43 @@ async def record_handover(
             actor_id=person_id,
             rows=rows,
             **_audit_fields(ticket, door, via, services),
+        )
+
+
+class ExportFiles:
+    """Exports as a file source at the app's `FileDesk`: doors redeem export tickets here
+    without knowing what an export is."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def read(self, token: str) -> object:
+        return read_ticket(self._settings, token)
+
+    async def take(
+        self,
+        services: Any,
+        ticket: object,
+        *,
+        person_id: int,
+        door: str,
+        via: str,
+        record: bool = True,
+    ) -> TakenFile | FileRefused:
+        assert isinstance(ticket, ExportTicket)
+        made = await file_for_ticket(
+            services, ticket, person_id=person_id, door=Door(door), via=via, record=record
+        )
+        if isinstance(made, Refusal):
+            return FileRefused(made.message)
+        return TakenFile(made.filename, made.content_type, made.data, made.rows)
+
+    async def handed_over(
+        self, services: Any, ticket: object, *, person_id: int, door: str, via: str, rows: int
+    ) -> None:
+        assert isinstance(ticket, ExportTicket)
+        await record_handover(
+            services, ticket, person_id=person_id, door=Door(door), via=via, rows=rows
         )
 
 
@@ -326,18 +357,15 @@ async def export(turn: Turn, services: Services) -> list[Reply]:
     path = download_path(token)
     url = path if turn.door == Door.WEB else f"{services.settings.base_url}{path}"
     return [
-        Message(
+        FileOffer(
+            name=f"{authority.name} {KIND_NAMES[kind]} ({FORMAT_NAMES[fmt]})",
+            content_type=CONTENT_TYPES[fmt],
+            ticket=token,
+            url=url,
             title=f"Your {KIND_NAMES[kind]} file is ready",
             text=f"{_contents(kind, rows, authority)}\n{_how_to_get_it(turn.door)}",
-            buttons=[
-                Button(
-                    label=f"Download ({FORMAT_NAMES[fmt]})",
-                    action=DOWNLOAD_ACTION,
-                    value=token,
-                    url=url,
-                    style="primary",
-                )
-            ],
+            label=f"Download ({FORMAT_NAMES[fmt]})",
+            action=DOWNLOAD_ACTION,
             who_sees=who_may_see(kind, authority.name),
         )
     ]

@@ -7,6 +7,7 @@ later, on whichever door the person uses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -102,6 +103,45 @@ class FormView(BaseModel):
         return f"Page {self.page_index + 1} of {self.page_count}"
 
 
+class FileOffer(BaseModel):
+    """A file a person can take (an export), described without saying how it is made.
+
+    `ticket` is opaque to the doors: a door that can hand the file over itself (Slack
+    uploads it to the person's direct messages) redeems it at the app's `FileDesk` (see
+    bot/core/files.py); every door can show `url`, where a browser gets the file. The file
+    is made when it is fetched, so `name` and `content_type` describe it, not its bytes.
+    """
+
+    kind: Literal["file"] = "file"
+    name: str
+    content_type: str
+    ticket: str
+    url: str
+    title: str | None = None
+    text: str | None = None
+    label: str = "Download"
+    #: The action a chat door reports if the person presses the link (Slack does).
+    action: str = "file.open"
+    who_sees: str | None = None
+
+    def as_message(self) -> Message:
+        """The offer as a message with a link button: how every door shows it."""
+        return Message(
+            title=self.title,
+            text=self.text,
+            buttons=[
+                Button(
+                    label=self.label,
+                    action=self.action,
+                    value=self.ticket,
+                    url=self.url,
+                    style="primary",
+                )
+            ],
+            who_sees=self.who_sees,
+        )
+
+
 class FilterOption(BaseModel):
     value: str
     label: str
@@ -122,7 +162,7 @@ class FilterBar(BaseModel):
     filters: list[Filter]
 
 
-Reply = Annotated[Message | Notice | FormView | FilterBar, Field(discriminator="kind")]
+Reply = Annotated[Message | Notice | FormView | FilterBar | FileOffer, Field(discriminator="kind")]
 
 
 class ReplyList(BaseModel):
@@ -143,8 +183,15 @@ def plain_text(replies: list[Reply] | tuple[Reply, ...]) -> str:
     for reply in replies:
         if isinstance(reply, Message):
             parts.append(reply.plain_text())
+        elif isinstance(reply, FileOffer):
+            parts.append(reply.as_message().plain_text())
         elif isinstance(reply, Notice):
             parts.append(reply.text)
         elif isinstance(reply, FormView):
             parts.append(f"{reply.title}: {reply.page_title}")
     return "\n".join(p for p in parts if p)
+
+
+def file_offer_in(replies: Iterable[Reply]) -> FileOffer | None:
+    """The first file offered in these replies, for doors that can send a file itself."""
+    return next((r for r in replies if isinstance(r, FileOffer)), None)

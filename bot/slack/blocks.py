@@ -36,7 +36,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.forms import Field, FieldType
-from bot.core.reply import Button, FilterBar, FormView, Message, Notice, Reply, plain_text
+from bot.core.reply import (
+    Button,
+    FileOffer,
+    FilterBar,
+    FormView,
+    Message,
+    Notice,
+    Reply,
+    plain_text,
+)
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -162,6 +171,8 @@ def filter_blocks(bar: FilterBar) -> list[Block]:
 
 
 def reply_blocks(reply: Reply) -> list[Block]:
+    if isinstance(reply, FileOffer):  # the sender uploads the file; this is its link
+        return message_blocks(reply.as_message())
     if isinstance(reply, Message):
         return message_blocks(reply)
     if isinstance(reply, Notice):

@@ -45,7 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.reply import FormView, Notice, Reply
+from bot.core.reply import FormView, Notice, Reply, file_offer_in
 from bot.core.turn import Action, Actor, Door, Intent, Submission, Turn, parse_command
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
@@ -55,7 +55,6 @@ from bot.slack.gate import SlackGate
 from bot.slack.identity import slack_actor
 from bot.slack.sender import SlackSender, SlackTokens
 from bot.turns import Event, ReplyRoute, TurnOutcome, database_down, run_turn
-from handlers.exports import export_in
 from storage.workspaces import mark_workspace_installed, mark_workspace_removed
 
 log = logging.getLogger(__name__)
@@ -625,7 +624,7 @@ class SlackDoor:
         self._sent(outcome)
         replies = outcome.replies
         form = next((r for r in replies if isinstance(r, FormView)), None)
-        if outcome.queued and export_in(replies) is not None:
+        if outcome.queued and file_offer_in(replies) is not None:
             await self._respond(response_url, _sending_file())
         elif form is not None:
             opened = await self._open_modal(client, trigger_id, response_url)
@@ -658,8 +657,8 @@ class SlackDoor:
 
 
 def _files(actor: Actor | None) -> Destination:
-    """Replies go to the DM only if they carry an export's file (and we know who for)."""
-    return lambda replies: actor is not None and export_in(replies) is not None
+    """Replies go to the DM only if they offer a file (and we know who for)."""
+    return lambda replies: actor is not None and file_offer_in(replies) is not None
 
 
 def _files_or_all_but_forms(actor: Actor | None) -> Destination:

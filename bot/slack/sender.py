@@ -12,8 +12,9 @@
   token, an archived channel...) is undeliverable at once, with a reason in plain
   English that an admin reads on the Deliveries page. A workspace Slack told us Convene
   was removed from gets nothing more, and Slack is not even asked.
-- An export (a message with a download ticket, see handlers/exports) is sent as the file
-  itself, with files.uploadV2, made from the database at that moment. If Slack will not
+- A file offered (a `FileOffer`, e.g. an export) is sent as the file itself, with
+  files.uploadV2, made at that moment by whichever feature offered it (its ticket is
+  redeemed at the app's `FileDesk`, see bot/core/files.py). If Slack will not
   take files (an install made before Convene asked for `files:write`), the message is
   posted as it is, with its download link. A file message carries no metadata, so a
   crash between the upload and recording it can, rarely, send the file twice.
@@ -31,22 +32,14 @@ import aiohttp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.reply import Message, Notice, ReplyList
+from bot.core.files import FileRefused, TicketExpired, TicketInvalid
+from bot.core.reply import FileOffer, Notice, ReplyList, file_offer_in
 from bot.outbox.limits import Limit, RateLimiter
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.slack.blocks import fallback_text, home_view, messages
 from bot.slack.errors import FAILED_CALL, SlackFailure, failure_of
-from handlers.exports import (
-    TicketExpired,
-    TicketInvalid,
-    export_in,
-    file_for_ticket,
-    read_ticket,
-    record_handover,
-)
 from storage.models import Door, OutboxMessage
-from storage.visibility import Refusal
 from storage.workspaces import workspace_removed_at
 
 log = logging.getLogger(__name__)
@@ -343,9 +336,9 @@ class SlackSender:
         wait = await self.limiter.acquire(self._limits(message, channel), max_wait=MAX_SLEEP)
         if wait is not None:
             raise Deferred(wait, "our own Slack rate limit")
-        found = export_in(payload.replies) if payload.op == "post" else None
+        found = file_offer_in(payload.replies) if payload.op == "post" else None
         if found is not None:
-            outcome = await self._send_file(token, channel, message, *found)
+            outcome = await self._send_file(token, channel, message, found)
             if isinstance(outcome, Delivered):
                 return outcome
             payload = outcome  # the link instead, or why there is no file
@@ -388,38 +381,29 @@ class SlackSender:
         return Delivered(external_id=last_ts)
 
     async def _send_file(
-        self, token: str, channel: str, message: OutboxMessage, export: Message, ticket_token: str
+        self, token: str, channel: str, message: OutboxMessage, offer: FileOffer
     ) -> Delivered | ReplyList:
-        """Upload an export to the person's DM; or say what to post instead (the link, or why
-        there is no file). The ticket must be for the person this message goes to."""
+        """Upload an offered file to the person's DM; or say what to post instead (the link,
+        or why there is no file). The ticket must be for the person this message goes to."""
         as_posted = ReplyList.model_validate(message.payload)
         try:
-            ticket = read_ticket(self.services.settings, ticket_token)
-        except TicketExpired:
-            return ReplyList(
-                replies=[
-                    Notice(
-                        text="That file took too long to send, so we did not send it. "
-                        "Type export to ask for it again.",
-                        level="warning",
-                    )
-                ]
-            )
+            claim = self.services.files.claim(offer.ticket)
+        except TicketExpired as expired:
+            return ReplyList(replies=[Notice(text=expired.late_text, level="warning")])
         except TicketInvalid:
             return as_posted
         if message.person_id is None:
             return as_posted
-        made = await file_for_ticket(
+        made = await claim.take(
             self.services,
-            ticket,
             person_id=message.person_id,
             door=Door.SLACK,
             via="slack file",
             record=False,
         )
-        if isinstance(made, Refusal):
+        if isinstance(made, FileRefused):
             return ReplyList(replies=[Notice(text=made.message, level="warning")])
-        comment = "\n".join(t for t in (export.title, export.who_sees) if t)
+        comment = "\n".join(t for t in (offer.title, offer.who_sees) if t)
         try:
             response = await self._client.files_upload_v2(
                 token=token,
@@ -437,9 +421,8 @@ class SlackSender:
                 )
                 return as_posted
             raise _outcome(exc) from exc
-        await record_handover(
+        await claim.handed_over(
             self.services,
-            ticket,
             person_id=message.person_id,
             door=Door.SLACK,
             via="slack file",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.forms import Field, FieldType
-from bot.core.reply import Button, FilterBar, FormView, Message, Notice, Reply
+from bot.core.reply import Button, FileOffer, FilterBar, FormView, Message, Notice, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -123,6 +123,8 @@ def filter_body(bar: FilterBar) -> list[dict[str, Any]]:
 
 
 def reply_card(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply, FileOffer):  # bots can't attach files to a Teams chat: a link
+        return card(message_body(reply.as_message()))
     if isinstance(reply, Message):
         return card(message_body(reply))
     if isinstance(reply, Notice):
@@ -140,6 +142,8 @@ def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
             return [form_card(reply, [r for r in replies if isinstance(r, Notice)])]
         if isinstance(reply, Message):
             body.extend(message_body(reply))
+        elif isinstance(reply, FileOffer):
+            body.extend(message_body(reply.as_message()))
         elif isinstance(reply, Notice):
             body.extend(notice_body(reply))
         else:

@@ -124,7 +124,7 @@ def reply_key(kind: str, conversation_id: str, activity_id: str | None) -> str:
 
 def _finishes_form(replies: list[Reply]) -> bool:
     return not any(isinstance(r, FormView) for r in replies) and any(
-        r.kind == "message" for r in replies
+        r.kind in ("message", "file") for r in replies
     )
 
 

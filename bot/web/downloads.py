@@ -1,11 +1,11 @@
-"""`GET /downloads/{token}`: hand a commissioner the export file a signed link stands for.
+"""`GET /downloads/{token}`: hand a person the file a signed link stands for.
 
-The link (see handlers/exports) is signed with the app's key, lasts a few minutes, and
-names the person it was made for; it only works in a browser signed in as that person.
-The file is made now, from the database, and sent as an attachment that browsers and
-proxies are told not to keep. What the link stands for is checked in this order, so that
-nothing about an export is revealed to a stranger: is it ours, is it still fresh, who is
-signed in, and may they (still) have it.
+The link is made by the feature that offered the file (a `FileOffer`) and redeemed at the
+app's `FileDesk`, so this page knows no feature: the feature checks the ticket, says what
+an expired one means, decides who may have the file, and makes it now. The file is sent
+as an attachment that browsers and proxies are told not to keep. What the link stands for
+is checked in this order, so that nothing about a file is revealed to a stranger: is it
+ours, is it still fresh, who is signed in, and may they (still) have it.
 """
 
 from __future__ import annotations
@@ -14,16 +14,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.core.files import FileRefused, TicketExpired, TicketInvalid
 from bot.core.turn import Door
 from bot.web.routes import SERVICES, _actor, _must_sign_in, _problem
-from handlers.exports import (
-    LINK_MINUTES,
-    TicketExpired,
-    TicketInvalid,
-    file_for_ticket,
-    read_ticket,
-)
-from storage.visibility import Refusal
 
 
 def _disposition(filename: str) -> str:
@@ -35,26 +28,16 @@ def _disposition(filename: str) -> str:
 async def download(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     try:
-        ticket = read_ticket(services.settings, request.match_info["token"])
-    except TicketExpired:
-        return _problem(
-            request,
-            410,
-            "This download link has expired",
-            [
-                f"Download links work for {LINK_MINUTES} minutes, to keep providers' answers safe.",
-                "Ask Convene for the file again: type export.",
-            ],
-        )
+        claim = services.files.claim(request.match_info["token"])
+    except TicketExpired as expired:
+        return _problem(request, 410, "This download link has expired", expired.lines)
     except TicketInvalid:
         return _problem(request, 404, "Page not found", ["This download link does not work."])
     actor = await _actor(request)
     if actor is None:
         return _must_sign_in(request)
-    made = await file_for_ticket(
-        services, ticket, person_id=actor.person_id, door=Door.WEB, via="link"
-    )
-    if isinstance(made, Refusal):
+    made = await claim.take(services, person_id=actor.person_id, door=Door.WEB, via="link")
+    if isinstance(made, FileRefused):
         return _problem(request, 403, "You cannot download this file", [made.message])
     return web.Response(
         body=made.data,

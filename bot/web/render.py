@@ -56,7 +56,7 @@ def title_of(replies: list[Reply]) -> str | None:
     for reply in replies:
         if reply.kind == "form":
             return f"Error: {reply.page_title}" if reply.errors else reply.page_title
-        if reply.kind == "message" and reply.title:
+        if reply.kind in ("message", "file") and reply.title:
             return reply.title
     return None
 

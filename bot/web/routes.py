@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
+from bot.core.pages import PageRefusal, PageRequest, WebPage
 from bot.core.reply import ReplyList
 from bot.core.turn import MAX_ROW_ID, Action, Actor, Door, Intent, Submission, Turn, row_id
 from bot.guard import Throttle, client_address
@@ -84,8 +85,8 @@ def setup_web(app: web.Application, services: Services) -> None:
     from bot.web.downloads import download  # it uses this module's keys and helpers
 
     app.router.add_get("/downloads/{token}", download)
-    app.router.add_get("/engagements/{id:\\d+}/record", engagement_record)
-    app.router.add_get("/engagements/{id:\\d+}/record.json", engagement_record_json)
+    for feature_page in services.pages:
+        app.router.add_get(feature_page.path, _serve_page(feature_page))
     app.router.add_static("/static", Path(__file__).parent / "static")
 
 
@@ -586,54 +587,33 @@ async def inbox(request: web.Request) -> web.StreamResponse:
 __all__ = ["setup_web"]
 
 
-async def _record(request: web.Request, form: str) -> dict[str, object] | web.Response:
-    """The engagement record for its own commissioning team; a plain refusal for anyone else."""
-    from handlers.engagements.record import load_record
+def _serve_page(feature_page: WebPage) -> Handler:
+    """A page a feature registered (see bot/core/pages.py): the door signs the person in
+    and lays the page out; the feature decides what it says and who may see it."""
 
-    actor = await _actor(request)
-    if actor is None:
-        return _must_sign_in(request)
-    engagement_id = _id_from(request.match_info["id"])
-    if engagement_id is None:
-        return _problem(
-            request, 404, "Page not found", ["There is no engagement with that number."]
+    async def serve(request: web.Request) -> web.StreamResponse:
+        actor = await _actor(request)
+        if actor is None:
+            return _must_sign_in(request)
+        asked = PageRequest(actor=actor, params=request.match_info, format=feature_page.format)
+        answer = await feature_page.handler(asked, request.app[SERVICES])
+        if isinstance(answer, PageRefusal):
+            return _problem(request, answer.status, answer.title, answer.lines)
+        if feature_page.format == "json":
+            headers = {}
+            if answer.download_name:
+                headers["Content-Disposition"] = f'attachment; filename="{answer.download_name}"'
+            return web.json_response(answer.data, headers=headers)
+        assert answer.template is not None
+        return page(
+            answer.template,
+            **answer.data,
+            person=actor,
+            csrf=_csrf(request),
+            title=answer.title,
         )
-    record = await load_record(request.app[SERVICES], actor, engagement_id, Door.WEB, form)
-    if record is None:
-        return _problem(
-            request,
-            403,
-            "This record is not yours to see",
-            ["Only the commissioning team of the council that ran the engagement can see it."],
-        )
-    return record
 
-
-async def engagement_record(request: web.Request) -> web.StreamResponse:
-    record = await _record(request, "html")
-    if isinstance(record, web.Response):
-        return record
-    notice = record["notice"]
-    assert isinstance(notice, dict)
-    return page(
-        "record.html",
-        record=record,
-        person=await _actor(request),
-        csrf=_csrf(request),
-        title=f"Engagement record: {notice['title']}",
-    )
-
-
-async def engagement_record_json(request: web.Request) -> web.StreamResponse:
-    record = await _record(request, "json")
-    if isinstance(record, web.Response):
-        return record
-    return web.json_response(
-        record,
-        headers={
-            "Content-Disposition": f'attachment; filename="engagement-{request.match_info["id"]}-record.json"'
-        },
-    )
+    return serve
 
 
 def _about_page(template: str, title: str) -> Handler:

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
+from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button, Fact, Message, Reply, Section
-from bot.core.turn import Actor, Turn
+from bot.core.turn import Actor, Door, Turn, row_id
 from bot.services import Services
 from handlers.engagements.closing import summary_facts
 from handlers.engagements.common import (
@@ -179,6 +180,35 @@ async def load_record(
             format=form,
         )
         return record
+
+
+async def record_page(request: PageRequest, services: Services) -> PageContent | PageRefusal:
+    """`/engagements/{id}/record` (a page) and `.json` (a download), served by the web door:
+    the record for its own commissioning team, a plain refusal for anyone else."""
+    engagement_id = row_id(request.params["id"])
+    if engagement_id is None:
+        return PageRefusal(404, "Page not found", ["There is no engagement with that number."])
+    record = await load_record(services, request.actor, engagement_id, Door.WEB, request.format)
+    if record is None:
+        return PageRefusal(
+            403,
+            "This record is not yours to see",
+            ["Only the commissioning team of the council that ran the engagement can see it."],
+        )
+    notice = record["notice"]
+    return PageContent(
+        title=f"Engagement record: {notice['title']}",
+        data={"record": record} if request.format == "html" else record,
+        template="record.html",
+        download_name=f"engagement-{request.params['id']}-record.json",
+    )
+
+
+#: The record's pages, registered with the app (see bot/core/pages.py).
+PAGES = (
+    WebPage("/engagements/{id:\\d+}/record", "html", record_page),
+    WebPage("/engagements/{id:\\d+}/record.json", "json", record_page),
+)
 
 
 async def show_record(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:

@@ -1,0 +1,60 @@
+"""Web pages a feature offers, registered once, served by the web door.
+
+The door owns sign-in, the site's layout and HTTP; the feature owns what the page says
+and who may see it. A page handler gets a neutral `PageRequest` and answers with
+`PageContent` (a template name and its data, or data to download as JSON) or a
+`PageRefusal` the door shows as its own problem page. So a feature's page (the engagement
+record) is written in the feature, not in the door.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.core.turn import Actor
+
+PageFormat = Literal["html", "json"]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Who asked (always signed in), the path's parameters, and the format wanted."""
+
+    actor: Actor
+    params: Mapping[str, str]
+    format: PageFormat
+
+
+@dataclass(frozen=True)
+class PageContent:
+    """A page to show: `template` with `data` (html), or `data` as a JSON download named
+    `download_name`."""
+
+    title: str
+    data: dict[str, Any]
+    template: str | None = None
+    download_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PageRefusal:
+    """A plain refusal the door shows as a problem page."""
+
+    status: int
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+PageHandler = Callable[[PageRequest, Any], Awaitable[PageContent | PageRefusal]]
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """A GET route: `path` in aiohttp's syntax, its format, and the handler (given the
+    request and the app's services)."""
+
+    path: str
+    format: PageFormat
+    handler: PageHandler
