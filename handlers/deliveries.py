@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import format_when
+from bot.core.feature import Command, Feature
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -127,3 +128,18 @@ async def retry_delivery(turn: Turn, services: Services) -> list[Reply]:
             buttons=[Button(label="Back to deliveries", action="cmd.deliveries")],
         )
     ]
+
+
+FEATURE = Feature(
+    name="deliveries",
+    commands=(
+        Command(
+            "deliveries",
+            "messages Convene could not deliver, and why",
+            show_deliveries,
+            "admins",
+            teams_scopes=frozenset({"team", "groupChat"}),
+        ),
+    ),
+    actions={"deliveries.": retry_delivery},
+)

@@ -7,8 +7,21 @@ it answered.
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.core.feature import Command, Feature, HomeSection
 from bot.core.forms import FormDefinition, format_answer
-from bot.core.reply import Fact, Filter, FilterBar, FilterOption, Message, Notice, Reply, Section
+from bot.core.reply import (
+    Button,
+    Fact,
+    Filter,
+    FilterBar,
+    FilterOption,
+    Message,
+    Notice,
+    Reply,
+    Section,
+)
 from bot.core.turn import Turn
 from bot.services import Services
 from storage import audit
@@ -139,3 +152,31 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
         filters,
         Message(sections=sections, who_sees="Readiness answers are never shown here."),
     ]
+
+
+async def _home_sections(session: Any, actor: Any, services: Services) -> list[Section]:
+    """Home points commissioners to the directory."""
+    if not actor.is_commissioner:
+        return []
+    return [
+        Section(
+            heading="Providers",
+            text="Browse and filter local voluntary and community organisations.",
+            buttons=[Button(label="Open the directory", action="cmd.directory")],
+        )
+    ]
+
+
+FEATURE = Feature(
+    name="directory",
+    commands=(
+        Command(
+            "directory",
+            "browse and filter local providers",
+            show_directory,
+            "commissioners",
+            teams_scopes=frozenset({"personal", "team", "groupChat"}),
+        ),
+    ),
+    home_sections=(HomeSection(order=30, sections=_home_sections),),
+)

@@ -26,6 +26,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from bot.core.feature import Command, Feature
 from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
 from bot.core.reply import Button, FileOffer, Message, Notice, Reply
 from bot.core.turn import Door, Turn, parse_command
@@ -427,3 +428,17 @@ def _menu(authority: Authority) -> Message:
 async def link_opened(turn: Turn, services: Services) -> list[Reply]:
     """Slack also tells the app when somebody presses a link button: nothing to say back."""
     return []
+
+
+FEATURE = Feature(
+    name="exports",
+    commands=(
+        Command(
+            "export",
+            "download readiness answers or the directory as a spreadsheet",
+            export,
+            "commissioners",
+        ),
+    ),
+    actions={"export.": link_opened},
+)

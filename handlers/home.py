@@ -1,26 +1,23 @@
-"""Home: the person's open tasks (forms to finish, messages) in one place."""
+"""Home: the person's open tasks (forms to finish, messages) in one place.
+
+Home shows drafts and messages itself; every other section comes from the feature that
+owns it (`Feature.home_sections`), so a new feature adds to Home without editing it.
+"""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
+from bot.core.feature import Command, Feature
 from bot.core.reply import Button, Message, Reply, Section
-from bot.core.turn import Actor, Turn
+from bot.core.turn import Turn
 from bot.services import Services
+from handlers import features
 from handlers.forms import purpose_for
-from storage.engagement_tables import EngagementState
-from storage.engagements import (
-    engagements_of,
-    open_engagements,
-    taking_part_in,
-    waiting_questions,
-)
 from storage.forms import definition_at
-from storage.models import FormResponse, InboxItem, Organisation, ResponseState
+from storage.models import FormResponse, InboxItem, ResponseState
 
 
 async def show_home(turn: Turn, services: Services) -> list[Reply]:
@@ -47,27 +44,8 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
                         buttons=_carry_on(draft),
                     )
                 )
-            names = (
-                await session.scalars(
-                    select(Organisation.name).where(Organisation.id.in_(member_of))
-                )
-            ).all()
-            sections.append(
-                Section(
-                    heading="Your organisation",
-                    text=", ".join(names),
-                    buttons=[Button(label="See or change your profile", action="cmd.profile")],
-                )
-            )
-        sections.extend(await _engagement_sections(session, actor, services.clock.now()))
-        if actor.is_commissioner:
-            sections.append(
-                Section(
-                    heading="Providers",
-                    text="Browse and filter local voluntary and community organisations.",
-                    buttons=[Button(label="Open the directory", action="cmd.directory")],
-                )
-            )
+        for declared in features().home_sections():
+            sections.extend(await declared.sections(session, actor, services))
         unread = await session.scalar(
             select(func.count())
             .select_from(InboxItem)
@@ -106,49 +84,7 @@ async def _form_title(session: AsyncSession, draft: FormResponse) -> str:
     return definition.title if definition else draft.form_key.replace("_", " ").capitalize()
 
 
-async def _engagement_sections(session: AsyncSession, actor: Actor, now: datetime) -> list[Section]:
-    """Open engagements: the team's own (with questions waiting), and the ones a provider
-    takes part in, with their closing dates."""
-    sections: list[Section] = []
-    if actor.is_commissioner:
-        for engagement in await engagements_of(session, actor.commissioner_for()):
-            if engagement.state == EngagementState.CLOSED:
-                continue
-            waiting = len(await waiting_questions(session, engagement.id))
-            text = (
-                "Draft, not published yet."
-                if engagement.state == EngagementState.DRAFT
-                else f"Open until {format_when(engagement.closes_at, actor.timezone)}."
-                + (
-                    f" {waiting} question{'s' if waiting != 1 else ''} to answer."
-                    if waiting
-                    else ""
-                )
-            )
-            sections.append(
-                Section(
-                    heading=f"Engagement: {engagement.title}",
-                    text=text,
-                    buttons=[
-                        Button(
-                            label="Open", action="cmd.engagements", value=f"show {engagement.id}"
-                        )
-                    ],
-                )
-            )
-    joined = await taking_part_in(session, actor.member_of())
-    for engagement in await open_engagements(session):
-        if engagement.id in joined and engagement.closes_at > now:
-            sections.append(
-                Section(
-                    heading=f"Engagement: {engagement.title}",
-                    text=f"You are taking part. It closes "
-                    f"{format_when(engagement.closes_at, actor.timezone)}.",
-                    buttons=[
-                        Button(
-                            label="See it", action="cmd.engagements", value=f"show {engagement.id}"
-                        )
-                    ],
-                )
-            )
-    return sections
+FEATURE = Feature(
+    name="home",
+    commands=(Command("home", "what needs doing", show_home),),
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
+from bot.core.feature import Command, Feature
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
@@ -391,3 +392,17 @@ async def remove_member(turn: Turn, services: Services) -> list[Reply]:
                 level="success",
             )
         ]
+
+
+FEATURE = Feature(
+    name="membership",
+    commands=(
+        Command(
+            "join", "join your organisation with a code, or ask to join", join, changes_things=True
+        ),
+        Command(
+            "invite", "get a code so a colleague can join your organisation", invite, "providers"
+        ),
+    ),
+    actions={"join.": decide},
+)

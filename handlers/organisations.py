@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.core.feature import Command, Feature
 from bot.core.forms import format_answer
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
@@ -105,3 +106,16 @@ async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
             "Others see the name, areas and services.",
         )
     ]
+
+
+FEATURE = Feature(
+    name="organisations",
+    commands=(
+        Command(
+            "organisation",
+            "see an organisation: yours in full, others' public details",
+            show_organisation,
+            teams_scopes=frozenset({"personal", "team", "groupChat"}),
+        ),
+    ),
+)

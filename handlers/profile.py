@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.feature import Command, Feature, HomeSection
 from bot.core.forms import FormDefinition
-from bot.core.reply import Reply
+from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject, open_form, register_purpose
@@ -121,3 +123,36 @@ PROFILE = register_purpose(OrganisationProfile())
 async def show_profile_form(turn: Turn, services: Services) -> list[Reply]:
     """`profile`: open the profile form (or, with `chat`, ask one question at a time)."""
     return await open_form(turn, services, PROFILE)
+
+
+async def _home_sections(session: AsyncSession, actor: Any, services: Services) -> list[Section]:
+    """Home shows a member their organisation, with the way to its profile."""
+    member_of = actor.member_of()
+    if not member_of:
+        return []
+    names = (
+        await session.scalars(select(Organisation.name).where(Organisation.id.in_(member_of)))
+    ).all()
+    return [
+        Section(
+            heading="Your organisation",
+            text=", ".join(names),
+            buttons=[Button(label="See or change your profile", action="cmd.profile")],
+        )
+    ]
+
+
+FEATURE = Feature(
+    name="profile",
+    commands=(
+        Command(
+            "profile",
+            "see and change your organisation's profile",
+            show_profile_form,
+            "providers",
+            opens_form=True,
+        ),
+    ),
+    form_purposes=(PROFILE,),
+    home_sections=(HomeSection(order=10, sections=_home_sections),),
+)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
+from bot.core.feature import Command, Feature, SubCommand
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList
 from bot.core.turn import Turn
@@ -216,3 +217,21 @@ async def remind_to_refresh(reminder: Reminder, services: Services) -> None:
                 ReplyList(replies=[message]).model_dump(mode="json"),
                 f"reminder:{reminder.id}:person:{person.id}",
             )
+
+
+FEATURE = Feature(
+    name="readiness",
+    commands=(
+        Command(
+            "readiness",
+            "answer questions about costs, risk and capacity (or: readiness summary)",
+            show_readiness,
+            "providers",
+            opens_form=True,
+            # The commissioners' views, read by `show_readiness` itself.
+            subcommands=(SubCommand("summary"), SubCommand("shared"), SubCommand("needs")),
+        ),
+    ),
+    form_purposes=(READINESS,),
+    reminders={REFRESH_KIND: remind_to_refresh},
+)

@@ -1,7 +1,9 @@
 """The router: sends each `Turn` to the handler that owns it.
 
-Handlers register by command word, action id prefix, or form key. A text turn in a
-conversation that has a chat-mode form open goes to that form first, so people
+Handlers register by command word, action id prefix, or form key, normally by handing
+the router a feature's declaration (`bot.core.feature.Feature`), so that whether a
+command opens a form or changes things is said once, where the feature is. A text turn
+in a conversation that has a chat-mode form open goes to that form first, so people
 can answer questions one message at a time on any chat door.
 """
 
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.feature import Feature
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 
@@ -69,6 +72,23 @@ class Router:
             return handler
 
         return register
+
+    def add(self, feature: Feature) -> None:
+        """Register a feature's commands and actions as it declares them.
+
+        A command's `opens_form`/`changes_things` become the set of its sub-commands that
+        do, unless the bare command itself does.
+        """
+        for command in feature.commands:
+            self.command(
+                command.name,
+                command.summary,
+                command.audience,
+                opens_form=command.opens_form or command.form_steps() or False,
+                changes_things=command.changes_things or command.changing_steps() or False,
+            )(command.run)
+        for prefix, handler in feature.actions.items():
+            self.action(prefix)(handler)
 
     def changes_things(self, text: str) -> bool:
         """Whether running this command changes data (so a link alone must not run it)."""

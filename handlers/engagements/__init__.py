@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.core.reply import Notice, Reply
-from bot.core.turn import Turn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import format_when
+from bot.core.feature import Command, Feature, HomeSection, SubCommand
+from bot.core.reply import Button, Notice, Reply, Section
+from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.engagements import (
     answers,
@@ -25,56 +29,56 @@ from handlers.engagements import (
 )
 from handlers.engagements import setup as setting_up
 from handlers.engagements.common import number_at, words_of
-
-#: Sub-commands that open a form (so chat doors open a modal or card at once).
-FORM_STEPS = frozenset(
-    {
-        "new",
-        "edit",
-        "answer",
-        "ask",
-        "reply",
-        "update",
-        "event",
-        "talk",
-        "times",
-        "feedback",
-        "yousaid",
-    }
+from storage.engagement_tables import EngagementState
+from storage.engagements import (
+    engagements_of,
+    open_engagements,
+    taking_part_in,
+    waiting_questions,
 )
-#: Sub-commands that change things: the web door runs them only from a posted form.
-CHANGING_STEPS = frozenset({"publish", "join", "rsvp", "cancel", "pick", "close"})
 
 Step = Callable[[Turn, Services], Awaitable[list[Reply]]]
 NumberedStep = Callable[[Turn, Services, "int | None"], Awaitable[list[Reply]]]
 
-_FORMS: dict[str, Step] = {
-    "new": setting_up.open_setup,
-    "edit": setting_up.open_setup,
-    "answer": taking_part.answer,
-    "ask": clarifications.ask,
-    "reply": clarifications.reply_to_question,
-    "update": clarifications.post_update,
-    "event": events.add_event,
-    "talk": meetings.ask_to_talk,
-    "times": meetings.propose_times,
-    "feedback": feedback.give_feedback,
-    "yousaid": closing.you_said_we_did,
-}
-_NUMBERED: dict[str, NumberedStep] = {
-    "show": taking_part.show_engagement,
-    "publish": setting_up.publish,
-    "join": taking_part.join,
-    "questions": clarifications.questions_to_answer,
-    "rsvp": events.rsvp,
-    "cancel": events.cancel,
-    "attendance": events.attendance,
-    "pick": meetings.pick_time,
-    "close": closing.close_now,
-    "summary": closing.show_summary,
-    "answers": answers.show_answers,
-    "record": record.show_record,
-}
+
+def _form(name: str, run: Step) -> SubCommand:
+    """A step that opens a form (so chat doors open a modal or card at once)."""
+    return SubCommand(name, run, opens_form=True)
+
+
+def _numbered(name: str, run: NumberedStep, *, changes_things: bool = False) -> SubCommand:
+    """A step about one engagement, event or meeting, whose number follows it. One that
+    changes things runs on the web door only from a posted form."""
+    return SubCommand(name, run, numbered=True, changes_things=changes_things)
+
+
+#: Every step of `engagements`, each declared once with what it does.
+STEPS: tuple[SubCommand, ...] = (
+    _form("new", setting_up.open_setup),
+    _form("edit", setting_up.open_setup),
+    _form("answer", taking_part.answer),
+    _form("ask", clarifications.ask),
+    _form("reply", clarifications.reply_to_question),
+    _form("update", clarifications.post_update),
+    _form("event", events.add_event),
+    _form("talk", meetings.ask_to_talk),
+    _form("times", meetings.propose_times),
+    _form("feedback", feedback.give_feedback),
+    _form("yousaid", closing.you_said_we_did),
+    _numbered("show", taking_part.show_engagement),
+    _numbered("publish", setting_up.publish, changes_things=True),
+    _numbered("join", taking_part.join, changes_things=True),
+    _numbered("questions", clarifications.questions_to_answer),
+    _numbered("rsvp", events.rsvp, changes_things=True),
+    _numbered("cancel", events.cancel, changes_things=True),
+    _numbered("attendance", events.attendance),
+    _numbered("pick", meetings.pick_time, changes_things=True),
+    _numbered("close", closing.close_now, changes_things=True),
+    _numbered("summary", closing.show_summary),
+    _numbered("answers", answers.show_answers),
+    _numbered("record", record.show_record),
+)
+_STEPS = {step.name: step for step in STEPS}
 
 
 async def engagements(turn: Turn, services: Services) -> list[Reply]:
@@ -83,9 +87,10 @@ async def engagements(turn: Turn, services: Services) -> list[Reply]:
     step = words[0] if words else "list"
     if step == "list":
         return await taking_part.list_engagements(turn, services)
-    if step in _FORMS:
-        return await _FORMS[step](turn, services)
-    if step in _NUMBERED:
+    declared = _STEPS.get(step)
+    if declared is not None and declared.run is not None and not declared.numbered:
+        return await declared.run(turn, services)
+    if declared is not None and declared.run is not None:
         number = number_at(turn, 1)
         if number is None:
             return [
@@ -95,7 +100,7 @@ async def engagements(turn: Turn, services: Services) -> list[Reply]:
                     level="warning",
                 )
             ]
-        return await _NUMBERED[step](turn, services, number)
+        return await declared.run(turn, services, number)
     return [
         Notice(
             text=f'Sorry, I don\'t know "engagements {step}". Type engagements to see them, '
@@ -105,10 +110,85 @@ async def engagements(turn: Turn, services: Services) -> list[Reply]:
     ]
 
 
-REMINDERS = {
-    setting_up.CLOSE_KIND: closing.close_on_schedule,
-    setting_up.CLOSING_SOON_KIND: closing.remind_closing_soon,
-    events.DAY_BEFORE_KIND: events.remind_attendees,
-    events.HOUR_BEFORE_KIND: events.remind_attendees,
-    meetings.REMINDER_KIND: meetings.remind_meeting,
-}
+async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """Open engagements: the team's own (with questions waiting), and the ones a provider
+    takes part in, with their closing dates."""
+    now = services.clock.now()
+    sections: list[Section] = []
+    if actor.is_commissioner:
+        for engagement in await engagements_of(session, actor.commissioner_for()):
+            if engagement.state == EngagementState.CLOSED:
+                continue
+            waiting = len(await waiting_questions(session, engagement.id))
+            text = (
+                "Draft, not published yet."
+                if engagement.state == EngagementState.DRAFT
+                else f"Open until {format_when(engagement.closes_at, actor.timezone)}."
+                + (
+                    f" {waiting} question{'s' if waiting != 1 else ''} to answer."
+                    if waiting
+                    else ""
+                )
+            )
+            sections.append(
+                Section(
+                    heading=f"Engagement: {engagement.title}",
+                    text=text,
+                    buttons=[
+                        Button(
+                            label="Open", action="cmd.engagements", value=f"show {engagement.id}"
+                        )
+                    ],
+                )
+            )
+    joined = await taking_part_in(session, actor.member_of())
+    for engagement in await open_engagements(session):
+        if engagement.id in joined and engagement.closes_at > now:
+            sections.append(
+                Section(
+                    heading=f"Engagement: {engagement.title}",
+                    text=f"You are taking part. It closes "
+                    f"{format_when(engagement.closes_at, actor.timezone)}.",
+                    buttons=[
+                        Button(
+                            label="See it", action="cmd.engagements", value=f"show {engagement.id}"
+                        )
+                    ],
+                )
+            )
+    return sections
+
+
+FEATURE = Feature(
+    name="engagements",
+    commands=(
+        Command(
+            "engagements",
+            "pre-market engagement: take part, ask questions, book events (councils: set one up)",
+            engagements,
+            subcommands=STEPS,
+            teams_scopes=frozenset({"personal", "team", "groupChat"}),
+        ),
+    ),
+    actions={"engagement.attended": events.record_attendance},
+    form_purposes=(
+        setting_up.SETUP,
+        taking_part.ANSWERS,
+        clarifications.ASK,
+        clarifications.ANSWER,
+        clarifications.UPDATE,
+        events.EVENT,
+        meetings.REQUEST,
+        meetings.TIMES,
+        feedback.FEEDBACK,
+        closing.YOU_SAID,
+    ),
+    reminders={
+        setting_up.CLOSE_KIND: closing.close_on_schedule,
+        setting_up.CLOSING_SOON_KIND: closing.remind_closing_soon,
+        events.DAY_BEFORE_KIND: events.remind_attendees,
+        events.HOUR_BEFORE_KIND: events.remind_attendees,
+        meetings.REMINDER_KIND: meetings.remind_meeting,
+    },
+    home_sections=(HomeSection(order=20, sections=_home_sections),),
+)

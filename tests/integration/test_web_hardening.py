@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from bot.web.auth import COOKIE, SessionCodec
-from handlers.engagements import _FORMS, _NUMBERED, CHANGING_STEPS
+from handlers.engagements import STEPS
 from storage.models import AuditEvent, JoinRequest, Person
 from tests.support.doors import chat_door_settings
 from tests.support.fake_botframework import FakeBotFramework
@@ -207,7 +207,7 @@ async def test_no_command_turns_a_huge_number_into_a_server_error(
 ) -> None:
     """Every command and engagement step, given numbers that cannot be ids, as a provider
     and as a commissioner: each answers with a page, never a 500 or a 503."""
-    steps = sorted({*_FORMS, *_NUMBERED, *CHANGING_STEPS})
+    steps = sorted(step.name for step in STEPS)
     texts = [f"{command} {number}" for command in services.router.commands for number in TOO_BIG]
     texts += [f"engagements {step} {number}" for step in steps for number in TOO_BIG]
     texts += [f"engagements reply {TOO_BIG[0]} {TOO_BIG[1]}"]

@@ -1,0 +1,153 @@
+"""A feature says once what it offers; everything else is built from that.
+
+Before this, a new feature was wired by hand in five places (the router, sub-command
+tables, the reminder list, Home, both manifests) and nothing failed when one was
+missed. Now a feature declares a `FEATURE = Feature(...)` in its own module, the
+feature list in `handlers/__init__.py` names it in one line, and the router, help,
+Home, the due sweep's reminder handlers and the manifest checks all read the
+declarations.
+
+This module is part of the neutral core: it imports nothing from storage, the
+features or the doors, so the services, database sessions and reminder rows a
+feature's callables take are typed loosely here and precisely in the feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.reply import Reply, Section
+from bot.core.turn import Turn
+
+#: A command or action handler: a turn and the app's services in, neutral replies out.
+Handler = Callable[[Turn, Any], Awaitable[Sequence[Reply]]]
+#: What the due sweep calls for a reminder of a kind: the reminder row and the services.
+ReminderHandler = Callable[[Any, Any], Awaitable[None]]
+#: A Home section: (database session, actor, services) in, sections to show out.
+HomeSectionsFn = Callable[[Any, Any, Any], Awaitable[list[Section]]]
+
+#: Who a command is for; help shows it only to them.
+AUDIENCES = frozenset({"everyone", "providers", "commissioners", "admins"})
+#: The Teams scopes a bot command can be listed in.
+TEAMS_SCOPES = frozenset({"personal", "team", "groupChat"})
+
+
+@dataclass(frozen=True)
+class SubCommand:
+    """A word after a command (`engagements answer 4`), with what it does declared once.
+
+    `run` is None when the command's own handler reads the word itself (`readiness
+    summary`); otherwise the command's dispatcher calls it, with the number that follows
+    when `numbered`.
+    """
+
+    name: str
+    run: Callable[..., Awaitable[list[Reply]]] | None = None
+    #: Takes an id: `engagements show 4`. Without one, people are asked which.
+    numbered: bool = False
+    #: Changes data, so the web door runs it only from a posted form (CSRF).
+    changes_things: bool = False
+    #: Shows a form, so chat doors open a modal or card at once.
+    opens_form: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command word people type or press, and who it is for."""
+
+    name: str
+    summary: str
+    run: Handler
+    audience: str = "everyone"
+    #: The bare command shows a form (`profile`), so chat doors open one at once.
+    opens_form: bool = False
+    #: The bare command changes data (`join CODE`).
+    changes_things: bool = False
+    subcommands: tuple[SubCommand, ...] = ()
+    #: The Teams command lists it appears in (the manifest's lists are checked against it).
+    teams_scopes: frozenset[str] = frozenset({"personal"})
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {self.audience!r} for {self.name}")
+        if not self.teams_scopes <= TEAMS_SCOPES:
+            raise ValueError(f"unknown Teams scope for {self.name}: {set(self.teams_scopes)}")
+        names = [s.name for s in self.subcommands]
+        if len(names) != len(set(names)):
+            raise ValueError(f"a sub-command of {self.name} is declared twice")
+
+    def subcommand(self, name: str) -> SubCommand | None:
+        return next((s for s in self.subcommands if s.name == name), None)
+
+    def form_steps(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.subcommands if s.opens_form)
+
+    def changing_steps(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.subcommands if s.changes_things)
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """Sections a feature adds to Home. Lower `order` shows first: Home reads as a
+    page, so its order is the product's choice, not the order features are listed in."""
+
+    order: int
+    sections: HomeSectionsFn
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Everything one feature offers, declared once in the feature's own module."""
+
+    name: str
+    commands: tuple[Command, ...] = ()
+    #: Button action id prefix -> handler (`join.` for join-request decisions).
+    actions: Mapping[str, Handler] = field(default_factory=dict)
+    #: The form purposes (`handlers.forms.FormPurpose`) the feature's forms are for; a
+    #: form key is matched to its purpose through these.
+    form_purposes: tuple[Any, ...] = ()
+    #: Reminder kind -> what the due sweep calls when one is due.
+    reminders: Mapping[str, ReminderHandler] = field(default_factory=dict)
+    home_sections: tuple[HomeSection, ...] = ()
+    #: Export kinds the feature offers through `export`, by the word people type.
+    exports: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Features:
+    """The features of the product, in the order their commands are shown in help."""
+
+    def __init__(self, features: Iterable[Feature]) -> None:
+        self.features = tuple(features)
+        seen: dict[str, str] = {}
+        for feature in self.features:
+            for command in feature.commands:
+                if command.name in seen or command.name == "help":
+                    raise ValueError(f"command {command.name!r} is registered twice")
+                seen[command.name] = feature.name
+        kinds = [kind for f in self.features for kind in f.reminders]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("a reminder kind is registered twice")
+
+    def commands(self) -> list[Command]:
+        return [c for f in self.features for c in f.commands]
+
+    def command(self, name: str) -> Command | None:
+        return next((c for c in self.commands() if c.name == name), None)
+
+    def actions(self) -> dict[str, Handler]:
+        return {prefix: h for f in self.features for prefix, h in f.actions.items()}
+
+    def form_purposes(self) -> list[Any]:
+        return [p for f in self.features for p in f.form_purposes]
+
+    def reminders(self) -> dict[str, ReminderHandler]:
+        return {kind: h for f in self.features for kind, h in f.reminders.items()}
+
+    def home_sections(self) -> list[HomeSection]:
+        return sorted((s for f in self.features for s in f.home_sections), key=lambda s: s.order)
+
+    def teams_commands(self, scope: str) -> list[str]:
+        """The commands the Teams manifest lists for a scope (plus `help`, which is built in)."""
+        return ["help", *(c.name for c in self.commands() if scope in c.teams_scopes)]
