@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.forms import Field, FieldType, FormDefinition, format_answer
+from bot.core.forms import Field, FormDefinition, format_answer
+from bot.core.forms.kinds import kind_of
 from bot.core.reply import (
     Button,
     Fact,
@@ -216,15 +217,9 @@ def _count_text(count: Count, total: int, minimum: int | None) -> str:
 def _statistic(field: Field, value: float) -> str:
     """A median or quartile as people write it: money to the pound, a percentage to one
     decimal place, a count with one decimal place only when it falls between two."""
-    if field.type == FieldType.MONEY:
-        pounds = Decimal(repr(value)) / 100
-        return format_answer(field, int(pounds.quantize(Decimal(1), ROUND_HALF_UP)) * 100)
-    if field.type == FieldType.PERCENTAGE:
-        return format_answer(
-            field, float(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
-        )
-    if float(value).is_integer():
-        return format_answer(field, int(value))
+    shown = kind_of(field.type).statistic_value(value)
+    if shown is not None:
+        return format_answer(field, shown)
     return f"{value:,.1f}"
 
 

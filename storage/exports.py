@@ -32,7 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
-from bot.core.forms import Field, FieldType, FormDefinition, is_blank, read_date_time
+from bot.core.forms import Field, FormDefinition, is_blank
+from bot.core.forms.kinds import CellKind, kind_of
 from bot.core.turn import Actor
 from storage.forms import definition_at, latest_definition
 from storage.models import Authority, FormResponse, Organisation, ResponseState
@@ -87,16 +88,6 @@ CONTENT_TYPES = {
 }
 
 
-class CellKind(StrEnum):
-    """How a column's values are written, so numbers stay numbers in a spreadsheet."""
-
-    TEXT = "text"
-    NUMBER = "number"
-    MONEY = "money"
-    PERCENT = "percent"
-    DATE = "date"
-
-
 Cell = str | int | float | Decimal | date | None
 
 
@@ -133,21 +124,8 @@ def neutralise(text: str) -> str:
     return "'" + cleaned if cleaned.startswith(FORMULA_STARTS) else cleaned
 
 
-def _label(field_: Field, value: Any) -> str:
-    for choice in field_.choices:
-        if choice.value == str(value):
-            return choice.label
-    return str(value)  # an option removed since the answer was given
-
-
 def _kind_of(field_: Field) -> CellKind:
-    return {
-        FieldType.WHOLE_NUMBER: CellKind.NUMBER,
-        FieldType.SCALE: CellKind.NUMBER,
-        FieldType.MONEY: CellKind.MONEY,
-        FieldType.PERCENTAGE: CellKind.PERCENT,
-        FieldType.DATE: CellKind.DATE,
-    }.get(field_.type, CellKind.TEXT)
+    return kind_of(field_.type).cell
 
 
 def cell_value(field_: Field, value: Any) -> Cell:
@@ -157,29 +135,13 @@ def cell_value(field_: Field, value: Any) -> Cell:
     if is_blank(value):
         return None
     try:
-        match field_.type:
-            case FieldType.MONEY:
-                return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
-            case FieldType.WHOLE_NUMBER | FieldType.SCALE:
-                return int(value)
-            case FieldType.PERCENTAGE:
-                return Decimal(repr(float(value)))
-            case FieldType.DATE:
-                return date.fromisoformat(str(value))
-            case FieldType.DATE_TIME:
-                # Text in UK time with its offset, like "Submitted at": spreadsheets have
-                # no zone-aware cell, and a bare local time would be wrong half the year.
-                return london_iso(read_date_time(value))
-            case FieldType.YES_NO:
-                return _label(field_, "yes" if value in (True, "yes") else "no")
-            case FieldType.SINGLE_CHOICE:
-                return _label(field_, value)
-            case FieldType.MULTIPLE_CHOICE:
-                items = value if isinstance(value, list | tuple) else [value]
-                return LIST_SEPARATOR.join(_label(field_, item) for item in items)
+        cell = kind_of(field_.type).export_value(field_, value)
     except (TypeError, ValueError, ArithmeticError):
-        pass
-    return str(value)
+        return str(value)
+    if isinstance(cell, tuple):
+        return LIST_SEPARATOR.join(cell)
+    result: Cell = cell
+    return result
 
 
 def london_iso(moment: datetime | None, tz: ZoneInfo = LONDON) -> str | None:

@@ -68,6 +68,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FieldType, FormDefinition
+from bot.core.forms.kinds import SummaryKind
+from bot.core.forms.kinds import kind_of as field_kind
 from storage.forms import definition_at, latest_definition
 from storage.models import (
     FormResponse,
@@ -94,32 +96,12 @@ RESPOND_FIELD = "respond_how"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
-class Kind(StrEnum):
-    """How a question is summarised."""
-
-    CHOICE = "choice"  # single choice and yes/no: one answer each, counts per option
-    MULTIPLE = "multiple"  # several answers each, counts per option
-    NUMBER = "number"  # money, whole number, percentage: median and quartiles
-    TEXT = "text"  # free text: only how many answered; the words are never summarised
-
-
-_KINDS: dict[FieldType, Kind] = {
-    FieldType.SINGLE_CHOICE: Kind.CHOICE,
-    FieldType.YES_NO: Kind.CHOICE,
-    FieldType.SCALE: Kind.CHOICE,
-    FieldType.MULTIPLE_CHOICE: Kind.MULTIPLE,
-    FieldType.MONEY: Kind.NUMBER,
-    FieldType.WHOLE_NUMBER: Kind.NUMBER,
-    FieldType.PERCENTAGE: Kind.NUMBER,
-    FieldType.SHORT_TEXT: Kind.TEXT,
-    FieldType.LONG_TEXT: Kind.TEXT,
-    FieldType.DATE: Kind.TEXT,
-    FieldType.DATE_TIME: Kind.TEXT,
-}
+#: How a question is summarised (choice, multiple, number, text): each field kind says.
+Kind = SummaryKind
 
 
 def kind_of(field_type: FieldType) -> Kind:
-    return _KINDS[field_type]
+    return field_kind(field_type).summary
 
 
 class Hidden(StrEnum):
@@ -404,15 +386,10 @@ def answer_facts(answers: Mapping[str, Any], definition: FormDefinition) -> list
     for fld in definition.all_fields():
         value = answers.get(fld.id)
         kind = kind_of(fld.type)
-        if fld.type == FieldType.YES_NO:
-            if isinstance(value, bool):
-                facts.append((fld.id, "yes" if value else "no", None))
-        elif fld.type == FieldType.SCALE:
-            if isinstance(value, int) and not isinstance(value, bool):
-                facts.append((fld.id, str(value), None))
-        elif kind == Kind.CHOICE:
-            if isinstance(value, str):
-                facts.append((fld.id, value, None))
+        if kind == Kind.CHOICE:
+            option = field_kind(fld.type).summary_option(value)
+            if option is not None:
+                facts.append((fld.id, option, None))
         elif kind == Kind.NUMBER:
             number = _finite(value)
             if number is not None:

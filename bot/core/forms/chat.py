@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.forms.model import SCALE_MAX, SCALE_MIN, Field, FieldType, FormDefinition
+from bot.core.forms.kinds import kind_of
+from bot.core.forms.model import Field, FormDefinition
 from bot.core.forms.parsing import AnswerError, format_answer, is_blank, parse_answer
 from bot.core.forms.validation import required_message
 
@@ -116,49 +117,6 @@ def _advance(fields: list[Field], state: ChatState) -> int:
     return _next_unanswered(fields, state.answers, state.position + 1)
 
 
-def _default_labels(fld: Field) -> bool:
-    """True when the options are the built-in ones, so no list is needed."""
-    if fld.type == FieldType.YES_NO:
-        return [(c.value, c.label) for c in fld.choices] == [("yes", "Yes"), ("no", "No")]
-    if fld.type == FieldType.SCALE:
-        return all(c.label == c.value for c in fld.choices)
-    return False
-
-
-def _how_to_answer(fld: Field) -> str:
-    example = fld.effective_example
-    match fld.type:
-        case FieldType.SINGLE_CHOICE:
-            return "Reply with a number or the words."
-        case FieldType.MULTIPLE_CHOICE:
-            numbers = "1, 3" if len(fld.choices) >= 3 else "1, 2"
-            return f"Reply with one or more numbers or words, like {numbers}."
-        case FieldType.YES_NO:
-            if _default_labels(fld):
-                return "Reply yes or no."
-            return "Reply with a number or the words."
-        case FieldType.SCALE:
-            return f"Reply with a number from {SCALE_MIN} to {SCALE_MAX}."
-        case FieldType.WHOLE_NUMBER:
-            return f"Reply with a whole number, like {example}."
-        case FieldType.MONEY:
-            return f"Reply with an amount in pounds, like {example}."
-        case FieldType.PERCENTAGE:
-            return f"Reply with a percentage, like {example}."
-        case FieldType.DATE:
-            return f"Reply with a date, like {example}."
-        case FieldType.DATE_TIME:
-            return f"Reply with a date and a UK time, like {example}."
-    limit = fld.effective_max_length
-    text = "Reply with your answer"
-    if example:
-        text += f", like {example}"
-    text += "."
-    if fld.type == FieldType.LONG_TEXT and limit:
-        text += f" You can write up to {limit:,} characters."
-    return text
-
-
 def _commands(fld: Field, position: int) -> str:
     options = []
     if not fld.required:
@@ -187,9 +145,7 @@ def chat_prompt(defn: FormDefinition, position: int, answers: Mapping[str, Any])
         title += " (required)"
     lines = [title]
     lines.extend(text.strip() for text in (fld.hint, fld.help) if text and text.strip())
-    if fld.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE) or (
-        fld.type in (FieldType.YES_NO, FieldType.SCALE) and not _default_labels(fld)
-    ):
+    if kind_of(fld.type).lists_options(fld):
         for number, choice in enumerate(fld.choices, start=1):
             line = f"{number}. {choice.label}"
             if choice.hint:
@@ -202,7 +158,7 @@ def chat_prompt(defn: FormDefinition, position: int, answers: Mapping[str, Any])
             shown = shown[: _MAX_SHOWN_ANSWER - 3].rstrip() + "..."
         stop = "" if shown.endswith((".", "!", "?")) else "."
         lines.append(f"Your answer now: {shown}{stop} Type keep to keep it.")
-    lines.append(f"{_how_to_answer(fld)} {_commands(fld, position)}")
+    lines.append(f"{kind_of(fld.type).how_to_answer(fld)} {_commands(fld, position)}")
     return "\n".join(lines)
 
 

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.forms.model import Field, FieldType, FormDefinition
+from bot.core.forms.kinds import kind_of
+from bot.core.forms.model import Field, FormDefinition
 from bot.core.forms.parsing import (
     AnswerError,
     is_blank,
@@ -25,24 +26,14 @@ from bot.core.forms.parsing import (
 
 __all__ = ["PageResult", "error_summary", "required_message", "validate_all", "validate_page"]
 
-_CHOOSE_TYPES = frozenset({FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE, FieldType.SCALE})
-
 
 def required_message(fld: Field) -> str:
     """The message for a required question left blank: "Enter …" or "Choose …".
 
     GOV.UK style picks the verb by what the person has to do: type something
-    in, or pick from options.
+    in, or pick from options; each kind knows which it is.
     """
-    label = fld.label.strip().rstrip(":").strip()
-    question = label.endswith("?")
-    if fld.type == FieldType.YES_NO:
-        if question:
-            return f"Choose yes or no for '{label}'"
-        return f"Choose yes or no for {label_in_sentence(fld)}"
-    if fld.type in _CHOOSE_TYPES:
-        return f"Choose an answer to '{label}'" if question else f"Choose {label_in_sentence(fld)}"
-    return f"Enter an answer to '{label}'" if question else f"Enter {label_in_sentence(fld)}"
+    return kind_of(fld.type).required_message(fld)
 
 
 @dataclass

@@ -1,0 +1,59 @@
+"""Typed words: a one-line answer and a longer one."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bot.core.forms.kinds.base import CellKind, FieldKind, SummaryKind, register
+from bot.core.forms.kinds.common import AnswerError, clean_label
+from bot.core.forms.model import Field, FieldType
+
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x85\u2028\u2029", "\n"))
+
+
+def _checked(field: Field, value: str, allowed: set[str]) -> str:
+    """Refuse control characters (other than ``allowed``) and answers over the length limit."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+        raise AnswerError(
+            f"Answer to '{clean_label(field)}' has a hidden character in it that we cannot "
+            "save. Try typing the answer instead of pasting it.",
+            field.id,
+        )
+    limit = field.effective_max_length
+    if limit is not None and len(value) > limit:
+        raise AnswerError(
+            f"Answer to '{clean_label(field)}' must be {limit:,} characters or fewer. "
+            f"You wrote {len(value):,}.",
+            field.id,
+        )
+    return value
+
+
+@register
+class ShortText(FieldKind):
+    type = FieldType.SHORT_TEXT
+    cell = CellKind.TEXT
+    summary = SummaryKind.TEXT
+
+    def parse(self, field: Field, text: str) -> str:
+        # A short answer is one line: fold pasted line breaks and tabs into spaces.
+        return _checked(field, " ".join(text.split()), set())
+
+
+@register
+class LongText(FieldKind):
+    type = FieldType.LONG_TEXT
+    cell = CellKind.TEXT
+    summary = SummaryKind.TEXT
+
+    def parse(self, field: Field, text: str) -> str:
+        # Word and some phones paste line breaks as odd characters; make them plain.
+        value = text.replace("\r\n", "\n").translate(_LINE_BREAKS).strip()
+        return _checked(field, value, {"\n", "\t"})
+
+    def how_to_answer(self, field: Field) -> str:
+        text = super().how_to_answer(field)
+        limit = field.effective_max_length
+        if limit:
+            text += f" You can write up to {limit:,} characters."
+        return text
