@@ -246,10 +246,8 @@ def link_workspace(
     ] = None,
 ) -> None:
     """Say who people from a Slack workspace or Teams tenant are, the first time they use Convene."""
-    from sqlalchemy import select
-
-    from storage import audit
-    from storage.models import Authority, Door, Organisation, WorkspaceLink
+    from storage.models import Door
+    from storage.workspaces import link_workspace as link
 
     if platform not in ("slack", "teams"):
         _fail("The platform must be slack or teams.")
@@ -258,36 +256,10 @@ def link_workspace(
 
     async def run(services: Services) -> str:
         async with services.db.session() as session:
-            if authority is not None:
-                target = await session.scalar(select(Authority).where(Authority.slug == authority))
-            else:
-                target = await session.scalar(select(Organisation).where(Organisation.slug == org))
-            if target is None:
+            name = await link(session, Door(platform), workspace_id, authority=authority, org=org)
+            if name is None:
                 raise LookupError(f"No authority or organisation called {authority or org!r}.")
-            link = await session.scalar(
-                select(WorkspaceLink).where(
-                    WorkspaceLink.platform == platform,
-                    WorkspaceLink.workspace_id == workspace_id,
-                )
-            )
-            if link is None:
-                link = WorkspaceLink(platform=Door(platform), workspace_id=workspace_id)
-                session.add(link)
-            link.authority_id = target.id if authority is not None else None
-            link.organisation_id = target.id if org is not None else None
-            await session.flush()
-            await audit.record(
-                session,
-                "workspace.linked",
-                actor_id=None,
-                object_type="workspace_link",
-                object_id=link.id,
-                platform=platform,
-                workspace=workspace_id,
-                authority_id=link.authority_id,
-                organisation_id=link.organisation_id,
-            )
-            return target.name
+            return name
 
     name = _with_database(run)
     role = "commissioners of" if authority else "members of"

@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import audit
 from storage.db import Database
-from storage.models import Door, WorkspaceLink
+from storage.models import Authority, Door, Organisation, WorkspaceLink
 from storage.upsert import insert_ignoring_duplicates
 
 KEYS = ["platform", "workspace_id"]
@@ -94,3 +96,47 @@ async def workspace_removed_at(db: Database, platform: Door, workspace_id: str) 
             )
         )
     return removed
+
+
+async def link_workspace(
+    session: AsyncSession,
+    platform: Door,
+    workspace_id: str,
+    *,
+    authority: str | None = None,
+    org: str | None = None,
+) -> str | None:
+    """Say who newcomers from a workspace or tenant are: commissioners of `authority` or
+    members of `org` (a slug, exactly one given). Audited as `workspace.linked`. The
+    name of the authority or organisation, or None if there is none by that slug."""
+    target: Authority | Organisation | None
+    if authority is not None:
+        target = await session.scalar(select(Authority).where(Authority.slug == authority))
+    else:
+        target = await session.scalar(select(Organisation).where(Organisation.slug == org))
+    if target is None:
+        return None
+    link = await session.scalar(
+        select(WorkspaceLink).where(
+            WorkspaceLink.platform == platform,
+            WorkspaceLink.workspace_id == workspace_id,
+        )
+    )
+    if link is None:
+        link = WorkspaceLink(platform=Door(platform), workspace_id=workspace_id)
+        session.add(link)
+    link.authority_id = target.id if authority is not None else None
+    link.organisation_id = target.id if org is not None else None
+    await session.flush()
+    await audit.record(
+        session,
+        "workspace.linked",
+        actor_id=None,
+        object_type="workspace_link",
+        object_id=link.id,
+        platform=platform,
+        workspace=workspace_id,
+        authority_id=link.authority_id,
+        organisation_id=link.organisation_id,
+    )
+    return target.name

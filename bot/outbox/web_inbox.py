@@ -1,17 +1,17 @@
 """The web door's sender: delivers a message to the person's inbox page.
 
-Delivery is an INSERT keyed by the outbox idempotency key, so it can always tell
-whether an earlier attempt landed, and a repeat is refused by the database.
+Delivery is an INSERT keyed by the outbox idempotency key (see storage/inbox.py), so it
+can always tell whether an earlier attempt landed, and a repeat is refused by the database.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.outbox.sender import Delivered, Undeliverable
 from bot.services import Services
-from storage.models import Door, InboxItem, OutboxMessage
+from storage.inbox import add_to_inbox, delivered_item
+from storage.models import Door, OutboxMessage
 
 
 class WebInboxSender:
@@ -22,9 +22,7 @@ class WebInboxSender:
 
     async def find_delivered(self, message: OutboxMessage) -> Delivered | None:
         async with self.services.db.session() as session:
-            item_id = await session.scalar(
-                select(InboxItem.id).where(InboxItem.idempotency_key == message.idempotency_key)
-            )
+            item_id = await delivered_item(session, message.idempotency_key)
         return None if item_id is None else Delivered(external_id=f"inbox:{item_id}")
 
     async def deliver(self, message: OutboxMessage) -> Delivered:
@@ -32,15 +30,13 @@ class WebInboxSender:
             raise Undeliverable("web inbox message has no person")
         try:
             async with self.services.db.session() as session:
-                item = InboxItem(
+                item_id = await add_to_inbox(
+                    session,
                     person_id=message.person_id,
                     idempotency_key=message.idempotency_key,
                     payload=message.payload,
-                    created_at=self.services.clock.now(),
+                    at=self.services.clock.now(),
                 )
-                session.add(item)
-                await session.flush()
-                item_id = item.id
         except IntegrityError:
             found = await self.find_delivered(message)
             if found is None:

@@ -12,9 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.pages import PageRefusal, PageRequest, WebPage
@@ -25,7 +23,7 @@ from bot.services import Services
 from bot.web.auth import COOKIE, SessionCodec, WebSession
 from bot.web.render import page, status_of, title_of
 from storage.health import schema_state
-from storage.models import InboxItem
+from storage.inbox import read_inbox, unread_count
 from storage.people import load_session_actor
 from storage.sessions import (
     demo_generation,
@@ -238,7 +236,7 @@ async def _render(request: web.Request, turn: Turn) -> web.Response:
     services = request.app[SERVICES]
     replies = await services.router.dispatch(turn, services)
     async with services.db.session() as db:
-        unread = await _unread(db, turn.actor.person_id) if turn.actor else 0
+        unread = await unread_count(db, turn.actor.person_id) if turn.actor else 0
     return page(
         "replies.html",
         status=status_of(replies),
@@ -248,15 +246,6 @@ async def _render(request: web.Request, turn: Turn) -> web.Response:
         unread=unread,
         title=title_of(replies),
     )
-
-
-async def _unread(db: AsyncSession, person_id: int) -> int:
-    count = await db.scalar(
-        select(func.count())
-        .select_from(InboxItem)
-        .where(InboxItem.person_id == person_id, InboxItem.read_at.is_(None))
-    )
-    return int(count or 0)
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -558,27 +547,15 @@ async def inbox(request: web.Request) -> web.StreamResponse:
         return _must_sign_in(request)
     services = request.app[SERVICES]
     async with services.db.session() as db:
-        rows = (
-            await db.scalars(
-                select(InboxItem)
-                .where(InboxItem.person_id == actor.person_id)
-                .order_by(InboxItem.created_at.desc())
-                .limit(100)
-            )
-        ).all()
-        items = [
-            {
-                "when": format_when(row.created_at, actor.timezone),
-                "unread": row.read_at is None,
-                "replies": ReplyList.model_validate(row.payload).replies,
-            }
-            for row in rows
-        ]
-        await db.execute(
-            update(InboxItem)
-            .where(InboxItem.person_id == actor.person_id, InboxItem.read_at.is_(None))
-            .values(read_at=services.clock.now())
-        )
+        entries = await read_inbox(db, actor.person_id, now=services.clock.now())
+    items = [
+        {
+            "when": format_when(entry.created_at, actor.timezone),
+            "unread": entry.unread,
+            "replies": ReplyList.model_validate(entry.payload).replies,
+        }
+        for entry in entries
+    ]
     return page(
         "inbox.html", items=items, person=actor, csrf=_csrf(request), unread=0, title="Messages"
     )
