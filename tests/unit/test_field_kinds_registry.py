@@ -53,3 +53,23 @@ def test_the_export_and_summary_layers_read_the_registry() -> None:
     assert ExportCellKind is CellKind
     for field_type in FieldType:
         assert kind_of(field_type) in set(Kind), f"{field_type}: no summary kind in storage"
+
+
+def test_every_field_type_has_a_slack_widget() -> None:
+    from bot.slack.blocks import WIDGETS
+
+    assert not _missing(WIDGETS), f"no Slack widget (bot/slack/blocks.py) for: {_missing(WIDGETS)}"
+
+
+def test_every_field_type_has_a_teams_widget() -> None:
+    from bot.teams.cards import WIDGETS
+
+    assert not _missing(WIDGETS), f"no Teams widget (bot/teams/cards.py) for: {_missing(WIDGETS)}"
+
+
+def test_every_field_type_has_a_web_widget() -> None:
+    from bot.web.render import environment
+
+    widgets = environment.get_template("widgets.html").module.WIDGETS  # type: ignore[attr-defined]
+    missing = sorted(str(t) for t in FieldType if t.value not in widgets)
+    assert not missing, f"no web widget (bot/web/templates/widgets.html WIDGETS) for: {missing}"
