@@ -23,9 +23,7 @@ from bot.settings import Settings
 from bot.slack.door import SlackDoor
 from bot.teams.door import TeamsDoor
 from bot.web.routes import setup_web
-from handlers import build_router, reminder_handlers
-from handlers.engagements.record import PAGES as RECORD_PAGES
-from handlers.exports import ExportFiles
+from handlers import build_router, features, reminder_handlers
 from storage.db import Database
 from storage.forms import sync_shipped_definitions
 from storage.migrate import upgrade_to_head
@@ -54,8 +52,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         ),
         router=build_router(),
         clock=clock or Clock(),
-        files=FileDesk([ExportFiles(settings)]),
-        pages=RECORD_PAGES,
+        files=FileDesk(features().file_sources(settings)),
+        pages=features().pages(),
     )
 
 

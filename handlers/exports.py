@@ -441,4 +441,5 @@ FEATURE = Feature(
         ),
     ),
     actions={"export.": link_opened},
+    exports=(ExportFiles,),
 )

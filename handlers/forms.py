@@ -102,20 +102,11 @@ class FormPurpose(ABC):
         """Apply the answers to the domain. Runs in the same unit of work as the submission."""
 
 
-_purposes: dict[str, FormPurpose] = {}
-
-
-def register_purpose(purpose: FormPurpose) -> FormPurpose:
-    _purposes[purpose.form_key] = purpose
-    return purpose
-
-
 def purpose_for(form_key: str) -> FormPurpose | None:
-    """The purpose of a form key. Keys made per item (`engagement-12`) are registered by
-    their prefix (`engagement-`)."""
-    found = _purposes.get(form_key)
-    if found is None and "-" in form_key:
-        found = _purposes.get(form_key.rsplit("-", 1)[0] + "-")
+    """The purpose of a form key, as the features declare them (`Feature.form_purposes`)."""
+    from handlers import features
+
+    found: FormPurpose | None = features().purpose(form_key)
     return found
 
 

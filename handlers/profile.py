@@ -17,7 +17,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.forms import FormPurpose, Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.models import FormResponse, Organisation
@@ -117,7 +117,7 @@ class OrganisationProfile(FormPurpose):
         return []
 
 
-PROFILE = register_purpose(OrganisationProfile())
+PROFILE = OrganisationProfile()
 
 
 async def show_profile_form(turn: Turn, services: Services) -> list[Reply]:

@@ -21,7 +21,7 @@ from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import FormPurpose, Subject, open_form, register_purpose
+from handlers.forms import FormPurpose, Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.forms import latest_submission
@@ -168,7 +168,7 @@ class Readiness(FormPurpose):
         return []
 
 
-READINESS = register_purpose(Readiness())
+READINESS = Readiness()
 
 
 async def show_readiness(turn: Turn, services: Services) -> list[Reply]:

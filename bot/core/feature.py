@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.files import FileSource
+from bot.core.pages import WebPage
 from bot.core.reply import Reply, Section
 from bot.core.turn import Turn
 
@@ -111,8 +113,11 @@ class Feature:
     #: Reminder kind -> what the due sweep calls when one is due.
     reminders: Mapping[str, ReminderHandler] = field(default_factory=dict)
     home_sections: tuple[HomeSection, ...] = ()
-    #: Export kinds the feature offers through `export`, by the word people type.
-    exports: Mapping[str, Any] = field(default_factory=dict)
+    #: The files the feature offers (its exports), as file sources the app's `FileDesk`
+    #: redeems tickets at; each is made from the app's settings, since tickets are signed.
+    exports: tuple[Callable[[Any], FileSource], ...] = ()
+    #: Web pages the feature offers (the engagement record), served by the web door.
+    pages: tuple[WebPage, ...] = ()
 
 
 class Features:
@@ -126,6 +131,11 @@ class Features:
                 if command.name in seen or command.name == "help":
                     raise ValueError(f"command {command.name!r} is registered twice")
                 seen[command.name] = feature.name
+        self._purposes: dict[str, Any] = {}
+        for purpose in self.form_purposes():
+            if purpose.form_key in self._purposes:
+                raise ValueError(f"form key {purpose.form_key!r} has two purposes")
+            self._purposes[purpose.form_key] = purpose
         kinds = [kind for f in self.features for kind in f.reminders]
         if len(kinds) != len(set(kinds)):
             raise ValueError("a reminder kind is registered twice")
@@ -142,11 +152,25 @@ class Features:
     def form_purposes(self) -> list[Any]:
         return [p for f in self.features for p in f.form_purposes]
 
+    def purpose(self, form_key: str) -> Any | None:
+        """The purpose declared for a form key. Keys made per item (`engagement-12`) are
+        declared by their prefix (`engagement-`)."""
+        found = self._purposes.get(form_key)
+        if found is None and "-" in form_key:
+            found = self._purposes.get(form_key.rsplit("-", 1)[0] + "-")
+        return found
+
     def reminders(self) -> dict[str, ReminderHandler]:
         return {kind: h for f in self.features for kind, h in f.reminders.items()}
 
     def home_sections(self) -> list[HomeSection]:
         return sorted((s for f in self.features for s in f.home_sections), key=lambda s: s.order)
+
+    def file_sources(self, settings: Any) -> list[FileSource]:
+        return [make(settings) for f in self.features for make in f.exports]
+
+    def pages(self) -> tuple[WebPage, ...]:
+        return tuple(page for f in self.features for page in f.pages)
 
     def teams_commands(self, scope: str) -> list[str]:
         """The commands the Teams manifest lists for a scope (plus `help`, which is built in)."""

@@ -191,4 +191,5 @@ FEATURE = Feature(
         meetings.REMINDER_KIND: meetings.remind_meeting,
     },
     home_sections=(HomeSection(order=20, sections=_home_sections),),
+    pages=record.PAGES,
 )

@@ -30,7 +30,7 @@ from handlers.engagements.common import (
     submitted_engagement,
     team_engagement,
 )
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from storage import audit
 from storage.engagement_tables import Clarification, ClarificationKind, Engagement
 from storage.engagements import participant_people, waiting_questions
@@ -366,9 +366,9 @@ async def questions_to_answer(
     ]
 
 
-ASK = register_purpose(AskQuestion())
-ANSWER = register_purpose(AnswerQuestion())
-UPDATE = register_purpose(PublishUpdate())
+ASK = AskQuestion()
+ANSWER = AnswerQuestion()
+UPDATE = PublishUpdate()
 
 
 async def ask(turn: Turn, services: Services) -> list[Reply]:

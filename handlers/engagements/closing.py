@@ -27,7 +27,7 @@ from handlers.engagements.common import (
     team_engagement,
 )
 from handlers.engagements.feedback import feedback_summary
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from storage import audit
 from storage.engagement_tables import (
     BookingState,
@@ -481,7 +481,7 @@ class YouSaidWeDid(TeamForm):
         ]
 
 
-YOU_SAID = register_purpose(YouSaidWeDid())
+YOU_SAID = YouSaidWeDid()
 
 
 async def you_said_we_did(turn: Turn, services: Services) -> list[Reply]:

@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     runs_it,
     submitted_engagement,
 )
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import (
@@ -146,7 +146,7 @@ async def schedule_event_reminders(
             )
 
 
-EVENT = register_purpose(AddEvent())
+EVENT = AddEvent()
 
 
 async def add_event(turn: Turn, services: Services) -> list[Reply]:

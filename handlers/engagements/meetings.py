@@ -27,7 +27,7 @@ from handlers.engagements.common import (
     refuse,
     submitted_engagement,
 )
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
 from storage.engagements import members_of
@@ -209,8 +209,8 @@ async def _name_of(session: AsyncSession, organisation_id: int) -> str:
     return organisation.name if organisation else "A provider"
 
 
-REQUEST = register_purpose(RequestMeeting())
-TIMES = register_purpose(ProposeTimes())
+REQUEST = RequestMeeting()
+TIMES = ProposeTimes()
 
 
 async def ask_to_talk(turn: Turn, services: Services) -> list[Reply]:

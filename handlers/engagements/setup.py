@@ -27,7 +27,7 @@ from handlers.engagements.common import (
     week_gap,
 )
 from handlers.engagements.working_days import working_days_before
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from storage import audit
 from storage.engagement_tables import (
     AuthorityChannel,
@@ -200,7 +200,7 @@ class EngagementSetup(TeamForm):
         return await draft_view(session, turn, services, engagement)
 
 
-SETUP = register_purpose(EngagementSetup())
+SETUP = EngagementSetup()
 
 
 async def open_setup(turn: Turn, services: Services) -> list[Reply]:

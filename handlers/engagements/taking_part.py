@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     runs_it,
 )
 from handlers.engagements.setup import invitation_message
-from handlers.forms import Subject, open_form, register_purpose
+from handlers.forms import Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
@@ -335,7 +335,7 @@ class EngagementAnswers(ProviderForm):
         return replies
 
 
-ANSWERS = register_purpose(EngagementAnswers())
+ANSWERS = EngagementAnswers()
 
 
 async def answer(turn: Turn, services: Services) -> list[Reply]:

@@ -3,6 +3,7 @@ manifest, a form purpose or a declaration disagrees with it."""
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from bot.core.feature import Command, Feature, Features, SubCommand
 from bot.teams.package import TEMPLATE
 from handlers import build_router, features, reminder_handlers
-from handlers.forms import _purposes
+from handlers.forms import FormPurpose, purpose_for
 from manifest import slack_manifest_text
 
 
@@ -51,10 +52,26 @@ def test_slack_usage_hint_names_only_registered_commands_and_steps() -> None:
             assert declared.subcommand(word) is not None, entry
 
 
+def _concrete(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        if not inspect.isabstract(sub):
+            found.add(sub)
+        found |= _concrete(sub)
+    return found
+
+
 def test_every_form_purpose_is_declared_by_exactly_one_feature() -> None:
+    """A purpose no feature declares would leave its forms unanswerable: submissions find
+    a form's purpose through the declarations."""
     declared = features().form_purposes()
     assert len(declared) == len({id(p) for p in declared})
-    assert {id(p) for p in declared} == {id(p) for p in _purposes.values()}
+    assert {type(p) for p in declared} == _concrete(FormPurpose)
+    for purpose in declared:
+        assert purpose_for(purpose.form_key) is purpose
+        if purpose.form_key.endswith("-"):
+            assert purpose_for(purpose.form_key + "12") is purpose
+    assert purpose_for("no_such_form") is None
 
 
 def test_the_router_and_the_due_sweep_are_built_from_the_registry() -> None:
