@@ -52,6 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check bot handlers storage
 	$(BIN)/mypy bot handlers storage
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	@for b in bench/*.py; do [ "$$(basename $$b)" = "__init__.py" ] || $(BIN)/python -m bench.$$(basename $$b .py); done

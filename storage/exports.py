@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import LONDON
+from bot.core.clock import LONDON
 from bot.core.forms import Field, FormDefinition, is_blank
 from bot.core.forms.kinds import CellKind, kind_of
 from bot.core.turn import Actor

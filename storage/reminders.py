@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import as_utc
+from bot.core.clock import as_utc
 from storage.models import Reminder, WorkState
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.clock import LONDON
+from bot.core.clock import LONDON
 from bot.core.enums import Door, Role
 
 __all__ = ["Action", "Actor", "Door", "Grant", "Intent", "Submission", "Turn", "parse_command"]

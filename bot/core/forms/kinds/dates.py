@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
-from bot.clock import LONDON, as_utc, format_when
+from bot.core.clock import LONDON, as_utc, format_when
 from bot.core.forms.kinds.base import CellKind, FieldKind, SummaryKind, register
 from bot.core.forms.kinds.common import (
     MAX_SHORT_INPUT,
