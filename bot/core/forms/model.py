@@ -239,26 +239,10 @@ class Field(BaseModel):
         """
         if self.example:
             return self.example
-        match self.type:
-            case FieldType.WHOLE_NUMBER:
-                return "12"
-            case FieldType.MONEY:
-                return "£12,500"
-            case FieldType.PERCENTAGE:
-                return "15%"
-            case FieldType.DATE:
-                return "31/03/2027"
-            case FieldType.DATE_TIME:
-                return "Tuesday 2 March 2027, 2pm"
-            case FieldType.YES_NO:
-                return "yes"
-            case FieldType.SCALE:
-                return "3"
-            case FieldType.SINGLE_CHOICE:
-                return self.choices[0].label
-            case FieldType.MULTIPLE_CHOICE:
-                return ", ".join(c.label for c in self.choices[:2])
-        return None
+        # Imported here: the kinds are built on this model, so it cannot import them first.
+        from bot.core.forms.kinds import kind_of
+
+        return kind_of(self.type).example(self)
 
 
 class Page(BaseModel):

@@ -78,6 +78,13 @@ class FieldKind:
         """The text to pre-fill an input with, so that parsing it gives ``value`` back."""
         return str(value)
 
+    def example(self, field: Field) -> str | None:
+        """A generic example answer, quoted in error messages and chat prompts.
+
+        Free text has no useful generic example, so the default is None.
+        """
+        return None
+
     def required_message(self, field: Field) -> str:
         """The message for this question left blank when it must be answered."""
         label = field.label.strip().rstrip(":").strip()

@@ -237,6 +237,9 @@ class SingleChoice(FieldKind):
     one_answer_verb = "Choose"
     picked = True
 
+    def example(self, field: Field) -> str:
+        return field.choices[0].label
+
     def parse(self, field: Field, text: str) -> str:
         return _parse_single_choice(field, text)
 
@@ -259,6 +262,9 @@ class MultipleChoice(FieldKind):
     cell = CellKind.TEXT
     summary = SummaryKind.MULTIPLE
     picked = True
+
+    def example(self, field: Field) -> str:
+        return ", ".join(c.label for c in field.choices[:2])
 
     def parse_raw(self, field: Field, raw: str | list[str] | None) -> Any:
         # Several answers: a list from a form, or "1, 3 and Food banks" from chat.
@@ -294,6 +300,9 @@ class YesNo(FieldKind):
     type = FieldType.YES_NO
     cell = CellKind.TEXT
     summary = SummaryKind.CHOICE
+
+    def example(self, field: Field) -> str:
+        return "yes"
 
     def parse(self, field: Field, text: str) -> bool:
         return _parse_yes_no(field, text)
@@ -331,6 +340,9 @@ class Scale(FieldKind):
     summary = SummaryKind.CHOICE
     one_answer_verb = "Choose"
     picked = True
+
+    def example(self, field: Field) -> str:
+        return "3"
 
     def parse(self, field: Field, text: str) -> int:
         return _parse_scale(field, text)

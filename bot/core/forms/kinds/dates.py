@@ -359,6 +359,9 @@ class Date(FieldKind):
     summary = SummaryKind.TEXT
     cell = CellKind.DATE
 
+    def example(self, field: Field) -> str:
+        return "31/03/2027"
+
     def parse(self, field: Field, text: str) -> str:
         return _parse_date(field, text)
 
@@ -377,6 +380,9 @@ class DateTime(FieldKind):
     type = FieldType.DATE_TIME
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+
+    def example(self, field: Field) -> str:
+        return "Tuesday 2 March 2027, 2pm"
 
     def parse(self, field: Field, text: str) -> str:
         return _parse_date_time(field, text)

@@ -55,6 +55,9 @@ class WholeNumber(FieldKind):
     cell = CellKind.NUMBER
     summary = SummaryKind.NUMBER
 
+    def example(self, field: Field) -> str:
+        return "12"
+
     def parse(self, field: Field, text: str) -> int:
         cleaned = normalise(text)
         if cleaned in _SMALL_NUMBERS:
@@ -114,6 +117,9 @@ class Money(FieldKind):
     type = FieldType.MONEY
     cell = CellKind.MONEY
     summary = SummaryKind.NUMBER
+
+    def example(self, field: Field) -> str:
+        return "£12,500"
 
     def parse(self, field: Field, text: str) -> int:
         """Pounds typed any common way -> whole pence (int, so sums are exact)."""
@@ -209,6 +215,9 @@ class Percentage(FieldKind):
     type = FieldType.PERCENTAGE
     cell = CellKind.PERCENT
     summary = SummaryKind.NUMBER
+
+    def example(self, field: Field) -> str:
+        return "15%"
 
     def parse(self, field: Field, text: str) -> float:
         cleaned = normalise(text)
