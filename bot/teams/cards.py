@@ -154,18 +154,24 @@ def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
 # --- Forms ---------------------------------------------------------------------------------
 
 
-def _choices(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
+def _choices(
+    field: Field, value: Any, common: dict[str, Any], *, many: bool = False
+) -> dict[str, Any]:
     chosen = value if isinstance(value, list) else ([value] if value else [])
     element = {
         "type": "Input.ChoiceSet",
         **common,
-        "isMultiSelect": field.type == FieldType.MULTIPLE_CHOICE,
+        "isMultiSelect": many,
         "style": "expanded" if len(field.choices) <= FEW_CHOICES else "compact",
         "choices": [{"title": c.label, "value": c.value} for c in field.choices],
     }
     if chosen:
         element["value"] = ",".join(str(v) for v in chosen)
     return element
+
+
+def _many_choices(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
+    return _choices(field, value, common, many=True)
 
 
 def _date(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +216,7 @@ WIDGETS: dict[FieldType, Callable[[Field, Any, dict[str, Any]], dict[str, Any]]]
     FieldType.DATE: _date,
     FieldType.DATE_TIME: _typed,
     FieldType.SINGLE_CHOICE: _choices,
-    FieldType.MULTIPLE_CHOICE: _choices,
+    FieldType.MULTIPLE_CHOICE: _many_choices,
     FieldType.YES_NO: _choices,
     FieldType.SCALE: _choices,
 }
