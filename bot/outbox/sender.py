@@ -20,7 +20,7 @@ import os
 import random
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.services import Services
@@ -154,7 +154,19 @@ class OutboxSender:
 
         async def in_order(messages: list[OutboxMessage]) -> int:
             async with room:
-                return sum([await self._send_one(m) for m in messages])
+                finished = 0
+                for position, message in enumerate(messages):
+                    held_until = await self._send_one(message)
+                    if held_until is None:
+                        finished += 1
+                        continue
+                    # It must wait (a rate limit, a retry): the rest of this conversation
+                    # waits behind it, due at the same moment, so the next claim takes them
+                    # in queue order and nothing overtakes it.
+                    for later in messages[position + 1 :]:
+                        await self._hold(later, until=held_until)
+                    break
+                return finished
 
         results = await asyncio.gather(*(in_order(ms) for ms in conversations.values()))
         return len(claimed), sum(results)
@@ -169,10 +181,13 @@ class OutboxSender:
             total += done
         return total
 
-    async def _send_one(self, message: OutboxMessage) -> int:
+    async def _send_one(self, message: OutboxMessage) -> datetime | None:
+        """Send it, or give it up as dead (None: finished), or put it back for later
+        (the moment it is due again)."""
         sender = self.senders.get(message.door)
         if sender is None:
-            return await self._finish(message, dead=f"no sender for door {message.door}")
+            await self._finish(message, dead=f"no sender for door {message.door}")
+            return None
         try:
             found = await sender.find_delivered(message) if message.attempts > 1 else None
             delivered = found or await sender.deliver(message)
@@ -181,19 +196,24 @@ class OutboxSender:
         except RetryLater as exc:
             return await self._retry(message, exc.reason, exc.after_seconds)
         except Undeliverable as exc:
-            return await self._finish(message, dead=str(exc))
+            await self._finish(message, dead=str(exc))
+            return None
         except Exception as exc:  # a bug or an unexpected platform answer: retry, then dead
             log.exception("outbox message %s failed", message.id)
             return await self._retry(message, f"{type(exc).__name__}: {exc}", None)
-        return await self._finish(message, external_id=delivered.external_id)
+        await self._finish(message, external_id=delivered.external_id)
+        return None
 
-    async def _retry(self, message: OutboxMessage, reason: str, after: float | None) -> int:
+    async def _retry(
+        self, message: OutboxMessage, reason: str, after: float | None
+    ) -> datetime | None:
         if message.attempts >= self.services.settings.outbox_max_attempts:
-            return await self._finish(message, dead=reason)
+            await self._finish(message, dead=reason)
+            return None
         wait = after if after is not None else backoff_seconds(message.attempts)
         return await self._reschedule(message, wait, reason, attempts=message.attempts)
 
-    async def _defer(self, message: OutboxMessage, after: float, reason: str) -> int:
+    async def _defer(self, message: OutboxMessage, after: float, reason: str) -> datetime:
         # Being asked to wait is not a failed attempt: give back the one the claim counted.
         # Deferred rows of one pass finish in any order; rounding their time up to the whole
         # second gives them the same due time, so the next claim takes them in queue order.
@@ -206,26 +226,40 @@ class OutboxSender:
 
     async def _reschedule(
         self, message: OutboxMessage, after: float, reason: str, *, attempts: int
-    ) -> int:
+    ) -> datetime:
+        due = self.services.clock.now() + timedelta(seconds=after)
+        await self._release(
+            message,
+            {
+                "state": WorkState.PENDING,
+                "next_attempt_at": due,
+                "attempts": attempts,
+                "last_error": reason[:2000],
+                "lease_until": None,
+            },
+        )
+        return due
+
+    async def _hold(self, message: OutboxMessage, *, until: datetime) -> None:
+        """Put back a message that was not tried, behind an earlier one of its conversation.
+        Not trying is no attempt: the one the claim counted is given back."""
+        await self._release(
+            message,
+            {
+                "state": WorkState.PENDING,
+                "next_attempt_at": until,
+                "attempts": max(0, message.attempts - 1),
+                "lease_until": None,
+            },
+        )
+
+    async def _release(self, message: OutboxMessage, values: dict[str, object]) -> None:
         async with self.services.db.transaction() as connection:
-            await release(
-                connection,
-                OutboxMessage,
-                message.id,
-                worker=self.worker,
-                values={
-                    "state": WorkState.PENDING,
-                    "next_attempt_at": self.services.clock.now() + timedelta(seconds=after),
-                    "attempts": attempts,
-                    "last_error": reason[:2000],
-                    "lease_until": None,
-                },
-            )
-        return 0
+            await release(connection, OutboxMessage, message.id, worker=self.worker, values=values)
 
     async def _finish(
         self, message: OutboxMessage, *, external_id: str | None = None, dead: str | None = None
-    ) -> int:
+    ) -> None:
         values: dict[str, object] = {"lease_until": None}
         if dead is not None:
             log.warning("outbox message %s is dead: %s", message.id, dead)
@@ -235,6 +269,4 @@ class OutboxSender:
                 state=WorkState.DONE, sent_at=self.services.clock.now(), external_id=external_id
             )
         # One Core statement: the mark and the platform's id land together, at once.
-        async with self.services.db.transaction() as connection:
-            await release(connection, OutboxMessage, message.id, worker=self.worker, values=values)
-        return 1
+        await self._release(message, values)

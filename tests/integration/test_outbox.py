@@ -360,3 +360,77 @@ async def test_one_pass_works_through_a_backlog_but_a_kick_takes_one_batch(
     assert len(await inbox_items_by_key(services)) == 4
     assert await sender.run_once() == 6
     assert len(await inbox_items_by_key(services)) == 10
+
+
+class FirstTimeBusyPlatform:
+    """A platform that asks Convene to wait the first time it is sent one message, and
+    takes every other message at once: what a rate limit does to one message of a burst."""
+
+    door = Door.SLACK
+
+    def __init__(self, busy_key: str) -> None:
+        self.busy_key = busy_key
+        self.asked = False
+        self.arrived: list[str] = []
+
+    async def find_delivered(self, message: OutboxMessage) -> Delivered | None:
+        return None
+
+    async def deliver(self, message: OutboxMessage) -> Delivered:
+        from bot.outbox.sender import Deferred
+
+        if message.idempotency_key == self.busy_key and not self.asked:
+            self.asked = True
+            raise Deferred(5, "wait a moment")
+        self.arrived.append(message.idempotency_key)
+        return Delivered(external_id=message.idempotency_key)
+
+
+async def test_a_message_told_to_wait_is_not_overtaken_by_the_rest_of_its_conversation(
+    services: Services,
+) -> None:
+    """Before, the rest of a burst went on while one message waited, so it arrived last
+    (seen as "07" after "29" in the Teams rate-limit test)."""
+    start = datetime.now(UTC)
+    keys = [f"burst:{n:02d}" for n in range(6)]
+    async with services.db.session() as session:
+        for key in keys:
+            await enqueue(
+                session,
+                door=Door.SLACK,
+                address="D0ONE",
+                workspace_id="T1",
+                payload=payload(key),
+                idempotency_key=key,
+                not_before=start,
+            )
+        await enqueue(  # another conversation is not held up
+            session,
+            door=Door.SLACK,
+            address="D0OTHER",
+            workspace_id="T1",
+            payload=payload("other"),
+            idempotency_key="other:1",
+            not_before=start,
+        )
+    clock = FixedClock(start + timedelta(seconds=1))
+    services.clock = clock
+    platform = FirstTimeBusyPlatform(busy_key="burst:02")
+    sender = OutboxSender(services, [platform])
+
+    await sender.drain()
+    assert [key for key in platform.arrived if key.startswith("burst:")] == keys[:2]
+    assert "other:1" in platform.arrived, "another conversation is not held up"
+    async with services.db.session() as session:
+        held = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.idempotency_key.in_(keys[3:]))
+            )
+        ).all()
+    assert {row.state for row in held} == {WorkState.PENDING}
+    assert {row.attempts for row in held} == {0}, "not tried, so no attempt is used"
+
+    clock.advance(timedelta(seconds=10))
+    await sender.drain()
+    conversation = [key for key in platform.arrived if key.startswith("burst:")]
+    assert conversation == keys, "every message once, in the order it was queued"
