@@ -36,7 +36,7 @@ async def serve_until_it_exits(env: dict[str, str], cwd: Path) -> tuple[int | No
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
     except TimeoutError:
         process.kill()
         _, err = await process.communicate()
