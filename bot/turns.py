@@ -76,6 +76,10 @@ class TurnOutcome:
     queued: bool = False
 
 
+class _AlreadyHandled(Exception):
+    """A retry of a delivery already handled: roll back whatever it did."""
+
+
 def database_down() -> list[Reply]:
     return [Notice(text=DATABASE_DOWN, level="error")]
 
@@ -96,10 +100,14 @@ async def run_turn(
     """
     try:
         async with services.db.unit_of_work() as session:
-            if event is not None and not await claim_event(session, event.source, event.id):
-                log.info("%s delivery already handled; ignoring the retry", event.source)
-                return TurnOutcome(duplicate=True)
             replies = list(await services.router.dispatch(turn, services))
+            # The mark goes in last, after the handler's reads: on SQLite a write takes the
+            # one write lock until the commit, and marking first held it for the whole turn,
+            # so turns queued behind each other. A retry running beside the first delivery
+            # meets the first one's mark here (PostgreSQL waits on the row), and everything
+            # it did is rolled back.
+            if event is not None and not await claim_event(session, event.source, event.id):
+                raise _AlreadyHandled
             queued = False
             if route is not None and replies:
                 await _queue(session, route, replies)
@@ -108,6 +116,9 @@ async def run_turn(
                 if other_replies:
                     await _queue(session, other, list(other_replies))
                     queued = True
+    except _AlreadyHandled:
+        log.info("%s delivery already handled; ignoring the retry", turn.door)
+        return TurnOutcome(duplicate=True)
     except SQLAlchemyError:
         log.exception("database error on a %s turn; nothing was saved", turn.door)
         return TurnOutcome(replies=database_down(), failed=True)
