@@ -109,8 +109,8 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
         if not settings.teams_authenticated:
             log.warning(
                 "TEAMS ENDPOINT IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so /api/messages "
-                "accepts requests without checking who sent them. This is only allowed because "
-                "Convene is listening on %s (loopback), for local trials.",
+                "accepts requests without checking who sent them. This is only allowed in a "
+                "local trial (listening on %s, with no public address).",
                 settings.host,
             )
     else:

@@ -119,11 +119,8 @@ async def run_turn(
     except _AlreadyHandled:
         log.info("%s delivery already handled; ignoring the retry", turn.door)
         return TurnOutcome(duplicate=True)
-    except SQLAlchemyError:
+    except (SQLAlchemyError, OSError):
         log.exception("database error on a %s turn; nothing was saved", turn.door)
-        return TurnOutcome(replies=database_down(), failed=True)
-    except OSError:
-        log.exception("could not reach the database on a %s turn; nothing was saved", turn.door)
         return TurnOutcome(replies=database_down(), failed=True)
     return TurnOutcome(replies=replies, queued=queued)
 

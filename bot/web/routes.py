@@ -255,11 +255,6 @@ async def home(request: web.Request) -> web.StreamResponse:
     return await _render(request, Turn(door=Door.WEB, actor=actor, text="home"))
 
 
-def _id_from(text: object) -> int | None:
-    """A row id sent by a browser, or None when it cannot be one (a word, zero, too big)."""
-    return row_id(str(text))
-
-
 def _too_big_for_an_id(value: str) -> bool:
     """Buttons carry row ids as text; a whole number past any id is not from our pages."""
     digits = value.strip().removeprefix("-")
@@ -357,7 +352,7 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
     if refused is not None:
         return refused
     form = await request.post()
-    person_id = _id_from(form.get("person_id", ""))
+    person_id = row_id(str(form.get("person_id", "")))
     generation = None
     if person_id is not None:
         async with services.db.session() as db:
@@ -499,7 +494,7 @@ async def send_form_page(request: web.Request) -> web.StreamResponse:
     if actor is None:
         return _must_sign_in(request)
     form = await request.post()
-    response_id = _id_from(request.match_info["response_id"])
+    response_id = row_id(request.match_info["response_id"])
     try:
         if response_id is None:
             raise ValueError("not a form id")

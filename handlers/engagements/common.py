@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
 from bot.core.reply import Notice, Reply
-from bot.core.turn import MAX_ROW_ID, Actor, Turn, parse_command, row_id
+from bot.core.turn import Actor, Turn, parse_command, row_id
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject
 from storage import audit
@@ -36,10 +36,6 @@ def words_of(turn: Turn) -> list[str]:
     """`engagements answer 4` as ["answer", "4"] (the command word dropped)."""
     words, _ = parse_command(turn.text or "")
     return words[1:]
-
-
-#: Ids are database integers: a bigger number can't be one (PostgreSQL refuses to look).
-MAX_ID = MAX_ROW_ID
 
 
 def as_id(text: str | None) -> int | None:

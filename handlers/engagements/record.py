@@ -25,7 +25,6 @@ from bot.services import Services
 from handlers.engagements.closing import summary_facts
 from handlers.engagements.common import (
     FUNDING_ROUTES,
-    MAX_ID,
     money,
     team_engagement,
 )
@@ -156,7 +155,7 @@ async def load_record(
     """The record for its own commissioning team (None for anyone else); every copy audited."""
     async with services.db.session() as session:
         engagement = (
-            await session.get(Engagement, engagement_id) if 0 < engagement_id <= MAX_ID else None
+            await session.get(Engagement, engagement_id) if row_id(str(engagement_id)) else None
         )
         if engagement is None or engagement.authority_id not in actor.commissioner_for():
             await audit.record(
