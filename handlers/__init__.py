@@ -25,6 +25,7 @@ def features() -> Features:
         engagements,
         exports,
         home,
+        legal_rules,
         membership,
         organisations,
         profile,
@@ -42,6 +43,7 @@ def features() -> Features:
             organisations.FEATURE,
             membership.FEATURE,
             deliveries.FEATURE,
+            legal_rules.FEATURE,
         ]
     )
 
