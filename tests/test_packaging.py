@@ -177,3 +177,20 @@ def test_teams_package_comes_from_the_installed_package(installed: tuple[Path, P
     assert shipped["validDomains"] == ["example.org"]
     assert shipped["version"] == "1.4.0"
     assert shipped["developer"]["name"] == "Riverside Council"
+
+
+def test_the_legal_rules_come_from_the_installed_package(installed: tuple[Path, Path]) -> None:
+    """rules.toml is package data: the installed wheel reads it, not the source tree's."""
+    bin_dir, cwd = installed
+    out = run(
+        bin_dir / "python",
+        "-c",
+        "import datetime; from bot.core import law; from importlib.resources import files; "
+        "print(files('bot.core.law') / 'rules.toml'); "
+        "print(law.threshold_for('goods_services', datetime.date(2026, 1, 1)))",
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"]},
+    )
+    where, figure = out.splitlines()
+    assert "site-packages" in where and not where.startswith(str(ROOT)), where
+    assert figure == "207720"
