@@ -8,22 +8,20 @@ slack-bolt's middleware:
 1. `answer_database_down`: a database that fails anywhere below is a plain apology
    (`DATABASE_DOWN`) with nothing saved, never a crash and never "we don't know you";
 2. `find_actor`: who is acting, through the door's own lookup (`Identify`);
-3. `handle_once`: the turn as one unit of work (`run_turn`): the event mark (dedupe),
-   the handler's changes and the queued replies commit together;
-4. `start_sending`: replies were queued, so the outbox starts a pass now.
+3. `start_sending`: once replies were queued, the outbox starts a pass now;
+4. `handle_once`: the turn as one unit of work (`run_turn`): the event mark (dedupe),
+   the handler's changes and the queued replies commit together.
 
 The door then turns the neutral replies of the `TurnOutcome` into its own output.
 
-One chat turn as one unit of work: the event mark, the handler's changes and the replies.
-
-Slack and Teams retry a delivery they think we missed. Before, the door marked an event
+Why one unit of work: Slack and Teams retry a delivery they think we missed. Before, the door marked an event
 handled in one transaction, ran the handler in others, then queued its replies in yet
 another: a failure after the mark lost the message for good (the retry was ignored), and
 a crash between the handler's commit and the queueing lost the reply. Here all three
 commit together, so either the person's message was handled and answered, or nothing
 happened and the platform's retry is handled as if it were the first delivery.
 
-Doors call `run_turn`; they never open sessions or write SQL themselves.
+Doors call the pipeline; they never open sessions or write SQL themselves.
 """
 
 from __future__ import annotations
