@@ -321,7 +321,7 @@ class TeamsDoor:
         outcome = await self.pipeline.run(
             Delivery(
                 turn,
-                identify=lambda: self.people.actor(activity),
+                identify=lambda: self.people.sender_of(activity),
                 event=Event("teams", f"{activity.conversation.id}|{activity.id}"),
                 route=route,
                 also=also,

@@ -45,17 +45,13 @@ class TeamsPeople:
         self.changed = changed
         self._references: dict[str, str] = {}  # conversation id -> service URL stored
 
-    async def actor(self, activity: Activity) -> Actor | None:
-        """Who sent it, made a person on first contact. Raises `DatabaseDown` when the
-        database fails (see `DoorPipeline.actor`)."""
+    async def sender_of(self, activity: Activity) -> Actor | None:
+        """Who sent it, made a person on first contact: the door's `Identify`, which the
+        pipeline calls (and which may raise the database's errors)."""
+        services = self.pipeline.services
         sender = activity.from_property
         if sender is None:
             return None
-        return await self.pipeline.actor(Door.TEAMS, lambda: self._find(activity))
-
-    async def _find(self, activity: Activity) -> Actor | None:
-        services = self.pipeline.services
-        sender = activity.from_property
         user = sender.aad_object_id or sender.id
         tenant = tenant_of(activity)
         actor = await known_actor(services, Door.TEAMS, tenant, user)
