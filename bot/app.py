@@ -1,28 +1,30 @@
 """The app factory: one aiohttp server for every door, plus the scheduler.
 
 `prepare()` makes the database ready (reachable, migrated, shipped forms stored,
-demo data if asked); `build_app()` assembles the doors and background loops.
+demo data if asked); `build_app()` assembles the doors (`bot.doors.Door`, one small
+factory each, None when the door is off) and the background loops.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.core.files import FileDesk
+from bot.doors import Door
 from bot.outbox.sender import OutboxSender
-from bot.outbox.web_inbox import WebInboxSender
 from bot.scheduler import DueSweep, build_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.door import SlackDoor
 from bot.teams.door import TeamsDoor
-from bot.web.routes import setup_web
+from bot.turns import DoorPipeline
+from bot.web.door import WebDoor
 from handlers import build_router, features, reminder_handlers
 from storage.db import Database
 from storage.forms import sync_shipped_definitions
@@ -83,67 +85,75 @@ async def prepare(services: Services, *, demo_if_empty: bool = False) -> None:
             log.info("loaded the demo council, providers and people")
 
 
+def web_door(services: Services, pipeline: DoorPipeline) -> WebDoor:
+    """The web pages are always on: sign-in, forms and dashboards for everyone."""
+    return WebDoor(services, pipeline)
+
+
+def slack_door(services: Services, pipeline: DoorPipeline) -> SlackDoor | None:
+    """Slack, when there is a bot token (one workspace) or a client id (several)."""
+    settings = services.settings
+    if settings.slack_enabled:
+        return SlackDoor(services, pipeline)
+    if settings.slack_signing_secret is not None:
+        log.warning("SLACK_SIGNING_SECRET is set but no SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
+    return None
+
+
+def teams_door(services: Services, pipeline: DoorPipeline) -> TeamsDoor | None:
+    """Teams, when there is a Microsoft app id (or in a local trial without one)."""
+    settings = services.settings
+    if not settings.teams_enabled:
+        log.warning("Teams is off: set MICROSOFT_APP_ID to use /api/messages on %s", settings.host)
+        return None
+    if not settings.teams_authenticated:
+        log.warning(
+            "TEAMS ENDPOINT IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so /api/messages "
+            "accepts requests without checking who sent them. This is only allowed in a "
+            "local trial (listening on %s, with no public address).",
+            settings.host,
+        )
+    return TeamsDoor(services, pipeline)
+
+
+DoorFactory = Callable[[Services, DoorPipeline], Door | None]
+#: Every door, in the order they are mounted and started.
+DOORS: tuple[DoorFactory, ...] = (web_door, slack_door, teams_door)
+
+
 def build_app(services: Services, *, background: bool | None = None) -> web.Application:
     """The whole service. `background` runs the scheduler loops (default: settings)."""
     app = web.Application(client_max_size=1024 * 1024)
-    setup_web(app, services)
-    sender = OutboxSender(services, [WebInboxSender(services)])
+    sender = OutboxSender(services)
+    pipeline = DoorPipeline(services, kick=sender.kick)
+    doors = [door for make in DOORS if (door := make(services, pipeline)) is not None]
+    for door in doors:
+        door.mount(app)
+        sender.register(door.sender)
+    for door in doors:
+        if isinstance(door, SlackDoor):
+            app[SLACK] = door
+        elif isinstance(door, TeamsDoor):
+            app[TEAMS] = door
     sweep = DueSweep(services, reminder_handlers())
     app[SENDER] = sender
     app[SWEEP] = sweep
     run_loops = services.settings.scheduler_enabled if background is None else background
-    slack = None
-    if services.settings.slack_enabled:
-        slack = SlackDoor(services, sender)
-        slack.mount(app)
-        app[SLACK] = slack
-    elif services.settings.slack_signing_secret is not None:
-        log.warning("SLACK_SIGNING_SECRET is set but no SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
-
-    teams = None
-    settings = services.settings
-    if settings.teams_enabled:
-        teams = TeamsDoor(services, sender)
-        teams.mount(app)
-        app[TEAMS] = teams
-        if not settings.teams_authenticated:
-            log.warning(
-                "TEAMS ENDPOINT IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so /api/messages "
-                "accepts requests without checking who sent them. This is only allowed in a "
-                "local trial (listening on %s, with no public address).",
-                settings.host,
-            )
-    else:
-        log.warning("Teams is off: set MICROSOFT_APP_ID to use /api/messages on %s", settings.host)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         scheduler = build_scheduler(services, sweep, sender) if run_loops else None
         if scheduler is not None:
             scheduler.start()
-        if slack is not None:
-            await slack.start()
-        if teams is not None:
-            await teams.start()
-        socket_mode = None
-        app_token = services.settings.slack_app_token
-        if slack is not None and app_token is not None:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            socket_mode = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
-            await socket_mode.connect_async()
-            log.info("Slack Socket Mode connected")
+        for door in doors:
+            await door.start()
         try:
             yield
         finally:
-            if socket_mode is not None:
-                await socket_mode.close_async()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await sender.idle()
-            if slack is not None:
-                await slack.stop()
-            if teams is not None:
-                await teams.stop()
+            for door in doors:
+                await door.stop()
             await services.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

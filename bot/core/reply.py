@@ -168,12 +168,12 @@ Reply = Annotated[Message | Notice | FormView | FilterBar | FileOffer, Field(dis
 class ReplyList(BaseModel):
     """What the outbox stores as a message's payload: replies, and how to deliver them.
 
-    `op` is "post" (a new message), "home" (refresh the person's Slack App Home) or
-    "update" (replace the message `ref`, e.g. a Teams card, in place).
+    `op` is "post" (a new message) or "update" (replace the message `ref`, e.g. a Teams
+    card, in place).
     """
 
     replies: list[Reply]
-    op: Literal["post", "home", "update"] = "post"
+    op: Literal["post", "update"] = "post"
     ref: str | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -10,6 +11,7 @@ from bot.chat_identity import ChatProfile, first_contact, known_actor
 from bot.core.turn import Actor
 from bot.services import Services
 from bot.slack.errors import FAILED_CALL, error_code
+from bot.turns import DoorPipeline
 from storage.models import Door
 
 log = logging.getLogger(__name__)
@@ -43,3 +45,23 @@ async def _profile(client: AsyncWebClient, user_id: str) -> ChatProfile:
         email=(profile.get("email") or "").strip().lower() or None,
         timezone=user.get("tz"),
     )
+
+
+async def acting(pipeline: DoorPipeline, context: dict[str, Any]) -> Actor | None:
+    """Who is acting on this Slack request, or None for somebody Convene does not know and
+    can't place. Looked up once a request (Bolt's `context` keeps it), after the ack: first
+    contact may ask Slack for a profile.
+
+    Raises `DatabaseDown` when the database fails (see `DoorPipeline.actor`)."""
+    if "actor" in context:
+        known: Actor | None = context["actor"]
+        return known
+    user_id, team_id = context.get("user_id"), context.get("team_id")
+    actor = None
+    if user_id and team_id:
+        client: AsyncWebClient = context["client"]
+        actor = await pipeline.actor(
+            Door.SLACK, lambda: slack_actor(pipeline.services, client, team_id, user_id)
+        )
+    context["actor"] = actor
+    return actor

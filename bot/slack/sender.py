@@ -37,7 +37,7 @@ from bot.core.reply import FileOffer, Notice, ReplyList, file_offer_in
 from bot.outbox.limits import Limit, RateLimiter
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
-from bot.slack.blocks import fallback_text, home_view, messages
+from bot.slack.blocks import fallback_text, messages
 from bot.slack.errors import FAILED_CALL, SlackFailure, failure_of
 from storage.models import Door, OutboxMessage
 from storage.workspaces import workspace_removed_at
@@ -228,8 +228,6 @@ class SlackSender:
 
     async def find_delivered(self, message: OutboxMessage) -> Delivered | None:
         payload = ReplyList.model_validate(message.payload)
-        if payload.op == "home":
-            return None  # publishing a home view twice is harmless
         token = await self._token(message)
         parts = len(messages(payload.replies))
         if parts == 1 and message.last_error == COULD_NOT_CONNECT:
@@ -324,14 +322,6 @@ class SlackSender:
     async def deliver(self, message: OutboxMessage) -> Delivered:
         payload = ReplyList.model_validate(message.payload)
         token = await self._token(message)
-        if payload.op == "home":
-            await self._call(
-                self._client.views_publish,
-                token=token,
-                user_id=message.address,
-                view=home_view(payload.replies),
-            )
-            return Delivered(external_id=f"home:{message.address}")
         channel = await self._channel(token, message)
         wait = await self.limiter.acquire(self._limits(message, channel), max_wait=MAX_SLEEP)
         if wait is not None:

@@ -14,7 +14,10 @@ the life of the process, and connector and token clients are reused across turns
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,6 +36,7 @@ from botframework.connector.auth.app_credentials import AppCredentials
 from botframework.connector.skills import BotFrameworkClient
 from msal import ConfidentialClientApplication
 
+from bot.guard import MAX_KEYS, Throttle
 from bot.settings import Settings
 
 MICROSOFT_LOGIN_HOSTS = ("login.microsoftonline.com", "login.microsoftonline.us")
@@ -235,3 +239,35 @@ class ReusingAuthentication(BotFrameworkAuthentication):
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
         return await self.inner.authenticate_channel_request(auth_header)
+
+
+class BadTokens:
+    """Refused tokens per client address. Past `limit` a minute, the address gets 429
+    for a while without any more of its tokens being checked: checking a token costs
+    an RSA verification, which a flood of forged ones must not be able to buy."""
+
+    def __init__(self, limit: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._throttle = Throttle(limit, 60.0, clock=clock)
+        self._clock = clock
+        self._shut: OrderedDict[str, float] = OrderedDict()  # address -> refused until
+
+    def wait(self, address: str) -> int | None:
+        """Seconds this address must wait before a token of theirs is checked again."""
+        until = self._shut.get(address)
+        if until is None:
+            return None
+        left = until - self._clock()
+        if left <= 0:
+            del self._shut[address]
+            return None
+        return max(1, math.ceil(left))
+
+    def refused(self, address: str) -> bool:
+        """Count one refused token; True when it was one too many (answer 429)."""
+        if self._throttle.allow(address):
+            return False
+        self._shut.pop(address, None)
+        self._shut[address] = self._clock() + self._throttle.retry_after()
+        while len(self._shut) > MAX_KEYS:
+            self._shut.popitem(last=False)
+        return True

@@ -6,23 +6,22 @@ a bad one gets 401 and nothing is stored, and an address that keeps sending bad
 ones gets 429 for a while without any more being checked. An activity that is
 signed but broken (a field missing, or of the wrong kind) gets 400.
 
-A message or card action is one unit of work (`bot.turns.run_turn`): the mark that
-the activity was handled, the handler's changes and the replies queued in the outbox
-commit together. So when the database fails, nothing is kept and Teams gets a 503,
+A message or card action goes through the door pipeline (`bot.turns`): who sent it is
+found there, and the mark that the activity was handled, the handler's changes and the
+replies queued in the outbox commit together. So when the database fails, nothing is kept and Teams gets a 503,
 and its retry is handled as if it came first; a retry of an activity that was handled
 gets 200 and nothing more. Conversation references go into the database so proactive
 messages survive restarts. Replies go out through the outbox; card actions
 (`Action.Execute`) are answered in the HTTP response, which replaces the card in place.
+Who sent an activity and its conversation reference are `identity.py`'s; what a card
+asks for is `card_actions.py`'s; the token checks are `auth.py`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import aiohttp
@@ -31,21 +30,28 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.chat_identity import ChatProfile, first_contact, known_actor
 from bot.core.reply import FormView, Notice, Reply
-from bot.core.turn import Action, Actor, Intent, Submission, Turn, parse_command
-from bot.guard import MAX_KEYS, LogOnce, Throttle, client_address, too_many
-from bot.outbox.sender import OutboxSender
+from bot.core.turn import Turn, parse_command
+from bot.guard import LogOnce, client_address, too_many
 from bot.services import Services
 from bot.teams import cards as kit
 from bot.teams.activity import UPDATES, problem, without_bot_mention
-from bot.teams.auth import ReusingAuthentication
+from bot.teams.auth import BadTokens, ReusingAuthentication
+from bot.teams.card_actions import turn_for_card
+from bot.teams.identity import TeamsPeople, tenant_of
 from bot.teams.sender import TeamsSender
-from bot.turns import Event, FollowUps, ReplyRoute, TurnOutcome, queue_replies, run_turn
+from bot.turns import (
+    DatabaseDown,
+    Delivery,
+    DoorPipeline,
+    Event,
+    FollowUps,
+    ReplyRoute,
+    TurnOutcome,
+    queue_replies,
+)
 from storage.models import Door
-from storage.teams import SeenConversation, remember_conversation
 
 log = logging.getLogger(__name__)
 
@@ -83,38 +89,6 @@ def database_down() -> EarlyAnswer:
     return EarlyAnswer(503, DATABASE_DOWN)
 
 
-class BadTokens:
-    """Refused tokens per client address. Past `limit` a minute, the address gets 429
-    for a while without any more of its tokens being checked: checking a token costs
-    an RSA verification, which a flood of forged ones must not be able to buy."""
-
-    def __init__(self, limit: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._throttle = Throttle(limit, 60.0, clock=clock)
-        self._clock = clock
-        self._shut: OrderedDict[str, float] = OrderedDict()  # address -> refused until
-
-    def wait(self, address: str) -> int | None:
-        """Seconds this address must wait before a token of theirs is checked again."""
-        until = self._shut.get(address)
-        if until is None:
-            return None
-        left = until - self._clock()
-        if left <= 0:
-            del self._shut[address]
-            return None
-        return max(1, math.ceil(left))
-
-    def refused(self, address: str) -> bool:
-        """Count one refused token; True when it was one too many (answer 429)."""
-        if self._throttle.allow(address):
-            return False
-        self._shut.pop(address, None)
-        self._shut[address] = self._clock() + self._throttle.retry_after()
-        while len(self._shut) > MAX_KEYS:
-            self._shut.popitem(last=False)
-        return True
-
-
 def reply_key(kind: str, conversation_id: str, activity_id: str | None) -> str:
     """The outbox key of a reply to an activity. Teams message ids are unique only within
     one conversation, so the conversation is part of it (hashed: ids are long)."""
@@ -128,17 +102,26 @@ def _finishes_form(replies: list[Reply]) -> bool:
     )
 
 
+class AdaptiveCards:
+    """The Teams door's renderer: neutral replies as Adaptive Cards, one per message."""
+
+    def render(self, replies: Sequence[Reply]) -> list[dict[str, Any]]:
+        return kit.cards(list(replies))
+
+
 class TeamsDoor:
-    def __init__(self, services: Services, outbox: OutboxSender) -> None:
+    platform = Door.TEAMS
+    renderer = AdaptiveCards()
+
+    def __init__(self, services: Services, pipeline: DoorPipeline) -> None:
         self.services = services
-        self.outbox = outbox
+        self.pipeline = pipeline
         self.auth = ReusingAuthentication(services.settings)
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.sender = TeamsSender(services, self.auth.credentials)
-        outbox.register(self.sender)
+        self.people = TeamsPeople(pipeline, changed=self.sender.forget_service_url)
         self.http: aiohttp.ClientSession | None = None
-        self._references: dict[str, str] = {}  # conversation id -> service URL stored
         self.bad_tokens = BadTokens(services.settings.bad_requests_per_minute)
         self._warn = LogOnce(log, 60.0)
 
@@ -219,19 +202,26 @@ class TeamsDoor:
     # --- a turn ----------------------------------------------------------------------------
 
     async def _on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await self._read(turn_context)
+        except DatabaseDown as exc:
+            raise database_down() from exc
+
+    async def _read(self, turn_context: TurnContext) -> None:
+        """The activity as a turn for the pipeline, or the door's own answer."""
         activity = turn_context.activity
         kind = activity.type
         if kind == ActivityTypes.message:
-            actor = await self._actor(activity)
+            await self.people.remember(activity)
             if isinstance(activity.value, dict):
-                await self._card_submitted(activity, actor)
+                await self._card_submitted(activity)
             else:
-                await self._message(activity, actor)
+                await self._message(activity)
         elif kind == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
-            actor = await self._actor(activity)
-            await self._card_executed(turn_context, actor)
+            await self.people.remember(activity)
+            await self._card_executed(turn_context)
         elif kind in UPDATES:
-            await self._remember(activity)
+            await self.people.remember(activity)
             if self._bot_arrived(activity):
                 key = f"teams:welcome:{activity.id or activity.conversation.id}"
                 await self._queue_own(activity, [Notice(text=WELCOME)], key=key)
@@ -253,70 +243,21 @@ class TeamsDoor:
         bot_id = activity.recipient.id if activity.recipient else None
         return any(m.id == bot_id for m in activity.members_added or [])
 
-    async def _message(self, activity: Activity, actor: Actor | None) -> None:
+    async def _message(self, activity: Activity) -> None:
         text = without_bot_mention(activity).strip()
         if not text:
             return
         _, args = parse_command(text)
         turn = Turn(
             door=Door.TEAMS,
-            actor=actor,
+            actor=None,
             conversation=activity.conversation.id,
             text=text,
             args=args,
         )
         await self._run(activity, turn, self._route(activity, self._key("msg", activity)))
 
-    def _turn_for_card(
-        self, actor: Actor | None, conversation: str, data: dict[str, Any], verb: str | None = None
-    ) -> Turn | None:
-        meta = data.get(kit.META) if isinstance(data.get(kit.META), dict) else None
-        if meta is None:
-            return None
-        if "response_id" in meta:
-            try:
-                submission = Submission(
-                    response_id=int(meta["response_id"]),
-                    page=int(meta.get("page", 0)),
-                    values=kit.submitted_values(data),
-                    intent=Intent(str(meta.get("intent", "next")).replace("submit", "next")),
-                )
-            except (TypeError, ValueError):
-                return None
-            return Turn(
-                door=Door.TEAMS, actor=actor, conversation=conversation, submission=submission
-            )
-        action = str(meta.get("action") or verb or "")
-        if action == "filter":
-            args = {
-                k.removeprefix("filter_"): str(v)
-                for k, v in data.items()
-                if k.startswith("filter_") and v
-            }
-            return Turn(
-                door=Door.TEAMS,
-                actor=actor,
-                conversation=conversation,
-                text=str(meta.get("value", "")),
-                args=args,
-            )
-        if action.startswith("cmd."):
-            text = f"{action.removeprefix('cmd.')} {meta.get('value') or ''}".strip()
-            return Turn(
-                door=Door.TEAMS,
-                actor=actor,
-                conversation=conversation,
-                text=text,
-                args=parse_command(text)[1],
-            )
-        return Turn(
-            door=Door.TEAMS,
-            actor=actor,
-            conversation=conversation,
-            action=Action(id=action, value=str(meta.get("value") or "")),
-        )
-
-    async def _card_executed(self, turn_context: TurnContext, actor: Actor | None) -> None:
+    async def _card_executed(self, turn_context: TurnContext) -> None:
         """Action.Execute: answer with the card that replaces the one pressed."""
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
@@ -324,8 +265,7 @@ class TeamsDoor:
         action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
         data = action.get("data")
         verb = action.get("verb")
-        turn = self._turn_for_card(
-            actor,
+        turn = turn_for_card(
             activity.conversation.id,
             data if isinstance(data, dict) else {},
             verb if isinstance(verb, str) else None,
@@ -354,10 +294,10 @@ class TeamsDoor:
             )
         )
 
-    async def _card_submitted(self, activity: Activity, actor: Actor | None) -> None:
+    async def _card_submitted(self, activity: Activity) -> None:
         """Action.Submit (older clients): replace the card through the outbox."""
         key = self._key("submit", activity)
-        turn = self._turn_for_card(actor, activity.conversation.id, activity.value)
+        turn = turn_for_card(activity.conversation.id, activity.value)
         if activity.reply_to_id:
             route = self._route(activity, key, op="update", ref=activity.reply_to_id)
         else:
@@ -375,15 +315,22 @@ class TeamsDoor:
         *,
         also: FollowUps | None = None,
     ) -> TurnOutcome:
-        """Handle the turn once, as one unit of work with its replies (see `run_turn`)."""
-        event = Event("teams", f"{activity.conversation.id}|{activity.id}")
-        outcome = await run_turn(self.services, turn, event=event, route=route, also=also)
+        """Run the turn through the door pipeline: once, with who sent it, its replies
+        queued with it. A database failure is a 503 and a retry of a handled activity a
+        200, so Teams tries again or stops."""
+        outcome = await self.pipeline.run(
+            Delivery(
+                turn,
+                identify=lambda: self.people.sender_of(activity),
+                event=Event("teams", f"{activity.conversation.id}|{activity.id}"),
+                route=route,
+                also=also,
+            )
+        )
         if outcome.failed:
             raise database_down()
         if outcome.duplicate:
             raise EarlyAnswer(200)
-        if outcome.queued:
-            self.outbox.kick()
         return outcome
 
     @staticmethod
@@ -402,7 +349,7 @@ class TeamsDoor:
         return ReplyRoute(
             door=Door.TEAMS,
             address=activity.conversation.id,
-            workspace_id=self._tenant(activity),
+            workspace_id=tenant_of(activity),
             key=key,
             op=op,
             ref=ref,
@@ -421,69 +368,7 @@ class TeamsDoor:
         route = route or self._route(activity, key or self._key("own", activity))
         if not await queue_replies(self.services, route, replies):
             raise database_down()
-        self.outbox.kick()
-
-    # --- people and conversations ----------------------------------------------------------
-
-    @staticmethod
-    def _tenant(activity: Activity) -> str:
-        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        raw_tenant = data.get("tenant")
-        tenant: dict[str, Any] = raw_tenant if isinstance(raw_tenant, dict) else {}
-        found = tenant.get("id") or getattr(activity.conversation, "tenant_id", None) or "-"
-        return str(found)[:100]
-
-    async def _actor(self, activity: Activity) -> Actor | None:
-        """Who sent it. A database that does not answer is a 503, not a stranger: telling
-        somebody we don't know them because a lookup failed would be wrong, and final."""
-        await self._remember(activity)
-        sender = activity.from_property
-        if sender is None:
-            return None
-        user = sender.aad_object_id or sender.id
-        tenant = self._tenant(activity)
-        try:
-            actor = await known_actor(self.services, Door.TEAMS, tenant, user)
-            if actor is None:
-                personal = activity.conversation.conversation_type in (None, "personal")
-                data = {"teams_user": sender.id}
-                if personal:
-                    data["chat_address"] = activity.conversation.id
-                actor = await first_contact(
-                    self.services,
-                    Door.TEAMS,
-                    tenant,
-                    user,
-                    ChatProfile(name=sender.name, data=data),
-                )
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("could not look up a Teams user: %s", type(exc).__name__)
-            raise database_down() from exc
-        return actor
-
-    async def _remember(self, activity: Activity) -> None:
-        """Keep the conversation reference, when this process has not stored it as it is now."""
-        conversation = activity.conversation
-        if conversation is None or not activity.service_url:
-            return
-        if self._references.get(conversation.id) == activity.service_url:
-            return
-        sender = activity.from_property
-        seen = SeenConversation(
-            conversation_id=conversation.id,
-            kind=conversation.conversation_type or "personal",
-            service_url=activity.service_url,
-            tenant_id=self._tenant(activity),
-            reference=TurnContext.get_conversation_reference(activity).serialize(),
-            user_id=(sender.aad_object_id or sender.id) if sender is not None else None,
-        )
-        try:
-            await remember_conversation(self.services.db, seen)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("could not store a Teams conversation: %s", type(exc).__name__)
-            raise database_down() from exc
-        self._references[conversation.id] = activity.service_url
-        self.sender.forget_service_url(conversation.id)
+        self.pipeline.kick()
 
 
 def _signed_part(body: dict[str, Any]) -> Activity:

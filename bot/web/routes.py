@@ -1,4 +1,5 @@
-"""Routes of the web door. Each one builds a `Turn`, asks the router, and renders HTML.
+"""Routes of the web door. Each one builds a `Turn`, runs it through the door pipeline
+(`bot.turns`), and renders HTML.
 
 Nothing here knows about any feature: `/do/{command}` runs a command, `/forms/{id}`
 sends a form page, `/actions/{id}` presses a button.
@@ -20,6 +21,7 @@ from bot.core.reply import ReplyList
 from bot.core.turn import MAX_ROW_ID, Action, Actor, Door, Intent, Submission, Turn, row_id
 from bot.guard import Throttle, client_address
 from bot.services import Services
+from bot.turns import DatabaseDown, Delivery, DoorPipeline
 from bot.web.auth import COOKIE, SessionCodec, WebSession
 from bot.web.render import page, status_of, title_of
 from storage.health import schema_state
@@ -37,6 +39,7 @@ from storage.sessions import (
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+PIPELINE = web.AppKey("pipeline", DoorPipeline)
 CODEC = web.AppKey("codec", SessionCodec)
 SIGNIN_THROTTLE = web.AppKey("signin_throttle", Throttle)
 SESSION = web.RequestKey("session", WebSession)
@@ -56,8 +59,9 @@ CONTENT_SECURITY_POLICY = (
 STRICT_TRANSPORT = "max-age=31536000; includeSubDomains"
 
 
-def setup_web(app: web.Application, services: Services) -> None:
+def setup_web(app: web.Application, services: Services, pipeline: DoorPipeline) -> None:
     app[SERVICES] = services
+    app[PIPELINE] = pipeline
     app[CODEC] = SessionCodec(
         services.settings.signing_key, services.settings.session_max_age_seconds
     )
@@ -159,17 +163,24 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
     except (SQLAlchemyError, OSError):
         log.exception("database error on %s", request.path)
-        response = _problem(
-            request,
-            503,
-            "Sorry, something went wrong on our side",
-            [
-                "We could not reach our database, so nothing was saved.",
-                "Please try again in a few minutes.",
-            ],
-        )
+        response = _database_down(request)
+    except DatabaseDown:  # finding who is signed in failed; the pipeline logged why
+        log.error("database error on %s", request.path)
+        response = _database_down(request)
     _save(request, response, session)
     return response
+
+
+def _database_down(request: web.Request) -> web.Response:
+    return _problem(
+        request,
+        503,
+        "Sorry, something went wrong on our side",
+        [
+            "We could not reach our database, so nothing was saved.",
+            "Please try again in a few minutes.",
+        ],
+    )
 
 
 def _save(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
@@ -212,12 +223,18 @@ def _problem(
 
 
 async def _actor(request: web.Request) -> Actor | None:
+    """Who is signed in. Raises `DatabaseDown` (a 503 page) when the database fails."""
     session = _session(request)
-    if session.person_id is None:
+    person_id = session.person_id
+    if person_id is None:
         return None
     services = request.app[SERVICES]
-    async with services.db.session() as db:
-        actor = await load_session_actor(db, session.person_id, session.generation, services.tz)
+
+    async def signed_in() -> Actor | None:
+        async with services.db.session() as db:
+            return await load_session_actor(db, person_id, session.generation, services.tz)
+
+    actor = await request.app[PIPELINE].actor(Door.WEB, signed_in)
     if actor is None:  # the person was removed, or this session was ended: forget them
         session.person_id = None
         session.generation = 0
@@ -234,7 +251,10 @@ def _must_sign_in(request: web.Request) -> web.Response:
 
 async def _render(request: web.Request, turn: Turn) -> web.Response:
     services = request.app[SERVICES]
-    replies = await services.router.dispatch(turn, services)
+    outcome = await request.app[PIPELINE].run(Delivery(turn))
+    if outcome.failed:
+        return _database_down(request)
+    replies = outcome.replies
     async with services.db.session() as db:
         unread = await unread_count(db, turn.actor.person_id) if turn.actor else 0
     return page(
