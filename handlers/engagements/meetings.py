@@ -100,7 +100,8 @@ class RequestMeeting(ProviderForm):
         return [
             Notice(
                 text="Thank you. We asked the commissioning team to suggest times. Only your "
-                "organisation and the team know about this conversation.",
+                "organisation and the team know about this conversation. The team keeps a "
+                "short note of it, which the council's auditors may check.",
                 level="success",
             )
         ]
