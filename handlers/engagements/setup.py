@@ -25,6 +25,7 @@ from handlers.engagements.common import (
     refuse,
     runs_it,
 )
+from handlers.engagements.conflicts import remind_to_declare
 from handlers.engagements.working_days import working_days_before
 from handlers.forms import Subject, open_form
 from storage import audit
@@ -39,6 +40,7 @@ from storage.engagements import (
     events_of,
     matching_organisations,
     members_of,
+    not_yet_declared,
 )
 from storage.forms import latest_definition, save_definition
 from storage.models import Authority, Door, FormResponse, Membership, Role
@@ -96,6 +98,14 @@ async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refus
         return authorities[0]
     names = ", ".join(f"{a.name} (type engagements new for={a.slug})" for a in authorities)
     return Refusal(f"Which council is this for? {names}")
+
+
+def apply_notice_fields(engagement: Engagement, answers: dict[str, Any]) -> None:
+    """The UK2 notice facts, from the setup form or the later reference form."""
+    engagement.above_threshold = answers.get("above_threshold")
+    engagement.intended_route = answers.get("intended_route")
+    reference = answers.get("procurement_reference")
+    engagement.procurement_reference = reference.strip() if isinstance(reference, str) else None
 
 
 class EngagementSetup(TeamForm):
@@ -157,6 +167,9 @@ class EngagementSetup(TeamForm):
             "funding_routes": list(engagement.funding_routes),
             "closes_on": engagement.closes_at.astimezone(LONDON).date().isoformat(),
             "confidentiality": engagement.confidentiality,
+            "above_threshold": engagement.above_threshold,
+            "intended_route": engagement.intended_route,
+            "procurement_reference": engagement.procurement_reference,
             "questions": list(engagement.question_ids),
             "must_answer": list(engagement.must_answer),
             **{f"own_question_{i}": own[i - 1] or None for i in (1, 2, 3)},
@@ -177,6 +190,7 @@ class EngagementSetup(TeamForm):
             if response.engagement_id
             else None
         )
+        new = engagement is None
         if engagement is None:
             engagement = Engagement(
                 authority_id=response.authority_id,
@@ -195,6 +209,7 @@ class EngagementSetup(TeamForm):
         engagement.funding_routes = list(answers.get("funding_routes") or [])
         engagement.closes_at = closing_moment(answers["closes_on"], services.tz)
         engagement.confidentiality = answers.get("confidentiality") or DEFAULT_CONFIDENTIALITY
+        apply_notice_fields(engagement, answers)
         engagement.question_ids = list(answers.get("questions") or [])
         engagement.must_answer = [
             q for q in answers.get("must_answer") or [] if q in engagement.question_ids
@@ -206,6 +221,8 @@ class EngagementSetup(TeamForm):
         ]
         await session.flush()
         response.engagement_id = engagement.id
+        if new:
+            await remind_to_declare(session, engagement, services.clock.now())
         await audit.record_turn(
             session,
             turn,
@@ -303,6 +320,29 @@ async def draft_view(
     invitation = await invitation_message(session, engagement, services)
     warnings = guardrails(engagement, services, services.clock.now())
     replies: list[Reply] = [Notice(text=text, level="warning") for text in warnings]
+    undeclared = await not_yet_declared(session, engagement)
+    if undeclared:
+        replies.append(
+            Notice(
+                text="Before it opens, everyone on your team should declare any conflict of "
+                "interest (Procurement Act 2023, sections 81 to 83). Not declared yet: "
+                + ", ".join(person.name for person in undeclared)
+                + ".",
+                level="warning",
+                buttons=[
+                    Button(
+                        label="Declare yours",
+                        action="cmd.engagements",
+                        value=f"declare {engagement.id}",
+                    ),
+                    Button(
+                        label="Who has declared",
+                        action="cmd.engagements",
+                        value=f"declarations {engagement.id}",
+                    ),
+                ],
+            )
+        )
     replies.append(
         Message(
             title=f"Draft: {engagement.title}",
