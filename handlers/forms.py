@@ -431,7 +431,10 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
             return [_saved_notice(purpose, turn, services)]
         if outcome.done:
             conversation.state = {}
-            missing = validate_all(definition, response.answers)
+            missing = {
+                **validate_all(definition, response.answers),
+                **purpose.cross_check(response.answers),
+            }
             if missing:
                 return [Notice(text=" ".join(missing.values()), level="error")]
             return await _finish(session, turn, services, purpose, definition, response)

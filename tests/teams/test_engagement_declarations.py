@@ -114,3 +114,19 @@ async def test_declare_a_conflict_and_write_meeting_notes_in_cards(
         assert stored is not None and stored.outcome == "Nothing more to do."
     # A draft is not open, so there is nobody to update yet: no prompt.
     assert SHARE_PROMPT not in seen
+
+
+async def test_a_conflict_declared_in_chat_needs_its_details_too(
+    teams: TeamsClient, fake_teams: FakeBotFramework, sender: OutboxSender, services: Services
+) -> None:
+    await _as_riverside_team(services, fake_teams)
+    engagement = await draft_engagement(services, title="Carers' breaks")
+    said: list[str] = []
+    for text in (f"engagements declare {engagement.id} chat", "2", "skip", "skip"):
+        activity = await teams.say(text)
+        await settle(sender)
+        said.append(card_text(posted(teams.fake, activity["conversation"]["id"])[-1]))
+    assert "If yes, what is it?" in said[1], said
+    assert "Please say what it is." in said[-1], said
+    async with services.db.session() as session:
+        assert await session.scalar(select(ConflictDeclaration)) is None
