@@ -18,6 +18,7 @@ from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Sect
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import (
+    ONLY_THE_TEAM,
     TeamForm,
     number_at,
     submitted_engagement,
@@ -134,7 +135,8 @@ async def show_declarations(
         )
         if not isinstance(engagement, Engagement):
             return engagement
-        assert can_see_conflict_declarations(turn.actor, engagement)
+        if not can_see_conflict_declarations(turn.actor, engagement):
+            return [Notice(text=ONLY_THE_TEAM, level="warning")]
         declared = await conflict_declarations(session, engagement.id)
         team = await commissioning_team(session, engagement.authority_id)
     facts = [Fact(label=person.name, value=_said(declared.get(person.id))) for person in team]

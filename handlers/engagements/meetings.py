@@ -20,6 +20,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import tell_the_team
 from handlers.engagements.common import (
+    ONLY_THE_TEAM,
     ProviderForm,
     TeamForm,
     is_open,
@@ -36,7 +37,7 @@ from storage.engagements import members_of
 from storage.models import FormResponse, Membership, Organisation, Reminder, Role
 from storage.outbox import send_to_people
 from storage.reminders import schedule_reminder
-from storage.visibility import Refusal
+from storage.visibility import Refusal, can_see_meeting_notes
 
 REMINDER_KIND = "meeting.reminder"
 HOW = {"call": "a phone call", "video": "a video call", "visit": "in person"}
@@ -230,6 +231,8 @@ class MeetingNotes(TeamForm):
         )
         if isinstance(engagement, Refusal):
             return engagement
+        if not can_see_meeting_notes(turn.actor, engagement):
+            return Refusal(ONLY_THE_TEAM)
         assert request is not None
         if request.agreed_at is None or request.agreed_at > services.clock.now():
             return Refusal(
