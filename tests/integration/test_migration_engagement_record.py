@@ -12,12 +12,18 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from handlers.engagements.setup import DEFAULT_CONFIDENTIALITY
 from storage.db import Database
 from storage.types import JSONType, UTCDateTime
 from tests.integration.test_migrations import HEAD, current_revision, run_alembic, schema_diff
 from tests.support import databases
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+OLD_DEFAULT = (
+    "What you tell us stays between your organisation and our commissioning team. We never "
+    "share one provider's ideas, costs or answers with another. Questions asked in the open "
+    "are answered for everyone, without saying who asked."
+)
 
 
 @pytest.fixture
@@ -99,7 +105,24 @@ def populate(connection: Connection) -> None:
                 "own_questions": [],
                 "state": "open",
                 "created_at": WHEN,
-            }
+            },
+            *(
+                {
+                    "id": number,
+                    "authority_id": 1,
+                    "title": f"Old default, {state}",
+                    "purpose": "Help.",
+                    "funding_routes": [],
+                    "closes_at": WHEN,
+                    "confidentiality": OLD_DEFAULT,
+                    "question_ids": [],
+                    "must_answer": [],
+                    "own_questions": [],
+                    "state": state,
+                    "created_at": WHEN,
+                }
+                for number, state in ((8, "draft"), (9, "open"))
+            ),
         ],
     )
     connection.execute(
@@ -184,6 +207,12 @@ async def test_upgrade_keeps_existing_rows_and_starts_new_columns_empty(
         assert (
             await connection.execute(sa.text("SELECT count(*) FROM conflict_declarations"))
         ).scalar_one() == 0
+        # A draft with the old untrue default gets the honest one; what providers were
+        # already promised in a published engagement stays as it was.
+        promises = dict(
+            (await connection.execute(sa.text("SELECT id, confidentiality FROM engagements"))).all()
+        )
+        assert promises == {7: "Old promise.", 8: DEFAULT_CONFIDENTIALITY, 9: OLD_DEFAULT}
 
     await run_alembic(empty_db, "downgrade", "0008")
     async with empty_db.engine.connect() as connection:

@@ -10,6 +10,9 @@
   engagement (ss.81-83).
 
 Existing rows keep everything they had; every new column is empty until someone fills it.
+Drafts still carrying the old default confidentiality promise ("stays between your
+organisation and our commissioning team", untrue under the Freedom of Information Act)
+get the honest default instead; published engagements keep the words providers were given.
 
 Revision ID: 0009
 Revises: 0008
@@ -31,6 +34,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+#: The old default promise, and the honest one (as in handlers/engagements/setup.py then).
+OLD_DEFAULT = (
+    "What you tell us stays between your organisation and our commissioning team. We never "
+    "share one provider's ideas, costs or answers with another. Questions asked in the open "
+    "are answered for everyone, without saying who asked."
+)
+HONEST_DEFAULT = (
+    "Who sees your answers: the council's commissioning team for this work. The council's "
+    "internal auditors may check them too. Other providers never see your answers, ideas or "
+    "costs. Questions asked in the open are answered for everyone, without saying who asked. "
+    "The council will treat what you tell it as commercially confidential. If someone asks "
+    "for it under the Freedom of Information Act 2000, the council will ask you first, "
+    "before it shares anything (the Act lets it hold back secrets, in sections 41 and 43). "
+    "The council has promised not to use these answers to score bids. Convene keeps a "
+    "record of that promise, but it cannot make the council keep it."
+)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("engagements", schema=None) as batch_op:
         batch_op.add_column(
@@ -38,6 +59,16 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("above_threshold", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("intended_route", sa.String(length=40), nullable=True))
+    engagements = sa.table(
+        "engagements",
+        sa.column("confidentiality", sa.Text),
+        sa.column("state", sa.String),
+    )
+    op.execute(
+        engagements.update()
+        .where(engagements.c.confidentiality == OLD_DEFAULT, engagements.c.state == "draft")
+        .values(confidentiality=HONEST_DEFAULT)
+    )
     with op.batch_alter_table("clarifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("original_question", sa.Text(), nullable=True))
     with op.batch_alter_table("meeting_requests", schema=None) as batch_op:
