@@ -49,8 +49,12 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 8
     scheduler_enabled: bool = True
     suppression_minimum: int = 5
-    #: Engagement guardrails: warn when publish-to-close is shorter, or questions are many.
-    engagement_min_weeks: int = 6
+    #: Engagement guardrail: warn when an engagement is open for fewer days than this. It is
+    #: the council's own choice, not the law: no Act sets a length for pre-market engagement
+    #: (seed 004's six weeks is for tender windows, which opportunities will check). Four
+    #: weeks gives small groups, who meet monthly, one chance to talk about it.
+    engagement_minimum_days: int = Field(28, ge=0)
+    #: Guardrail: warn when an engagement asks more questions than this.
     engagement_max_questions: int = 15
     #: Closing reminders go this many working days (UK bank holidays excluded) before close.
     engagement_reminder_working_days: int = 3

@@ -81,6 +81,11 @@ class FormPurpose(ABC):
         """Anything to say above the form when it opens (e.g. when it was last answered)."""
         return []
 
+    def cross_check(self, answers: dict[str, Any]) -> dict[str, str]:
+        """Problems one answer makes of another (a detail needed because of a choice), keyed
+        by field id, checked with the required questions before anything is sent."""
+        return {}
+
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
     ) -> Refusal | None:
@@ -236,7 +241,7 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
         if page < len(definition.pages) - 1:
             _store(response, answers, page + 1, now)
             return [form_view(definition, response, response.current_page)]
-        missing = validate_all(definition, answers)
+        missing = {**validate_all(definition, answers), **purpose.cross_check(answers)}
         if missing:
             first = definition.page_of(next(iter(missing)))
             _store(response, answers, first, now)
@@ -426,7 +431,10 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
             return [_saved_notice(purpose, turn, services)]
         if outcome.done:
             conversation.state = {}
-            missing = validate_all(definition, response.answers)
+            missing = {
+                **validate_all(definition, response.answers),
+                **purpose.cross_check(response.answers),
+            }
             if missing:
                 return [Notice(text=" ".join(missing.values()), level="error")]
             return await _finish(session, turn, services, purpose, definition, response)

@@ -58,6 +58,21 @@ class Engagement(Base):
     closed_at: Mapped[datetime | None]
     you_said_we_did: Mapped[str | None] = mapped_column(Text)
     you_said_at: Mapped[datetime | None]
+    #: What a preliminary market engagement notice (UK2, Procurement Act 2023 s.17) needs:
+    #: the Find a Tender unique identifier once known (it can be added after publishing),
+    #: whether the contract is likely above threshold (a `Threshold` value), and the route.
+    procurement_reference: Mapped[str | None] = mapped_column(String(100))
+    above_threshold: Mapped[str | None] = mapped_column(String(16))
+    intended_route: Mapped[str | None] = mapped_column(String(40))
+
+
+class Threshold(StrEnum):
+    """Whether the eventual contract is likely above the procurement threshold. Only above
+    it does s.17 ask for a UK2 notice before the tender notice (or reasons in it)."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_SURE = "not_sure"
 
 
 class EngagementParticipant(Base):
@@ -121,6 +136,13 @@ class Clarification(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None]
+    #: The question as the provider asked it, kept when the team edited it to keep the asker
+    #: anonymous (None when published as asked). Team and audit only; never published.
+    original_question: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def edited_for_anonymity(self) -> bool:
+        return self.original_question is not None
 
 
 class EngagementEvent(Base):
@@ -191,6 +213,31 @@ class MeetingRequest(Base):
     proposed: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     agreed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The team's record of the conversation, written after it: private to the team (and
+    #: audit), so a private talk still leaves a record that the engagement was equal.
+    notes: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    notes_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    notes_at: Mapped[datetime | None]
+
+
+class ConflictDeclaration(Base):
+    """One commissioning team member's conflict-of-interest declaration for one engagement
+    (Procurement Act 2023 ss.81-83). What it says is for the team only; the record and
+    providers only ever learn that declarations were made."""
+
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (UniqueConstraint("engagement_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    has_conflict: Mapped[bool]
+    what: Mapped[str | None] = mapped_column(Text)
+    how_managed: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime]
 
 
 class EngagementFeedback(Base):

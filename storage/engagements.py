@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.engagement_tables import (
     BookingState,
     Clarification,
+    ConflictDeclaration,
     Engagement,
     EngagementEvent,
     EngagementParticipant,
@@ -26,6 +27,7 @@ from storage.models import (
     Organisation,
     OrganisationAreaServed,
     OrganisationServiceArea,
+    Person,
     Role,
 )
 from storage.upsert import insert_many_ignoring_duplicates
@@ -227,3 +229,41 @@ async def places_taken(session: AsyncSession, event_id: int) -> int:
         )
         or 0
     )
+
+
+async def commissioning_team(session: AsyncSession, authority_id: int) -> list[Person]:
+    """Everyone acting for the authority on its engagements: its commissioners, by name."""
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(
+                    Membership.authority_id == authority_id,
+                    Membership.role == Role.COMMISSIONER,
+                )
+                .order_by(Person.name, Person.id)
+                .distinct()
+            )
+        ).all()
+    )
+
+
+async def conflict_declarations(
+    session: AsyncSession, engagement_id: int
+) -> dict[int, ConflictDeclaration]:
+    """Each person's declaration for one engagement, by person id (content: team only)."""
+    rows = await session.scalars(
+        select(ConflictDeclaration).where(ConflictDeclaration.engagement_id == engagement_id)
+    )
+    return {row.person_id: row for row in rows}
+
+
+async def not_yet_declared(session: AsyncSession, engagement: Engagement) -> list[Person]:
+    """The team members who have not declared conflicts for this engagement yet."""
+    declared = await conflict_declarations(session, engagement.id)
+    return [
+        person
+        for person in await commissioning_team(session, engagement.authority_id)
+        if person.id not in declared
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from bot.core.turn import Actor
+from storage.engagement_tables import Engagement
 from storage.models import FormResponse, Organisation
 
 PUBLIC_PROFILE_FIELDS = ("name", "service_areas", "areas_served")
@@ -68,6 +69,33 @@ def can_see_readiness_summary(actor: Actor, authority_id: int) -> bool:
     """Readiness across providers, and who asked for support: only the commissioning team
     of the authority the answers were given to (it may see exact numbers and names)."""
     return authority_id in actor.commissioner_for()
+
+
+def _runs(actor: Actor, engagement: Engagement) -> bool:
+    return engagement.authority_id in actor.commissioner_for()
+
+
+def can_see_original_question(actor: Actor, engagement: Engagement) -> bool:
+    """A clarification edited to keep the asker anonymous is published as edited; how it
+    was first asked could identify them, so only the engagement's own commissioning team
+    (and the record, which is theirs) sees it. Never other providers, nor the asker's
+    own colleagues through the Q&A log."""
+    return _runs(actor, engagement)
+
+
+def can_see_meeting_notes(actor: Actor, engagement: Engagement) -> bool:
+    """Notes and the outcome of a private conversation are the team's record of it: the
+    engagement's own commissioning team only. Not the provider (the notes are the council's
+    working record), not other providers, not other councils. Anything every provider
+    should know goes out as an update instead."""
+    return _runs(actor, engagement)
+
+
+def can_see_conflict_declarations(actor: Actor, engagement: Engagement) -> bool:
+    """What a team member declared (Procurement Act 2023 ss.81-83) is for the engagement's
+    own commissioning team. Everyone else, and the record, learn only that declarations
+    were made."""
+    return _runs(actor, engagement)
 
 
 def responses_visible_to(actor: Actor) -> ColumnElement[bool]:

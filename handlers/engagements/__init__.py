@@ -2,8 +2,9 @@
 
 `engagements` lists them; `new`, `edit N`, `publish N`, `show N`, `answer N`, `join N`,
 `ask N`, `questions N`, `reply N Q`, `update N`, `event N`, `rsvp E`, `cancel E`,
-`attendance E`, `talk N`, `times M`, `pick M I`, `feedback N`, `close N`, `summary N`,
-`answers N`, `record N`, `yousaid N`. Chat doors type them; buttons carry them as values.
+`attendance E`, `talk N`, `times M`, `pick M I`, `notes M`, `feedback N`, `close N`,
+`summary N`, `answers N`, `record N`, `reference N`, `declare N`, `declarations N`,
+`yousaid N`. Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from handlers.engagements import (
     answers,
     clarifications,
     closing,
+    conflicts,
     events,
     feedback,
     meetings,
@@ -65,6 +67,9 @@ STEPS: tuple[SubCommand, ...] = (
     _form("times", meetings.propose_times),
     _form("feedback", feedback.give_feedback),
     _form("yousaid", closing.you_said_we_did),
+    _form("reference", record.change_notice_facts),
+    _form("declare", conflicts.declare),
+    _form("notes", meetings.write_notes),
     _numbered("show", taking_part.show_engagement),
     _numbered("publish", setting_up.publish, changes_things=True),
     _numbered("join", taking_part.join, changes_things=True),
@@ -77,6 +82,7 @@ STEPS: tuple[SubCommand, ...] = (
     _numbered("summary", closing.show_summary),
     _numbered("answers", answers.show_answers),
     _numbered("record", record.show_record),
+    _numbered("declarations", conflicts.show_declarations),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -182,6 +188,9 @@ FEATURE = Feature(
         meetings.TIMES,
         feedback.FEEDBACK,
         closing.YOU_SAID,
+        record.NOTICE_FACTS,
+        conflicts.DECLARE,
+        meetings.NOTES,
     ),
     reminders={
         setting_up.CLOSE_KIND: closing.close_on_schedule,
@@ -189,6 +198,7 @@ FEATURE = Feature(
         events.DAY_BEFORE_KIND: events.remind_attendees,
         events.HOUR_BEFORE_KIND: events.remind_attendees,
         meetings.REMINDER_KIND: meetings.remind_meeting,
+        conflicts.REMINDER_KIND: conflicts.remind_undeclared,
     },
     home_sections=(HomeSection(order=20, sections=_home_sections),),
     pages=record.PAGES,

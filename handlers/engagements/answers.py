@@ -75,6 +75,7 @@ async def show_answers(turn: Turn, services: Services, engagement_id: int | None
             title=f"Answers: {engagement.title}",
             text=None if latest else "No organisation has sent answers yet.",
             sections=sections[:40],
-            who_sees="Only your commissioning team sees these. Never use them to score bids.",
+            who_sees="Only your commissioning team sees these, and your internal auditors may "
+            "check them. Your council promised providers not to use them to score bids.",
         )
     ]

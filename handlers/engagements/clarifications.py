@@ -203,7 +203,7 @@ class AnswerQuestion(_TeamForm):
         assert question is not None
         if question.published_at is not None:
             return [Notice(text="That question was answered already.", level="info")]
-        question.question = response.answers["question"]
+        keep_original(question, response.answers["question"])
         question.answer = response.answers["answer"]
         return await publish_clarification(session, turn, services, engagement, question)
 
@@ -239,6 +239,26 @@ class PublishUpdate(_TeamForm):
         return await publish_clarification(session, turn, services, engagement, update)
 
 
+#: Shown beside a published question the team changed so it could not identify who asked.
+EDITED_MARK = "edited to keep the asker anonymous"
+
+
+def keep_original(question: Clarification, published: str) -> None:
+    """Publish the team's wording, but never lose what the provider asked: the original is
+    kept (team and audit only) whenever the wording changed, however slightly."""
+    if published.strip() == (question.question or "").strip():
+        return
+    if question.original_question is None:
+        question.original_question = question.question
+    question.question = published
+
+
+def published_question(item: Clarification) -> str:
+    """The question as everyone sees it, marked when the team edited it."""
+    text = item.question or ""
+    return f"{text} ({EDITED_MARK})" if item.edited_for_anonymity else text
+
+
 async def publish_clarification(
     session: AsyncSession,
     turn: Turn,
@@ -258,7 +278,7 @@ async def publish_clarification(
         message = Message(
             title=f"A question about {engagement.title}, answered for everyone",
             sections=[
-                Section(heading="The question", text=item.question),
+                Section(heading="The question", text=published_question(item)),
                 Section(heading="The council's answer", text=item.answer),
             ],
             text="Everyone taking part gets this answer at the same time. We never say who asked.",
@@ -287,6 +307,7 @@ async def publish_clarification(
         authority_id=engagement.authority_id,
         engagement_id=engagement.id,
         kind=item.kind,
+        edited_for_anonymity=item.edited_for_anonymity,
         recipients=recipients,
         at=now,
     )

@@ -8,6 +8,7 @@ how providers talk "not in front of potential competitors".
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,10 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import tell_the_team
 from handlers.engagements.common import (
+    ONLY_THE_TEAM,
     ProviderForm,
     TeamForm,
+    is_open,
     lock_row,
     number_at,
     provider_asked,
@@ -34,7 +37,7 @@ from storage.engagements import members_of
 from storage.models import FormResponse, Membership, Organisation, Reminder, Role
 from storage.outbox import send_to_people
 from storage.reminders import schedule_reminder
-from storage.visibility import Refusal
+from storage.visibility import Refusal, can_see_meeting_notes
 
 REMINDER_KIND = "meeting.reminder"
 HOW = {"call": "a phone call", "video": "a video call", "visit": "in person"}
@@ -100,7 +103,8 @@ class RequestMeeting(ProviderForm):
         return [
             Notice(
                 text="Thank you. We asked the commissioning team to suggest times. Only your "
-                "organisation and the team know about this conversation.",
+                "organisation and the team know about this conversation. The team keeps a "
+                "short note of it, which the council's auditors may check.",
                 level="success",
             )
         ]
@@ -209,8 +213,108 @@ async def _name_of(session: AsyncSession, organisation_id: int) -> str:
     return organisation.name if organisation else "A provider"
 
 
+class MeetingNotes(TeamForm):
+    """The team's notes and outcome of a private conversation, written after it. Private
+    to the team (`can_see_meeting_notes`), and followed by a prompt to share anything every
+    provider should know as an update, so a private talk never gives one provider an edge."""
+
+    form_key = "meeting_notes"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        assert turn.actor is not None
+        request_id = number_at(turn, 1)
+        request = await session.get(MeetingRequest, request_id) if request_id else None
+        engagement = await self.own_engagement(
+            session, turn, request.engagement_id if request else None, "meeting notes"
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
+        if not can_see_meeting_notes(turn.actor, engagement):
+            return Refusal(ONLY_THE_TEAM)
+        assert request is not None
+        if request.agreed_at is None or request.agreed_at > services.clock.now():
+            return Refusal(
+                "You can write notes once the conversation has happened"
+                + (
+                    f", after {format_when(request.agreed_at, turn.actor.timezone)}."
+                    if request.agreed_at
+                    else ". No time has been agreed yet."
+                )
+            )
+        return Subject(
+            None, engagement.authority_id, engagement_id=engagement.id, topic=f"notes:{request.id}"
+        )
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        assert subject.topic is not None
+        request = await session.get(MeetingRequest, int(subject.topic.split(":")[1]))
+        if request is None or request.notes is None:
+            return {}
+        return {"notes": request.notes, "outcome": request.outcome}
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        assert turn.actor is not None and response.topic is not None
+        now = services.clock.now()
+        request = await session.get(MeetingRequest, int(response.topic.split(":")[1]))
+        assert request is not None
+        engagement = await submitted_engagement(session, response)
+        request.notes = response.answers["notes"]
+        request.outcome = response.answers["outcome"]
+        request.notes_by = turn.actor.person_id
+        request.notes_at = now
+        await audit.record_turn(
+            session,
+            turn,
+            "meeting.notes_recorded",
+            object_type="meeting_request",
+            object_id=request.id,
+            authority_id=engagement.authority_id,
+            organisation_id=request.organisation_id,
+            engagement_id=engagement.id,
+        )
+        replies: list[Reply] = [
+            Notice(
+                text=f"Saved your notes on {format_when(now, turn.actor.timezone)}. Only your "
+                f"commissioning team sees them. To change them, type engagements notes {request.id}.",
+                level="success",
+            )
+        ]
+        if is_open(engagement, now):
+            replies.append(
+                Message(
+                    text=SHARE_PROMPT,
+                    buttons=[
+                        Button(
+                            label="Publish an update",
+                            action="cmd.engagements",
+                            value=f"update {engagement.id}",
+                            style="primary",
+                        )
+                    ],
+                )
+            )
+        return replies
+
+
+#: After every private conversation: equal treatment means sharing what everyone should know.
+SHARE_PROMPT = "Did you share anything every provider should know? Publish it as an update."
+
 REQUEST = RequestMeeting()
 TIMES = ProposeTimes()
+NOTES = MeetingNotes()
+
+
+async def write_notes(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, NOTES)
 
 
 async def ask_to_talk(turn: Turn, services: Services) -> list[Reply]:
@@ -270,7 +374,17 @@ async def pick_time(turn: Turn, services: Services, request_id: int | None) -> l
         await tell_the_team(
             session,
             engagement,
-            Message(title=f"Private conversation agreed: {when}", text=engagement.title),
+            Message(
+                title=f"Private conversation agreed: {when}",
+                text=f"{engagement.title}. Afterwards, write a short note of it for the record.",
+                buttons=[
+                    Button(
+                        label="Write notes after it",
+                        action="cmd.engagements",
+                        value=f"notes {request.id}",
+                    )
+                ],
+            ),
             f"meeting:{request.id}:agreed:{choice}",
             now,
         )

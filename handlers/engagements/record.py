@@ -14,37 +14,86 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
+from bot.core.forms import FormDefinition
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
-from bot.core.reply import Button, Fact, Message, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Actor, Door, Turn, row_id
 from bot.services import Services
 from handlers.engagements.closing import summary_facts
 from handlers.engagements.common import (
     FUNDING_ROUTES,
+    TeamForm,
     money,
+    number_at,
+    submitted_engagement,
     team_engagement,
 )
+from handlers.engagements.conflicts import declaration_facts
+from handlers.engagements.setup import apply_notice_fields
+from handlers.forms import Subject, open_form
 from storage import audit
-from storage.engagement_tables import Clarification, Engagement, EngagementInvitation
+from storage.engagement_tables import (
+    Clarification,
+    Engagement,
+    EngagementInvitation,
+    MeetingRequest,
+    Threshold,
+)
 from storage.engagements import published_clarifications
-from storage.models import Authority, Organisation, OutboxMessage
+from storage.models import Authority, FormResponse, Organisation, OutboxMessage
+from storage.visibility import Refusal
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+#: Whether the eventual contract is likely above threshold, in words.
+THRESHOLD_WORDS: dict[str, str] = {
+    Threshold.YES: "Yes, likely above threshold",
+    Threshold.NO: "No, likely below threshold",
+    Threshold.NOT_SURE: "Not sure yet",
+}
+
+#: The intended route to market (the setup form's short choice list).
+ROUTES = {
+    "open": "Open procedure (anyone may bid)",
+    "competitive_flexible": "Competitive flexible procedure",
+    "framework": "A call-off from a framework or dynamic market",
+    "direct_award": "Direct award",
+    "grant": "A grant (not a procurement)",
+    "not_decided": "Not decided yet",
+}
+
+
+def notice_duty(engagement: Engagement) -> str:
+    """What s.17 asks of this procurement, in plain words. A UK2 notice is for
+    above-threshold procurements only, and it comes before the *tender* notice (or the
+    tender notice says why there was none): nothing has to be published before engaging."""
+    rule = (
+        "publish a preliminary market engagement notice (UK2) on Find a Tender before the "
+        "tender notice, or say in the tender notice why not (Procurement Act 2023 s.17)"
+    )
+    if engagement.above_threshold == Threshold.YES:
+        return f"Above threshold: {rule}."
+    if engagement.above_threshold == Threshold.NO:
+        return "Below threshold: s.17 does not apply, so no UK2 notice is needed."
+    return f"Not known yet. If it is above threshold, {rule}."
+
+
 def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
-    """The 'engagement process' text of a preliminary market engagement notice."""
+    """The 'engagement process' text of a preliminary market engagement notice. It says who
+    could take part as it was: organisations on Convene, invited or joining themselves."""
     events = facts["events"]
     parts = [
-        "An open invitation, sent at the same time to every local voluntary, community, "
-        "faith and social enterprise organisation whose work or area matched; any other "
-        "organisation could also take part.",
+        "An invitation, sent at the same time to every voluntary, community, faith and "
+        "social enterprise organisation on Convene whose work or area matched. Other "
+        "organisations on Convene could also find it and take part; organisations not on "
+        "Convene could not take part through it.",
         "Providers answered short, optional questions in writing or in chat, and could ask "
         "for a private conversation.",
         "Questions were answered for every participant at the same time, without naming who asked.",
@@ -84,6 +133,12 @@ async def build_record(
             "engagement_process": process_description(engagement, facts),
             "closing_date": _iso(engagement.closes_at),
             "contracting_authority": authority.name if authority else None,
+            "procurement_reference": engagement.procurement_reference,
+            "likely_above_threshold": THRESHOLD_WORDS.get(
+                engagement.above_threshold or "", "Not given"
+            ),
+            "intended_route": ROUTES.get(engagement.intended_route or "", "Not given"),
+            "notice_duty": notice_duty(engagement),
         },
         "engagement": {
             "id": engagement.id,
@@ -115,6 +170,9 @@ async def build_record(
                 "kind": item.kind,
                 "title": item.title,
                 "question": item.question,
+                "edited_to_keep_the_asker_anonymous": item.edited_for_anonymity,
+                # The record is the team's (and audit's): it keeps the question as asked.
+                "original_question": item.original_question,
                 "answer": item.answer,
                 "published_at": _iso(item.published_at),
             }
@@ -140,8 +198,19 @@ async def build_record(
             "questions_asked": len(facts["questions"]),
             "updates_published": len(facts["updates"]),
             "private_conversations": facts["private_conversations"],
+            # Notes are the team's alone: the record counts them, never shows them.
+            "private_conversations_with_notes": await session.scalar(
+                select(func.count())
+                .select_from(MeetingRequest)
+                .where(
+                    MeetingRequest.engagement_id == engagement.id,
+                    MeetingRequest.notes.is_not(None),
+                )
+            ),
         },
         "feedback": facts["feedback"],
+        # That declarations were made (ss.81-83), never what they say.
+        "conflicts_of_interest": await declaration_facts(session, engagement),
         "you_said_we_did": {
             "text": engagement.you_said_we_did,
             "sent_at": _iso(engagement.you_said_at),
@@ -208,6 +277,75 @@ PAGES = (
     WebPage("/engagements/{id:\\d+}/record", "html", record_page),
     WebPage("/engagements/{id:\\d+}/record.json", "json", record_page),
 )
+
+
+class NoticeFacts(TeamForm):
+    """The UK2 facts on their own, for the team to change at any time (the Find a Tender
+    reference usually arrives after the engagement is published)."""
+
+    form_key = "engagement_reference"
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        engagement = await self.own_engagement(
+            session,
+            turn,
+            number_at(turn, 1),
+            "reference",
+            "That engagement isn't one of your council's.",
+        )
+        if isinstance(engagement, Refusal):
+            return engagement
+        return Subject(
+            None, engagement.authority_id, engagement_id=engagement.id, topic="reference"
+        )
+
+    async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
+        engagement = await session.get(Engagement, subject.engagement_id)
+        assert engagement is not None
+        return {
+            "procurement_reference": engagement.procurement_reference,
+            "above_threshold": engagement.above_threshold,
+            "intended_route": engagement.intended_route,
+        }
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        engagement = await submitted_engagement(session, response)
+        apply_notice_fields(engagement, response.answers)
+        await audit.record_turn(
+            session,
+            turn,
+            "engagement.notice_facts_changed",
+            object_type="engagement",
+            object_id=engagement.id,
+            authority_id=engagement.authority_id,
+            procurement_reference=engagement.procurement_reference,
+            above_threshold=engagement.above_threshold,
+            intended_route=engagement.intended_route,
+        )
+        return [
+            Notice(
+                text=f"Saved for {engagement.title}. {notice_duty(engagement)} It is in the "
+                "record. Type engagements reference "
+                f"{engagement.id} to change it again.",
+                level="success",
+            )
+        ]
+
+
+NOTICE_FACTS = NoticeFacts()
+
+
+async def change_notice_facts(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, NOTICE_FACTS)
 
 
 async def show_record(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:

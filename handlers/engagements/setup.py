@@ -3,7 +3,7 @@ the same invitation to every matching provider at the same moment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +24,8 @@ from handlers.engagements.common import (
     money,
     refuse,
     runs_it,
-    week_gap,
 )
+from handlers.engagements.conflicts import remind_to_declare
 from handlers.engagements.working_days import working_days_before
 from handlers.forms import Subject, open_form
 from storage import audit
@@ -40,6 +40,7 @@ from storage.engagements import (
     events_of,
     matching_organisations,
     members_of,
+    not_yet_declared,
 )
 from storage.forms import latest_definition, save_definition
 from storage.models import Authority, Door, FormResponse, Membership, Role
@@ -52,10 +53,28 @@ CLOSE_KIND = "engagement.close"
 CLOSING_SOON_KIND = "engagement.closing_soon"
 QUESTION_BANK = "engagement_questions"
 
+#: The promise an engagement starts with: only what is true. Answers are not secret: the
+#: council's internal auditors may read them, and anyone may ask for them under the Freedom
+#: of Information Act 2000, where ss.41 and 43 let the council hold back what was given in
+#: confidence or is a commercial secret. Convene records the "no scoring" promise; it cannot
+#: enforce it, so it says whose promise it is.
 DEFAULT_CONFIDENTIALITY = (
-    "What you tell us stays between your organisation and our commissioning team. We never "
-    "share one provider's ideas, costs or answers with another. Questions asked in the open "
-    "are answered for everyone, without saying who asked."
+    "Who sees your answers: the council's commissioning team for this work. The council's "
+    "internal auditors may check them too. Other providers never see your answers, ideas or "
+    "costs. Questions asked in the open are answered for everyone, without saying who asked. "
+    "The council will treat what you tell it as commercially confidential. If someone asks "
+    "for it under the Freedom of Information Act 2000, the council will ask you first, "
+    "before it shares anything (the Act lets it hold back secrets, in sections 41 and 43). "
+    "The council has promised not to use these answers to score bids. Convene keeps a "
+    "record of that promise, but it cannot make the council keep it."
+)
+
+#: Said under every invitation and provider form of an engagement: who sees the answers.
+WHO_SEES_ANSWERS = (
+    "The council's commissioning team sees your answers, and its internal auditors may check "
+    "them. They are commercially confidential: the council will ask you before sharing them "
+    "under the Freedom of Information Act. The council has promised not to use these answers "
+    "to score bids."
 )
 
 
@@ -79,6 +98,14 @@ async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refus
         return authorities[0]
     names = ", ".join(f"{a.name} (type engagements new for={a.slug})" for a in authorities)
     return Refusal(f"Which council is this for? {names}")
+
+
+def apply_notice_fields(engagement: Engagement, answers: dict[str, Any]) -> None:
+    """The UK2 notice facts, from the setup form or the later reference form."""
+    engagement.above_threshold = answers.get("above_threshold")
+    engagement.intended_route = answers.get("intended_route")
+    reference = answers.get("procurement_reference")
+    engagement.procurement_reference = reference.strip() if isinstance(reference, str) else None
 
 
 class EngagementSetup(TeamForm):
@@ -140,6 +167,9 @@ class EngagementSetup(TeamForm):
             "funding_routes": list(engagement.funding_routes),
             "closes_on": engagement.closes_at.astimezone(LONDON).date().isoformat(),
             "confidentiality": engagement.confidentiality,
+            "above_threshold": engagement.above_threshold,
+            "intended_route": engagement.intended_route,
+            "procurement_reference": engagement.procurement_reference,
             "questions": list(engagement.question_ids),
             "must_answer": list(engagement.must_answer),
             **{f"own_question_{i}": own[i - 1] or None for i in (1, 2, 3)},
@@ -160,6 +190,7 @@ class EngagementSetup(TeamForm):
             if response.engagement_id
             else None
         )
+        new = engagement is None
         if engagement is None:
             engagement = Engagement(
                 authority_id=response.authority_id,
@@ -178,6 +209,7 @@ class EngagementSetup(TeamForm):
         engagement.funding_routes = list(answers.get("funding_routes") or [])
         engagement.closes_at = closing_moment(answers["closes_on"], services.tz)
         engagement.confidentiality = answers.get("confidentiality") or DEFAULT_CONFIDENTIALITY
+        apply_notice_fields(engagement, answers)
         engagement.question_ids = list(answers.get("questions") or [])
         engagement.must_answer = [
             q for q in answers.get("must_answer") or [] if q in engagement.question_ids
@@ -189,6 +221,8 @@ class EngagementSetup(TeamForm):
         ]
         await session.flush()
         response.engagement_id = engagement.id
+        if new:
+            await remind_to_declare(session, engagement, services.clock.now())
         await audit.record_turn(
             session,
             turn,
@@ -250,15 +284,19 @@ def question_count(engagement: Engagement) -> int:
 
 
 def guardrails(engagement: Engagement, services: Services, now: datetime) -> list[str]:
-    """Warnings for the commissioner: too little time, too many or too many required questions."""
+    """Warnings for the commissioner: too little time, too many or too many required questions.
+
+    The time warning uses the council's own minimum (`CONVENE_ENGAGEMENT_MINIMUM_DAYS`): the
+    law sets no length for pre-market engagement, and seed 004's six weeks is for tender
+    windows, so it is not used here."""
     settings = services.settings
     warnings: list[str] = []
-    weeks = week_gap(now, engagement.closes_at)
-    if weeks < settings.engagement_min_weeks:
+    days = (engagement.closes_at - now) / timedelta(days=1)
+    if days < settings.engagement_minimum_days:
         warnings.append(
-            f"It closes {max(0.0, weeks):.1f} weeks after publishing. We suggest at least "
-            f"{settings.engagement_min_weeks} weeks, so small groups and people who can't "
-            "answer at once have time."
+            f"It is open for {int(max(0.0, days))} days after publishing. Your council asks "
+            f"for at least {settings.engagement_minimum_days} days, so small groups and people "
+            "who can't answer at once have time. This is the council's own rule, not the law."
         )
     count = question_count(engagement)
     if count > settings.engagement_max_questions:
@@ -282,6 +320,29 @@ async def draft_view(
     invitation = await invitation_message(session, engagement, services)
     warnings = guardrails(engagement, services, services.clock.now())
     replies: list[Reply] = [Notice(text=text, level="warning") for text in warnings]
+    undeclared = await not_yet_declared(session, engagement)
+    if undeclared:
+        replies.append(
+            Notice(
+                text="Before it opens, everyone on your team should declare any conflict of "
+                "interest (Procurement Act 2023, sections 81 to 83). Not declared yet: "
+                + ", ".join(person.name for person in undeclared)
+                + ".",
+                level="warning",
+                buttons=[
+                    Button(
+                        label="Declare yours",
+                        action="cmd.engagements",
+                        value=f"declare {engagement.id}",
+                    ),
+                    Button(
+                        label="Who has declared",
+                        action="cmd.engagements",
+                        value=f"declarations {engagement.id}",
+                    ),
+                ],
+            )
+        )
     replies.append(
         Message(
             title=f"Draft: {engagement.title}",
@@ -341,7 +402,7 @@ async def invitation_message(
     return Message(
         title=f"{council} would like your views: {engagement.title}",
         text="This is an open invitation. Every organisation we invite gets this same message "
-        "at the same time, and any local organisation can take part.",
+        "at the same time, and any other organisation on Convene can take part too.",
         sections=sections,
         buttons=[
             Button(
@@ -354,8 +415,7 @@ async def invitation_message(
             Button(label="Talk privately", action="cmd.engagements", value=f"talk {engagement.id}"),
             Button(label="See details", action="cmd.engagements", value=f"show {engagement.id}"),
         ],
-        who_sees="Your answers are seen only by your organisation and the council's "
-        "commissioning team.",
+        who_sees=WHO_SEES_ANSWERS,
     )
 
 
@@ -422,7 +482,7 @@ async def publish(turn: Turn, services: Services, engagement_id: int | None) -> 
         f"{'person' if invited.people == 1 else 'people'} in {invited.organisations} "
         f"{'organisation' if invited.organisations == 1 else 'organisations'}"
         + (f" and {invited.channels} channels" if invited.channels else "")
-        + ". Any local organisation can also find it and take part."
+        + ". Other organisations on Convene can also find it and take part."
     )
     return [
         Notice(text=text, level="success"),

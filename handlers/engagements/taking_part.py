@@ -15,6 +15,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.engagements.clarifications import published_question
 from handlers.engagements.common import (
     ProviderForm,
     closes_text,
@@ -27,7 +28,7 @@ from handlers.engagements.setup import invitation_message
 from handlers.forms import Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
-from storage.engagement_tables import Engagement, EngagementState
+from storage.engagement_tables import Clarification, Engagement, EngagementState
 from storage.engagements import (
     add_participants,
     booking_counts,
@@ -40,7 +41,7 @@ from storage.engagements import (
 )
 from storage.forms import latest_submission
 from storage.models import FormResponse
-from storage.visibility import Refusal
+from storage.visibility import Refusal, can_see_original_question
 
 
 async def list_engagements(turn: Turn, services: Services) -> list[Reply]:
@@ -150,7 +151,7 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
             sections.append(
                 Section(
                     heading="Questions and answers, and updates",
-                    facts=[_log_fact(c) for c in log],
+                    facts=[_log_fact(c, can_see_original_question(actor, engagement)) for c in log],
                 )
             )
         buttons = list(invitation.buttons)
@@ -184,10 +185,15 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
     ]
 
 
-def _log_fact(clarification: Any) -> Fact:
+def _log_fact(clarification: Clarification, team: bool) -> Fact:
+    """One line of the Q&A log. An edited question says so; its own team also sees how it
+    was first asked (kept for audit, never shown to providers)."""
     if clarification.kind == "update":
         return Fact(label=f"Update: {clarification.title}", value=clarification.answer or "")
-    return Fact(label=f"Q: {clarification.question}", value=f"A: {clarification.answer}")
+    value = f"A: {clarification.answer}"
+    if team and clarification.original_question is not None:
+        value += f"\n(Only your team sees this. First asked as: {clarification.original_question})"
+    return Fact(label=f"Q: {published_question(clarification)}", value=value)
 
 
 def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:
@@ -203,6 +209,7 @@ def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:
         Button(label="Summary", action="cmd.engagements", value=f"summary {e}"),
         Button(label="Answers", action="cmd.engagements", value=f"answers {e}"),
         Button(label="The record", action="cmd.engagements", value=f"record {e}"),
+        Button(label="Conflicts of interest", action="cmd.engagements", value=f"declarations {e}"),
     ]
     if engagement.state == EngagementState.CLOSED:
         buttons.append(

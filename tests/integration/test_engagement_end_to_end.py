@@ -557,6 +557,7 @@ async def test_three_providers_on_three_doors_from_publish_to_you_said_we_did(
         "questions_asked": 1,
         "updates_published": 0,
         "private_conversations": 0,
+        "private_conversations_with_notes": 0,
     }
     assert sorted(i["door"] for i in record["invitations"]) == ["slack", "teams", "web"]
     assert all(i["delivered_at"] and i["delivery"] == "done" for i in record["invitations"])
@@ -564,6 +565,8 @@ async def test_three_providers_on_three_doors_from_publish_to_you_said_we_did(
     [published] = record["clarifications"]
     assert (published["question"], published["answer"]) == (QUESTION, ANSWER)
     assert published["published_at"]
+    assert published["edited_to_keep_the_asker_anonymous"] is False
+    assert published["original_question"] is None
     assert not any(name in json.dumps(published) for name in ASKER)
     [workshop] = record["events"]
     assert (workshop["capacity"], workshop["booked"], workshop["waiting"]) == (1, 1, 1)

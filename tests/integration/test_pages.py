@@ -29,7 +29,12 @@ PAGES = {
         "What Convene keeps",
         "Who can see what",
         "Anonymous feedback has no name",
-        "A private conversation with a council team stays between you and that team",
+        # Honest confidentiality: auditors and Freedom of Information, not "stays between".
+        "Other providers never hear about a private conversation with a council team",
+        "internal auditors may check answers",
+        "Freedom of Information Act 2000",
+        "sections 41 and 43",
+        "promised not to use engagement and readiness answers to score bids",
         "How long we keep it",
         "To have your details removed",
         "Removed person",

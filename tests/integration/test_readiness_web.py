@@ -55,8 +55,9 @@ async def test_provider_answers_readiness_in_two_sittings(
     status, html = await web_user.get("/do/readiness")
     assert status == 200 and "Costs and payment" in html
     page = text_of(html)
-    assert "Only people in your organisation and the council" in page
-    assert "never used to score or rank" in page
+    assert "internal auditors may check them" in page
+    assert "Freedom of Information Act 2000" in page
+    assert "promised not to use these answers to score or rank bids" in page
     # Prefilled from the profile where it can be.
     action = form_action(html)
 

@@ -85,8 +85,9 @@ async def test_set_up_publish_and_answer_in_modals(
         assert answer.get("response_action") == "update", answer
     draft = text_of_blocks(fake.views[view_id]["blocks"])
     assert "Draft: Youth employment" in draft
-    # Three weeks is short: the guardrail says so before anything is sent.
-    assert "We suggest at least 6 weeks" in draft
+    # Three weeks is short of the council's own 28-day minimum: the guardrail says so
+    # before anything is sent (the six-week figure is for tender windows, not engagements).
+    assert "asks for at least 28 days" in draft
     async with services.db.session() as session:
         engagement = await session.scalar(select(Engagement))
         assert engagement is not None and engagement.state == EngagementState.DRAFT

@@ -122,11 +122,11 @@ def test_reminder_is_in_the_given_zone() -> None:
 
 def test_region_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVENE_BANK_HOLIDAY_REGION", "SCT")
-    monkeypatch.setenv("CONVENE_ENGAGEMENT_MIN_WEEKS", "8")
+    monkeypatch.setenv("CONVENE_ENGAGEMENT_MINIMUM_DAYS", "42")
     monkeypatch.setenv("CONVENE_ENGAGEMENT_MAX_QUESTIONS", "10")
     settings = load_settings()
     assert settings.bank_holiday_region == "SCT"
-    assert settings.engagement_min_weeks == 8
+    assert settings.engagement_minimum_days == 42
     assert settings.engagement_max_questions == 10
     monkeypatch.delenv("CONVENE_BANK_HOLIDAY_REGION")
     assert load_settings().bank_holiday_region == "ENG"
@@ -252,26 +252,34 @@ def test_no_warnings_for_a_good_engagement() -> None:
 
 
 @pytest.mark.parametrize(
-    ("weeks", "warned"),
-    [(8, False), (6, False), (5.9, True), (2, True), (-1, True)],
+    ("days", "warned"),
+    # The default minimum is the council's own 28 days, not seed 004's six-week tender window.
+    [(42, False), (28, False), (27.9, True), (14, True), (-1, True)],
 )
-def test_short_time_to_answer(weeks: float, warned: bool) -> None:
-    engagement = _engagement(closes=NOW + timedelta(weeks=weeks), questions=["risks"])
+def test_short_time_to_answer(days: float, warned: bool) -> None:
+    engagement = _engagement(closes=NOW + timedelta(days=days), questions=["risks"])
     warnings = guardrails(engagement, _services(), NOW)
     assert bool(warnings) is warned, warnings
     if warned:
         assert len(warnings) == 1
         text = warnings[0]
-        assert f"It closes {max(0.0, weeks):.1f} weeks after publishing" in text
-        assert "at least 6 weeks" in text
+        assert f"It is open for {int(max(0.0, days))} days after publishing" in text
+        assert "at least 28 days" in text
+        assert "the council's own rule, not the law" in text
+        assert "week" not in text
 
 
 def test_short_time_is_configurable() -> None:
-    engagement = _engagement(closes=NOW + timedelta(weeks=7), questions=["risks"])
+    engagement = _engagement(closes=NOW + timedelta(days=35), questions=["risks"])
     assert guardrails(engagement, _services(), NOW) == []
-    warnings = guardrails(engagement, _services(engagement_min_weeks=8), NOW)
-    assert len(warnings) == 1 and "at least 8 weeks" in warnings[0]
-    assert guardrails(engagement, _services(engagement_min_weeks=4), NOW) == []
+    warnings = guardrails(engagement, _services(engagement_minimum_days=42), NOW)
+    assert len(warnings) == 1 and "at least 42 days" in warnings[0]
+    assert guardrails(engagement, _services(engagement_minimum_days=14), NOW) == []
+
+
+def test_the_minimum_cannot_be_negative() -> None:
+    with pytest.raises(ValidationError):
+        load_settings(secret_key="x", engagement_minimum_days=-1)
 
 
 def test_question_count_includes_own_questions_and_the_confidential_mark() -> None:
@@ -322,7 +330,7 @@ def test_every_guardrail_at_once() -> None:
     )
     warnings = guardrails(engagement, _services(engagement_max_questions=10), NOW)
     assert len(warnings) == 3, warnings
-    assert "3.0 weeks" in warnings[0]
+    assert "open for 21 days" in warnings[0]
     assert "13 questions" in warnings[1]
     assert "11 of 13 questions must be answered" in warnings[2]
 
