@@ -137,7 +137,7 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
                     label="Led by and for",
                     value=format_answer(definition.field("led_by_and_for"), org.led_by_and_for),
                 ),
-                *reserved_contract_facts(definition, org),
+                *reserved_contract_facts(org),
                 *registration_facts(definition, org),
             ],
         )

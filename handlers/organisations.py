@@ -59,13 +59,17 @@ def registration_facts(definition: FormDefinition, org: Organisation) -> list[Fa
     return facts
 
 
-def reserved_contract_facts(definition: FormDefinition, org: Organisation) -> list[Fact]:
-    """ "Yes" to public service mutual (s.33) or supported employment provider (s.32) only:
-    the two kinds of organisation a council may reserve contracts for."""
+def reserved_contract_facts(org: Organisation) -> list[Fact]:
+    """Only a "yes" to public service mutual (s.33) or supported employment provider (s.32):
+    the two kinds of organisation a council may reserve some contracts for. A "no" or no
+    answer is not a reason to list anything."""
     return [
-        Fact(label=definition.field(field_id).label, value="Yes")
-        for field_id in ("public_service_mutual", "supported_employment")
-        if getattr(org, field_id, None) is True
+        Fact(label=label, value="Yes")
+        for label, said in (
+            ("Public service mutual", org.public_service_mutual),
+            ("Supported employment provider", org.supported_employment),
+        )
+        if said is True
     ]
 
 

@@ -37,8 +37,8 @@ ALLOWED_FACTS = ["Works on", "Areas served", "Kind", "Yearly income", "Led by an
 #: Shown after those when the organisation has them: the reserved-contract flags, then its
 #: registration numbers, each linked to its public register (commissioners check them there).
 REGISTER_FACTS = [
-    "Are you a public service mutual?",
-    "Are you a supported employment provider?",
+    "Public service mutual",
+    "Supported employment provider",
     "Charity number (England and Wales)",
     "Company number",
     "Scottish charity number",
@@ -214,7 +214,7 @@ async def test_directory_shows_only_public_and_size_facts(
         "Kind": "Community interest company (CIC)",
         "Yearly income": "£10,000 to £100,000",
         "Led by and for": "Yes",
-        "Are you a supported employment provider?": "Yes",
+        "Supported employment provider": "Yes",
         "Company number": "12000002",  # the sent one, not the draft's
         "Public Procurement Organisation Number (PPON)": "PKLM-2290-XBTF",
     }
@@ -236,7 +236,7 @@ async def test_directory_shows_only_public_and_size_facts(
             "?regid=1100003&subid=0",
         ),
     }
-    assert "Are you a public service mutual?" not in shown["Riverside Youth Trust"], (
+    assert "Public service mutual" not in shown["Riverside Youth Trust"], (
         "a No is not a reason to list someone"
     )
 
