@@ -43,7 +43,7 @@ PROVIDERS = [
         "legal_form": "cic",
         "company_number": "12000002",
         # Most of its kitchen staff are people with learning disabilities it trained.
-        "ppon": "PKLM-2290-XBTF",
+        "ppon": "PLMN-2293-XBTD",
         "public_service_mutual": False,
         "supported_employment": True,
         "income_band": "10k_100k",

@@ -24,9 +24,10 @@ Formats, from each register's own numbering:
   society, ``RS`` Scottish society, ``C`` credit union, ``F``/``FS`` friendly society), or,
   for societies registered since 2014, ``RS`` and 6 digits.
 * Public Procurement Organisation Number (PPON), given by the Central Digital Platform
-  (Find a Tender) when an organisation registers as a supplier: ``P``, then 11 letters or
-  digits, written in groups of four (``PABC-1234-DEFG``). The platform publishes no formal
-  specification; this pattern is what it issues, and is the one place to change if it differs.
+  (Find a Tender) when an organisation registers: ``P`` and 3 letters, 4 digits, 4 letters,
+  in groups of four (``PBDG-4821-LMNQ``). That is the pattern the platform's own open-source
+  code (cabinetoffice/GCGS-Central-Digital-Platform, ``PponService``) generates and tests
+  for; it publishes no other specification, so this is the one place to change if it does.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _fca_mutual(text: str) -> str | None:
 
 def _ppon(text: str) -> str | None:
     text = text.replace("-", "")
-    if not re.fullmatch(r"P[A-Z0-9]{11}", text):
+    if not re.fullmatch(r"P[A-Z]{3}\d{4}[A-Z]{4}", text):
         return None
     return f"{text[:4]}-{text[4:8]}-{text[8:]}"
 
@@ -174,8 +175,8 @@ REGISTERS: dict[str, Register] = {
         Register(
             key="ppon",
             name="Central Digital Platform (Find a Tender)",
-            example="PABC-1234-DEFG",
-            looks_like="P and then 11 letters or numbers, like PABC-1234-DEFG",
+            example="PBDG-4821-LMNQ",
+            looks_like="P and 3 letters, then 4 numbers, then 4 letters, like PBDG-4821-LMNQ",
             canonical=_ppon,
             # Supplier records on the platform are shared only with the councils a supplier
             # chooses; there is no public page to link to.

@@ -216,7 +216,7 @@ async def test_directory_shows_only_public_and_size_facts(
         "Led by and for": "Yes",
         "Supported employment provider": "Yes",
         "Company number": "12000002",  # the sent one, not the draft's
-        "Public Procurement Organisation Number (PPON)": "PKLM-2290-XBTF",
+        "Public Procurement Organisation Number (PPON)": "PLMN-2293-XBTD",
     }
     # Each number links to its own entry on its public register; a PPON has no public page.
     links = {(unescape(label), unescape(url)) for label, url in LINK.findall(html)}

@@ -77,6 +77,8 @@ def test_numbers_are_read_as_people_type_them(register: str, typed: str, stored:
         ("ppon", "ABCD-1234-EFGH"),  # does not start with P
         ("ppon", "PABC-1234-DEF"),  # one short
         ("ppon", "PABC-1234-DEFGH"),
+        ("ppon", "P123-ABCD-1234"),  # letters and numbers the wrong way round
+        ("ppon", "PAB1-1234-DEFG"),
         ("ppon", "PAB!-1234-DEFG"),
     ],
 )
