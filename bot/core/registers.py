@@ -169,8 +169,8 @@ REGISTERS: dict[str, Register] = {
             "or RS and 6 numbers, like RS007123",
             canonical=_fca_mutual,
             # The register's pages are addressed by its own internal ids, not by the
-            # registration number, so the link opens its search.
-            url=lambda n: "https://mutuals.fca.org.uk/",
+            # registration number, so the link searches the register for the number.
+            url=lambda n: f"https://mutuals.fca.org.uk/Search/Search?SearchTerm={n}",
         ),
         Register(
             key="ppon",

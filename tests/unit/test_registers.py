@@ -106,7 +106,9 @@ def test_links_go_to_each_registers_public_entry() -> None:
     assert register_url("charity_commission", "1123456").endswith("regid=1123456&subid=0")
     assert register_url("oscr", "SC012345").endswith("?number=SC012345")
     assert register_url("ccni", "NIC100123").endswith("regId=100123&subId=0")
-    assert register_url("fca_mutuals", "12345R") == "https://mutuals.fca.org.uk/"
+    assert register_url("fca_mutuals", "12345R") == (
+        "https://mutuals.fca.org.uk/Search/Search?SearchTerm=12345R"
+    )
     assert register_url("ppon", "PABC-1234-DEFG") is None
 
 
