@@ -24,6 +24,7 @@ from bot.core.reply import (
 )
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.organisations import registration_facts, reserved_contract_facts
 from storage import audit
 from storage.forms import latest_definition
 from storage.organisations import DirectoryFilter, all_areas_served, search_directory
@@ -136,6 +137,8 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
                     label="Led by and for",
                     value=format_answer(definition.field("led_by_and_for"), org.led_by_and_for),
                 ),
+                *reserved_contract_facts(org),
+                *registration_facts(definition, org),
             ],
         )
         for org in organisations

@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.feature import Command, Feature
-from bot.core.forms import format_answer
+from bot.core.forms import FieldType, FormDefinition, format_answer
+from bot.core.registers import register_url
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
@@ -20,6 +21,56 @@ from storage.models import Membership, Organisation, Person, Role
 from storage.visibility import can_see_full_profile, public_profile
 
 ROLE_NAMES = {Role.PROVIDER_ADMIN: "Admin", Role.PROVIDER_MEMBER: "Member"}
+
+#: Shown on the full profile after the registration numbers.
+DETAIL_FIELDS = (
+    "legal_form",
+    "public_service_mutual",
+    "supported_employment",
+    "income_band",
+    "staff_count",
+    "volunteer_count",
+    "led_by_and_for",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+
+
+def registration_facts(definition: FormDefinition, org: Organisation) -> list[Fact]:
+    """The organisation's registration numbers, each linked to its public register entry.
+
+    Read from the profile form, so a register added there is shown here with no change;
+    numbers not given are left out rather than listed as gaps.
+    """
+    facts = []
+    for field in definition.all_fields():
+        if field.type != FieldType.REGISTER_NUMBER or field.public_register is None:
+            continue
+        number = getattr(org, field.id, None)
+        if number:
+            facts.append(
+                Fact(
+                    label=field.label,
+                    value=number,
+                    url=register_url(field.public_register, number),
+                )
+            )
+    return facts
+
+
+def reserved_contract_facts(org: Organisation) -> list[Fact]:
+    """Only a "yes" to public service mutual (s.33) or supported employment provider (s.32):
+    the two kinds of organisation a council may reserve some contracts for. A "no" or no
+    answer is not a reason to list anything."""
+    return [
+        Fact(label=label, value="Yes")
+        for label, said in (
+            ("Public service mutual", org.public_service_mutual),
+            ("Supported employment provider", org.supported_employment),
+        )
+        if said is True
+    ]
 
 
 async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
@@ -66,18 +117,8 @@ async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
                     who_sees="This is what everyone using Convene can see about this organisation.",
                 )
             ]
-        for field_id in (
-            "legal_form",
-            "charity_number",
-            "company_number",
-            "income_band",
-            "staff_count",
-            "volunteer_count",
-            "led_by_and_for",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-        ):
+        facts.extend(registration_facts(definition, org))
+        for field_id in DETAIL_FIELDS:
             facts.append(
                 Fact(
                     label=definition.field(field_id).label,
@@ -97,10 +138,16 @@ async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
     buttons = [Button(label="Change the profile", action="cmd.profile")] if mine else []
     if mine and org.id in turn.actor.admin_of():
         buttons.append(Button(label="Invite a colleague", action="cmd.invite"))
+    sections = [Section(facts=facts)]
+    if org.registration_note:
+        sections.append(
+            Section(heading="About your registration numbers", text=org.registration_note)
+        )
+    sections.append(Section(heading="People", text=team or "Nobody yet."))
     return [
         Message(
             title=org.name,
-            sections=[Section(facts=facts), Section(heading="People", text=team or "Nobody yet.")],
+            sections=sections,
             buttons=buttons,
             who_sees="Only people in this organisation and council commissioners see all of this. "
             "Others see the name, areas and services.",

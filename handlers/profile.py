@@ -29,7 +29,12 @@ PROFILE_COLUMNS = (
     "legal_form",
     "charity_number",
     "company_number",
-    "cic_number",
+    "oscr_number",
+    "ccni_number",
+    "mutuals_number",
+    "ppon",
+    "public_service_mutual",
+    "supported_employment",
     "income_band",
     "staff_count",
     "volunteer_count",
@@ -98,6 +103,12 @@ class OrganisationProfile(FormPurpose):
             if getattr(org, column) != new:
                 changed.append(column)
                 setattr(org, column, new)
+        details: dict[str, Any] = {}
+        if org.registration_note is not None:
+            # The note asked them to check their numbers, which they have just sent: it is
+            # done with. The audit event keeps its words.
+            details["cleared_registration_note"] = org.registration_note
+            org.registration_note = None
         set_service_areas(org, answers.get("service_areas") or [])
         areas = split_areas(answers.get("areas_served"))
         set_areas_served(org, areas)
@@ -113,6 +124,7 @@ class OrganisationProfile(FormPurpose):
             organisation_id=org.id,
             changed=changed,
             at=services.clock.now(),
+            **details,
         )
         return []
 

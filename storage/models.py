@@ -87,7 +87,18 @@ class Organisation(Base):
     legal_form: Mapped[str | None] = mapped_column(String(40))
     charity_number: Mapped[str | None] = mapped_column(String(20))
     company_number: Mapped[str | None] = mapped_column(String(20))
-    cic_number: Mapped[str | None] = mapped_column(String(20))
+    #: Other public registers (see bot/core/registers.py): Scottish and Northern Ireland
+    #: charity regulators, the FCA Mutuals Public Register, and the Central Digital Platform.
+    oscr_number: Mapped[str | None] = mapped_column(String(20))
+    ccni_number: Mapped[str | None] = mapped_column(String(20))
+    mutuals_number: Mapped[str | None] = mapped_column(String(20))
+    ppon: Mapped[str | None] = mapped_column(String(20))
+    #: Who may bid for contracts reserved by Procurement Act 2023 s.33 and s.32.
+    public_service_mutual: Mapped[bool | None]
+    supported_employment: Mapped[bool | None]
+    #: Said once, by migration 0010, where a stored "CIC number" could not move into the
+    #: company number (CICs have only a Companies House number): kept so nothing is lost.
+    registration_note: Mapped[str | None] = mapped_column(String(500))
     income_band: Mapped[str | None] = mapped_column(String(40))
     staff_count: Mapped[int | None]
     volunteer_count: Mapped[int | None]

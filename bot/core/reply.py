@@ -16,10 +16,15 @@ from bot.core.forms import Field as FormField
 
 
 class Fact(BaseModel):
-    """A label and a value, shown side by side ("Legal form: Charity")."""
+    """A label and a value, shown side by side ("Legal form: Charity").
+
+    ``url``, when set, makes the value a link: a charity number opens its public register
+    entry, so a commissioner can check it in one click on any door.
+    """
 
     label: str
     value: str
+    url: str | None = None
 
 
 class Button(BaseModel):

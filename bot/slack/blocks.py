@@ -38,6 +38,7 @@ from slack_sdk.models.views import View
 from bot.core.forms import Field, FieldType
 from bot.core.reply import (
     Button,
+    Fact,
     FileOffer,
     FilterBar,
     FormView,
@@ -119,6 +120,13 @@ def _text_sections(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=part)) for part in chunks(text)]
 
 
+def _fact_value(fact: Fact) -> str:
+    """A fact's value in mrkdwn: a link when it has one (Slack's ``<url|text>``)."""
+    if fact.url:
+        return f"<{escape(fact.url)}|{escape(fact.value).replace('|', '¦')}>"
+    return escape(fact.value)
+
+
 def message_blocks(message: Message) -> list[Block]:
     blocks: list[Block] = []
     if message.title:
@@ -133,7 +141,7 @@ def message_blocks(message: Message) -> list[Block]:
             blocks.extend(_text_sections("\n".join(p for p in (head, body) if p)))
         for offset in range(0, len(section.facts), 10):
             fields = [
-                MarkdownTextObject(text=clip(f"*{escape(f.label)}*\n{escape(f.value)}", 2000))
+                MarkdownTextObject(text=clip(f"*{escape(f.label)}*\n{_fact_value(f)}", 2000))
                 for f in section.facts[offset : offset + 10]
             ]
             blocks.append(SectionBlock(fields=fields))
@@ -304,6 +312,7 @@ def _long_text(field: Field, value: Any) -> Any:
 WIDGETS: dict[FieldType, Callable[[Field, Any], Any]] = {
     FieldType.SHORT_TEXT: _typed,
     FieldType.LONG_TEXT: _long_text,
+    FieldType.REGISTER_NUMBER: _typed,
     FieldType.WHOLE_NUMBER: _typed,
     FieldType.MONEY: _typed,
     FieldType.PERCENTAGE: _typed,

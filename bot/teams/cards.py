@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.core.forms import Field, FieldType
-from bot.core.reply import Button, FileOffer, FilterBar, FormView, Message, Notice, Reply
+from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -57,6 +57,14 @@ def _action_set(buttons: Sequence[Button]) -> list[dict[str, Any]]:
     return [{"type": "ActionSet", "actions": [_action(b) for b in buttons]}]
 
 
+def _fact_value(fact: Fact) -> str:
+    """A fact's value: a Markdown link when it has one (Teams renders links in a FactSet)."""
+    if not fact.url:
+        return fact.value
+    label = fact.value.replace("[", "(").replace("]", ")")
+    return f"[{label}]({fact.url.replace(')', '%29')})"
+
+
 def message_body(message: Message) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if message.title:
@@ -72,7 +80,7 @@ def message_body(message: Message) -> list[dict[str, Any]]:
             body.append(
                 {
                     "type": "FactSet",
-                    "facts": [{"title": f.label, "value": f.value} for f in section.facts],
+                    "facts": [{"title": f.label, "value": _fact_value(f)} for f in section.facts],
                 }
             )
         body.extend(_action_set(section.buttons))
@@ -210,6 +218,7 @@ def _long_text(field: Field, value: Any, common: dict[str, Any]) -> dict[str, An
 WIDGETS: dict[FieldType, Callable[[Field, Any, dict[str, Any]], dict[str, Any]]] = {
     FieldType.SHORT_TEXT: _typed,
     FieldType.LONG_TEXT: _long_text,
+    FieldType.REGISTER_NUMBER: _typed,
     FieldType.WHOLE_NUMBER: _typed,
     FieldType.MONEY: _typed,
     FieldType.PERCENTAGE: _typed,

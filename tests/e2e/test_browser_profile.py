@@ -180,7 +180,7 @@ async def test_profile_page_works_without_javascript(
         page = await sign_in_and_open_profile(context, app_server.url, "Amina Begum")
         await check_form_page(page)
         await page.get_by_label("Organisation name").fill("Asha Women's Centre CIO")
-        await page.get_by_label("Charity number").fill("1100003")
+        await page.get_by_label("Charity number (England and Wales)").fill("1100003")
         await page.get_by_role("button", name="Save and continue").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Size")
         await check_form_page(page)

@@ -34,6 +34,20 @@ ALL = [
     "Silver Threads Befriending",
 ]
 ALLOWED_FACTS = ["Works on", "Areas served", "Kind", "Yearly income", "Led by and for"]
+#: Shown after those when the organisation has them: the reserved-contract flags, then its
+#: registration numbers, each linked to its public register (commissioners check them there).
+REGISTER_FACTS = [
+    "Public service mutual",
+    "Supported employment provider",
+    "Charity number (England and Wales)",
+    "Company number",
+    "Scottish charity number",
+    "Northern Ireland charity number",
+    "Society number (FCA Mutuals Public Register)",
+    "Public Procurement Organisation Number (PPON)",
+]
+TAG = re.compile(r"<[^>]+>")
+LINK = re.compile(r'<dt>([^<]*)</dt><dd><a href="([^"]*)"')
 
 SECTION = re.compile(r'<div class="section">\s*<h2>(.*?)</h2>(.*?)</div>\s*(?=<div class|<p|</)')
 FACT = re.compile(r"<dt>(.*?)</dt><dd>(.*?)</dd>")
@@ -44,7 +58,7 @@ OPTION = re.compile(r'<option value="([^"]*)"( selected)?>')
 def listed(html: str) -> dict[str, dict[str, str]]:
     """The organisations on the page, each with the facts shown about it."""
     return {
-        unescape(name): {unescape(k): unescape(v) for k, v in FACT.findall(body)}
+        unescape(name): {unescape(k): unescape(TAG.sub("", v)) for k, v in FACT.findall(body)}
         for name, body in SECTION.findall(html)
     }
 
@@ -137,7 +151,7 @@ async def test_commissioner_filters_the_directory(
 async def test_directory_shows_only_public_and_size_facts(
     web_user: WebUser, services: Services
 ) -> None:
-    """Drafts, numbers kept for the council, and answers to other forms stay out of it."""
+    """Drafts and answers to other forms stay out of it; sent registration numbers are in."""
     # Grace saves a draft of her profile with changes she has not sent yet.
     grace = WebUser(web_user.base)
     try:
@@ -151,7 +165,7 @@ async def test_directory_shows_only_public_and_size_facts(
                 "_intent": "save",
                 "name": "Unsent Draft Name",
                 "legal_form": "cic",
-                "company_number": "DRAFT-77",
+                "company_number": "07777777",
             },
         )
         assert status == 200 and "Nothing is sent yet" in text_of(html)
@@ -182,19 +196,16 @@ async def test_directory_shows_only_public_and_size_facts(
     shown = listed(html)
     assert sorted(shown) == ALL  # the stored name, not the draft's
     for name, facts in shown.items():
-        assert list(facts) == ALLOWED_FACTS, name
+        assert list(facts)[:5] == ALLOWED_FACTS, name
+        extra = list(facts)[5:]
+        assert extra == [label for label in REGISTER_FACTS if label in extra], name
     page = text_of(html)
     for secret in (
         "Unsent Draft Name",
-        "DRAFT-77",
+        "07777777",
         "Confidential-Cashflow-Worry",
-        "1100001",  # charity numbers
-        "1100003",
-        "12000002",  # company number
         "Paid staff",
         "Volunteers",
-        "Charity number",
-        "Company number",
     ):
         assert secret not in page, secret
     assert shown["Eastgate Community Kitchen"] == {
@@ -203,7 +214,31 @@ async def test_directory_shows_only_public_and_size_facts(
         "Kind": "Community interest company (CIC)",
         "Yearly income": "£10,000 to £100,000",
         "Led by and for": "Yes",
+        "Supported employment provider": "Yes",
+        "Company number": "12000002",  # the sent one, not the draft's
+        "Public Procurement Organisation Number (PPON)": "PLMN-2293-XBTD",
     }
+    # Each number links to its own entry on its public register; a PPON has no public page.
+    links = {(unescape(label), unescape(url)) for label, url in LINK.findall(html)}
+    assert links == {
+        (
+            "Company number",
+            "https://find-and-update.company-information.service.gov.uk/company/12000002",
+        ),
+        (
+            "Charity number (England and Wales)",
+            "https://register-of-charities.charitycommission.gov.uk/charity-details/"
+            "?regid=1100001&subid=0",
+        ),
+        (
+            "Charity number (England and Wales)",
+            "https://register-of-charities.charitycommission.gov.uk/charity-details/"
+            "?regid=1100003&subid=0",
+        ),
+    }
+    assert "Public service mutual" not in shown["Riverside Youth Trust"], (
+        "a No is not a reason to list someone"
+    )
 
 
 async def test_provider_is_politely_refused_and_it_is_audited(

@@ -312,7 +312,7 @@ async def expected_readiness(services: Services) -> tuple[list[str], list[dict[s
             assert org is not None and definition is not None and response.submitted_at is not None
             row: dict[str, Any] = {
                 "Organisation name": org.name,
-                "Charity number": org.charity_number,
+                "Charity number (England and Wales)": org.charity_number,
                 "Form version": response.form_version,
                 "Answers sent (UK time)": response.submitted_at.astimezone(LONDON).isoformat(
                     timespec="seconds"
@@ -419,7 +419,7 @@ async def test_xlsx_opens_with_openpyxl_and_matches_the_database(
         "61 to 90 days"
     )
     assert tom["Do you have a safeguarding policy?"] == "Yes"
-    assert tom["Form version"] == 1 and tom["Charity number"] == "1100001"
+    assert tom["Form version"] == 1 and tom["Charity number (England and Wales)"] == "1100001"
     assert tom["What do you work on?"] == "Children and young people; Jobs and skills"
     eastgate = next(r for r in rows if r["Organisation name"] == "Eastgate Community Kitchen")
     assert eastgate["What does a year of the service cost you?"] == 2500  # the latest answers
@@ -510,7 +510,7 @@ async def test_directory_export_has_every_profile(services: Services, web_user: 
         ).all()
         for org, row in zip(organisations, rows, strict=True):
             assert row["Organisation name"] == org.name
-            assert row["Charity number"] == org.charity_number
+            assert row["Charity number (England and Wales)"] == org.charity_number
             assert row["Paid staff"] == org.staff_count
             assert row["Which areas do you serve?"] == "; ".join(a.value for a in org.areas_served)
     assert "Form version" not in header  # no readiness answers in the directory

@@ -96,31 +96,40 @@ async def test_profile_in_chat_one_answer_per_message(
     # Questions already answered are not asked again: it starts at the first gap.
     first = await chat.say("profile chat")
     assert "Organisation profile" in first
-    assert "Question 4 of 14 — Company number" in first
+    assert "Question 4 of 19 — Company number" in first
 
     reply = await chat.say("01234567")
-    assert "Question 5 of 14 — CIC number" in reply
+    assert "Question 5 of 19 — Scottish charity number" in reply
     draft = await profile_draft(services)
     assert draft.state == ResponseState.DRAFT
     assert draft.answers["company_number"] == "01234567"
 
+    # A number that cannot be from the register: a plain reason, the same question again.
+    reply = await chat.say("12345")
+    assert "Question 5 of 19 — Scottish charity number" in reply
+    assert "SC and then 6 numbers, like SC012345" in reply
+    assert "oscr_number" not in (await profile_draft(services)).answers
+
     reply = await chat.say("skip")
-    assert "Question 10 of 14 — Paid staff" in reply
-    assert "cic_number" not in (await profile_draft(services)).answers
+    assert "Question 6 of 19 — Northern Ireland charity number" in reply
+    reply = await chat.say("skip")
+    assert "Question 7 of 19 — Society number (FCA Mutuals Public Register)" in reply
+    reply = await chat.say("skip")
+    assert "Question 15 of 19 — Paid staff" in reply
 
     reply = await chat.say("lots")
-    assert "Question 10 of 14 — Paid staff" in reply, "the same question again"
-    error = reply.split("Question 10")[0]
+    assert "Question 15 of 19 — Paid staff" in reply, "the same question again"
+    error = reply.split("Question 15")[0]
     assert "number" in error.lower(), reply
     assert not any(word in error for word in ("invalid literal", "Traceback", "ValueError"))
     assert "staff_count" not in (await profile_draft(services)).answers
 
     reply = await chat.say("back")
-    assert "Question 9 of 14 — Yearly income" in reply
+    assert "Question 14 of 19 — Yearly income" in reply
     assert "Your answer now: £100,000 to £1 million" in reply
 
     reply = await chat.say("keep")
-    assert "Question 10 of 14 — Paid staff" in reply
+    assert "Question 15 of 19 — Paid staff" in reply
 
     reply = await chat.say("15")
     assert "Thank you. We saved your organisation profile." in reply
@@ -154,11 +163,11 @@ async def test_profile_chat_from_a_channel_moves_to_the_dm(
     posted = fake_slack.delivered(tom)
     assert len(posted) == 1
     assert posted[0]["metadata"]["event_payload"]["key"] == "slack:cmd:trigger.chat"
-    assert "Question 4 of 14 — Company number" in posted[0]["text"]
+    assert "Question 4 of 19 — Company number" in posted[0]["text"]
 
     # The next DM is taken as the answer to that question.
     reply = await Chat(slack, fake_slack, sender, services).say("01234567")
-    assert "Question 5 of 14" in reply
+    assert "Question 5 of 19" in reply
 
 
 async def test_the_bots_own_messages_are_not_answered(

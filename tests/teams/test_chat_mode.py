@@ -56,39 +56,43 @@ async def test_profile_one_question_at_a_time(
     # The profile is pre-filled, so chat starts at the first question with no answer.
     reply = await chat.say("profile chat")
     assert "Organisation profile" in reply
-    assert "Question 4 of 14 — Company number" in reply
+    assert "Question 4 of 19 — Company number" in reply
     draft = await the_draft(services)
     assert draft.state == ResponseState.DRAFT
 
     reply = await chat.say("back")
-    assert "Question 3 of 14 — Charity number" in reply
+    assert "Question 3 of 19 — Charity number" in reply
     assert "Your answer now: 1100001" in reply
 
     reply = await chat.say("back")
-    assert "Question 2 of 14 — What kind of organisation are you?" in reply
+    assert "Question 2 of 19 — What kind of organisation are you?" in reply
     assert "2. Charitable company" in reply
 
     # An answer that is not one of the options: a plain reason, the same question again.
     reply = await chat.say("a big one")
-    assert "Question 2 of 14" in reply
+    assert "Question 2 of 19" in reply
     assert "'a big one' is not one of the options" in reply
     assert "Choose from the list" in reply
     assert (await the_draft(services)).answers["legal_form"] == "charity", "nothing changed"
 
     reply = await chat.say("2")
-    assert "Question 4 of 14 — Company number" in reply, "answered questions are not asked again"
+    assert "Question 4 of 19 — Company number" in reply, "answered questions are not asked again"
     assert (await the_draft(services)).answers["legal_form"] == "charitable_company"
 
     reply = await chat.say("01234567")
-    assert "Question 5 of 14 — CIC number" in reply
+    assert "Question 5 of 19 — Scottish charity number" in reply
     assert (await the_draft(services)).answers["company_number"] == "01234567"
 
-    # The last question is optional: skipping it finishes the form.
+    # The last unanswered questions are optional: skipping them finishes the form.
+    reply = await chat.say("skip")
+    assert "Question 6 of 19 — Northern Ireland charity number" in reply
+    reply = await chat.say("skip")
+    assert "Question 7 of 19 — Society number (FCA Mutuals Public Register)" in reply
     reply = await chat.say("skip")
     assert "Thank you. We saved your organisation profile." in reply
     draft = await the_draft(services)
     assert draft.state == ResponseState.SUBMITTED
-    assert draft.answers.get("cic_number") in (None, "")
+    assert draft.answers.get("oscr_number") in (None, "")
     async with services.db.session() as session:
         org = await session.get(Organisation, linked)
         assert org is not None
@@ -115,14 +119,16 @@ async def test_back_skip_stop_and_resume(
     reply = await chat.say("skip")
     assert "You need to answer this question, so you cannot skip it." in reply
     reply = await chat.say("keep")
-    assert "Question 4 of 14 — Company number" in reply
+    assert "Question 4 of 19 — Company number" in reply
 
     reply = await chat.say("skip")
-    assert "Question 5 of 14 — CIC number" in reply
-    reply = await chat.say("C" * 25)
-    assert "Answer to 'CIC number' must be 20 characters or fewer. You wrote 25." in reply
-    assert "Question 5 of 14" in reply
-    assert "cic_number" not in (await the_draft(services)).answers
+    assert "Question 5 of 19 — Scottish charity number" in reply
+    reply = await chat.say("C" * 31)
+    assert (
+        "Answer to 'Scottish charity number' must be 30 characters or fewer. You wrote 31." in reply
+    )
+    assert "Question 5 of 19" in reply
+    assert "oscr_number" not in (await the_draft(services)).answers
 
     reply = await chat.say("stop")
     assert "Saved on" in reply and "type profile to carry on" in reply
@@ -134,5 +140,5 @@ async def test_back_skip_stop_and_resume(
 
     # Coming back resumes the same draft at the first question still unanswered.
     reply = await chat.say("profile chat")
-    assert "Question 4 of 14 — Company number" in reply
+    assert "Question 4 of 19 — Company number" in reply
     assert (await the_draft(services)).state == ResponseState.DRAFT

@@ -48,7 +48,12 @@ PAGE_ONE = [
     "legal_form",
     "charity_number",
     "company_number",
-    "cic_number",
+    "oscr_number",
+    "ccni_number",
+    "mutuals_number",
+    "ppon",
+    "public_service_mutual",
+    "supported_employment",
     "contact_name",
     "contact_email",
     "contact_phone",
@@ -207,14 +212,16 @@ async def test_back_and_save_for_later_keep_the_draft(
     saved = invoke_card(
         (
             await teams.execute(
-                "form.save", press(back, "form.save", {"cic_number": "C123"}), reply_to_id=card_id
+                "form.save",
+                press(back, "form.save", {"oscr_number": "sc 012345"}),
+                reply_to_id=card_id,
             )
         ).body
     )
     assert "Nothing is sent yet" in text_of(saved)
     draft = await draft_of(services, response_id)
     assert draft.state == ResponseState.DRAFT
-    assert draft.answers["cic_number"] == "C123"
+    assert draft.answers["oscr_number"] == "SC012345", "stored the one way OSCR writes it"
 
 
 async def test_action_submit_updates_the_card_in_place(

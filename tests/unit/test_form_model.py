@@ -71,6 +71,7 @@ def test_field_type_values_are_the_agreed_strings() -> None:
     assert {t.value for t in FieldType} == {
         "short_text",
         "long_text",
+        "register_number",
         "whole_number",
         "money",
         "percentage",

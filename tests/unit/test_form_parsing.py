@@ -42,6 +42,12 @@ MULTI = Field(
 )
 YES_NO = Field(id="policy", type=FieldType.YES_NO, label="Do you have a safeguarding policy?")
 SCALE = Field(id="confidence", type=FieldType.SCALE, label="Confidence")
+COMPANY = Field(
+    id="company_number",
+    type=FieldType.REGISTER_NUMBER,
+    label="Company number",
+    public_register="companies_house",
+)
 
 
 def error_for(field: Field, raw: Any) -> str:
@@ -651,6 +657,8 @@ def test_to_raw(field: Field, value: Any, raw: Any) -> None:
 
 ROUND_TRIPS: list[tuple[Field, Any]] = [
     (SHORT, "Riverside Community Trust"),
+    (COMPANY, "01234567"),
+    (COMPANY, "SC012345"),
     (LONG, "Line one\nLine two\n\tIndented"),
     (WHOLE, 0),
     (WHOLE, 1_234_567),

@@ -21,8 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from pydantic import Field as PydanticField
+
+from bot.core.registers import REGISTERS
 
 __all__ = [
     "CHOICE_TYPES",
@@ -52,6 +60,9 @@ class FieldType(StrEnum):
 
     SHORT_TEXT = "short_text"
     LONG_TEXT = "long_text"
+    #: A number from a public register (Companies House, a charity regulator ...), checked
+    #: against that register's format; the field's ``public_register`` names which.
+    REGISTER_NUMBER = "register_number"
     WHOLE_NUMBER = "whole_number"
     MONEY = "money"
     PERCENTAGE = "percentage"
@@ -80,6 +91,9 @@ SCALE_MAX = 5
 _DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
     FieldType.SHORT_TEXT: 200,
     FieldType.LONG_TEXT: 5000,
+    # The longest stored register number (a PPON with its hyphens) is 14 characters;
+    # the rest is room for the spaces people type.
+    FieldType.REGISTER_NUMBER: 30,
 }
 
 # Field and page ids become HTML names, Slack block ids and database JSON keys,
@@ -141,6 +155,21 @@ class Field(BaseModel):
     max_value: float | None = None
     max_length: int | None = None
     example: str | None = None
+    #: For a ``register_number`` question: which public register (a key of
+    #: ``bot.core.registers.REGISTERS``).
+    public_register: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unused_register(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave ``public_register`` out when unset, so forms without one keep their checksum.
+
+        Every other question has no register; writing ``public_register: null`` into each would
+        change every form's checksum and make each look like a new version.
+        """
+        data = handler(self)
+        if isinstance(data, dict) and data.get("public_register") is None:
+            data.pop("public_register", None)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -213,6 +242,16 @@ class Field(BaseModel):
             raise ValueError(
                 f"field {self.id!r}: min_value and max_value only apply to number, money "
                 "and percentage questions"
+            )
+        if self.type == FieldType.REGISTER_NUMBER:
+            if self.public_register not in REGISTERS:
+                raise ValueError(
+                    f"field {self.id!r}: a register_number question needs a public_register, one of "
+                    f"{sorted(REGISTERS)}"
+                )
+        elif self.public_register is not None:
+            raise ValueError(
+                f"field {self.id!r}: only register_number questions have a public_register"
             )
         if self.max_length is not None and self.type not in _DEFAULT_MAX_LENGTH:
             raise ValueError(f"field {self.id!r}: max_length only applies to text questions")

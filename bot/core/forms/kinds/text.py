@@ -7,6 +7,7 @@ import unicodedata
 from bot.core.forms.kinds.base import CellKind, FieldKind, SummaryKind, register
 from bot.core.forms.kinds.common import AnswerError, clean_label
 from bot.core.forms.model import Field, FieldType
+from bot.core.registers import REGISTERS, RegisterNumberError, read_number
 
 _LINE_BREAKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x85\u2028\u2029", "\n"))
 
@@ -57,3 +58,30 @@ class LongText(FieldKind):
         if limit:
             text += f" You can write up to {limit:,} characters."
         return text
+
+
+@register
+class RegisterNumber(FieldKind):
+    """A number from a public register, stored the one way that register writes it.
+
+    Checking the format here, once, means a mistyped company or charity number is caught on
+    every door, in chat too, with the same plain message; and what is stored can be linked
+    to the register's public entry without guessing.
+    """
+
+    type = FieldType.REGISTER_NUMBER
+    cell = CellKind.TEXT
+    summary = SummaryKind.TEXT
+
+    def parse(self, field: Field, text: str) -> str:
+        _checked(field, text, set())
+        assert field.public_register is not None  # Field._check insists on one.
+        try:
+            return read_number(field.public_register, text)
+        except RegisterNumberError as exc:
+            raise AnswerError(exc.message, field.id) from exc
+
+    def example(self, field: Field) -> str | None:
+        return (
+            REGISTERS[field.public_register].example if field.public_register in REGISTERS else None
+        )
