@@ -34,6 +34,7 @@ class ShortText(FieldKind):
     type = FieldType.SHORT_TEXT
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    default_max_length = 200
 
     def parse(self, field: Field, text: str) -> str:
         # A short answer is one line: fold pasted line breaks and tabs into spaces.
@@ -45,6 +46,7 @@ class LongText(FieldKind):
     type = FieldType.LONG_TEXT
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    default_max_length = 5000
 
     def parse(self, field: Field, text: str) -> str:
         # Word and some phones paste line breaks as odd characters; make them plain.
