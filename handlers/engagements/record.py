@@ -22,11 +22,13 @@ from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button, Fact, Message, Reply, Section
 from bot.core.turn import Actor, Door, Turn, row_id
 from bot.services import Services
-from handlers.engagements.closing import summary_facts
+from handlers.engagements.closing import SummaryFacts, summary_facts
 from handlers.engagements.common import (
     FUNDING_ROUTES,
+    Refused,
+    load_for_team,
     money,
-    team_engagement,
+    refusal_replies,
 )
 from storage import audit
 from storage.engagement_tables import Clarification, Engagement, EngagementInvitation
@@ -38,9 +40,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
+def process_description(engagement: Engagement, facts: SummaryFacts) -> str:
     """The 'engagement process' text of a preliminary market engagement notice."""
-    events = facts["events"]
+    events = facts.events
     parts = [
         "An open invitation, sent at the same time to every local voluntary, community, "
         "faith and social enterprise organisation whose work or area matched; any other "
@@ -50,9 +52,7 @@ def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
         "Questions were answered for every participant at the same time, without naming who asked.",
     ]
     if events:
-        parts.append(
-            f"{len(events)} event(s): " + ", ".join(r["event"].title for r in events) + "."
-        )
+        parts.append(f"{len(events)} event(s): " + ", ".join(r.event.title for r in events) + ".")
     return " ".join(parts)
 
 
@@ -122,26 +122,26 @@ async def build_record(
         ],
         "events": [
             {
-                "title": row["event"].title,
-                "kind": row["event"].kind,
-                "starts_at": _iso(row["event"].starts_at),
-                "capacity": row["event"].capacity,
-                "booked": row["booked"],
-                "waiting": row["waiting"],
-                "attended": row["attended"],
+                "title": row.event.title,
+                "kind": row.event.kind,
+                "starts_at": _iso(row.event.starts_at),
+                "capacity": row.event.capacity,
+                "booked": row.booked,
+                "waiting": row.waiting,
+                "attended": row.attended,
             }
-            for row in facts["events"]
+            for row in facts.events
         ],
         "participation": {
-            "organisations_invited": facts["invited_organisations"],
-            "people_invited": facts["invited_people"],
-            "joined_without_invitation": facts["joined_without_invitation"],
-            "organisations_answered": len(facts["answered"]),
-            "questions_asked": len(facts["questions"]),
-            "updates_published": len(facts["updates"]),
-            "private_conversations": facts["private_conversations"],
+            "organisations_invited": facts.invited_organisations,
+            "people_invited": facts.invited_people,
+            "joined_without_invitation": facts.joined_without_invitation,
+            "organisations_answered": len(facts.answered),
+            "questions_asked": len(facts.questions),
+            "updates_published": len(facts.updates),
+            "private_conversations": facts.private_conversations,
         },
-        "feedback": facts["feedback"],
+        "feedback": facts.feedback,
         "you_said_we_did": {
             "text": engagement.you_said_we_did,
             "sent_at": _iso(engagement.you_said_at),
@@ -214,15 +214,16 @@ async def show_record(turn: Turn, services: Services, engagement_id: int | None)
     """In chat: the headline facts, with links to the full record as a page and as JSON."""
     assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await team_engagement(
-            session,
-            turn,
-            engagement_id,
-            "record",
-            "Only the council running it can see its record.",
-        )
-        if not isinstance(engagement, Engagement):
-            return engagement
+        try:
+            engagement = await load_for_team(
+                session,
+                turn,
+                engagement_id,
+                "record",
+                "Only the council running it can see its record.",
+            )
+        except Refused as refusal:
+            return refusal_replies(refusal)
         record = await build_record(session, engagement, services)
     tz = turn.actor.timezone
     delivered = [i for i in record["invitations"] if i["delivered_at"]]
