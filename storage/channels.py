@@ -49,10 +49,3 @@ async def post_invitations_in(
     )
     return row
 
-
-async def invitation_channels(session: AsyncSession, authority_id: int) -> list[AuthorityChannel]:
-    """Every channel where this authority's open invitations are posted."""
-    rows = await session.scalars(
-        select(AuthorityChannel).where(AuthorityChannel.authority_id == authority_id)
-    )
-    return list(rows)
