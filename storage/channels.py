@@ -48,4 +48,3 @@ async def post_invitations_in(
         channel=address,
     )
     return row
-
