@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
-from bot.core.forms import CHOICE_TYPES, FieldType, FormDefinition, format_answer
+from bot.core.forms import FieldType, FormDefinition, format_answer
+from bot.core.forms.kinds import kind_of
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -322,7 +323,7 @@ def answer_counts(
         values = [r.answers.get(field.id) for r in responses]
         given = [v for v in values if v not in (None, "", [])]
         text = f"{len(given)} of {len(responses)} answered"
-        if field.type in CHOICE_TYPES and given:
+        if kind_of(field.type).has_choices and given:
             tally: Counter[str] = Counter()
             for value in given:
                 for item in value if isinstance(value, list) else [value]:
