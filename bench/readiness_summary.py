@@ -45,6 +45,18 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FieldType, FormDefinition
+from handlers.readiness_statistics import (
+    ARREARS_61_PLUS,
+    ARREARS_FIELD,
+    Count,
+    Kind,
+    QuestionSummary,
+    Spread,
+    Summary,
+    kind_of,
+    quantile,
+    readiness_summary,
+)
 from storage.forms import SHIPPED, shipped_definitions
 from storage.models import (
     Authority,
@@ -55,17 +67,7 @@ from storage.models import (
     ResponseState,
 )
 from storage.readiness import (
-    ARREARS_61_PLUS,
-    ARREARS_FIELD,
     QUARTILES,
-    Count,
-    Kind,
-    QuestionSummary,
-    Spread,
-    Summary,
-    kind_of,
-    quantile,
-    readiness_summary,
     rebuild_readiness_facts,
     refresh_readiness_facts,
 )
@@ -334,7 +336,7 @@ def summarise_in_python(
 ) -> Summary:
     """The exact summary, counted in Python from the answers themselves: the reference
     the SQL is checked against, and the benchmark's load-everything baseline."""
-    from storage.readiness import _options_in_order  # the same ordering rule
+    from handlers.readiness_statistics import _options_in_order  # the same ordering rule
 
     answer_sets = list(answer_sets)
     total = len(answer_sets)

@@ -188,11 +188,8 @@ def invite(
     name: Annotated[str | None, typer.Option(help="The person's name, if they are new.")] = None,
 ) -> None:
     """Print a one-time sign-in link for a person, creating them and their role if needed."""
-    from sqlalchemy import select
-
     from bot.web.auth import create_sign_in_link
-    from storage.models import Authority, Organisation, Person
-    from storage.people import grant
+    from storage.accounts import give_role_by_slug, person_for_invitation
 
     settings = _settings()
     try:
@@ -203,26 +200,8 @@ def invite(
     async def run(services: Services) -> str:
         async with services.db.session() as session:
             now = services.clock.now()
-            address = email.strip().lower()
-            person = await session.scalar(select(Person).where(Person.email == address))
-            if person is None:
-                person = Person(name=name or address.split("@")[0], email=address, created_at=now)
-                session.add(person)
-                await session.flush()
-            if wanted == Role.COMMISSIONER:
-                authority = await session.scalar(select(Authority).where(Authority.slug == org))
-                if authority is None:
-                    raise LookupError(f"No authority called {org!r}.")
-                await grant(session, person, wanted, authority_id=authority.id)
-            elif wanted != Role.ADMIN:
-                organisation = await session.scalar(
-                    select(Organisation).where(Organisation.slug == org)
-                )
-                if organisation is None:
-                    raise LookupError(f"No organisation called {org!r}.")
-                await grant(session, person, wanted, organisation_id=organisation.id)
-            else:
-                await grant(session, person, wanted)
+            person = await person_for_invitation(session, email, name=name, now=now)
+            await give_role_by_slug(session, person, wanted, org)
             token = await create_sign_in_link(
                 session,
                 person.id,
@@ -279,44 +258,19 @@ def post_invitations_to(
     name: Annotated[str | None, typer.Option(help="A name to show, e.g. #local-sector.")] = None,
 ) -> None:
     """Also post this authority's open invitations in a Slack or Teams channel."""
-    from sqlalchemy import select
-
-    from storage import audit
-    from storage.engagement_tables import AuthorityChannel
-    from storage.models import Authority
+    from storage.accounts import authority_by_slug
+    from storage.channels import post_invitations_in
 
     if platform not in ("slack", "teams"):
         _fail("The platform must be slack or teams.")
 
     async def run(services: Services) -> str:
         async with services.db.session() as session:
-            target = await session.scalar(select(Authority).where(Authority.slug == authority))
+            target = await authority_by_slug(session, authority)
             if target is None:
                 raise LookupError(f"No authority called {authority!r}.")
-            row = await session.scalar(
-                select(AuthorityChannel).where(
-                    AuthorityChannel.platform == platform,
-                    AuthorityChannel.workspace_id == workspace_id,
-                    AuthorityChannel.address == channel,
-                )
-            )
-            if row is None:
-                row = AuthorityChannel(
-                    platform=platform, workspace_id=workspace_id, address=channel
-                )
-                session.add(row)
-            row.authority_id = target.id
-            row.name = name
-            await session.flush()
-            await audit.record(
-                session,
-                "channel.added",
-                actor_id=None,
-                object_type="authority_channel",
-                object_id=row.id,
-                authority_id=target.id,
-                platform=platform,
-                channel=channel,
+            await post_invitations_in(
+                session, target, platform, channel, workspace_id=workspace_id, name=name
             )
             return target.name
 
@@ -332,9 +286,7 @@ def forget_person_command(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
 ) -> None:
     """Remove a person's details (for example after an erasure request), keeping the record."""
-    from sqlalchemy import select
-
-    from storage.models import Person
+    from storage.accounts import person_to_forget
     from storage.people import forget_person
 
     if not yes:
@@ -342,11 +294,7 @@ def forget_person_command(
 
     async def run(services: Services) -> None:
         async with services.db.session() as session:
-            person = await session.scalar(
-                select(Person).where(Person.email == email.strip().lower())
-            )
-            if person is None:
-                raise LookupError(f"Nobody has the email address {email!r}.")
+            person = await person_to_forget(session, email)
             await forget_person(session, person.id, now=services.clock.now())
 
     _with_database(run)

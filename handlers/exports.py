@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Command, Feature
 from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
@@ -32,8 +32,7 @@ from bot.core.reply import Button, FileOffer, Message, Notice, Reply
 from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
 from bot.settings import Settings
-from storage import audit
-from storage.exports import (
+from handlers.export_files import (
     CONTENT_TYPES,
     NOT_FOR_YOU,
     ExportFile,
@@ -43,6 +42,8 @@ from storage.exports import (
     count_rows,
     who_may_see,
 )
+from storage import audit
+from storage.exports import all_authorities
 from storage.models import Authority
 from storage.people import load_actor
 from storage.visibility import Refusal, can_export
@@ -282,70 +283,115 @@ def _format(words: list[str], given: str | None) -> ExportFormat:
     return ExportFormat.XLSX
 
 
-async def export(turn: Turn, services: Services) -> list[Reply]:
-    """`export [readiness|directory] [xlsx|csv] [for=council]`."""
+@dataclass(frozen=True)
+class ExportAsked:
+    """What the person asked for: a kind of file (None: not said yet), a format, and the
+    council's short name when they named one (`for=`)."""
+
+    kind: ExportKind | None
+    fmt: ExportFormat
+    council: str | None
+
+
+def export_asked(turn: Turn) -> ExportAsked:
+    """`export [readiness|directory] [xlsx|csv] [for=council]`, typed or from a button."""
+    words = parse_command(turn.text or "")[0][1:]
+    return ExportAsked(
+        kind=_kind(words, turn.args.get("what")),
+        fmt=_format(words, turn.args.get("format")),
+        council=turn.args.get("for"),
+    )
+
+
+class ExportRefused(Exception):
+    """The person may not export what they asked for (the attempt is on the record)."""
+
+
+class NotACommissioner(ExportRefused):
+    """They are in no council's commissioning team."""
+
+
+class NotThatCouncil(ExportRefused):
+    """They named a council whose commissioning team they are not in."""
+
+    def __init__(self, councils: tuple[Authority, ...]) -> None:
+        super().__init__("not that council")
+        self.councils = councils
+
+
+@dataclass(frozen=True)
+class ChooseCouncil:
+    """A commissioner for more than one council, who did not say which."""
+
+    councils: tuple[Authority, ...]
+    asked: ExportAsked
+
+
+@dataclass(frozen=True)
+class ChooseFile:
+    """The council is known, the kind of file is not."""
+
+    authority: Authority
+
+
+@dataclass(frozen=True)
+class ExportReady:
+    """A file is ready to fetch: `ticket` is the signed download ticket."""
+
+    authority: Authority
+    kind: ExportKind
+    fmt: ExportFormat
+    rows: int
+    ticket: str
+
+
+async def prepare_export(
+    session: AsyncSession, turn: Turn, services: Services, asked: ExportAsked
+) -> ChooseCouncil | ChooseFile | ExportReady:
+    """Which council's file, checked against the person's teams; once the kind is known too,
+    a signed ticket for it (on the record as `export.created`). The file itself is made
+    when the ticket is fetched. Raises `NotACommissioner` or `NotThatCouncil` (audited)."""
     assert turn.actor is not None
     actor = turn.actor
-    words = parse_command(turn.text or "")[0][1:]
-    kind = _kind(words, turn.args.get("what"))
-    fmt = _format(words, turn.args.get("format"))
-    wanted = turn.args.get("for")
-    async with services.db.session() as session:
-        everyone = (await session.scalars(select(Authority).order_by(Authority.name))).all()
-        mine = [a for a in everyone if can_export(actor, a.id)]
-        authority = next((a for a in mine if a.slug == wanted), None) if wanted else None
-        if authority is None and not wanted and len(mine) == 1:
-            authority = mine[0]
-        if not mine or (wanted and authority is None):
-            await audit.record_turn(
-                session,
-                turn,
-                "export.refused",
-                object_type="export",
-                kind=kind.value if kind else None,
-                format=fmt.value,
-                reason="not a commissioner" if not mine else f"not a commissioner for {wanted}",
-                at=services.clock.now(),
-            )
-            if not mine:
-                return [Notice(text=_refusal_text(turn), level="warning")]
-            choices = " ".join(f"For {a.name}, type export for={a.slug}." for a in mine)
-            return [
-                Notice(
-                    text=f"You can only export answers given to your own council. {choices}",
-                    level="warning",
-                )
-            ]
-        if authority is None:  # a commissioner for more than one council: ask which
-            asked = " ".join(p for p in (kind.value if kind else "", fmt.value) if p)
-            return [
-                Message(
-                    title="Which council is this for?",
-                    buttons=[
-                        Button(
-                            label=a.name[:60], action="cmd.export", value=f"{asked} for={a.slug}"
-                        )
-                        for a in mine
-                    ],
-                )
-            ]
-        if kind is None:
-            return [_menu(authority)]
-        rows = await count_rows(session, actor, kind, authority.id)
-        export_id = secrets.token_hex(8)
+    kind, fmt, wanted = asked.kind, asked.fmt, asked.council
+    everyone = await all_authorities(session)
+    mine = tuple(a for a in everyone if can_export(actor, a.id))
+    authority = next((a for a in mine if a.slug == wanted), None) if wanted else None
+    if authority is None and not wanted and len(mine) == 1:
+        authority = mine[0]
+    if not mine or (wanted and authority is None):
         await audit.record_turn(
             session,
             turn,
-            "export.created",
+            "export.refused",
             object_type="export",
-            object_id=export_id,
-            authority_id=authority.id,
-            kind=kind.value,
+            kind=kind.value if kind else None,
             format=fmt.value,
-            rows=rows,
+            reason="not a commissioner" if not mine else f"not a commissioner for {wanted}",
             at=services.clock.now(),
         )
-    token = sign_ticket(
+        if not mine:
+            raise NotACommissioner("not a commissioner")
+        raise NotThatCouncil(mine)
+    if authority is None:
+        return ChooseCouncil(mine, asked)
+    if kind is None:
+        return ChooseFile(authority)
+    rows = await count_rows(session, actor, kind, authority.id)
+    export_id = secrets.token_hex(8)
+    await audit.record_turn(
+        session,
+        turn,
+        "export.created",
+        object_type="export",
+        object_id=export_id,
+        authority_id=authority.id,
+        kind=kind.value,
+        format=fmt.value,
+        rows=rows,
+        at=services.clock.now(),
+    )
+    ticket = sign_ticket(
         services.settings,
         ExportTicket(
             export_id=export_id,
@@ -355,21 +401,63 @@ async def export(turn: Turn, services: Services) -> list[Reply]:
             authority_id=authority.id,
         ),
     )
-    path = download_path(token)
-    url = path if turn.door == Door.WEB else f"{services.settings.base_url}{path}"
-    return [
-        FileOffer(
-            name=f"{authority.name} {KIND_NAMES[kind]} ({FORMAT_NAMES[fmt]})",
-            content_type=CONTENT_TYPES[fmt],
-            ticket=token,
-            url=url,
-            title=f"Your {KIND_NAMES[kind]} file is ready",
-            text=f"{_contents(kind, rows, authority)}\n{_how_to_get_it(turn.door)}",
-            label=f"Download ({FORMAT_NAMES[fmt]})",
-            action=DOWNLOAD_ACTION,
-            who_sees=who_may_see(kind, authority.name),
-        )
-    ]
+    return ExportReady(authority, kind, fmt, rows, ticket)
+
+
+async def export(turn: Turn, services: Services) -> list[Reply]:
+    """`export [readiness|directory] [xlsx|csv] [for=council]`."""
+    async with services.db.session() as session:
+        try:
+            prepared = await prepare_export(session, turn, services, export_asked(turn))
+        except ExportRefused as refusal:
+            return refused_replies(refusal, turn)
+    if isinstance(prepared, ChooseCouncil):
+        return [_which_council(prepared)]
+    if isinstance(prepared, ChooseFile):
+        return [_menu(prepared.authority)]
+    return [file_offer(prepared, turn, services.settings)]
+
+
+def refused_replies(refusal: ExportRefused, turn: Turn) -> list[Reply]:
+    if isinstance(refusal, NotThatCouncil):
+        choices = " ".join(f"For {a.name}, type export for={a.slug}." for a in refusal.councils)
+        return [
+            Notice(
+                text=f"You can only export answers given to your own council. {choices}",
+                level="warning",
+            )
+        ]
+    return [Notice(text=_refusal_text(turn), level="warning")]
+
+
+def _which_council(choice: ChooseCouncil) -> Message:
+    kind, fmt = choice.asked.kind, choice.asked.fmt
+    asked = " ".join(p for p in (kind.value if kind else "", fmt.value) if p)
+    return Message(
+        title="Which council is this for?",
+        buttons=[
+            Button(label=a.name[:60], action="cmd.export", value=f"{asked} for={a.slug}")
+            for a in choice.councils
+        ],
+    )
+
+
+def file_offer(ready: ExportReady, turn: Turn, settings: Settings) -> FileOffer:
+    """The view of a ready file: what is in it, how this door gets it, and who may see it."""
+    kind, fmt, authority = ready.kind, ready.fmt, ready.authority
+    path = download_path(ready.ticket)
+    url = path if turn.door == Door.WEB else f"{settings.base_url}{path}"
+    return FileOffer(
+        name=f"{authority.name} {KIND_NAMES[kind]} ({FORMAT_NAMES[fmt]})",
+        content_type=CONTENT_TYPES[fmt],
+        ticket=ready.ticket,
+        url=url,
+        title=f"Your {KIND_NAMES[kind]} file is ready",
+        text=f"{_contents(kind, ready.rows, authority)}\n{_how_to_get_it(turn.door)}",
+        label=f"Download ({FORMAT_NAMES[fmt]})",
+        action=DOWNLOAD_ACTION,
+        who_sees=who_may_see(kind, authority.name),
+    )
 
 
 def _contents(kind: ExportKind, rows: int, authority: Authority) -> str:

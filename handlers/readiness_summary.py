@@ -37,24 +37,21 @@ from bot.core.reply import (
 )
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
-from storage import audit
-from storage.forms import latest_definition
-from storage.models import Authority
-from storage.organisations import all_areas_served
-from storage.readiness import (
+from handlers.readiness_statistics import (
     ARREARS_FIELD,
     OVERHEAD_FIELD,
-    RESPOND_FIELD,
-    SUPPORT_FIELD,
     Count,
     Hidden,
     Kind,
     QuestionSummary,
     Summary,
-    SupportAsker,
     readiness_summary,
-    support_requests,
 )
+from storage import audit
+from storage.forms import latest_definition
+from storage.models import Authority
+from storage.organisations import all_areas_served
+from storage.readiness import RESPOND_FIELD, SUPPORT_FIELD, SupportAsker, support_requests
 from storage.visibility import Refusal, can_see_readiness_summary
 
 VIEWS = ("summary", "shared", "needs")

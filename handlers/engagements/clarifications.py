@@ -22,7 +22,7 @@ from handlers.engagements.common import (
     ProviderForm,
     TeamForm,
     is_open,
-    lock_row,
+    load_locked,
     number_at,
     open_engagement,
     provider_asked,
@@ -198,8 +198,8 @@ class AnswerQuestion(_TeamForm):
         assert response.topic is not None
         engagement = await submitted_engagement(session, response)
         question_id = int(response.topic.split(":")[1])
-        await lock_row(session, Clarification, question_id)  # two answers at once: one wins
-        question = await session.get(Clarification, question_id, with_for_update=True)
+        # Two answers at once: one wins.
+        question = await load_locked(session, Clarification, question_id)
         assert question is not None
         if question.published_at is not None:
             return [Notice(text="That question was answered already.", level="info")]

@@ -4,27 +4,30 @@ commissioner's summary, and "you said, we did"."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
-from bot.core.forms import CHOICE_TYPES, FieldType, FormDefinition, format_answer
+from bot.core.forms import FieldType, FormDefinition, format_answer
+from bot.core.forms.kinds import kind_of
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants, tell_the_team
 from handlers.engagements.common import (
+    Refused,
     TeamForm,
     closes_text,
-    lock_row,
+    load_for_team,
+    load_locked,
     number_at,
-    refuse,
-    runs_it,
+    refusal_replies,
     submitted_engagement,
-    team_engagement,
 )
 from handlers.engagements.feedback import feedback_summary
 from handlers.forms import Subject, open_form
@@ -95,8 +98,7 @@ async def close_on_schedule(reminder: Reminder, services: Services) -> None:
     """The scheduler's job at the closing time."""
     now = services.clock.now()
     async with services.db.session() as session:
-        await lock_row(session, Engagement, int(reminder.target_id))
-        engagement = await session.get(Engagement, int(reminder.target_id), with_for_update=True)
+        engagement = await load_locked(session, Engagement, int(reminder.target_id))
         if engagement is None or engagement.state != EngagementState.OPEN:
             return
         if now < engagement.closes_at:  # the closing date moved later; the reminder did too
@@ -106,24 +108,11 @@ async def close_on_schedule(reminder: Reminder, services: Services) -> None:
 
 async def close_now(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
     """`engagements close 4`: the team closes it early."""
-    assert turn.actor is not None
-    now = services.clock.now()
     async with services.db.session() as session:
-        await lock_row(session, Engagement, engagement_id)
-        engagement = (
-            await session.get(Engagement, engagement_id, with_for_update=True)
-            if engagement_id
-            else None
-        )
-        if engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session, turn, engagement, "close", "Only the council running it can close it."
-            )
-        if engagement.state != EngagementState.OPEN:
-            return [Notice(text=f"{engagement.title} is not open, so nothing changed.")]
-        await close_engagement(
-            session, engagement, services, now, actor_id=turn.actor.person_id, door=turn.door
-        )
+        try:
+            engagement = await close_early(session, turn, services, engagement_id)
+        except Refused as refusal:
+            return refusal_replies(refusal)
     return [
         Notice(
             text=f"Closed {engagement.title}. We thanked everyone who took part, and sent you "
@@ -131,6 +120,39 @@ async def close_now(turn: Turn, services: Services, engagement_id: int | None) -
             level="success",
         )
     ]
+
+
+class NotOpen(Refused):
+    """Only an open engagement can be closed."""
+
+    level = "info"
+
+
+async def close_early(
+    session: AsyncSession, turn: Turn, services: Services, engagement_id: int | None
+) -> Engagement:
+    """The team closes its open engagement before the closing date; the closed engagement
+    comes back. Raises `NotTheTeam` or `NotOpen`."""
+    assert turn.actor is not None
+    engagement = await load_for_team(
+        session,
+        turn,
+        engagement_id,
+        "close",
+        "Only the council running it can close it.",
+        lock=True,
+    )
+    if engagement.state != EngagementState.OPEN:
+        raise NotOpen(f"{engagement.title} is not open, so nothing changed.")
+    await close_engagement(
+        session,
+        engagement,
+        services,
+        services.clock.now(),
+        actor_id=turn.actor.person_id,
+        door=turn.door,
+    )
+    return engagement
 
 
 async def remind_closing_soon(reminder: Reminder, services: Services) -> None:
@@ -173,9 +195,40 @@ async def remind_closing_soon(reminder: Reminder, services: Services) -> None:
         )
 
 
+@dataclass(frozen=True)
+class EventTally:
+    """One event's places: booked, waiting, and who came."""
+
+    event: EngagementEvent
+    booked: int
+    waiting: int
+    attended: int
+
+
+@dataclass(frozen=True)
+class SummaryFacts:
+    """Everything the closing summary and the record count about an engagement: numbers and
+    rows, never wording. Views (`summary_message`, the record) decide how they read."""
+
+    invited_organisations: int
+    invited_people: int
+    joined_without_invitation: int
+    #: Each organisation's latest sent answers.
+    answered: tuple[FormResponse, ...]
+    #: Organisations that answered, by income band and by legal form ("not_given" if blank).
+    by_size: Counter[str]
+    by_type: Counter[str]
+    questions: tuple[Clarification, ...]
+    updates: tuple[Clarification, ...]
+    events: tuple[EventTally, ...]
+    private_conversations: int
+    #: The anonymous feedback summary, suppressed when too few gave it (see feedback.py).
+    feedback: dict[str, Any]
+
+
 async def summary_facts(
     session: AsyncSession, engagement: Engagement, services: Services
-) -> dict[str, Any]:
+) -> SummaryFacts:
     """Everything the closing summary and the record count, computed once."""
     invited_orgs = await session.scalar(
         select(func.count()).where(
@@ -231,33 +284,33 @@ async def summary_facts(
         await session.scalars(select(EventBooking).where(EventBooking.event_id.in_(bookings)))
     ).all():
         bookings[booking.event_id].append(booking)
-    event_rows = [
-        {
-            "event": event,
-            "booked": sum(b.state == BookingState.BOOKED for b in bookings[event.id]),
-            "waiting": sum(b.state == BookingState.WAITING for b in bookings[event.id]),
-            "attended": sum(b.attended is True for b in bookings[event.id]),
-        }
+    event_rows = tuple(
+        EventTally(
+            event=event,
+            booked=sum(b.state == BookingState.BOOKED for b in bookings[event.id]),
+            waiting=sum(b.state == BookingState.WAITING for b in bookings[event.id]),
+            attended=sum(b.attended is True for b in bookings[event.id]),
+        )
         for event in events
-    ]
+    )
     meetings = await session.scalar(
         select(func.count()).where(MeetingRequest.engagement_id == engagement.id)
     )
-    return {
-        "invited_organisations": invited_orgs or 0,
-        "invited_people": invited_people or 0,
-        "joined_without_invitation": joined or 0,
-        "answered": list(latest.values()),
-        "by_size": Counter(o.income_band or "not_given" for o in orgs),
-        "by_type": Counter(o.legal_form or "not_given" for o in orgs),
-        "questions": [c for c in clarifications if c.kind == ClarificationKind.QUESTION],
-        "updates": [c for c in clarifications if c.kind == ClarificationKind.UPDATE],
-        "events": event_rows,
-        "private_conversations": meetings or 0,
-        "feedback": await feedback_summary(
+    return SummaryFacts(
+        invited_organisations=invited_orgs or 0,
+        invited_people=invited_people or 0,
+        joined_without_invitation=joined or 0,
+        answered=tuple(latest.values()),
+        by_size=Counter(o.income_band or "not_given" for o in orgs),
+        by_type=Counter(o.legal_form or "not_given" for o in orgs),
+        questions=tuple(c for c in clarifications if c.kind == ClarificationKind.QUESTION),
+        updates=tuple(c for c in clarifications if c.kind == ClarificationKind.UPDATE),
+        events=event_rows,
+        private_conversations=meetings or 0,
+        feedback=await feedback_summary(
             session, engagement.id, services.settings.suppression_minimum
         ),
-    }
+    )
 
 
 def answer_counts(
@@ -270,7 +323,7 @@ def answer_counts(
         values = [r.answers.get(field.id) for r in responses]
         given = [v for v in values if v not in (None, "", [])]
         text = f"{len(given)} of {len(responses)} answered"
-        if field.type in CHOICE_TYPES and given:
+        if kind_of(field.type).has_choices and given:
             tally: Counter[str] = Counter()
             for value in given:
                 for item in value if isinstance(value, list) else [value]:
@@ -294,7 +347,19 @@ async def build_summary(
     definition = (
         await definition_at(session, engagement.form_key, 1) if engagement.form_key else None
     )
-    answered: list[FormResponse] = facts["answered"]
+    return summary_message(engagement, facts, profile, definition, services.tz)
+
+
+def summary_message(
+    engagement: Engagement,
+    facts: SummaryFacts,
+    profile: FormDefinition | None,
+    definition: FormDefinition | None,
+    tz: ZoneInfo,
+) -> Message:
+    """The summary's view: `facts` in words, with the profile's labels for sizes and kinds
+    of organisation and the engagement's own questions (`definition`) for the answers."""
+    answered = list(facts.answered)
 
     def labelled(field_id: str, counts: Counter[str]) -> str:
         if profile is None:
@@ -312,20 +377,18 @@ async def build_summary(
         Section(
             heading="Who took part",
             facts=[
-                Fact(label="Organisations invited", value=str(facts["invited_organisations"])),
-                Fact(label="People invited", value=str(facts["invited_people"])),
+                Fact(label="Organisations invited", value=str(facts.invited_organisations)),
+                Fact(label="People invited", value=str(facts.invited_people)),
                 Fact(
                     label="Organisations that joined without an invitation",
-                    value=str(facts["joined_without_invitation"]),
+                    value=str(facts.joined_without_invitation),
                 ),
                 Fact(label="Organisations that sent answers", value=str(len(answered))),
-                Fact(label="By size (income)", value=labelled("income_band", facts["by_size"])),
-                Fact(
-                    label="By kind of organisation", value=labelled("legal_form", facts["by_type"])
-                ),
+                Fact(label="By size (income)", value=labelled("income_band", facts.by_size)),
+                Fact(label="By kind of organisation", value=labelled("legal_form", facts.by_type)),
                 Fact(
                     label="Private conversations asked for",
-                    value=str(facts["private_conversations"]),
+                    value=str(facts.private_conversations),
                 ),
             ],
         )
@@ -347,11 +410,10 @@ async def build_summary(
             heading="Events",
             facts=[
                 Fact(
-                    label=row["event"].title,
-                    value=f"{row['booked']} booked, {row['waiting']} waiting, "
-                    f"{row['attended']} came",
+                    label=row.event.title,
+                    value=f"{row.booked} booked, {row.waiting} waiting, {row.attended} came",
                 )
-                for row in facts["events"]
+                for row in facts.events
             ]
             or [Fact(label="Events", value="None")],
         )
@@ -362,15 +424,15 @@ async def build_summary(
             facts=[
                 Fact(
                     label="Questions asked",
-                    value=f"{len(facts['questions'])} "
-                    f"({sum(q.published_at is not None for q in facts['questions'])} answered "
+                    value=f"{len(facts.questions)} "
+                    f"({sum(q.published_at is not None for q in facts.questions)} answered "
                     "for everyone)",
                 ),
-                Fact(label="Updates published", value=str(len(facts["updates"]))),
+                Fact(label="Updates published", value=str(len(facts.updates))),
             ],
         )
     )
-    feedback = facts["feedback"]
+    feedback = facts.feedback
     if feedback["suppressed"]:
         feedback_text = (
             f"Fewer than {feedback['minimum']} people gave feedback, so we don't show it: "
@@ -392,9 +454,9 @@ async def build_summary(
     sections.append(Section(heading="Anonymous feedback", text=feedback_text, facts=feedback_facts))
     return Message(
         title=f"Summary: {engagement.title}",
-        text=f"Closed {format_when(engagement.closed_at, services.tz)}."
+        text=f"Closed {format_when(engagement.closed_at, tz)}."
         if engagement.closed_at
-        else f"Still open. Closes {closes_text(engagement, services.tz)}.",
+        else f"Still open. Closes {closes_text(engagement, tz)}.",
         sections=sections,
         buttons=[
             Button(
@@ -407,17 +469,17 @@ async def build_summary(
 
 
 async def show_summary(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
-    assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await team_engagement(
-            session,
-            turn,
-            engagement_id,
-            "summary",
-            "Only the council running it can see its summary.",
-        )
-        if not isinstance(engagement, Engagement):
-            return engagement
+        try:
+            engagement = await load_for_team(
+                session,
+                turn,
+                engagement_id,
+                "summary",
+                "Only the council running it can see its summary.",
+            )
+        except Refused as refusal:
+            return refusal_replies(refusal)
         return [await build_summary(session, engagement, services)]
 
 

@@ -4,7 +4,7 @@ refusing politely (and on the record), and the words used to describe it."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -164,15 +164,74 @@ async def closed_refusal(
     return None
 
 
+class Refused(Exception):
+    """A step's typed "no": it changed nothing, and says why in `message`.
+
+    A service step raises it (a subclass names the reason) before it writes anything; the
+    feature's entry point catches it inside the unit of work, so an audited refusal is still
+    kept, and its view turns it into replies (`refusal_replies` by default).
+    """
+
+    #: How the refusal is shown: most are warnings; "already done" is only information.
+    level: Literal["info", "warning", "error"] = "warning"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotTheTeam(Refused):
+    """The engagement is missing, or belongs to another authority's commissioning team."""
+
+
+def refusal_replies(refusal: Refused) -> list[Reply]:
+    """The plain view of a refusal: one notice saying why, and that nothing changed."""
+    return [Notice(text=refusal.message, level=refusal.level)]
+
+
+_Row = TypeVar("_Row")
+
+
+async def load_locked(session: AsyncSession, model: type[_Row], row_id: int | None) -> _Row | None:
+    """One row, write-locked for the rest of the unit of work (see `lock_row`), or None."""
+    if row_id is None:
+        return None
+    await lock_row(session, model, row_id)
+    return await session.get(model, row_id, with_for_update=True)
+
+
+async def load_for_team(
+    session: AsyncSession,
+    turn: Turn,
+    engagement_id: int | None,
+    attempted: str,
+    refusal: str = "Only the commissioning team of the council running it can do that.",
+    *,
+    lock: bool = False,
+) -> Engagement:
+    """The engagement a team step acts on, checked in one place: locked first when the step
+    changes it (`lock`), loaded, and only for its own commissioning team. Anyone else's
+    attempt is on the record and raises `NotTheTeam(refusal)`."""
+    assert turn.actor is not None
+    if lock:
+        engagement = await load_locked(session, Engagement, engagement_id)
+    else:
+        engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is None or not runs_it(turn.actor, engagement):
+        await refuse(session, turn, engagement, attempted, refusal)
+        raise NotTheTeam(refusal)
+    return engagement
+
+
 async def team_engagement(
     session: AsyncSession, turn: Turn, engagement_id: int | None, attempted: str, refusal: str
 ) -> Engagement | list[Reply]:
-    """The engagement, for its own commissioning team; anyone else gets `refusal` (audited)."""
-    assert turn.actor is not None
-    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
-    if engagement is None or not runs_it(turn.actor, engagement):
-        return await refuse(session, turn, engagement, attempted, refusal)
-    return engagement
+    """`load_for_team` for a step that has no service of its own yet: the refusal comes
+    back as its replies."""
+    try:
+        return await load_for_team(session, turn, engagement_id, attempted, refusal)
+    except Refused as refused:
+        return refusal_replies(refused)
 
 
 ONLY_THE_TEAM = "Only the commissioning team of the council running it can do that."

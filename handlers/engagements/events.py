@@ -3,6 +3,7 @@ before and an hour before, and attendance recorded by the commissioning team."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -15,13 +16,15 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants
 from handlers.engagements.common import (
+    Refused,
     TeamForm,
     as_id,
     is_open,
-    lock_row,
+    load_for_team,
+    load_locked,
     number_at,
+    refusal_replies,
     refuse,
-    runs_it,
     submitted_engagement,
 )
 from handlers.forms import Subject, open_form
@@ -155,85 +158,121 @@ async def add_event(turn: Turn, services: Services) -> list[Reply]:
 
 async def rsvp(turn: Turn, services: Services, event_id: int | None) -> list[Reply]:
     """Book a place, or a place on the waiting list when the event is full."""
+    async with services.db.session() as session:
+        try:
+            booking = await book_place(session, turn, event_id, services.clock.now())
+        except Refused as refusal:
+            return refusal_replies(refusal)
+    return booking_replies(booking, turn)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A person's place at an event, as `book_place` left it."""
+
+    event: EngagementEvent
+    #: BOOKED (a place) or WAITING (on the waiting list).
+    state: BookingState
+    #: For a new place on the waiting list: its number in the queue.
+    position: int | None = None
+    #: The person already had this, so nothing changed.
+    already: bool = False
+
+
+class NotAMember(Refused):
+    """Places are booked for an organisation, so only its members can book."""
+
+
+class BookingsClosed(Refused):
+    """The engagement has closed, or the event has started (the attempt is on the record)."""
+
+
+async def book_place(
+    session: AsyncSession, turn: Turn, event_id: int | None, now: datetime
+) -> Booking:
+    """Book the person a place for their organisation, or a place on the waiting list when
+    the event is full; the organisation is taking part from now on. The event is locked, so
+    two people can't both get its last place. Raises `NotAMember` or `BookingsClosed`."""
     assert turn.actor is not None
     organisations = sorted(turn.actor.member_of())
-    now = services.clock.now()
-    async with services.db.session() as session:
-        await lock_row(session, EngagementEvent, event_id)
-        event = (
-            await session.get(EngagementEvent, event_id, with_for_update=True) if event_id else None
+    event = await load_locked(session, EngagementEvent, event_id)
+    engagement = await session.get(Engagement, event.engagement_id) if event else None
+    if not organisations:
+        raise NotAMember(HOW_TO_JOIN)
+    if event is None or engagement is None or not is_open(engagement, now):
+        message = "Bookings for this event are closed."
+        await refuse(session, turn, engagement, "rsvp", message)
+        raise BookingsClosed(message)
+    if event.starts_at <= now:
+        message = "This event has already started."
+        await refuse(session, turn, engagement, "rsvp", message)
+        raise BookingsClosed(message)
+    existing = await session.scalar(
+        select(EventBooking).where(
+            EventBooking.event_id == event.id, EventBooking.person_id == turn.actor.person_id
         )
-        engagement = await session.get(Engagement, event.engagement_id) if event else None
-        if not organisations:
-            return [Notice(text=HOW_TO_JOIN, level="warning")]
-        if event is None or engagement is None or not is_open(engagement, now):
-            return await refuse(
-                session, turn, engagement, "rsvp", "Bookings for this event are closed."
-            )
-        if event.starts_at <= now:
-            return await refuse(
-                session, turn, engagement, "rsvp", "This event has already started."
-            )
-        existing = await session.scalar(
-            select(EventBooking).where(
-                EventBooking.event_id == event.id, EventBooking.person_id == turn.actor.person_id
-            )
-        )
-        if existing is not None and existing.state != BookingState.CANCELLED:
-            where = (
-                "a place"
-                if existing.state == BookingState.BOOKED
-                else "a place on the waiting list"
-            )
-            return [
-                Notice(
-                    text=f"You already have {where} at {event.title}.",
-                    buttons=[_cancel_button(event)],
-                )
-            ]
-        full = (
-            event.capacity is not None and await places_taken(session, event.id) >= event.capacity
-        )
-        state = BookingState.WAITING if full else BookingState.BOOKED
-        if existing is None:
-            existing = EventBooking(
-                event_id=event.id,
-                person_id=turn.actor.person_id,
-                organisation_id=organisations[0],
-                created_at=now,
-                state=state,
-            )
-            session.add(existing)
-        else:
-            existing.state = state
-            existing.created_at = now
-        await add_participants(session, engagement.id, organisations[:1], joined_at=now)
-        await session.flush()
-        await audit.record_turn(
-            session,
-            turn,
-            "event.waitlisted" if full else "event.booked",
-            object_type="event",
-            object_id=event.id,
-            authority_id=engagement.authority_id,
+    )
+    if existing is not None and existing.state != BookingState.CANCELLED:
+        return Booking(event, BookingState(existing.state), already=True)
+    full = event.capacity is not None and await places_taken(session, event.id) >= event.capacity
+    state = BookingState.WAITING if full else BookingState.BOOKED
+    if existing is None:
+        existing = EventBooking(
+            event_id=event.id,
+            person_id=turn.actor.person_id,
             organisation_id=organisations[0],
+            created_at=now,
+            state=state,
         )
-        if full:
-            position = await session.scalar(
-                select(func.count()).where(
-                    EventBooking.event_id == event.id,
-                    EventBooking.state == BookingState.WAITING,
-                    EventBooking.created_at <= now,
-                )
+        session.add(existing)
+    else:
+        existing.state = state
+        existing.created_at = now
+    await add_participants(session, engagement.id, organisations[:1], joined_at=now)
+    await session.flush()
+    await audit.record_turn(
+        session,
+        turn,
+        "event.waitlisted" if full else "event.booked",
+        object_type="event",
+        object_id=event.id,
+        authority_id=engagement.authority_id,
+        organisation_id=organisations[0],
+    )
+    if not full:
+        return Booking(event, state)
+    position = await session.scalar(
+        select(func.count()).where(
+            EventBooking.event_id == event.id,
+            EventBooking.state == BookingState.WAITING,
+            EventBooking.created_at <= now,
+        )
+    )
+    return Booking(event, state, position=position)
+
+
+def booking_replies(booking: Booking, turn: Turn) -> list[Reply]:
+    """The booking's view: the place (with when and where), or the waiting-list number, or
+    that they had it already; always with the way to give it up."""
+    event = booking.event
+    if booking.already:
+        where = "a place" if booking.state == BookingState.BOOKED else "a place on the waiting list"
+        return [
+            Notice(
+                text=f"You already have {where} at {event.title}.",
+                buttons=[_cancel_button(event)],
             )
-            return [
-                Notice(
-                    text=f"{event.title} is full, so we put you on the waiting list "
-                    f"(number {position}). If a place comes up, it is yours and we will tell you.",
-                    level="warning",
-                    buttons=[_cancel_button(event, "Leave the waiting list")],
-                )
-            ]
+        ]
+    if booking.state == BookingState.WAITING:
+        return [
+            Notice(
+                text=f"{event.title} is full, so we put you on the waiting list "
+                f"(number {booking.position}). If a place comes up, it is yours and we will "
+                "tell you.",
+                level="warning",
+                buttons=[_cancel_button(event, "Leave the waiting list")],
+            )
+        ]
     return [
         Notice(
             text=f"You have a place at {event.title}, {_event_text(event, turn)} We will remind "
@@ -253,10 +292,7 @@ async def cancel(turn: Turn, services: Services, event_id: int | None) -> list[R
     assert turn.actor is not None
     now = services.clock.now()
     async with services.db.session() as session:
-        await lock_row(session, EngagementEvent, event_id)
-        event = (
-            await session.get(EngagementEvent, event_id, with_for_update=True) if event_id else None
-        )
+        event = await load_locked(session, EngagementEvent, event_id)
         booking = (
             await session.scalar(
                 select(EventBooking).where(
@@ -322,11 +358,17 @@ async def attendance(turn: Turn, services: Services, event_id: int | None) -> li
     assert turn.actor is not None
     async with services.db.session() as session:
         event = await session.get(EngagementEvent, event_id) if event_id else None
-        engagement = await session.get(Engagement, event.engagement_id) if event else None
-        if event is None or engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session, turn, engagement, "attendance", "Only the council running it can see this."
+        try:
+            await load_for_team(
+                session,
+                turn,
+                event.engagement_id if event else None,
+                "attendance",
+                "Only the council running it can see this.",
             )
+        except Refused as refusal:
+            return refusal_replies(refusal)
+        assert event is not None
         rows = (
             await session.execute(
                 select(EventBooking, Person.name)
@@ -370,15 +412,17 @@ async def record_attendance(turn: Turn, services: Services) -> list[Reply]:
         number = as_id(booking_id)
         booking = await session.get(EventBooking, number) if number else None
         event = await session.get(EngagementEvent, booking.event_id) if booking else None
-        engagement = await session.get(Engagement, event.engagement_id) if event else None
-        if booking is None or engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
+        try:
+            engagement = await load_for_team(
                 session,
                 turn,
-                engagement,
+                event.engagement_id if event else None,
                 "attendance",
                 "Only the council running it can record this.",
             )
+        except Refused as refusal:
+            return refusal_replies(refusal)
+        assert booking is not None
         booking.attended = came == "yes"
         await audit.record_turn(
             session,

@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     ProviderForm,
     TeamForm,
     is_open,
-    lock_row,
+    load_locked,
     number_at,
     provider_asked,
     refuse,
@@ -331,12 +331,7 @@ async def pick_time(turn: Turn, services: Services, request_id: int | None) -> l
     choice = number_at(turn, 2)
     now = services.clock.now()
     async with services.db.session() as session:
-        await lock_row(session, MeetingRequest, request_id)
-        request = (
-            await session.get(MeetingRequest, request_id, with_for_update=True)
-            if request_id
-            else None
-        )
+        request = await load_locked(session, MeetingRequest, request_id)
         if request is None or request.organisation_id not in turn.actor.member_of():
             return await refuse(
                 session,

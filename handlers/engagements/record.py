@@ -23,14 +23,16 @@ from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Actor, Door, Turn, row_id
 from bot.services import Services
-from handlers.engagements.closing import summary_facts
+from handlers.engagements.closing import SummaryFacts, summary_facts
 from handlers.engagements.common import (
     FUNDING_ROUTES,
+    Refused,
     TeamForm,
+    load_for_team,
     money,
     number_at,
+    refusal_replies,
     submitted_engagement,
-    team_engagement,
 )
 from handlers.engagements.conflicts import declaration_facts
 from handlers.engagements.setup import apply_notice_fields
@@ -85,10 +87,10 @@ def notice_duty(engagement: Engagement) -> str:
     return f"Not known yet. If it is above threshold, {rule}."
 
 
-def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
+def process_description(engagement: Engagement, facts: SummaryFacts) -> str:
     """The 'engagement process' text of a preliminary market engagement notice. It says who
     could take part as it was: organisations on Convene, invited or joining themselves."""
-    events = facts["events"]
+    events = facts.events
     parts = [
         "An invitation, sent at the same time to every voluntary, community, faith and "
         "social enterprise organisation on Convene whose work or area matched. Other "
@@ -99,9 +101,7 @@ def process_description(engagement: Engagement, facts: dict[str, Any]) -> str:
         "Questions were answered for every participant at the same time, without naming who asked.",
     ]
     if events:
-        parts.append(
-            f"{len(events)} event(s): " + ", ".join(r["event"].title for r in events) + "."
-        )
+        parts.append(f"{len(events)} event(s): " + ", ".join(r.event.title for r in events) + ".")
     return " ".join(parts)
 
 
@@ -180,24 +180,24 @@ async def build_record(
         ],
         "events": [
             {
-                "title": row["event"].title,
-                "kind": row["event"].kind,
-                "starts_at": _iso(row["event"].starts_at),
-                "capacity": row["event"].capacity,
-                "booked": row["booked"],
-                "waiting": row["waiting"],
-                "attended": row["attended"],
+                "title": row.event.title,
+                "kind": row.event.kind,
+                "starts_at": _iso(row.event.starts_at),
+                "capacity": row.event.capacity,
+                "booked": row.booked,
+                "waiting": row.waiting,
+                "attended": row.attended,
             }
-            for row in facts["events"]
+            for row in facts.events
         ],
         "participation": {
-            "organisations_invited": facts["invited_organisations"],
-            "people_invited": facts["invited_people"],
-            "joined_without_invitation": facts["joined_without_invitation"],
-            "organisations_answered": len(facts["answered"]),
-            "questions_asked": len(facts["questions"]),
-            "updates_published": len(facts["updates"]),
-            "private_conversations": facts["private_conversations"],
+            "organisations_invited": facts.invited_organisations,
+            "people_invited": facts.invited_people,
+            "joined_without_invitation": facts.joined_without_invitation,
+            "organisations_answered": len(facts.answered),
+            "questions_asked": len(facts.questions),
+            "updates_published": len(facts.updates),
+            "private_conversations": facts.private_conversations,
             # Notes are the team's alone: the record counts them, never shows them.
             "private_conversations_with_notes": await session.scalar(
                 select(func.count())
@@ -208,7 +208,7 @@ async def build_record(
                 )
             ),
         },
-        "feedback": facts["feedback"],
+        "feedback": facts.feedback,
         # That declarations were made (ss.81-83), never what they say.
         "conflicts_of_interest": await declaration_facts(session, engagement),
         "you_said_we_did": {
@@ -352,15 +352,16 @@ async def show_record(turn: Turn, services: Services, engagement_id: int | None)
     """In chat: the headline facts, with links to the full record as a page and as JSON."""
     assert turn.actor is not None
     async with services.db.session() as session:
-        engagement = await team_engagement(
-            session,
-            turn,
-            engagement_id,
-            "record",
-            "Only the council running it can see its record.",
-        )
-        if not isinstance(engagement, Engagement):
-            return engagement
+        try:
+            engagement = await load_for_team(
+                session,
+                turn,
+                engagement_id,
+                "record",
+                "Only the council running it can see its record.",
+            )
+        except Refused as refusal:
+            return refusal_replies(refusal)
         record = await build_record(session, engagement, services)
     tz = turn.actor.timezone
     delivered = [i for i in record["invitations"] if i["delivered_at"]]

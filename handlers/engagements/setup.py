@@ -3,6 +3,7 @@ the same invitation to every matching provider at the same moment."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +17,14 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import (
     FUNDING_ROUTES,
+    Refused,
     TeamForm,
     authority_name,
     closes_text,
     closing_moment,
-    lock_row,
+    load_for_team,
     money,
-    refuse,
-    runs_it,
+    refusal_replies,
 )
 from handlers.engagements.conflicts import remind_to_declare
 from handlers.engagements.working_days import working_days_before
@@ -421,72 +422,124 @@ async def invitation_message(
 
 async def publish(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:
     """`engagements publish 4`: invite every matching provider, at the same moment."""
-    assert turn.actor is not None
-    now = services.clock.now()
     async with services.db.session() as session:
-        await lock_row(session, Engagement, engagement_id)
-        engagement = (
-            await session.get(Engagement, engagement_id, with_for_update=True)
-            if engagement_id
-            else None
-        )
-        if engagement is None or not runs_it(turn.actor, engagement):
-            return await refuse(
-                session,
-                turn,
-                engagement,
-                "publish",
-                "Only the commissioning team of the council running an engagement can publish it.",
-            )
-        if engagement.state != EngagementState.DRAFT:
-            return [Notice(text=f"{engagement.title} is already published.", level="info")]
-        if engagement.closes_at <= now:
+        try:
+            published = await publish_engagement(session, turn, services, engagement_id)
+        except ClosingDatePassed as refusal:
             return [
                 Notice(
-                    text="The closing date has passed, so nothing was sent. Change the "
-                    "closing date first.",
-                    level="error",
+                    text=refusal.message,
+                    level=refusal.level,
                     buttons=[
                         Button(
                             label="Change it",
                             action="cmd.engagements",
-                            value=f"edit {engagement.id}",
+                            value=f"edit {refusal.engagement_id}",
                         )
                     ],
                 )
             ]
-        definition = await build_questions(session, engagement)
-        if definition is None:
-            return [Notice(text="The question set is missing. Please tell us.", level="error")]
-        await save_definition(session, definition, version=1, source="engagement")
-        engagement.form_key = definition.key
-        engagement.state = EngagementState.OPEN
-        engagement.published_at = now
-        invited = await invite_matching(session, engagement, services, now)
-        await schedule_closing(session, engagement, services)
-        await audit.record_turn(
-            session,
-            turn,
-            "engagement.published",
-            object_type="engagement",
-            object_id=engagement.id,
-            authority_id=engagement.authority_id,
-            at=now,
-            organisations_invited=invited.organisations,
-            people_invited=invited.people,
-            channels=invited.channels,
+        except Refused as refusal:
+            return refusal_replies(refusal)
+    return published_replies(published)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What publishing did: who was invited, and what the team should still look at."""
+
+    engagement: Engagement
+    organisations: int
+    people: int
+    channels: int
+    #: Guardrails the engagement falls short of (it is published anyway).
+    warnings: tuple[str, ...]
+
+
+class AlreadyPublished(Refused):
+    level = "info"
+
+
+class ClosingDatePassed(Refused):
+    """Nothing is sent once the closing date has passed; the team changes it first."""
+
+    level = "error"
+
+    def __init__(self, message: str, engagement_id: int) -> None:
+        super().__init__(message)
+        self.engagement_id = engagement_id
+
+
+class QuestionsMissing(Refused):
+    level = "error"
+
+
+async def publish_engagement(
+    session: AsyncSession, turn: Turn, services: Services, engagement_id: int | None
+) -> Published:
+    """The team publishes its draft: the questions are fixed as version 1, the same
+    invitation is queued for every matching provider at once, and closing is scheduled.
+    Raises `NotTheTeam`, `AlreadyPublished`, `ClosingDatePassed` or `QuestionsMissing`
+    before changing anything."""
+    now = services.clock.now()
+    engagement = await load_for_team(
+        session,
+        turn,
+        engagement_id,
+        "publish",
+        "Only the commissioning team of the council running an engagement can publish it.",
+        lock=True,
+    )
+    if engagement.state != EngagementState.DRAFT:
+        raise AlreadyPublished(f"{engagement.title} is already published.")
+    if engagement.closes_at <= now:
+        raise ClosingDatePassed(
+            "The closing date has passed, so nothing was sent. Change the closing date first.",
+            engagement.id,
         )
-        warnings = guardrails(engagement, services, now)
+    definition = await build_questions(session, engagement)
+    if definition is None:
+        raise QuestionsMissing("The question set is missing. Please tell us.")
+    await save_definition(session, definition, version=1, source="engagement")
+    engagement.form_key = definition.key
+    engagement.state = EngagementState.OPEN
+    engagement.published_at = now
+    invited = await invite_matching(session, engagement, services, now)
+    await schedule_closing(session, engagement, services)
+    await audit.record_turn(
+        session,
+        turn,
+        "engagement.published",
+        object_type="engagement",
+        object_id=engagement.id,
+        authority_id=engagement.authority_id,
+        at=now,
+        organisations_invited=invited.organisations,
+        people_invited=invited.people,
+        channels=invited.channels,
+    )
+    return Published(
+        engagement,
+        invited.organisations,
+        invited.people,
+        invited.channels,
+        tuple(guardrails(engagement, services, now)),
+    )
+
+
+def published_replies(published: Published) -> list[Reply]:
+    """The publish view: how many were invited, any guardrail warnings, and what next."""
+    engagement = published.engagement
     text = (
-        f"Published. We are sending the same invitation to {invited.people} "
-        f"{'person' if invited.people == 1 else 'people'} in {invited.organisations} "
-        f"{'organisation' if invited.organisations == 1 else 'organisations'}"
-        + (f" and {invited.channels} channels" if invited.channels else "")
+        f"Published. We are sending the same invitation to {published.people} "
+        f"{'person' if published.people == 1 else 'people'} in {published.organisations} "
+        f"{'organisation' if published.organisations == 1 else 'organisations'}"
+        + (f" and {published.channels} channels" if published.channels else "")
         + ". Other organisations on Convene can also find it and take part."
     )
     return [
         Notice(text=text, level="success"),
-        *[Notice(text=w, level="warning") for w in warnings],
+        *[Notice(text=w, level="warning") for w in published.warnings],
         Message(
             title=engagement.title,
             buttons=[

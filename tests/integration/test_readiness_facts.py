@@ -34,6 +34,10 @@ from bench.readiness_summary import (
 )
 from bot.core.forms import FormDefinition, definition_checksum
 from bot.services import Services
+from handlers.readiness_statistics import (
+    Count,
+    readiness_summary,
+)
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade_to_head
 from storage.models import (
@@ -45,9 +49,7 @@ from storage.models import (
 )
 from storage.readiness import (
     SUBMITTED,
-    Count,
     answer_facts,
-    readiness_summary,
     rebuild_readiness_facts,
     refresh_readiness_facts,
 )

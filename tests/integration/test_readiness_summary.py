@@ -33,9 +33,9 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import FormView, Message
 from bot.core.turn import Door, Turn
 from bot.services import Services
+from handlers.readiness_statistics import Summary
 from storage.models import AuditEvent, Authority, FormResponse, Person, ResponseState, Role
 from storage.people import grant, load_actor
-from storage.readiness import Summary
 from tests.support.web import WebUser, text_of
 
 SEED = 7

@@ -33,7 +33,7 @@ from bot.core.reply import FormView
 from bot.slack import blocks as slack_kit
 from bot.teams import cards as teams_kit
 from bot.web.render import environment
-from storage.exports import CellKind, Column, Table, _kind_of, cell_value, to_csv
+from handlers.export_files import CellKind, Column, Table, _kind_of, cell_value, to_csv
 from tests.slack.conftest import BlockKitLog, block_kit_problems
 from tests.slack.helpers import fill_in, input_elements
 from tests.support.adaptive_cards import check_card

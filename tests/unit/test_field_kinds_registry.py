@@ -47,8 +47,8 @@ def test_each_kind_has_a_summary_kind(field_type: FieldType) -> None:
 
 
 def test_the_export_and_summary_layers_read_the_registry() -> None:
-    from storage.exports import CellKind as ExportCellKind
-    from storage.readiness import Kind, kind_of
+    from handlers.export_files import CellKind as ExportCellKind
+    from handlers.readiness_statistics import Kind, kind_of
 
     assert ExportCellKind is CellKind
     for field_type in FieldType:

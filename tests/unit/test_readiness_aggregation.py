@@ -34,6 +34,18 @@ from bench.readiness_summary import (
 )
 from bot.core.forms import FormDefinition
 from bot.services import Services
+from handlers.readiness_statistics import (
+    Count,
+    Hidden,
+    Kind,
+    OptionCount,
+    QuestionSummary,
+    Spread,
+    Summary,
+    quantile,
+    readiness_summary,
+    suppress_small_groups,
+)
 from storage.models import (
     Authority,
     FormResponse,
@@ -43,19 +55,9 @@ from storage.models import (
     ResponseState,
 )
 from storage.readiness import (
-    Count,
-    Hidden,
     JsonAnswers,
-    Kind,
-    OptionCount,
-    QuestionSummary,
-    Spread,
-    Summary,
-    quantile,
-    readiness_summary,
     rebuild_readiness_facts,
     support_requests,
-    suppress_small_groups,
 )
 
 SEED = 20260306

@@ -18,7 +18,7 @@ import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import (
@@ -30,7 +30,8 @@ from pydantic import (
 )
 from pydantic import Field as PydanticField
 
-from bot.core.registers import REGISTERS
+if TYPE_CHECKING:
+    from bot.core.forms.kinds.base import FieldKind
 
 __all__ = [
     "CHOICE_TYPES",
@@ -74,27 +75,14 @@ class FieldType(StrEnum):
     SCALE = "scale"
 
 
-#: Types whose answers are picked from ``Field.choices``.
+#: Types whose answers are picked from ``Field.choices`` (each kind also says so itself,
+#: as ``FieldKind.has_choices``; kept for callers that only need the set).
 CHOICE_TYPES: frozenset[FieldType] = frozenset(
     {FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE, FieldType.YES_NO, FieldType.SCALE}
 )
 
-#: Types whose author must list the choices (the others get sensible defaults).
-_AUTHOR_CHOICE_TYPES = frozenset({FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE})
-
-#: Types that honour ``min_value``/``max_value``.
-_NUMBER_TYPES = frozenset({FieldType.WHOLE_NUMBER, FieldType.MONEY, FieldType.PERCENTAGE})
-
 SCALE_MIN = 1
 SCALE_MAX = 5
-
-_DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
-    FieldType.SHORT_TEXT: 200,
-    FieldType.LONG_TEXT: 5000,
-    # The longest stored register number (a PPON with its hyphens) is 14 characters;
-    # the rest is room for the spaces people type.
-    FieldType.REGISTER_NUMBER: 30,
-}
 
 # Field and page ids become HTML names, Slack block ids and database JSON keys,
 # so keep them to plain ASCII identifiers.
@@ -109,6 +97,14 @@ def _check_identifier(kind: str, value: str) -> None:
             f"{kind} id {value!r} must start with a letter or underscore and contain only "
             "letters, digits and underscores (at most 64 characters)"
         )
+
+
+def _kind(field_type: FieldType) -> FieldKind:
+    """The kind of a question type. Imported when first asked: the kinds are built on this
+    model, so it cannot import them first."""
+    from bot.core.forms.kinds import kind_of
+
+    return kind_of(field_type)
 
 
 class Choice(BaseModel):
@@ -178,24 +174,16 @@ class Field(BaseModel):
 
         Authors should not have to spell out "Yes" and "No" every time, and a
         definition that does so must still use the stored values the parser
-        relies on (checked in ``_check``).
+        relies on (checked by its kind).
         """
         if not isinstance(data, dict) or data.get("choices"):
             return data
-        kind = data.get("type")
-        if kind == FieldType.YES_NO:
-            return {
-                **data,
-                "choices": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
-            }
-        if kind == FieldType.SCALE:
-            return {
-                **data,
-                "choices": [
-                    {"value": str(n), "label": str(n)} for n in range(SCALE_MIN, SCALE_MAX + 1)
-                ],
-            }
-        return data
+        try:
+            field_type = FieldType(str(data.get("type")))
+        except ValueError:
+            return data  # pydantic names the unknown type
+        defaults = _kind(field_type).default_choices()
+        return {**data, "choices": defaults} if defaults else data
 
     @model_validator(mode="after")
     def _check(self) -> Field:
@@ -203,10 +191,6 @@ class Field(BaseModel):
         if not self.label.strip():
             raise ValueError(f"field {self.id!r} needs a label")
         values = [c.value for c in self.choices]
-        if self.type in _AUTHOR_CHOICE_TYPES and not values:
-            raise ValueError(f"field {self.id!r} is a {self.type} question but has no choices")
-        if self.type not in CHOICE_TYPES and values:
-            raise ValueError(f"field {self.id!r} is a {self.type} question and cannot have choices")
         too_long = [c.label for c in self.choices if len(c.label) > MAX_CHOICE_LABEL]
         if too_long:
             raise ValueError(
@@ -216,17 +200,6 @@ class Field(BaseModel):
         duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
             raise ValueError(f"field {self.id!r} has duplicate choice values: {duplicates}")
-        if self.type == FieldType.YES_NO and sorted(values) != ["no", "yes"]:
-            raise ValueError(
-                f"field {self.id!r}: yes/no choices must have the values 'yes' and 'no'"
-            )
-        if self.type == FieldType.SCALE:
-            allowed = {str(n) for n in range(SCALE_MIN, SCALE_MAX + 1)}
-            if not set(values) <= allowed:
-                raise ValueError(
-                    f"field {self.id!r}: scale choice values must be the numbers "
-                    f"{SCALE_MIN} to {SCALE_MAX}"
-                )
         if (
             self.min_value is not None
             and self.max_value is not None
@@ -235,26 +208,8 @@ class Field(BaseModel):
             raise ValueError(f"field {self.id!r}: min_value is bigger than max_value")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"field {self.id!r}: max_length must be at least 1")
-        # Catch author mistakes that would otherwise be silently ignored.
-        if (self.min_value is not None or self.max_value is not None) and (
-            self.type not in _NUMBER_TYPES
-        ):
-            raise ValueError(
-                f"field {self.id!r}: min_value and max_value only apply to number, money "
-                "and percentage questions"
-            )
-        if self.type == FieldType.REGISTER_NUMBER:
-            if self.public_register not in REGISTERS:
-                raise ValueError(
-                    f"field {self.id!r}: a register_number question needs a public_register, one of "
-                    f"{sorted(REGISTERS)}"
-                )
-        elif self.public_register is not None:
-            raise ValueError(
-                f"field {self.id!r}: only register_number questions have a public_register"
-            )
-        if self.max_length is not None and self.type not in _DEFAULT_MAX_LENGTH:
-            raise ValueError(f"field {self.id!r}: max_length only applies to text questions")
+        # What each type of question allows (choices, limits, length) its kind checks.
+        _kind(self.type).check_field(self)
         return self
 
     @property
@@ -266,7 +221,7 @@ class Field(BaseModel):
         """
         if self.max_length is not None:
             return self.max_length
-        return _DEFAULT_MAX_LENGTH.get(self.type)
+        return _kind(self.type).default_max_length
 
     @property
     def effective_example(self) -> str | None:
@@ -278,10 +233,7 @@ class Field(BaseModel):
         """
         if self.example:
             return self.example
-        # Imported here: the kinds are built on this model, so it cannot import them first.
-        from bot.core.forms.kinds import kind_of
-
-        return kind_of(self.type).example(self)
+        return _kind(self.type).example(self)
 
 
 class Page(BaseModel):

@@ -58,6 +58,42 @@ class FieldKind:
     one_answer_verb: ClassVar[str] = "Enter"
     #: Whether a blank required answer is "Choose ..." (picked) or "Enter ..." (typed).
     picked: ClassVar[bool] = False
+    #: Whether answers are picked from ``field.choices`` (any other kind refuses choices).
+    has_choices: ClassVar[bool] = False
+    #: Whether ``min_value``/``max_value`` apply (any other kind refuses them).
+    takes_limits: ClassVar[bool] = False
+    #: The longest answer when the author sets no ``max_length``; None means the kind
+    #: takes no ``max_length`` at all.
+    default_max_length: ClassVar[int | None] = None
+    #: Whether the field names a public register (``public_register``) to check against.
+    takes_register: ClassVar[bool] = False
+
+    def default_choices(self) -> list[dict[str, str]]:
+        """The options an author may leave out (yes/no, a 1-5 scale); none by default."""
+        return []
+
+    def check_field(self, field: Field) -> None:
+        """Refuse, with ValueError, an author's setting this kind can't honour.
+
+        Called when a definition is loaded, so a typo in a form's YAML fails at
+        start-up instead of silently dropping a rule. A kind with more to check
+        (choices that must be there, fixed option values) extends this.
+        """
+        if field.choices and not self.has_choices:
+            raise ValueError(
+                f"field {field.id!r} is a {field.type} question and cannot have choices"
+            )
+        if (field.min_value is not None or field.max_value is not None) and not self.takes_limits:
+            raise ValueError(
+                f"field {field.id!r}: min_value and max_value only apply to number, money "
+                "and percentage questions"
+            )
+        if field.max_length is not None and self.default_max_length is None:
+            raise ValueError(f"field {field.id!r}: max_length only applies to text questions")
+        if field.public_register is not None and not self.takes_register:
+            raise ValueError(
+                f"field {field.id!r}: only register_number questions have a public_register"
+            )
 
     def parse_raw(self, field: Field, raw: str | list[str] | None) -> Any:
         """Raw input from any door -> stored value, or None when blank."""

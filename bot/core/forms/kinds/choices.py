@@ -236,6 +236,12 @@ class SingleChoice(FieldKind):
     summary = SummaryKind.CHOICE
     one_answer_verb = "Choose"
     picked = True
+    has_choices = True
+
+    def check_field(self, field: Field) -> None:
+        super().check_field(field)
+        if not field.choices:
+            raise ValueError(f"field {field.id!r} is a {field.type} question but has no choices")
 
     def example(self, field: Field) -> str:
         return field.choices[0].label
@@ -262,6 +268,12 @@ class MultipleChoice(FieldKind):
     cell = CellKind.TEXT
     summary = SummaryKind.MULTIPLE
     picked = True
+    has_choices = True
+
+    def check_field(self, field: Field) -> None:
+        super().check_field(field)
+        if not field.choices:
+            raise ValueError(f"field {field.id!r} is a {field.type} question but has no choices")
 
     def example(self, field: Field) -> str:
         return ", ".join(c.label for c in field.choices[:2])
@@ -300,6 +312,18 @@ class YesNo(FieldKind):
     type = FieldType.YES_NO
     cell = CellKind.TEXT
     summary = SummaryKind.CHOICE
+    has_choices = True
+
+    def default_choices(self) -> list[dict[str, str]]:
+        return [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
+
+    def check_field(self, field: Field) -> None:
+        # The parser stores True/False from these two values; other wording goes in labels.
+        super().check_field(field)
+        if sorted(c.value for c in field.choices) != ["no", "yes"]:
+            raise ValueError(
+                f"field {field.id!r}: yes/no choices must have the values 'yes' and 'no'"
+            )
 
     def example(self, field: Field) -> str:
         return "yes"
@@ -340,6 +364,20 @@ class Scale(FieldKind):
     summary = SummaryKind.CHOICE
     one_answer_verb = "Choose"
     picked = True
+    has_choices = True
+
+    def default_choices(self) -> list[dict[str, str]]:
+        return [{"value": str(n), "label": str(n)} for n in range(SCALE_MIN, SCALE_MAX + 1)]
+
+    def check_field(self, field: Field) -> None:
+        # Answers are stored as the number; a label may say more ("5 - very ready").
+        super().check_field(field)
+        allowed = {str(n) for n in range(SCALE_MIN, SCALE_MAX + 1)}
+        if not {c.value for c in field.choices} <= allowed:
+            raise ValueError(
+                f"field {field.id!r}: scale choice values must be the numbers "
+                f"{SCALE_MIN} to {SCALE_MAX}"
+            )
 
     def example(self, field: Field) -> str:
         return "3"

@@ -54,6 +54,7 @@ class WholeNumber(FieldKind):
     type = FieldType.WHOLE_NUMBER
     cell = CellKind.NUMBER
     summary = SummaryKind.NUMBER
+    takes_limits = True
 
     def example(self, field: Field) -> str:
         return "12"
@@ -117,6 +118,7 @@ class Money(FieldKind):
     type = FieldType.MONEY
     cell = CellKind.MONEY
     summary = SummaryKind.NUMBER
+    takes_limits = True
 
     def example(self, field: Field) -> str:
         return "£12,500"
@@ -215,6 +217,7 @@ class Percentage(FieldKind):
     type = FieldType.PERCENTAGE
     cell = CellKind.PERCENT
     summary = SummaryKind.NUMBER
+    takes_limits = True
 
     def example(self, field: Field) -> str:
         return "15%"

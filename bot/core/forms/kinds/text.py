@@ -35,6 +35,7 @@ class ShortText(FieldKind):
     type = FieldType.SHORT_TEXT
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    default_max_length = 200
 
     def parse(self, field: Field, text: str) -> str:
         # A short answer is one line: fold pasted line breaks and tabs into spaces.
@@ -46,6 +47,7 @@ class LongText(FieldKind):
     type = FieldType.LONG_TEXT
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    default_max_length = 5000
 
     def parse(self, field: Field, text: str) -> str:
         # Word and some phones paste line breaks as odd characters; make them plain.
@@ -72,6 +74,18 @@ class RegisterNumber(FieldKind):
     type = FieldType.REGISTER_NUMBER
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    # The longest stored register number (a PPON with its hyphens) is 14 characters;
+    # the rest is room for the spaces people type.
+    default_max_length = 30
+    takes_register = True
+
+    def check_field(self, field: Field) -> None:
+        super().check_field(field)
+        if field.public_register not in REGISTERS:
+            raise ValueError(
+                f"field {field.id!r}: a register_number question needs a public_register, "
+                f"one of {sorted(REGISTERS)}"
+            )
 
     def parse(self, field: Field, text: str) -> str:
         _checked(field, text, set())
