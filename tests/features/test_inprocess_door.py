@@ -143,7 +143,7 @@ async def test_a_file_offered_is_made_for_the_person(door: TestDoor) -> None:
 
 
 def test_form_in_names_what_was_there_instead() -> None:
-    with pytest.raises(AssertionError, match="no form in the replies: 'Hello'"):
+    with pytest.raises(AssertionError, match=r"no form in the replies: .*Hello"):
         form_in([Notice(text="Hello")])
     page = FormView(
         form_key="k",

@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.core.files import FileRefused, TakenFile
-from bot.core.reply import FileOffer, FormView, Reply, ReplyList, plain_text
+from bot.core.reply import FileOffer, FormView, Reply, ReplyList
 from bot.core.turn import Action, Actor, Intent, Submission, Turn, parse_command
 from bot.scheduler import DueSweep
 from bot.services import Services
@@ -56,8 +56,27 @@ class TurnFailed(AssertionError):
 
 
 def text_of(replies: Sequence[Reply]) -> str:
-    """Every word the replies say, as chat fallbacks and notifications show them."""
-    return plain_text(list(replies))
+    """Every word in the replies, one string a line, in order: titles, texts, facts, button
+    labels, a form's questions, hints, options and errors. What a person could read on any
+    door (and a little more: action ids and option values too, so a test that something is
+    *not* shown is, if anything, stricter than on a rendered page)."""
+    out: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif value is not None and not isinstance(value, bool):
+            out.append(str(value))
+
+    for reply in replies:
+        walk(reply.model_dump(mode="json", exclude_none=True))
+    return "\n".join(out)
 
 
 def form_in(replies: Sequence[Reply]) -> FormView:
