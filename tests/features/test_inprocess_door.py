@@ -70,7 +70,21 @@ async def test_fill_says_which_page_was_refused(door: TestDoor) -> None:
         await tom.fill("readiness", {0: {"annual_cost": "lots"}})
 
 
-async def test_a_role_gained_applies_to_the_next_turn(door: TestDoor) -> None:
+async def test_questions_answered_one_message_at_a_time_in_a_chat(door: TestDoor) -> None:
+    """The router sends a chat message to the form open in that conversation, not to
+    the commands; another person's conversation has no form open."""
+    tom = await door.sign_in("Tom Okafor", door=Door.SLACK)
+    grace = await door.sign_in("Grace Lee", door=Door.SLACK)
+    assert tom.conversation != grace.conversation
+    assert "Question 1 of" in text_of(await tom.say("readiness chat"))
+    refused = text_of(await tom.say("lots"))
+    assert "as an amount of money" in refused and "Question 1 of" in refused
+    assert "Question 2 of" in text_of(await tom.say("£45,000"))
+    assert 'I don\'t know "lots"' in text_of(await grace.say("lots"))
+    assert "Question 3 of" in text_of(await tom.say("skip"))
+
+
+async def test_a_role_lost_applies_to_the_next_turn(door: TestDoor) -> None:
     """The actor is read for every turn, as the web door reads it on every request."""
     tom = await door.sign_in("Tom Okafor")
     before = await tom.actor()

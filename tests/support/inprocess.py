@@ -13,10 +13,10 @@ Use it for a feature's logic. A door's own contract (signatures, CSRF, rendering
 codes, what a link alone may do) still needs an HTTP test through `tests/support/doors.py`,
 `tests/support/web.py` or the fake Slack and Bot Framework.
 
-    async def test_a_provider_joins(door: TestDoor) -> None:
+    async def test_the_directory_is_for_commissioners(door: TestDoor) -> None:
         tom = await door.sign_in("Tom Okafor")
-        replies = await tom.say("directory")
-        assert "Sorry" in text_of(replies)
+        replies = await tom.say("directory", service="food")
+        assert "The provider directory is for council commissioners" in text_of(replies)
 
 Time: `door.freeze(at)` gives the app a `FixedClock` (the app's own seam for time, see
 bot/core/clock.py) and `door.advance(delta)` moves it; `door.sweep()` runs one pass of the
@@ -25,7 +25,6 @@ real due sweep with every feature's reminder handlers.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +54,10 @@ class TurnFailed(AssertionError):
     a test must not mistake the apology for the feature's answer."""
 
 
+#: Parts of a reply that say how to show it, not what it says.
+UNSEEN = frozenset({"kind", "level", "style"})
+
+
 def text_of(replies: Sequence[Reply]) -> str:
     """Every word in the replies, one string a line, in order: titles, texts, facts, button
     labels, a form's questions, hints, options and errors. What a person could read on any
@@ -66,8 +69,9 @@ def text_of(replies: Sequence[Reply]) -> str:
         if isinstance(value, str):
             out.append(value)
         elif isinstance(value, Mapping):
-            for item in value.values():
-                walk(item)
+            for key, item in value.items():
+                if key not in UNSEEN:
+                    walk(item)
         elif isinstance(value, list | tuple):
             for item in value:
                 walk(item)
@@ -107,7 +111,6 @@ class TestDoor:
     def __init__(self, services: Services, *, door: Door = Door.WEB) -> None:
         self.services = services
         self.door = door
-        self._events = itertools.count(1)
 
     # --- people ---------------------------------------------------------------------------
 
@@ -138,12 +141,12 @@ class TestDoor:
         Each conversation has its own chat id, so chat-mode form state is kept apart as it
         is between two people's direct messages."""
         person_id = await self.person_id(name)
+        on = door or self.door
         return Conversation(
             test_door=self,
             person_id=person_id,
-            door=door or self.door,
-            conversation=conversation
-            or ("web" if (door or self.door) == Door.WEB else f"dm-{person_id}"),
+            door=on,
+            conversation=conversation or ("web" if on == Door.WEB else f"dm-{on}-{person_id}"),
             prefers_chat=prefers_chat,
         )
 
