@@ -19,6 +19,7 @@ from bot.app import build_app, build_services, prepare
 from bot.services import Services
 from bot.settings import load_settings
 from tests.support import databases
+from tests.support.inprocess import TestDoor
 from tests.support.servers import RunningApp, start_app
 from tests.support.web import WebUser
 
@@ -98,3 +99,9 @@ async def web_user(app_server: RunningApp) -> AsyncIterator[WebUser]:
     user = WebUser(app_server.url)
     yield user
     await user.close()
+
+
+@pytest.fixture
+def door(services: Services) -> TestDoor:
+    """The in-process test door on this test's services (see tests/support/inprocess.py)."""
+    return TestDoor(services)

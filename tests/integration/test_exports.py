@@ -1,9 +1,11 @@
 """Exports for commissioners: the files match the database, and only the right person gets one.
 
-Everything goes over real HTTP to the real app: the web door with a browser-like client,
-Slack with signed requests and the fake Slack Web API (the file arrives through
-files.uploadV2), Teams with JWT-signed activities and the fake Bot Framework (a link,
-which then works on the web for the same person only).
+These are the doors' part: the download's headers, the link rules, Slack's file in the
+DM and Teams' link. What goes into a file, who is refused and what is audited are tested
+in-process in tests/features/test_exports.py. Everything here goes over real HTTP to the
+real app: the web door with a browser-like client, Slack with signed requests and the fake
+Slack Web API (the file arrives through files.uploadV2), Teams with JWT-signed activities
+and the fake Bot Framework (a link, which then works on the web for the same person only).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
 from tests.support.servers import RunningApp
 from tests.support.teams_activities import TeamsActivities, TeamsUser
-from tests.support.web import WebUser, form_action, text_of
+from tests.support.web import WebUser, text_of
 from tests.teams.conftest import CardLog, card_problems
 from tests.teams.helpers import cards_of
 from tests.teams.helpers import settle as settle_teams
@@ -468,54 +470,6 @@ async def test_csv_parses_and_matches_the_database(services: Services, web_user:
     assert tom["What is the smallest yearly contract worth your while?"] == "5000.50"
 
 
-async def test_formula_injection_is_neutralised_in_both_formats(
-    services: Services, web_user: WebUser
-) -> None:
-    await seed(services)
-    async with services.db.session() as session:  # a provider names itself like a formula
-        asha = await session.get(Organisation, await org_id(services, "asha-womens-centre"))
-        assert asha is not None
-        asha.name = "=cmd|'/c calc'!A1"
-    await web_user.sign_in_locally("Priya Shah")
-    _, data = await download(web_user, "readiness", "xlsx")
-    workbook, _, rows = sheet_rows(data)
-    asha_row = next(r for r in rows if "calc" in str(r["Organisation name"]))
-    assert asha_row["Organisation name"] == "'=cmd|'/c calc'!A1"
-    assert asha_row["What could stop you delivering a service well over time?"].startswith(
-        "'=HYPERLINK"
-    )
-    assert asha_row["What good do you do for the area beyond the service itself?"] == "'@SUM(1+1)"
-    assert asha_row["Which areas could you cover?"] == "'-2+3"
-    eastgate = next(r for r in rows if r["Organisation name"] == "Eastgate Community Kitchen")
-    assert eastgate["What could stop you delivering a service well over time?"].startswith("'+44")
-    # openpyxl would have stored an "=" string as a formula: nothing in the file is one.
-    assert all(cell.data_type != "f" for row in workbook.worksheets[0].iter_rows() for cell in row)
-
-    _, data = await download(web_user, "readiness", "csv")
-    text = data.decode("utf-8-sig")
-    for row in csv.reader(io.StringIO(text)):
-        for cell in row:
-            assert not cell.startswith(("=", "+", "@")), cell
-            assert not re.match(r"-\D", cell), cell  # a negative number would be fine; text is not
-    assert "'=cmd|'/c calc'!A1" in text
-
-
-async def test_directory_export_has_every_profile(services: Services, web_user: WebUser) -> None:
-    await web_user.sign_in_locally("Priya Shah")
-    _, data = await download(web_user, "directory", "xlsx")
-    _, header, rows = sheet_rows(data)
-    async with services.db.session() as session:
-        organisations = (
-            await session.scalars(select(Organisation).order_by(Organisation.name))
-        ).all()
-        for org, row in zip(organisations, rows, strict=True):
-            assert row["Organisation name"] == org.name
-            assert row["Charity number (England and Wales)"] == org.charity_number
-            assert row["Paid staff"] == org.staff_count
-            assert row["Which areas do you serve?"] == "; ".join(a.value for a in org.areas_served)
-    assert "Form version" not in header  # no readiness answers in the directory
-
-
 # --- who may download, and the audit ---------------------------------------------------------
 
 
@@ -570,96 +524,6 @@ async def test_an_expired_link_is_refused(
     status, _, body = await fetch(web_user, link)
     assert status == 410 and b"This download link has expired" in body
     assert await audit_events(services, "export.downloaded") == []
-
-
-async def test_every_export_is_audited(services: Services, web_user: WebUser) -> None:
-    await seed(services)
-    await web_user.sign_in_locally("Priya Shah")
-    await download(web_user, "readiness", "xlsx")
-    await download(web_user, "directory", "csv")
-    created = await audit_events(services, "export.created")
-    assert [(e.details["kind"], e.details["format"], e.door) for e in created] == [
-        ("readiness", "xlsx", "web"),
-        ("directory", "csv", "web"),
-    ]
-    assert created[0].details["rows"] == 3 and created[0].authority_id == await authority_id(
-        services
-    )
-    downloaded = await audit_events(services, "export.downloaded")
-    assert [(e.object_id, e.details["via"]) for e in downloaded] == [
-        (created[0].object_id, "link"),
-        (created[1].object_id, "link"),
-    ]
-    async with services.db.session() as session:
-        priya = await session.scalar(select(Person.id).where(Person.name == "Priya Shah"))
-    assert {e.actor_id for e in created + downloaded} == {priya}
-
-
-@pytest.mark.parametrize(
-    ("person", "what"),
-    [
-        ("Tom Okafor", "readiness"),  # a provider admin
-        ("Joan Hughes", "directory"),  # a provider member
-        ("Alex Morgan", "readiness"),  # a Convene admin
-    ],
-)
-async def test_a_non_commissioner_is_refused_politely_and_it_is_audited(
-    services: Services, web_user: WebUser, person: str, what: str
-) -> None:
-    await seed(services)
-    await web_user.sign_in_locally(person)
-    status, html = await web_user.get(f"/do/export?what={what}&format=csv")
-    page = text_of(html)
-    assert status == 200
-    assert "Exports are for the council's commissioning team" in page
-    assert "/downloads/" not in html
-    (refused,) = await audit_events(services, "export.refused")
-    assert refused.details == {
-        "kind": what,
-        "format": "csv",
-        "reason": "not a commissioner",
-    }
-    assert refused.door == "web"
-    assert await audit_events(services, "export.created") == []
-
-
-async def test_a_provider_answering_on_the_web_appears_in_the_next_export(
-    services: Services, app_server: RunningApp, web_user: WebUser
-) -> None:
-    """The whole trip: Tom sends answers through the web form, Priya's file has them."""
-    await web_user.sign_in_locally("Tom Okafor")
-    _, html = await web_user.get("/do/readiness")
-    action = form_action(html)
-    pages = [
-        [("annual_cost", "£61,250.75"), ("arrears_days", "up_to_30")],
-        [("main_risks", "Finding staff.")],
-        [],
-        [],
-        [],
-        [("support_wanted", "costing")],
-    ]
-    for index, values in enumerate(pages):
-        intent = "submit" if index == len(pages) - 1 else "next"
-        status, html = await web_user.post(
-            action, [("_page", str(index)), ("_intent", intent), *values]
-        )
-        assert status == 200, text_of(html)
-    assert "Thank you" in text_of(html)
-    await app_server.runner.app[SENDER].drain()
-
-    commissioner = WebUser(app_server.url)
-    try:
-        await commissioner.sign_in_locally("Priya Shah")
-        _, data = await download(commissioner, "readiness", "xlsx")
-    finally:
-        await commissioner.close()
-    _, _, rows = sheet_rows(data)
-    (tom,) = rows
-    assert tom["What does a typical service cost you to run for a year?"] == 61250.75
-    assert tom["If you were paid after doing the work, how long could you wait for the money?"] == (
-        "Up to 30 days"
-    )
-    assert tom["What could stop you delivering a service well over time?"] == "Finding staff."
 
 
 # --- Slack: the file itself, in the person's direct messages ----------------------------------

@@ -1,4 +1,8 @@
-"""Joining an organisation over the web door: invite codes and join requests an admin approves."""
+"""Joining an organisation over the web door: a join request an admin approves from their
+web inbox (the outbox delivers the news there), and a link alone never joins anyone.
+
+Joining with an admin's code is tested in-process in tests/features/test_membership.py.
+"""
 
 from __future__ import annotations
 
@@ -8,52 +12,10 @@ from sqlalchemy import select
 
 from bot.app import SENDER
 from bot.services import Services
-from storage.models import AuditEvent, InboxItem, JoinRequest, Membership, Person, Role
+from storage.models import AuditEvent, InboxItem, JoinRequest, Membership, Role
+from tests.features.test_membership import _newcomer
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, text_of
-
-
-async def _newcomer(services: Services, name: str = "Sam Newton") -> int:
-    async with services.db.session() as session:
-        # Made up like the demo people, so the local sign-in list offers them.
-        person = Person(name=name, email=f"{name.split()[0].lower()}@example.org", is_demo=True)
-        session.add(person)
-        await session.flush()
-        return person.id
-
-
-async def test_admin_code_lets_a_colleague_join(
-    app_server: RunningApp, services: Services, web_user: WebUser
-) -> None:
-    await web_user.sign_in_locally("Tom Okafor")
-    status, html = await web_user.get("/do/invite")
-    assert status == 200
-    code = re.search(r"Share this code: ([A-Z0-9]{4}-[A-Z0-9]{4})", text_of(html))
-    assert code, text_of(html)
-
-    newcomer_id = await _newcomer(services)
-    other = WebUser(app_server.url)
-    try:
-        await other.sign_in_locally("Sam Newton")
-        _, html = await other.get("/do/profile")
-        assert "not linked to an organisation" in text_of(html)
-        _, html = await other.post("/do/join", {"code": "WRON-GCOD"})
-        assert "That code doesn't work" in text_of(html)
-        _, html = await other.post("/do/join", {"code": code.group(1).lower()})
-        assert "You are now part of Riverside Youth Trust" in text_of(html)
-        _, html = await other.get("/do/profile")
-        assert "About your organisation" in html
-    finally:
-        await other.close()
-    async with services.db.session() as session:
-        roles = (
-            await session.scalars(
-                select(Membership.role).where(Membership.person_id == newcomer_id)
-            )
-        ).all()
-        assert roles == [Role.PROVIDER_MEMBER]
-        actions = (await session.scalars(select(AuditEvent.action))).all()
-        assert "membership.code_refused" in actions and "membership.joined_with_code" in actions
 
 
 async def test_join_request_is_approved_by_an_admin_only(

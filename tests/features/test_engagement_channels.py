@@ -1,4 +1,8 @@
-"""A council's open invitations also go to the channels it chose, and onto the record."""
+"""A council's open invitations also go to the channels it chose, and onto the record.
+
+The channel is chosen with the real command line; publishing happens in-process, on the
+test door, with the turn the web door's confirm button sends.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from storage.engagement_tables import AuthorityChannel, EngagementInvitation
 from storage.models import OutboxMessage
 from tests.integration.test_link_workspace import convene
 from tests.support.engagements import draft_engagement
-from tests.support.servers import RunningApp
-from tests.support.web import WebUser, text_of
+from tests.support.inprocess import TestDoor, text_of
 
 
 async def test_invitations_are_posted_to_the_councils_channel(
-    database_url: str, app_server: RunningApp, services: Services, web_user: WebUser
+    database_url: str, door: TestDoor, services: Services
 ) -> None:
     done = convene(
         database_url,
@@ -38,10 +41,9 @@ async def test_invitations_are_posted_to_the_councils_channel(
         purpose="Warm spaces and food.",
         service_area="food",
     )
-    await web_user.sign_in_locally("Priya Shah")
-    await web_user.get("/")
-    status, html = await web_user.post("/do/engagements", {"words": f"publish {engagement.id}"})
-    assert status == 200 and "Published" in text_of(html), text_of(html)
+    priya = await door.sign_in("Priya Shah")
+    replies = await priya.say(f"engagements publish {engagement.id}")
+    assert "Published" in text_of(replies), text_of(replies)
     async with services.db.session() as session:
         channel = await session.scalar(select(AuthorityChannel))
         assert channel is not None

@@ -1,21 +1,23 @@
-"""The provider directory over real HTTP: commissioners browse and filter; providers may not.
+"""The provider directory, in-process on the test door: commissioners browse and filter;
+providers may not.
 
-Filters are sent the way the page's own filter form sends them (a GET with every
-select, blanks meaning "Any"), using the field names and option values read from
-that form, so a renamed filter or option breaks these tests as it would break the
-page. The directory must show only public and size/shape facts: never drafts or
-answers to other forms, even to a commissioner who may see those elsewhere.
+Filters are chosen from the directory's own filter bar (the neutral `FilterBar` every door
+renders), using its filter names and option values, so a renamed filter or option breaks
+these tests as it would break the page. The directory must show only public and size/shape
+facts: never drafts or answers to other forms, even to a commissioner who may see those
+elsewhere. The web page's filter form itself is tested over HTTP in
+tests/integration/test_directory_web.py.
 """
 
 from __future__ import annotations
 
-import re
-from html import unescape
-from urllib.parse import urlencode
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select
 
+from bot.core.reply import FilterBar, Message, Reply
+from bot.core.turn import Intent
 from bot.services import Services
 from storage.models import (
     AuditEvent,
@@ -25,7 +27,7 @@ from storage.models import (
     Person,
     ResponseState,
 )
-from tests.support.web import WebUser, form_action, text_of
+from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 
 ALL = [
     "Asha Women's Centre",
@@ -49,54 +51,37 @@ REGISTER_FACTS = [
 TAG = re.compile(r"<[^>]+>")
 LINK = re.compile(r'<dt>([^<]*)</dt><dd><a href="([^"]*)"')
 
-SECTION = re.compile(r'<div class="section">\s*<h2>(.*?)</h2>(.*?)</div>\s*(?=<div class|<p|</)')
-FACT = re.compile(r"<dt>(.*?)</dt><dd>(.*?)</dd>")
-SELECT = re.compile(r'<select id="filter-\w+" name="(\w+)">(.*?)</select>', re.S)
-OPTION = re.compile(r'<option value="([^"]*)"( selected)?>')
 
-
-def listed(html: str) -> dict[str, dict[str, str]]:
-    """The organisations on the page, each with the facts shown about it."""
+def listed(replies: Sequence[Reply]) -> dict[str, dict[str, str]]:
+    """The organisations listed, each with the facts shown about it."""
     return {
-        unescape(name): {unescape(k): unescape(TAG.sub("", v)) for k, v in FACT.findall(body)}
-        for name, body in SECTION.findall(html)
+        section.heading: {fact.label: fact.value for fact in section.facts}
+        for reply in replies
+        if isinstance(reply, Message)
+        for section in reply.sections
+        if section.heading
     }
 
 
-def filter_form(html: str) -> dict[str, tuple[list[str], str]]:
-    """The filter form's selects: name -> (option values, selected value)."""
-    form: dict[str, tuple[list[str], str]] = {}
-    for name, options in SELECT.findall(html):
-        found = OPTION.findall(options)
-        selected = [unescape(v) for v, chosen in found if chosen]
-        form[name] = ([unescape(v) for v, _ in found], selected[0] if selected else "")
-    return form
+def filter_form(replies: Sequence[Reply]) -> dict[str, tuple[list[str], str]]:
+    """The filter bar's filters: name -> (option values, selected value)."""
+    return {
+        f.name: ([o.value for o in f.options], f.selected)
+        for reply in replies
+        if isinstance(reply, FilterBar)
+        for f in reply.filters
+    }
 
 
-async def filter_as_the_form_does(user: WebUser, chosen: dict[str, str]) -> str:
-    """Open the directory, then submit its filter form with these choices."""
-    status, html = await user.get("/do/directory")
-    assert status == 200
-    form = filter_form(html)
+async def filter_as_the_form_does(user: Conversation, chosen: dict[str, str]) -> list[Reply]:
+    """Open the directory, then choose these filters from its filter bar. Every filter is
+    sent, as the page's form sends them; the door drops the blank ("Any") ones."""
+    form = filter_form(await user.say("directory"))
     assert set(chosen) <= set(form), f"no such filter: {set(chosen) - set(form)}"
     for name, value in chosen.items():
         assert value in form[name][0], f"{value!r} is not an option of {name}"
-    query = urlencode([(name, chosen.get(name, "")) for name in form])
-    status, html = await user.get(f"/do/directory?{query}")
-    assert status == 200
-    return html
-
-
-async def test_commissioner_sees_every_provider(web_user: WebUser) -> None:
-    await web_user.sign_in_locally("Priya Shah")
-    status, html = await web_user.get("/do/directory")
-    assert status == 200
-    assert sorted(listed(html)) == ALL
-    assert "4 organisations found." in text_of(html)
-    form = filter_form(html)
-    assert list(form) == ["service", "area", "form", "income", "led"]
-    assert all(selected == "" for _, selected in form.values())  # all "Any"
-    assert form["area"][0] == ["", "Eastgate", "North Ward", "Riverside"]
+    sent = {name: chosen.get(name, "") for name in form}
+    return await user.say("directory", **{k: v for k, v in sent.items() if v})
 
 
 @pytest.mark.parametrize(
@@ -131,46 +116,37 @@ async def test_commissioner_sees_every_provider(web_user: WebUser) -> None:
     ],
 )
 async def test_commissioner_filters_the_directory(
-    web_user: WebUser, chosen: dict[str, str], expected: list[str]
+    door: TestDoor, chosen: dict[str, str], expected: list[str]
 ) -> None:
-    await web_user.sign_in_locally("Priya Shah")
-    html = await filter_as_the_form_does(web_user, chosen)
-    assert sorted(listed(html)) == expected
-    page = text_of(html)
+    priya = await door.sign_in("Priya Shah")
+    replies = await filter_as_the_form_does(priya, chosen)
+    assert sorted(listed(replies)) == expected
+    page = text_of(replies)
     if expected:
         plural = "s" if len(expected) != 1 else ""
         assert f"{len(expected)} organisation{plural} found." in page
     else:
         assert "No organisations match these filters. Try removing one." in page
     # The form shows what it filtered by, so the person can change one filter at a time.
-    form = filter_form(html)
+    form = filter_form(replies)
     for name, (_, selected) in form.items():
         assert selected == chosen.get(name, ""), name
 
 
 async def test_directory_shows_only_public_and_size_facts(
-    web_user: WebUser, services: Services
+    door: TestDoor, services: Services
 ) -> None:
     """Drafts and answers to other forms stay out of it; sent registration numbers are in."""
     # Grace saves a draft of her profile with changes she has not sent yet.
-    grace = WebUser(web_user.base)
-    try:
-        await grace.sign_in_locally("Grace Lee")
-        status, html = await grace.get("/do/profile")
-        assert status == 200
-        status, html = await grace.post(
-            form_action(html),
-            {
-                "_page": "0",
-                "_intent": "save",
-                "name": "Unsent Draft Name",
-                "legal_form": "cic",
-                "company_number": "07777777",
-            },
-        )
-        assert status == 200 and "Nothing is sent yet" in text_of(html)
-    finally:
-        await grace.close()
+    grace = await door.sign_in("Grace Lee")
+    form = form_in(await grace.say("profile"))
+    replies = await grace.send_page(
+        form,
+        {"name": "Unsent Draft Name", "legal_form": "cic", "company_number": "07777777"},
+        page=0,
+        intent=Intent.SAVE,
+    )
+    assert "Nothing is sent yet" in text_of(replies)
     # An answer to another form (a readiness-style question) the council can see elsewhere.
     async with services.db.session() as session:
         org = await session.scalar(
@@ -190,16 +166,15 @@ async def test_directory_shows_only_public_and_size_facts(
             )
         )
 
-    await web_user.sign_in_locally("Priya Shah")
-    status, html = await web_user.get("/do/directory")
-    assert status == 200
-    shown = listed(html)
+    priya = await door.sign_in("Priya Shah")
+    replies = await priya.say("directory")
+    shown = listed(replies)
     assert sorted(shown) == ALL  # the stored name, not the draft's
     for name, facts in shown.items():
         assert list(facts)[:5] == ALLOWED_FACTS, name
         extra = list(facts)[5:]
         assert extra == [label for label in REGISTER_FACTS if label in extra], name
-    page = text_of(html)
+    page = text_of(replies)
     for secret in (
         "Unsent Draft Name",
         "07777777",
@@ -242,15 +217,15 @@ async def test_directory_shows_only_public_and_size_facts(
 
 
 async def test_provider_is_politely_refused_and_it_is_audited(
-    web_user: WebUser, services: Services
+    door: TestDoor, services: Services
 ) -> None:
-    await web_user.sign_in_locally("Tom Okafor")
-    status, html = await web_user.get("/do/directory?service=food&area=&form=&income=&led=")
-    assert status == 200
-    page = text_of(html)
+    tom = await door.sign_in("Tom Okafor")
+    # The page's form sends every filter; the door drops the blank ones.
+    replies = await tom.say("directory", service="food")
+    page = text_of(replies)
     assert "The provider directory is for council commissioners" in page
     assert "type profile" in page
-    assert listed(html) == {} and filter_form(html) == {}
+    assert listed(replies) == {} and filter_form(replies) == {}
     for name in ALL:
         if name != "Riverside Youth Trust":  # Tom's own organisation may appear in the header
             assert name not in page, name
@@ -265,11 +240,11 @@ async def test_provider_is_politely_refused_and_it_is_audited(
 
 
 async def test_a_commissioner_browsing_is_not_recorded_as_refused(
-    web_user: WebUser, services: Services
+    door: TestDoor, services: Services
 ) -> None:
     """The control for the audit test above: the event means a refusal, not any visit."""
-    await web_user.sign_in_locally("Priya Shah")
-    await filter_as_the_form_does(web_user, {"service": "food"})
+    priya = await door.sign_in("Priya Shah")
+    await filter_as_the_form_does(priya, {"service": "food"})
     async with services.db.session() as session:
         refused = (
             await session.scalars(

@@ -1,6 +1,7 @@
 """Readiness facts: the summary's typed copy of each organisation's latest answers.
 
-A provider sends readiness answers on the web door, then changes them: the facts are
+A provider sends readiness answers (in-process, on the test door, with the turns the web
+door sends), then changes them: the facts are
 replaced in the same transaction as the new submission, the first version stays in
 form_responses, and the commissioners' summary follows the change. The rules that turn
 answers into facts are checked one by one, and migration 0005 must fill the table from
@@ -33,6 +34,8 @@ from bench.readiness_summary import (
     summarise_in_python,
 )
 from bot.core.forms import FormDefinition, definition_checksum
+from bot.core.reply import FormView
+from bot.core.turn import Intent
 from bot.services import Services
 from handlers.readiness_statistics import (
     Count,
@@ -55,18 +58,17 @@ from storage.readiness import (
 )
 from storage.types import UTCDateTime
 from tests.support import databases
-from tests.support.servers import RunningApp
-from tests.support.web import WebUser, form_action, text_of
+from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 
 PAGE_COUNT = 6
 
-FIRST = {
+FIRST: dict[int, dict[str, Any]] = {
     0: {"annual_cost": "£45,000", "arrears_days": "61_90", "overhead_rate": "15%"},
     1: {"exposure": ["tupe", "property"], "main_risks": "Short contracts."},
     3: {"safeguarding_policy": "yes", "staff_fte": "12"},
     5: {"support_wanted": ["costing", "bid_writing"]},
 }
-SECOND = {
+SECOND: dict[int, dict[str, Any]] = {
     0: {"annual_cost": "£60,000", "arrears_days": "none", "overhead_rate": "20%"},
     1: {"exposure": ["tupe"], "main_risks": "Short contracts."},
     3: {"safeguarding_policy": "no", "staff_fte": "14"},
@@ -79,18 +81,19 @@ def definition() -> FormDefinition:
     return readiness_definition()
 
 
-async def send(web_user: WebUser, pages: dict[int, dict[str, Any]]) -> str:
+async def send(provider: Conversation, pages: dict[int, dict[str, Any]]) -> str:
     """Open the readiness form and send it, page by page, with these answers."""
-    _, html = await web_user.get("/do/readiness")
-    action = form_action(html)
+    form = form_in(await provider.say("readiness"))
+    assert form.page_count == PAGE_COUNT
     for index in range(PAGE_COUNT):
-        form = [("_page", str(index)), ("_intent", "submit" if index == PAGE_COUNT - 1 else "next")]
-        for key, value in pages.get(index, {}).items():
-            form.extend((key, v) for v in (value if isinstance(value, list) else [value]))
-        status, html = await web_user.post(action, form)
-        assert status == 200, text_of(html)
-    assert "Thank you" in text_of(html)
-    return html
+        last = index == PAGE_COUNT - 1
+        replies = await provider.send_page(
+            form, pages.get(index, {}), page=index, intent=Intent.SUBMIT if last else Intent.NEXT
+        )
+        if not last:
+            assert any(isinstance(r, FormView) for r in replies), text_of(replies)
+    assert "Thank you" in text_of(replies)
+    return text_of(replies)
 
 
 async def facts_of(services: Services, organisation_id: int) -> list[ReadinessAnswer]:
@@ -111,10 +114,10 @@ def as_facts(rows: list[ReadinessAnswer]) -> Counter[tuple[str, str | None, floa
 
 
 async def test_resubmitting_replaces_the_facts_and_keeps_the_old_version(
-    app_server: RunningApp, services: Services, web_user: WebUser, definition: FormDefinition
+    door: TestDoor, services: Services, definition: FormDefinition
 ) -> None:
-    await web_user.sign_in_locally("Tom Okafor")
-    await send(web_user, FIRST)
+    tom = await door.sign_in("Tom Okafor")
+    await send(tom, FIRST)
     async with services.db.session() as session:
         first = await session.scalar(
             select(FormResponse).where(
@@ -147,7 +150,7 @@ async def test_resubmitting_replaces_the_facts_and_keeps_the_old_version(
     assert cost is not None and cost.median == 4_500_000
 
     # Tom changes his answers: the form starts from the last ones, and he sends it again.
-    await send(web_user, SECOND)
+    await send(tom, SECOND)
     async with services.db.session() as session:
         versions = list(
             (
@@ -189,12 +192,8 @@ async def test_resubmitting_replaces_the_facts_and_keeps_the_old_version(
     assert staff is not None and staff.median == 14
 
     # A new draft, saved but not sent, changes nothing.
-    _, html = await web_user.get("/do/readiness")
-    status, _ = await web_user.post(
-        form_action(html),
-        [("_page", "0"), ("_intent", "save"), ("arrears_days", "over_90")],
-    )
-    assert status == 200
+    form = form_in(await tom.say("readiness"))
+    await tom.send_page(form, {"arrears_days": "over_90"}, page=0, intent=Intent.SAVE)
     assert as_facts(await facts_of(services, org_id)) == Counter(
         answer_facts(new.answers, definition)
     )
