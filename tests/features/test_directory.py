@@ -48,8 +48,6 @@ REGISTER_FACTS = [
     "Society number (FCA Mutuals Public Register)",
     "Public Procurement Organisation Number (PPON)",
 ]
-TAG = re.compile(r"<[^>]+>")
-LINK = re.compile(r'<dt>([^<]*)</dt><dd><a href="([^"]*)"')
 
 
 def listed(replies: Sequence[Reply]) -> dict[str, dict[str, str]]:
@@ -194,7 +192,14 @@ async def test_directory_shows_only_public_and_size_facts(
         "Public Procurement Organisation Number (PPON)": "PLMN-2293-XBTD",
     }
     # Each number links to its own entry on its public register; a PPON has no public page.
-    links = {(unescape(label), unescape(url)) for label, url in LINK.findall(html)}
+    links = {
+        (fact.label, fact.url)
+        for reply in replies
+        if isinstance(reply, Message)
+        for section in reply.sections
+        for fact in section.facts
+        if fact.url
+    }
     assert links == {
         (
             "Company number",
