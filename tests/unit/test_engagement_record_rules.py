@@ -4,12 +4,14 @@ how an edited question keeps its original."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.core.turn import Actor, Grant
 from handlers.engagements.clarifications import EDITED_MARK, keep_original, published_question
+from handlers.engagements.closing import SummaryFacts
 from handlers.engagements.conflicts import DECLARE
 from handlers.engagements.record import ROUTES, notice_duty, process_description
 from storage.engagement_tables import Clarification, ClarificationKind, Engagement, Threshold
@@ -93,7 +95,8 @@ def test_the_uk2_duty_follows_s17(threshold: str | None, says: str, never: str) 
 
 
 def test_the_process_description_says_who_could_really_take_part() -> None:
-    text = process_description(_engagement(), {"events": []})
+    nothing = SummaryFacts(0, 0, 0, (), Counter(), Counter(), (), (), (), 0, {})
+    text = process_description(_engagement(), nothing)
     assert "any other organisation could also take part" not in text
     assert "on Convene" in text and "not on Convene could not take part" in text
 

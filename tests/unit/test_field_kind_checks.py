@@ -19,6 +19,8 @@ TWO_CHOICES = [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]
 
 def field(field_type: FieldType, **extra: Any) -> Field:
     data: dict[str, Any] = {"id": "q", "type": field_type, "label": "Question"}
+    if kind_of(field_type).takes_register and "public_register" not in extra:
+        data["public_register"] = "companies_house"
     if kind_of(field_type).has_choices and "choices" not in extra:
         data["choices"] = kind_of(field_type).default_choices() or TWO_CHOICES
     return Field.model_validate({**data, **extra})
@@ -71,3 +73,14 @@ def test_a_choice_kind_without_defaults_needs_the_author_to_list_them() -> None:
     for field_type in needing:
         with pytest.raises(ValidationError, match="has no choices"):
             Field.model_validate({"id": "q", "type": field_type, "label": "Q"})
+
+
+@pytest.mark.parametrize("field_type", list(FieldType), ids=str)
+def test_only_a_kind_that_checks_a_register_names_one(field_type: FieldType) -> None:
+    if kind_of(field_type).takes_register:
+        assert field(field_type).public_register == "companies_house"
+        with pytest.raises(ValidationError, match="needs a public_register"):
+            field(field_type, public_register="no_such_register")
+    else:
+        with pytest.raises(ValidationError, match="only register_number questions"):
+            field(field_type, public_register="companies_house")
