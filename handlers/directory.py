@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.areas import area_label
 from bot.core.feature import Command, Feature, HomeSection
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import (
@@ -86,7 +87,10 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
             Filter(
                 name="area",
                 label="Area served",
-                options=[FilterOption(value=a, label=a) for a in areas],
+                options=sorted(
+                    (FilterOption(value=a, label=area_label(a)) for a in areas),
+                    key=lambda o: o.label,
+                ),
                 selected=criteria.area,
             ),
             Filter(
@@ -122,7 +126,8 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
                 ),
                 Fact(
                     label="Areas served",
-                    value=", ".join(a.value for a in org.areas_served) or "Not answered",
+                    value=", ".join(area_label(a.value) for a in org.areas_served)
+                    or "Not answered",
                 ),
                 Fact(
                     label="Kind",

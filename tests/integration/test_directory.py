@@ -25,6 +25,7 @@ from storage.models import (
     Person,
     ResponseState,
 )
+from tests.support.areas import code, codes
 from tests.support.web import WebUser, form_action, text_of
 
 ALL = [
@@ -82,7 +83,8 @@ async def test_commissioner_sees_every_provider(web_user: WebUser) -> None:
     form = filter_form(html)
     assert list(form) == ["service", "area", "form", "income", "led"]
     assert all(selected == "" for _, selected in form.values())  # all "Any"
-    assert form["area"][0] == ["", "Eastgate", "North Ward", "Riverside"]
+    # Codes, listed by name; Asha Women's Centre serves the county that holds the others.
+    assert form["area"][0] == ["", *codes("Burnley", "Lancashire", "Lancaster", "Preston")]
 
 
 @pytest.mark.parametrize(
@@ -90,19 +92,22 @@ async def test_commissioner_sees_every_provider(web_user: WebUser) -> None:
     [
         ({"service": "food"}, ["Eastgate Community Kitchen"]),
         (
-            {"area": "North Ward"},
+            {"area": code("Preston")},
             ["Asha Women's Centre", "Riverside Youth Trust", "Silver Threads Befriending"],
         ),
         ({"form": "charity"}, ["Asha Women's Centre", "Riverside Youth Trust"]),
         ({"income": "under_10k"}, ["Silver Threads Befriending"]),
         ({"led": "yes"}, ["Asha Women's Centre", "Eastgate Community Kitchen"]),
-        ({"area": "Eastgate", "led": "yes"}, ["Asha Women's Centre", "Eastgate Community Kitchen"]),
         (
-            {"area": "North Ward", "form": "charity", "income": "100k_1m", "led": "partly"},
+            {"area": code("Burnley"), "led": "yes"},
+            ["Asha Women's Centre", "Eastgate Community Kitchen"],
+        ),
+        (
+            {"area": code("Preston"), "form": "charity", "income": "100k_1m", "led": "partly"},
             ["Riverside Youth Trust"],
         ),
-        ({"service": "mental_health", "area": "Riverside"}, ["Asha Women's Centre"]),
-        ({"service": "food", "area": "North Ward"}, []),
+        ({"service": "mental_health", "area": code("Lancaster")}, ["Asha Women's Centre"]),
+        ({"service": "food", "area": code("Preston")}, []),
     ],
     ids=[
         "service",
@@ -199,7 +204,7 @@ async def test_directory_shows_only_public_and_size_facts(
         assert secret not in page, secret
     assert shown["Eastgate Community Kitchen"] == {
         "Works on": "Community development, Food",  # ordered by code
-        "Areas served": "Eastgate",
+        "Areas served": "Burnley",
         "Kind": "Community interest company (CIC)",
         "Yearly income": "£10,000 to £100,000",
         "Led by and for": "Yes",

@@ -61,6 +61,7 @@ class FieldType(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     YES_NO = "yes_no"
     SCALE = "scale"
+    AREA = "area"
 
 
 #: Types whose answers are picked from ``Field.choices``.
