@@ -17,8 +17,18 @@ from bot.core.areas import (
     typed_label,
     typed_text,
 )
-from bot.core.forms import AnswerError, Field, FieldType, format_answer, parse_answer
+from bot.core.forms import (
+    AnswerError,
+    Field,
+    FieldType,
+    chat_answer,
+    format_answer,
+    load_definition,
+    parse_answer,
+    start_chat,
+)
 from storage.engagements import matching_area_codes
+from tests.support.areas import codes
 
 AREAS = Field(id="areas_served", type=FieldType.AREA, label="Which areas do you serve?")
 
@@ -65,8 +75,8 @@ def test_a_county_holds_its_councils_and_a_nation_holds_the_county() -> None:
 def test_every_postcode_sector_names_known_councils() -> None:
     sectors = _data()["sectors"]
     assert len(sectors) > 10_000
-    for codes in sectors.values():
-        for found in codes.split():
+    for in_sector in sectors.values():
+        for found in in_sector.split():
             place = area(found)
             assert place is not None and place.kind == "council"
 
@@ -159,3 +169,39 @@ def test_a_council_provider_matches_an_engagement_across_its_county() -> None:
 def test_neighbouring_councils_do_not_match() -> None:
     assert code("Burnley") not in matching_area_codes([code("Preston")])
     assert code("Leeds") not in overlapping([code("Lancashire")])
+
+
+# --------------------------------------------------------------------------
+# In chat
+# --------------------------------------------------------------------------
+
+CHAT_FORM = load_definition(
+    """
+key: where
+title: Where you work
+pages:
+  - id: places
+    title: Places
+    fields:
+      - id: areas_served
+        type: area
+        label: Which areas do you serve?
+        required: true
+"""
+)
+
+
+def test_in_chat_a_name_and_a_postcode_are_read_as_codes() -> None:
+    started = start_chat(CHAT_FORM)
+    assert started.prompt is not None and "council names or postcodes" in started.prompt
+    outcome = chat_answer(CHAT_FORM, started.state, "Leeds, PR1 2AA")
+    assert outcome.error is None
+    assert outcome.state.answers == {"areas_served": codes("Leeds", "Preston")}
+
+
+def test_in_chat_a_place_that_could_be_two_asks_which_one() -> None:
+    sector, found = next((s, c.split()) for s, c in _data()["sectors"].items() if " " in c)
+    outcome = chat_answer(CHAT_FORM, start_chat(CHAT_FORM).state, f"{sector}AA")
+    assert outcome.error is not None and "Type the council's name" in outcome.error
+    assert all(typed_label(c) in outcome.error for c in found)
+    assert outcome.state.answers == {}
