@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.services import Services
 from storage.areas import unconverted_areas
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.models import AreaMigrationNote, Base
+from tests.integration.test_cli import convene
 from tests.integration.test_migrations import (  # noqa: F401 - the fixture is used by name
     HEAD,
     current_revision,
@@ -136,3 +139,25 @@ async def test_downgrading_turns_codes_back_into_names(empty_db: Database) -> No
     assert await _served(empty_db) == {1: ["Leeds", "St. Helens"], 2: ["Lancashire", "Leeds"]}
     assert await _engagement_areas(empty_db, as_json=False) == {1: "Leeds, Preston", 2: None}
     assert code("Leeds") not in str(await _served(empty_db))
+
+
+async def test_areas_report_lists_what_did_not_map(
+    services: Services, database_url: str, tmp_path: Path
+) -> None:
+    ran = await convene("areas-report", cwd=tmp_path, env={"DATABASE_URL": database_url})
+    assert ran.code == 0, ran.err
+    assert "Nothing to fix" in ran.out
+
+    async with services.db.session() as session:
+        session.add(
+            AreaMigrationNote(
+                table_name="organisation_areas_served",
+                row_id=7,
+                original="north ward",
+                reason="no council, county or postcode by that name",
+            )
+        )
+    ran = await convene("areas-report", cwd=tmp_path, env={"DATABASE_URL": database_url})
+    assert ran.code == 0, ran.err
+    assert "1 typed area(s) could not be matched" in ran.out
+    assert "organisation_areas_served 7: 'north ward'" in ran.out
