@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core.areas import _data
 from bot.services import Services
 from storage.engagement_tables import Engagement
 from storage.engagements import matching_organisations
@@ -127,3 +128,16 @@ async def test_the_web_form_lists_chosen_places_and_offers_every_place_to_search
         )
         assert org is not None
         assert [a.value for a in org.areas_served] == [code("Leeds")]
+
+
+async def test_the_directory_reads_a_typed_place_or_postcode(web_user: WebUser) -> None:
+    """`directory area=burnley` in chat, or a postcode, filters like the web's list does."""
+    await web_user.sign_in_locally("Priya Shah")
+    sector = next(s for s, c in _data()["sectors"].items() if c == code("Burnley"))
+    for typed in ("burnley", f"{sector}AA"):
+        status, html = await web_user.get(f"/do/directory?area={typed.replace(' ', '+')}")
+        assert status == 200
+        page = text_of(html)
+        assert "2 organisations found." in page, typed
+        assert "Asha Women's Centre" in page and "Eastgate Community Kitchen" in page
+        assert "Silver Threads Befriending" not in page
