@@ -140,7 +140,10 @@ async def test_provider_fixes_a_mistake_and_sends_profile_in_a_browser(
         await works_on.get_by_label("Food").check()
         await works_on.get_by_label("Older people").check()
         await works_on.get_by_label("Community development").uncheck()
-        await page.get_by_label("Which areas do you serve?").fill("Burnley, preston")
+        # Places: Burnley is ticked already; more are typed by name or postcode.
+        places = page.get_by_role("group", name="Which areas do you serve?")
+        await expect(places.get_by_label("Burnley")).to_be_checked()
+        await places.get_by_label("Type council names or postcodes").fill("preston")
         led = page.get_by_role("group", name="Are you led by and for the people you serve?")
         await led.get_by_label("Yes", exact=True).check()
         await page.get_by_role("button", name="Send").click()
