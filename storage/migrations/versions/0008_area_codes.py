@@ -7,6 +7,9 @@
   new `area_migration_notes` table (and the log), for an admin to read with
   `convene areas-report` and put right in the profile or engagement.
 
+It reads the area data as shipped when it runs; a later refresh of that data does not
+change a database this migration has already converted.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 05:00:00.000000
