@@ -301,6 +301,35 @@ def forget_person_command(
     typer.echo("Done. Their details are removed; the record now says 'Removed person'.")
 
 
+@app.command("areas-report")
+def areas_report() -> None:
+    """List the places typed before areas were codes that could not be matched to one.
+
+    Each needs a person to open that profile or engagement and choose its areas again:
+    until then the organisation is not invited by area for those places.
+    """
+    from storage.areas import unconverted_areas
+
+    async def run(services: Services) -> list[str]:
+        async with services.db.session() as session:
+            return [
+                f"{note.table_name} {note.row_id}: {note.original!r} ({note.reason})"
+                for note in await unconverted_areas(session)
+            ]
+
+    lines = _with_database(run)
+    if not lines:
+        typer.echo("Every area typed before codes was matched to a place. Nothing to fix.")
+        return
+    typer.echo(f"{len(lines)} typed area(s) could not be matched to a place:")
+    for line in lines:
+        typer.echo(f"  {line}")
+    typer.echo(
+        "organisation_areas_served rows are organisation ids (fix in that profile); "
+        "engagements rows are engagement ids (fix in that engagement's setup)."
+    )
+
+
 @app.command("slack-manifest")
 def slack_manifest(
     public_url: Annotated[

@@ -1,12 +1,14 @@
 """Demo data: a council, a few local providers and people, so a newcomer has something to look at.
 
-All names are made up.
+All names are made up, except the places: areas are real councils and a county (as ONS
+GSS codes, looked up from the area data by name), so matching by area can be tried out.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.core.areas import code_for_words
 from bot.services import Services
 from storage.models import Authority, Organisation, Person, Role
 from storage.organisations import set_areas_served, set_service_areas
@@ -32,7 +34,7 @@ PROVIDERS = [
         "volunteer_count": 40,
         "led_by_and_for": "partly",
         "service_areas": ["children_young_people", "employment_skills"],
-        "areas": ["North Ward", "Riverside"],
+        "areas": ["Preston", "Lancaster"],
     },
     {
         "name": "Eastgate Community Kitchen",
@@ -51,7 +53,7 @@ PROVIDERS = [
         "volunteer_count": 25,
         "led_by_and_for": "yes",
         "service_areas": ["food", "community_development"],
-        "areas": ["Eastgate"],
+        "areas": ["Burnley"],
     },
     {
         "name": "Asha Women's Centre",
@@ -68,7 +70,7 @@ PROVIDERS = [
         "volunteer_count": 15,
         "led_by_and_for": "yes",
         "service_areas": ["domestic_abuse", "mental_health", "advice_advocacy"],
-        "areas": ["Riverside", "Eastgate", "North Ward"],
+        "areas": ["Lancashire"],  # a county: it covers the three councils above
     },
     {
         "name": "Silver Threads Befriending",
@@ -82,7 +84,7 @@ PROVIDERS = [
         "volunteer_count": 18,
         "led_by_and_for": "no",
         "service_areas": ["older_people"],
-        "areas": ["North Ward"],
+        "areas": ["Preston"],
     },
 ]
 
@@ -104,6 +106,17 @@ PEOPLE = [
     ),
     ("Alex Morgan", "alex@convene.example", Role.ADMIN, None),
 ]
+
+
+def area_codes(names: list[str]) -> list[str]:
+    """Demo places by name -> GSS codes, from the area data (never typed as codes here)."""
+    codes = []
+    for name in names:
+        code, why_not = code_for_words(name)
+        if code is None:
+            raise ValueError(f"demo area {name!r}: {why_not}")
+        codes.append(code)
+    return codes
 
 
 async def load_demo_if_empty(services: Services) -> bool:
@@ -134,7 +147,7 @@ async def load_demo(services: Services) -> None:
                 if key not in ("service_areas", "areas"):
                     setattr(org, key, value)
             set_service_areas(org, spec["service_areas"])  # type: ignore[arg-type]
-            set_areas_served(org, spec["areas"])  # type: ignore[arg-type]
+            set_areas_served(org, area_codes(spec["areas"]))  # type: ignore[arg-type]
             organisations[str(spec["slug"])] = org
         await session.flush()
         for name, email, role, org_slug in PEOPLE:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.areas import area_label, find_areas
 from bot.core.feature import Command, Feature, HomeSection
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import (
@@ -43,6 +44,14 @@ def _options(definition: FormDefinition, field_id: str) -> list[FilterOption]:
     return [FilterOption(value=c.value, label=c.label) for c in field.choices]
 
 
+def _area_code(typed: str) -> str:
+    """The filter's area as a code: the web sends one, but in chat people type
+    `directory area=Leeds` or a postcode. Text naming no single place is kept, and
+    matches nobody, rather than being guessed."""
+    found = find_areas(typed) if typed.strip() else None
+    return found.areas[0].code if found and len(found.areas) == 1 else typed
+
+
 async def show_directory(turn: Turn, services: Services) -> list[Reply]:
     """`directory [service=…] [area=…] [form=…] [income=…] [led=…] [name=…]`."""
     assert turn.actor is not None
@@ -67,7 +76,7 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
         args = turn.args
         criteria = DirectoryFilter(
             service_area=args.get("service", ""),
-            area=args.get("area", ""),
+            area=_area_code(args.get("area", "")),
             legal_form=args.get("form", ""),
             income_band=args.get("income", ""),
             led_by_and_for=args.get("led", ""),
@@ -87,7 +96,10 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
             Filter(
                 name="area",
                 label="Area served",
-                options=[FilterOption(value=a, label=a) for a in areas],
+                options=sorted(
+                    (FilterOption(value=a, label=area_label(a)) for a in areas),
+                    key=lambda o: o.label,
+                ),
                 selected=criteria.area,
             ),
             Filter(
@@ -123,7 +135,8 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
                 ),
                 Fact(
                     label="Areas served",
-                    value=", ".join(a.value for a in org.areas_served) or "Not answered",
+                    value=", ".join(area_label(a.value) for a in org.areas_served)
+                    or "Not answered",
                 ),
                 Fact(
                     label="Kind",

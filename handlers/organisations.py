@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.core.areas import area_label
 from bot.core.feature import Command, Feature
 from bot.core.forms import FieldType, FormDefinition, format_answer
 from bot.core.registers import register_url
@@ -101,7 +102,7 @@ async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
         definition = await latest_definition(session, "organisation_profile")
         assert definition is not None
         public = public_profile(org)
-        org_areas = [a.value for a in org.areas_served]
+        org_areas = [area_label(a.value) for a in org.areas_served]
         service_areas = format_answer(
             definition.field("service_areas"), public["service_areas"] or None
         )

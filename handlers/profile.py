@@ -21,7 +21,7 @@ from handlers.forms import FormPurpose, Subject, open_form
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.models import FormResponse, Organisation
-from storage.organisations import set_areas_served, set_service_areas, split_areas
+from storage.organisations import set_areas_served, set_service_areas
 from storage.visibility import Refusal
 
 PROFILE_COLUMNS = (
@@ -80,7 +80,7 @@ class OrganisationProfile(FormPurpose):
         if org.service_areas:
             answers["service_areas"] = [a.value for a in org.service_areas]
         if org.areas_served:
-            answers["areas_served"] = ", ".join(a.value for a in org.areas_served)
+            answers["areas_served"] = [a.value for a in org.areas_served]
         return answers
 
     async def on_submit(
@@ -110,10 +110,8 @@ class OrganisationProfile(FormPurpose):
             details["cleared_registration_note"] = org.registration_note
             org.registration_note = None
         set_service_areas(org, answers.get("service_areas") or [])
-        areas = split_areas(answers.get("areas_served"))
-        set_areas_served(org, areas)
-        # Keep the record as saved ("north ward" is stored, and shown back, as "North Ward").
-        response.answers = {**answers, "areas_served": ", ".join(areas) or None}
+        # The area question's answer is already GSS codes, checked against the area data.
+        set_areas_served(org, answers.get("areas_served") or [])
         org.updated_at = services.clock.now()
         await audit.record_turn(
             session,

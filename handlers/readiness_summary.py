@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
+from bot.core.areas import area_label
 from bot.core.forms import Field, FormDefinition, format_answer
 from bot.core.forms.kinds import kind_of
 from bot.core.reply import (
@@ -125,7 +126,8 @@ async def show_summary(turn: Turn, services: Services) -> list[Reply]:
                     name="area",
                     label="Area served",
                     options=[
-                        FilterOption(value=a, label=a) for a in await all_areas_served(session)
+                        FilterOption(value=a, label=area_label(a))
+                        for a in await all_areas_served(session)
                     ],
                     selected=area,
                 ),
@@ -188,7 +190,7 @@ def _filters_text(profile: FormDefinition, service: str, area: str) -> str:
     if service:
         parts.append(f"work on {format_answer(profile.field('service_areas'), [service]).lower()}")
     if area:
-        parts.append(f"serve {area}")
+        parts.append(f"serve {area_label(area)}")
     return f"Only organisations that {' and '.join(parts)}." if parts else ""
 
 

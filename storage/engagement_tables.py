@@ -39,7 +39,8 @@ class Engagement(Base):
     purpose: Mapped[str] = mapped_column(Text)
     outcomes: Mapped[str | None] = mapped_column(Text)
     service_area: Mapped[str | None] = mapped_column(String(80))
-    area_served: Mapped[str | None] = mapped_column(String(500))
+    #: ONS GSS codes of the places it covers; empty means everywhere the council covers.
+    area_served: Mapped[list[str]] = mapped_column(JSONType, default=list)
     budget_pence: Mapped[int | None]
     timeline: Mapped[str | None] = mapped_column(Text)
     funding_routes: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.areas import overlapping
 from storage.engagement_tables import (
     BookingState,
     Clarification,
@@ -35,9 +36,21 @@ from storage.upsert import insert_many_ignoring_duplicates
 PROVIDER_ROLES = (Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER)
 
 
-def areas_of(text: str | None) -> list[str]:
-    """'North Ward, Riverside' as lower-cased names, for matching without fuss over case."""
-    return [a.strip().lower() for a in (text or "").split(",") if a.strip()]
+def areas_of(engagement: Engagement) -> list[str]:
+    """The GSS codes of the places an engagement covers (none: everywhere the council does)."""
+    return list(engagement.area_served or [])
+
+
+def matching_area_codes(codes: list[str]) -> list[str]:
+    """The area codes a provider may serve to match places with these codes.
+
+    Places match when they share ground, in both directions: a provider working across a
+    county is invited to an engagement in one of its councils (it works there), and a
+    provider in one council is invited to an engagement covering the whole county (the
+    engagement covers where it works). Two councils side by side do not match. Matching
+    is by code only, so no spelling can drop an invitation.
+    """
+    return sorted(overlapping(codes))
 
 
 def matching_organisations(engagement: Engagement) -> Select[Any]:
@@ -54,12 +67,12 @@ def matching_organisations(engagement: Engagement) -> Select[Any]:
                 )
             )
         )
-    areas = areas_of(engagement.area_served)
+    areas = areas_of(engagement)
     if areas:
         clauses.append(
             Organisation.id.in_(
                 select(OrganisationAreaServed.organisation_id).where(
-                    func.lower(OrganisationAreaServed.value).in_(areas)
+                    OrganisationAreaServed.value.in_(matching_area_codes(areas))
                 )
             )
         )

@@ -129,7 +129,10 @@ class OrganisationServiceArea(Base):
 
 
 class OrganisationAreaServed(Base):
-    """One place an organisation serves."""
+    """One place an organisation serves, as its ONS GSS code (``bot.core.areas``).
+
+    Codes, not names, so that matching an engagement's areas never depends on spelling.
+    """
 
     __tablename__ = "organisation_areas_served"
 
@@ -137,6 +140,20 @@ class OrganisationAreaServed(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     value: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class AreaMigrationNote(Base):
+    """A free-text area that migration 0008 could not turn into a code, kept for an admin
+    (`convene areas-report`): the words are not lost, and nobody is silently uninvited."""
+
+    __tablename__ = "area_migration_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[int]
+    original: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Person(Base):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.areas import overlapping
 from storage.models import Organisation, OrganisationAreaServed, OrganisationServiceArea
 
 
@@ -26,23 +27,12 @@ async def unique_slug(session: AsyncSession, name: str) -> str:
     return slug
 
 
-def split_areas(text: str | None) -> list[str]:
-    """'north ward, Riverside;eastgate' -> ['North Ward', 'Riverside', 'Eastgate'] (deduplicated)."""
-    if not text:
-        return []
-    seen: dict[str, str] = {}
-    for part in re.split(r"[,;\n]+", text):
-        cleaned = " ".join(part.split())
-        if cleaned and cleaned.lower() not in seen:
-            seen[cleaned.lower()] = cleaned if cleaned != cleaned.lower() else cleaned.title()
-    return list(seen.values())
-
-
 def set_service_areas(organisation: Organisation, values: Iterable[str]) -> None:
     organisation.service_areas = [OrganisationServiceArea(value=v) for v in dict.fromkeys(values)]
 
 
 def set_areas_served(organisation: Organisation, values: Iterable[str]) -> None:
+    """The places an organisation serves, as GSS codes (the area question's answer)."""
     organisation.areas_served = [
         OrganisationAreaServed(value=v[:80]) for v in dict.fromkeys(values)
     ]
@@ -50,7 +40,8 @@ def set_areas_served(organisation: Organisation, values: Iterable[str]) -> None:
 
 @dataclass(frozen=True)
 class DirectoryFilter:
-    """What a commissioner filters the directory by. Blank means any."""
+    """What a commissioner filters the directory by. Blank means any; `area` is a GSS code,
+    and matches organisations serving any place that shares ground with it."""
 
     service_area: str = ""
     area: str = ""
@@ -77,7 +68,7 @@ async def search_directory(
         query = query.where(
             Organisation.id.in_(
                 select(OrganisationAreaServed.organisation_id).where(
-                    func.lower(OrganisationAreaServed.value) == criteria.area.lower()
+                    OrganisationAreaServed.value.in_(sorted(overlapping([criteria.area])))
                 )
             )
         )
@@ -94,6 +85,7 @@ async def search_directory(
 
 
 async def all_areas_served(session: AsyncSession) -> list[str]:
+    """Every GSS code some organisation serves (the directory's area filter)."""
     rows = await session.scalars(
         select(OrganisationAreaServed.value).distinct().order_by(OrganisationAreaServed.value)
     )

@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.areas import typed_text
 from bot.core.forms import Field, FieldType
 from bot.core.reply import (
     Button,
@@ -307,6 +308,16 @@ def _long_text(field: Field, value: Any) -> Any:
     return _typed(field, value, multiline=True)
 
 
+def _areas(field: Field, value: Any) -> Any:
+    """Places typed as names or postcodes, pre-filled with the names chosen so far.
+
+    Slack's external_select would need an options endpoint; typed names read back through
+    the same parser as chat, and one that matches nothing or two places names the near
+    matches in the error.
+    """
+    return _typed(field, typed_text(value) or None, multiline=True)
+
+
 #: The Slack input for each kind of question: adding a kind adds one entry here
 #: (tests/unit/test_field_kinds_registry.py fails while one is missing).
 WIDGETS: dict[FieldType, Callable[[Field, Any], Any]] = {
@@ -322,6 +333,7 @@ WIDGETS: dict[FieldType, Callable[[Field, Any], Any]] = {
     FieldType.MULTIPLE_CHOICE: _many_choices,
     FieldType.YES_NO: _one_choice,
     FieldType.SCALE: _one_choice,
+    FieldType.AREA: _areas,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from bot.core.areas import typed_text
 from bot.core.forms import Field, FieldType
 from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
 
@@ -212,6 +213,12 @@ def _long_text(field: Field, value: Any, common: dict[str, Any]) -> dict[str, An
     return _typed(field, value, common, multiline=True)
 
 
+def _areas(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
+    """Places typed as names or postcodes (a card has no searchable list of 400 places),
+    pre-filled with the names chosen so far; the parser names near matches on a miss."""
+    return _typed(field, typed_text(value) or None, common, multiline=True)
+
+
 #: The Adaptive Card input for each kind of question, given the answer so far and the
 #: properties every input shares: adding a kind adds one entry here
 #: (tests/unit/test_field_kinds_registry.py fails while one is missing).
@@ -228,6 +235,7 @@ WIDGETS: dict[FieldType, Callable[[Field, Any, dict[str, Any]], dict[str, Any]]]
     FieldType.MULTIPLE_CHOICE: _many_choices,
     FieldType.YES_NO: _choices,
     FieldType.SCALE: _choices,
+    FieldType.AREA: _areas,
 }
 
 

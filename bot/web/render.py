@@ -11,6 +11,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.clock import format_when
+from bot.core.areas import all_areas, area_label, split_chosen, typed_label
 from bot.core.reply import Reply
 from bot.core.turn import parse_command
 
@@ -35,6 +36,11 @@ def command_href(command: str, value: str = "") -> str:
 
 
 environment.globals["command_href"] = command_href
+# The area widget: the places already chosen, and every place for the browser's own
+# searchable list (a <datalist>, which needs no JavaScript).
+environment.globals["split_chosen"] = split_chosen
+environment.globals["area_label"] = area_label
+environment.globals["area_names"] = lambda: [typed_label(a.code) for a in all_areas()]
 
 
 def when(iso: str | None) -> str:

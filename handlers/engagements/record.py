@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
+from bot.core.areas import area_label
 from bot.core.forms import FormDefinition
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
@@ -129,7 +130,9 @@ async def build_record(
             "title": engagement.title,
             "subject_matter": engagement.purpose,
             "service_area": engagement.service_area,
-            "area_served": engagement.area_served,
+            "area_served": [
+                {"code": code, "name": area_label(code)} for code in engagement.area_served
+            ],
             "engagement_process": process_description(engagement, facts),
             "closing_date": _iso(engagement.closes_at),
             "contracting_authority": authority.name if authority else None,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
+from bot.core.areas import area_label
 from bot.core.forms import Field, FieldType, FormDefinition, Page
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
@@ -162,7 +163,7 @@ class EngagementSetup(TeamForm):
             "purpose": engagement.purpose,
             "outcomes": engagement.outcomes,
             "service_area": engagement.service_area,
-            "area_served": engagement.area_served,
+            "area_served": list(engagement.area_served) or None,
             "budget": engagement.budget_pence,
             "timeline": engagement.timeline,
             "funding_routes": list(engagement.funding_routes),
@@ -204,7 +205,7 @@ class EngagementSetup(TeamForm):
         engagement.purpose = answers["purpose"]
         engagement.outcomes = answers.get("outcomes")
         engagement.service_area = answers.get("service_area")
-        engagement.area_served = answers.get("area_served")
+        engagement.area_served = list(answers.get("area_served") or [])
         engagement.budget_pence = answers.get("budget")
         engagement.timeline = answers.get("timeline")
         engagement.funding_routes = list(answers.get("funding_routes") or [])
@@ -379,7 +380,11 @@ async def invitation_message(
         Fact(label="Closes", value=closes_text(engagement, tz)),
         Fact(label="Money (a rough figure)", value=money(engagement.budget_pence)),
         Fact(label="How it might be funded", value=routes),
-        Fact(label="Areas", value=engagement.area_served or "Everywhere the council covers"),
+        Fact(
+            label="Areas",
+            value=", ".join(area_label(c) for c in engagement.area_served)
+            or "Everywhere the council covers",
+        ),
     ]
     sections = [Section(heading="What it is for", text=engagement.purpose, facts=facts)]
     if engagement.outcomes:

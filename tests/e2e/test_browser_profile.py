@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import FormResponse, Organisation, Person, ResponseState
+from tests.support.areas import codes
 from tests.support.servers import RunningApp
 
 pytestmark = pytest.mark.browser
@@ -139,7 +140,10 @@ async def test_provider_fixes_a_mistake_and_sends_profile_in_a_browser(
         await works_on.get_by_label("Food").check()
         await works_on.get_by_label("Older people").check()
         await works_on.get_by_label("Community development").uncheck()
-        await page.get_by_label("Which areas do you serve?").fill("Eastgate, north ward")
+        # Places: Burnley is ticked already; more are typed by name or postcode.
+        places = page.get_by_role("group", name="Which areas do you serve?")
+        await expect(places.get_by_label("Burnley")).to_be_checked()
+        await places.get_by_label("Type council names or postcodes").fill("preston")
         led = page.get_by_role("group", name="Are you led by and for the people you serve?")
         await led.get_by_label("Yes", exact=True).check()
         await page.get_by_role("button", name="Send").click()
@@ -161,7 +165,7 @@ async def test_provider_fixes_a_mistake_and_sends_profile_in_a_browser(
         assert (org.staff_count, org.volunteer_count) == (3, 30)
         assert org.led_by_and_for == "yes"
         assert sorted(a.value for a in org.service_areas) == ["food", "older_people"]
-        assert sorted(a.value for a in org.areas_served) == ["Eastgate", "North Ward"]
+        assert sorted(a.value for a in org.areas_served) == sorted(codes("Burnley", "Preston"))
         grace = await session.scalar(select(Person).where(Person.name == "Grace Lee"))
         response = await session.scalar(
             select(FormResponse).where(FormResponse.organisation_id == org.id)

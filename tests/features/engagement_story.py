@@ -39,6 +39,7 @@ from storage.models import (
     Role,
 )
 from storage.people import grant, load_actor
+from tests.support.areas import codes
 
 TITLE = "Warm spaces this winter"
 HUGE = 99_999_999_999  # bigger than any database integer id
@@ -95,7 +96,7 @@ async def make_engagement(
     with_question: bool = False,
     with_meeting: bool = False,
 ) -> Story:
-    """Priya's engagement for North Ward and Eastgate (every demo provider matches), set up
+    """Priya's engagement for Preston and Burnley (every demo provider matches), set up
     and, unless asked not to, published through the real handlers."""
     now = services.clock.now()
     people = await _people(services)
@@ -106,7 +107,7 @@ async def make_engagement(
             authority_id=riverside.id,
             title=TITLE,
             purpose="Warm, welcoming places to spend the day.",
-            area_served="North Ward, Eastgate",
+            area_served=codes("Preston", "Burnley"),
             closes_at=now + timedelta(weeks=8),
             confidentiality="We keep what you say private.",
             question_ids=["viable_terms", "payment"],

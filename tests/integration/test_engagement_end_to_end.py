@@ -257,9 +257,10 @@ async def test_three_providers_on_three_doors_from_publish_to_you_said_we_did(
                 "purpose": "Earlier help for young people who are struggling.",
                 "outcomes": "",
                 "service_area": "mental_health",
-                # Riverside Youth Trust (Riverside), Eastgate Community Kitchen (Eastgate) and
-                # Asha Women's Centre (both) match; Silver Threads (North Ward) does not.
-                "area_served": "Riverside, Eastgate",
+                # Riverside Youth Trust (Lancaster), Eastgate Community Kitchen (Burnley) and
+                # Asha Women's Centre (all Lancashire, which holds both) match; Silver
+                # Threads (Preston only) does not.
+                "area_served": "Lancaster, Burnley",
             },
             {
                 "budget": "£240,000",

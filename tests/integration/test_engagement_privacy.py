@@ -64,6 +64,7 @@ from storage.models import (
     Role,
 )
 from storage.people import grant, load_actor
+from tests.support.areas import codes
 from tests.support.doors import Actor, Seen, every_door, flatten, words_in_query
 from tests.support.servers import RunningApp
 from tests.support.visibility_tables import A_SLUG, TableWorld, cast, set_the_scene, table_cases
@@ -336,7 +337,7 @@ async def _seed(services: Services) -> dict[str, Any]:
             title=TITLE,
             purpose="Early help for young people, close to home.",
             service_area="children_young_people",
-            area_served="North Ward",
+            area_served=codes("Preston"),
             closes_at=now + timedelta(weeks=8),
             confidentiality="We keep what you say private.",
             question_ids=["viable_terms", "ideas", "payment", "anything_else"],
@@ -612,7 +613,7 @@ async def _feedback_world(services: Services) -> tuple[int, dict[str, int]]:
             authority_id=x.id,
             title=TITLE,
             purpose="Early help.",
-            area_served="North Ward, Eastgate, Riverside",
+            area_served=codes("Preston", "Burnley", "Lancaster"),
             closes_at=now + timedelta(weeks=8),
             confidentiality="Private.",
             question_ids=["risks"],

@@ -28,7 +28,7 @@ async def test_commissioner_sets_up_and_publishes(
             "title": "Youth mental health support",
             "purpose": "Better early help for young people.",
             "service_area": "mental_health",
-            "area_served": "North Ward",
+            "area_served": "Preston",
         },
         {
             "budget": "£250,000",

@@ -179,7 +179,7 @@ async def test_half_filled_form_is_intact_after_the_server_is_killed(
                 ("_page", "2"),
                 ("_intent", "submit"),
                 ("service_areas", "children_young_people"),
-                ("areas_served", "Riverside"),
+                ("areas_served", "Lancaster"),
                 ("led_by_and_for", "partly"),
             ],
         )

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import AuditEvent, FormResponse, Organisation, ResponseState
+from tests.support.areas import codes
 from tests.support.web import WebUser, form_action, text_of
 
 
@@ -70,7 +71,7 @@ async def test_provider_fills_in_profile_across_pages(
             ("_intent", "submit"),
             ("service_areas", "food"),
             ("service_areas", "older_people"),
-            ("areas_served", "eastgate, north ward"),
+            ("areas_served", "burnley, PR1 2"),
             ("led_by_and_for", "yes"),
         ],
     )
@@ -86,7 +87,7 @@ async def test_provider_fills_in_profile_across_pages(
         assert org.name == "Eastgate Community Kitchen CIC"
         assert org.staff_count == 3
         assert sorted(a.value for a in org.service_areas) == ["food", "older_people"]
-        assert sorted(a.value for a in org.areas_served) == ["Eastgate", "North Ward"]
+        assert sorted(a.value for a in org.areas_served) == sorted(codes("Burnley", "Preston"))
         response = await session.scalar(
             select(FormResponse).where(FormResponse.organisation_id == org.id)
         )

@@ -56,7 +56,10 @@ async def test_register_numbers_are_checked_stored_and_linked(
         "Scottish Charity Regulator (OSCR) numbers are SC and then 6 numbers, like SC012345."
         in page
     )
-    assert "Central Digital Platform (Find a Tender) numbers are P and 3 letters, then 4 numbers" in page
+    assert (
+        "Central Digital Platform (Find a Tender) numbers are P and 3 letters, then 4 numbers"
+        in page
+    )
     assert 'value="ABCD-1234-EFGH"' in html, "what was typed is shown again"
     async with services.db.session() as session:
         draft = await session.scalar(

@@ -39,6 +39,7 @@ from tests.slack.helpers import (
     text_of_blocks,
     with_state,
 )
+from tests.support.areas import codes
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import block_actions_payload, view_submission_payload
 from tests.support.web import WebUser, text_of
@@ -149,7 +150,7 @@ async def test_provider_completes_the_profile_in_modals(
         view_id,
         {
             "service_areas": ["children_young_people", "mental_health", "carers"],
-            "areas_served": "North Ward, Riverside, Westfield",
+            "areas_served": "Preston, Lancaster, YO1 7",
             "led_by_and_for": "yes",
         },
     )
@@ -172,7 +173,9 @@ async def test_provider_completes_the_profile_in_modals(
             "children_young_people",
             "mental_health",
         ]
-        assert sorted(a.value for a in org.areas_served) == ["North Ward", "Riverside", "Westfield"]
+        assert sorted(a.value for a in org.areas_served) == sorted(
+            codes("Preston", "Lancaster", "York")
+        )
         response = await session.get(FormResponse, response_id)
         assert response is not None and response.state == ResponseState.SUBMITTED
 

@@ -245,7 +245,7 @@ async def test_action_execute_keeps_nothing_when_the_chat_copy_cannot_be_queued(
     assert page_title(card) == "Your work"
     finish = teams.build.card_execute(
         "form.submit",
-        press(card, "form.submit", {"service_areas": "food", "areas_served": "Eastgate"}),
+        press(card, "form.submit", {"service_areas": "food", "areas_served": "Burnley"}),
         reply_to_id=card_id,
     )
 

@@ -81,6 +81,7 @@ def test_field_type_values_are_the_agreed_strings() -> None:
         "multiple_choice",
         "yes_no",
         "scale",
+        "area",
     }
     assert FieldType("money") is FieldType.MONEY
 

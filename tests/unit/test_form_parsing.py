@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
+from bot.core.areas import find_areas
 from bot.core.forms import AnswerError, Field, FieldType, format_answer, parse_answer, to_raw
+
+AREAS = Field(id="areas_served", type=FieldType.AREA, label="Which areas do you serve?")
+
+
+def _codes(*names: str) -> list[str]:
+    """Codes looked up by name in the area data, so no test types a code by hand."""
+    return [find_areas(name).areas[0].code for name in names]
+
 
 SHORT = Field(id="org_name", type=FieldType.SHORT_TEXT, label="Organisation name")
 LONG = Field(id="about", type=FieldType.LONG_TEXT, label="About your work")
@@ -64,7 +73,8 @@ def error_for(field: Field, raw: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE]
+    "field",
+    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS],
 )
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n", [], ["", "  "]])
 def test_blank_is_none_for_every_type(field: Field, raw: Any) -> None:
@@ -656,6 +666,8 @@ def test_to_raw(field: Field, value: Any, raw: Any) -> None:
 
 
 ROUND_TRIPS: list[tuple[Field, Any]] = [
+    (AREAS, _codes("Leeds")),
+    (AREAS, _codes("Lancashire", "Preston", "Bournemouth, Christchurch and Poole")),
     (SHORT, "Riverside Community Trust"),
     (COMPANY, "01234567"),
     (COMPANY, "SC012345"),
@@ -701,7 +713,8 @@ def test_round_trip(field: Field, value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "field", [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE]
+    "field",
+    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS],
 )
 def test_round_trip_of_none(field: Field) -> None:
     assert parse_answer(field, to_raw(field, None)) is None

@@ -73,6 +73,7 @@ class FieldType(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     YES_NO = "yes_no"
     SCALE = "scale"
+    AREA = "area"
 
 
 #: Types whose answers are picked from ``Field.choices`` (each kind also says so itself,
