@@ -18,6 +18,7 @@ import pytest
 from bot.app import build_app, build_services, prepare
 from bot.services import Services
 from bot.settings import load_settings
+from storage.db import Database
 from tests.support import databases
 from tests.support.inprocess import TestDoor
 from tests.support.servers import RunningApp, start_app
@@ -63,6 +64,24 @@ def database_url(backend: tuple[str, str | None], tmp_path: Path) -> str:
 @pytest.fixture
 def on_postgres(backend: tuple[str, str | None]) -> bool:
     return backend[0] == "postgresql"
+
+
+@pytest.fixture
+async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
+    """A database with nothing in it, on this run's backend: a new SQLite file, or a new
+    PostgreSQL database made beside TEST_DATABASE_URL and dropped after (migration tests)."""
+    if on_postgres:
+        base = databases.configured_url()
+        assert base is not None
+        url = await databases.create_postgres_database(base)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    database = Database(url)
+    yield database
+    await database.dispose()
+    if on_postgres:
+        assert base is not None
+        await databases.drop_postgres_database(base, url)
 
 
 @pytest.fixture

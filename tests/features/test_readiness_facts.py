@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
 
 from bench.readiness_summary import (
     HOME,
@@ -42,7 +38,7 @@ from handlers.readiness_statistics import (
     readiness_summary,
 )
 from storage.db import Database
-from storage.migrate import alembic_config, upgrade_to_head
+from storage.migrate import upgrade_to_head
 from storage.models import (
     Authority,
     FormResponse,
@@ -57,8 +53,8 @@ from storage.readiness import (
     refresh_readiness_facts,
 )
 from storage.types import UTCDateTime
-from tests.support import databases
 from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
+from tests.support.migrations import run_alembic
 
 PAGE_COUNT = 6
 
@@ -427,33 +423,6 @@ FORM_RESPONSES = sa.table(
 )
 
 
-@pytest.fixture
-async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
-    """A database with nothing in it, on this run's backend."""
-    if on_postgres:
-        base = databases.configured_url()
-        assert base is not None
-        url = await databases.create_postgres_database(base)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if on_postgres:
-        assert base is not None
-        await databases.drop_postgres_database(base, url)
-
-
-async def upgrade_to(database: Database, revision: str) -> None:
-    def _run(connection: Connection) -> None:
-        config = alembic_config(database.url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_run)
-
-
 async def all_facts(database: Database) -> Counter[tuple[Any, ...]]:
     async with database.session() as session:
         rows = (
@@ -474,7 +443,7 @@ async def all_facts(database: Database) -> Counter[tuple[Any, ...]]:
 async def test_the_migration_fills_the_facts_from_the_latest_answers(
     empty_db: Database, definition: FormDefinition
 ) -> None:
-    await upgrade_to(empty_db, "0004")
+    await run_alembic(empty_db, "upgrade", "0004")
     population = generate_population(120, seed=5, definition=definition, prefix="mig")
     now = datetime(2026, 3, 1, tzinfo=UTC)
     async with empty_db.engine.begin() as conn:
@@ -523,7 +492,7 @@ async def test_the_migration_fills_the_facts_from_the_latest_answers(
         ]
         await conn.execute(sa.insert(FORM_RESPONSES), responses)
 
-    await upgrade_to(empty_db, "0005")
+    await run_alembic(empty_db, "upgrade", "0005")
     migrated = await all_facts(empty_db)
     assert migrated, "the migration wrote no facts"
     # Later migrations keep them (on SQLite, rebuilding form_responses must not delete them).

@@ -15,14 +15,8 @@ from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.models import AreaMigrationNote, Base
 from tests.integration.test_cli import convene
-from tests.integration.test_migrations import (  # noqa: F401 - the fixture is used by name
-    HEAD,
-    current_revision,
-    empty_db,
-    run_alembic,
-    schema_diff,
-)
 from tests.support.areas import code, codes
+from tests.support.migrations import HEAD, current_revision, run_alembic, schema_diff
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -92,7 +86,7 @@ async def _engagement_areas(database: Database, *, as_json: bool = True) -> dict
         }
 
 
-async def test_an_empty_database_gets_the_codes_schema(empty_db: Database) -> None:  # noqa: F811
+async def test_an_empty_database_gets_the_codes_schema(empty_db: Database) -> None:
     await upgrade_to_head(empty_db.engine)
     async with empty_db.engine.connect() as connection:
         assert await connection.run_sync(schema_diff) == []
@@ -101,7 +95,7 @@ async def test_an_empty_database_gets_the_codes_schema(empty_db: Database) -> No
 
 
 async def test_free_text_areas_become_codes_and_the_rest_is_reported(
-    empty_db: Database,  # noqa: F811
+    empty_db: Database,
 ) -> None:
     await run_alembic(empty_db, "upgrade", "0007")
     await _populate_at_0007(empty_db)
@@ -129,7 +123,7 @@ async def test_free_text_areas_become_codes_and_the_rest_is_reported(
     assert AreaMigrationNote.__tablename__ in Base.metadata.tables
 
 
-async def test_downgrading_turns_codes_back_into_names(empty_db: Database) -> None:  # noqa: F811
+async def test_downgrading_turns_codes_back_into_names(empty_db: Database) -> None:
     await run_alembic(empty_db, "upgrade", "0007")
     await _populate_at_0007(empty_db)
     await run_alembic(empty_db, "upgrade", "0008")

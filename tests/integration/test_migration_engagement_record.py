@@ -4,19 +4,15 @@ what it had, the new columns start empty, and going back down keeps the old data
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from handlers.engagements.setup import DEFAULT_CONFIDENTIALITY
 from storage.db import Database
 from storage.types import JSONType, UTCDateTime
-from tests.integration.test_migrations import HEAD, current_revision, run_alembic, schema_diff
-from tests.support import databases
+from tests.support.migrations import HEAD, current_revision, run_alembic, schema_diff
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OLD_DEFAULT = (
@@ -24,22 +20,6 @@ OLD_DEFAULT = (
     "share one provider's ideas, costs or answers with another. Questions asked in the open "
     "are answered for everyone, without saying who asked."
 )
-
-
-@pytest.fixture
-async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
-    if on_postgres:
-        base = databases.configured_url()
-        assert base is not None
-        url = await databases.create_postgres_database(base)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'populated.db'}"
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if on_postgres:
-        assert base is not None
-        await databases.drop_postgres_database(base, url)
 
 
 def _table(name: str, *columns: sa.Column[object] | sa.ColumnClause[object]) -> sa.TableClause:

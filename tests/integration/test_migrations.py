@@ -6,75 +6,21 @@ file, or a new PostgreSQL database made beside TEST_DATABASE_URL and dropped aft
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import delete, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
-from storage.migrate import alembic_config, upgrade_to_head
+from storage.migrate import upgrade_to_head
 from storage.models import AuditEvent, Authority, Base
-from tests.support import databases
-
-
-def head_revision() -> str | None:
-    """The newest revision in storage/migrations (others add migrations; never hard-code it)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
-HEAD = head_revision()
-
-
-@pytest.fixture
-async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
-    """A database with nothing in it, on this run's backend."""
-    if on_postgres:
-        base = databases.configured_url()
-        assert base is not None
-        url = await databases.create_postgres_database(base)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if on_postgres:
-        assert base is not None
-        await databases.drop_postgres_database(base, url)
-
-
-def schema_diff(connection: Connection) -> list[Any]:
-    """What autogenerate would put in a new migration: empty when models and migrations agree."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+from tests.support.migrations import HEAD, current_revision, run_alembic, schema_diff
 
 
 def tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
-
-
-async def run_alembic(database: Database, action: str, revision: str) -> None:
-    """`alembic upgrade/downgrade REVISION` on our engine, as storage.migrate does it."""
-
-    def _run(connection: Connection) -> None:
-        config = alembic_config(database.url)
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_run)
 
 
 async def test_empty_database_to_head_matches_the_models(empty_db: Database) -> None:

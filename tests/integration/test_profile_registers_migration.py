@@ -9,47 +9,16 @@ organisation (its service areas here) survive: on SQLite a table rebuild would d
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.migrate import alembic_config
-from tests.support import databases
+from tests.support.migrations import run_alembic
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
-    """A database with nothing in it, on this run's backend."""
-    if on_postgres:
-        base = databases.configured_url()
-        assert base is not None
-        url = await databases.create_postgres_database(base)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if on_postgres:
-        assert base is not None
-        await databases.drop_postgres_database(base, url)
-
-
-async def alembic(database: Database, action: str, revision: str) -> None:
-    def _run(connection: Connection) -> None:
-        config = alembic_config(database.url)
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
-
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_run)
 
 
 #: slug -> (company number, CIC number) as stored before 0010.
@@ -96,11 +65,11 @@ async def organisations(database: Database) -> dict[str, dict[str, object]]:
 async def test_cic_numbers_move_or_are_kept_in_a_note(
     empty_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await alembic(empty_db, "upgrade", "0009")
+    await run_alembic(empty_db, "upgrade", "0009")
     await populate(empty_db)
 
     with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
-        await alembic(empty_db, "upgrade", "0010")
+        await run_alembic(empty_db, "upgrade", "0010")
 
     after = await organisations(empty_db)
     assert {slug: row["company_number"] for slug, row in after.items()} == {
@@ -141,15 +110,15 @@ def _columns(connection: Connection) -> list[dict[str, object]]:
 
 
 async def test_down_and_up_again_keeps_the_organisations(empty_db: Database) -> None:
-    await alembic(empty_db, "upgrade", "0009")
+    await run_alembic(empty_db, "upgrade", "0009")
     await populate(empty_db)
-    await alembic(empty_db, "upgrade", "0010")
-    await alembic(empty_db, "downgrade", "0009")
+    await run_alembic(empty_db, "upgrade", "0010")
+    await run_alembic(empty_db, "downgrade", "0009")
     async with empty_db.engine.connect() as conn:
         kept = await conn.execute(sa.text("SELECT slug, company_number FROM organisations"))
         rows = {slug: company for slug, company in kept.all()}
         areas = await conn.scalar(sa.text("SELECT COUNT(*) FROM organisation_service_areas"))
     assert rows["only-cic"] == "12345678", "a moved number stays where it belongs"
     assert areas == len(BEFORE)
-    await alembic(empty_db, "upgrade", "head")
+    await run_alembic(empty_db, "upgrade", "head")
     assert set(await organisations(empty_db)) == set(BEFORE)
