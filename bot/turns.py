@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.reply import Notice, Reply, ReplyList
 from bot.core.turn import Actor, Door, Turn
 from bot.services import Services
+from storage import audit
 from storage.events import claim_event
 from storage.outbox import enqueue
 
@@ -114,7 +115,9 @@ async def run_turn(
     """
     try:
         async with services.db.unit_of_work() as session:
-            replies = list(await services.router.dispatch(turn, services))
+            replies = await _gated(session, services, turn) or list(
+                await services.router.dispatch(turn, services)
+            )
             # The mark goes in last, after the handler's reads: on SQLite a write takes the
             # one write lock until the commit, and marking first held it for the whole turn,
             # so turns queued behind each other. A retry running beside the first delivery
@@ -137,6 +140,16 @@ async def run_turn(
         log.exception("database error on a %s turn; nothing was saved", turn.door)
         return TurnOutcome(replies=database_down(), failed=True)
     return TurnOutcome(replies=replies, queued=queued)
+
+
+async def _gated(session: AsyncSession, services: Services, turn: Turn) -> list[Reply]:
+    """The refusal for a turn its command's gate stops (see `bot.core.feature.Gate`),
+    audited here once for every door and feature; empty when the turn may go on."""
+    gate = services.router.gate_for(turn)
+    if gate is None:
+        return []
+    await audit.record_turn(session, turn, gate.audit_action, object_type=gate.object_type)
+    return [Notice(text=gate.refusal, level="warning")]
 
 
 async def queue_replies(services: Services, route: ReplyRoute, replies: Sequence[Reply]) -> bool:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature
+from bot.core.feature import Command, Feature, Gate
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -25,8 +25,6 @@ DOOR_NAMES = {"web": "Convene messages page", "slack": "Slack", "teams": "Teams"
 
 async def show_deliveries(turn: Turn, services: Services) -> list[Reply]:
     assert turn.actor is not None
-    if not turn.actor.is_admin:
-        return [Notice(text="Only Convene admins can see deliveries.", level="warning")]
     now = services.clock.now()
     async with services.db.session() as session:
         counts = dict(
@@ -139,6 +137,11 @@ FEATURE = Feature(
             show_deliveries,
             "admins",
             teams_scopes=frozenset({"team", "groupChat"}),
+            gate=Gate(
+                refusal="Only Convene admins can see deliveries.",
+                audit_action="deliveries.refused",
+                object_type="deliveries",
+            ),
         ),
     ),
     actions={"deliveries.": retry_delivery},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.areas import area_label, find_areas
-from bot.core.feature import Command, Feature, HomeSection
+from bot.core.feature import Command, Feature, Gate, HomeSection
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import (
     Button,
@@ -26,10 +26,8 @@ from bot.core.reply import (
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.organisations import registration_facts, reserved_contract_facts
-from storage import audit
 from storage.forms import latest_definition
 from storage.organisations import DirectoryFilter, all_areas_served, search_directory
-from storage.visibility import can_browse_directory
 
 FILTER_FIELDS = {
     "service": "service_areas",
@@ -56,20 +54,6 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
     """`directory [service=…] [area=…] [form=…] [income=…] [led=…] [name=…]`."""
     assert turn.actor is not None
     async with services.db.session() as session:
-        if not can_browse_directory(turn.actor):
-            await audit.record_turn(
-                session,
-                turn,
-                "directory.refused",
-                object_type="directory",
-            )
-            return [
-                Notice(
-                    text="The provider directory is for council commissioners. "
-                    "You can see and change your own organisation's profile: type profile.",
-                    level="warning",
-                )
-            ]
         definition = await latest_definition(session, "organisation_profile")
         if definition is None:
             return [Notice(text="The directory is not set up yet.", level="error")]
@@ -192,6 +176,14 @@ FEATURE = Feature(
             show_directory,
             "commissioners",
             teams_scopes=frozenset({"personal", "team", "groupChat"}),
+            # The directory shows size and shape facts that are not public (see
+            # storage.visibility.can_browse_directory): commissioners only, on every door.
+            gate=Gate(
+                refusal="The provider directory is for council commissioners. "
+                "You can see and change your own organisation's profile: type profile.",
+                audit_action="directory.refused",
+                object_type="directory",
+            ),
         ),
     ),
     home_sections=(HomeSection(order=30, sections=_home_sections),),

@@ -37,6 +37,34 @@ TEAMS_SCOPES = frozenset({"personal", "team", "groupChat"})
 
 
 @dataclass(frozen=True)
+class Gate:
+    """A command kept to its audience, checked once for every door before its handler runs.
+
+    Whoever is outside the command's audience gets `refusal` in plain words, nothing runs,
+    and the attempt is audited as `audit_action` on `object_type`, so a council can show who
+    tried to see what they may not. Declared on the command; enforced by the router's
+    `gate_for` and written to the audit log by the turn runner, never by each feature.
+    """
+
+    refusal: str
+    audit_action: str
+    object_type: str
+
+
+def fits(actor: Any, audience: str) -> bool:
+    """Whether `actor` (a `bot.core.turn.Actor`, or None) is in `audience`."""
+    if audience == "everyone":
+        return True
+    if actor is None:
+        return False
+    if audience == "commissioners":
+        return bool(actor.is_commissioner)
+    if audience == "providers":
+        return bool(actor.member_of())
+    return audience == "admins" and bool(actor.is_admin)
+
+
+@dataclass(frozen=True)
 class SubCommand:
     """A word after a command (`engagements answer 4`), with what it does declared once.
 
@@ -70,8 +98,13 @@ class Command:
     subcommands: tuple[SubCommand, ...] = ()
     #: The Teams command lists it appears in (the manifest's lists are checked against it).
     teams_scopes: frozenset[str] = frozenset({"personal"})
+    #: Keep the command to its audience for everyone, on every door (see `Gate`). Without
+    #: one, the audience only decides who sees it in help.
+    gate: Gate | None = None
 
     def __post_init__(self) -> None:
+        if self.gate is not None and self.audience == "everyone":
+            raise ValueError(f"{self.name} has a gate but is for everyone")
         if self.audience not in AUDIENCES:
             raise ValueError(f"unknown audience {self.audience!r} for {self.name}")
         if not self.teams_scopes <= TEAMS_SCOPES:

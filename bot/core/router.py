@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.feature import Feature
+from bot.core.feature import Feature, Gate, fits
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 
@@ -38,6 +38,8 @@ class CommandInfo:
     opens_form: bool | frozenset[str] = False
     #: The web door runs it only from a form post (CSRF). True, or the sub-commands that do.
     changes_things: bool | frozenset[str] = False
+    #: Kept to its audience before the handler runs (see `bot.core.feature.Gate`).
+    gate: Gate | None = None
 
 
 class Router:
@@ -59,10 +61,11 @@ class Router:
         *,
         opens_form: bool | frozenset[str] = False,
         changes_things: bool | frozenset[str] = False,
+        gate: Gate | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands[name] = CommandInfo(
-                name, summary, handler, audience, opens_form, changes_things
+                name, summary, handler, audience, opens_form, changes_things, gate
             )
             return handler
 
@@ -81,6 +84,7 @@ class Router:
                 command.audience,
                 opens_form=command.opens_form or command.form_steps() or False,
                 changes_things=command.changes_things or command.changing_steps() or False,
+                gate=command.gate,
             )(command.run)
         for prefix, handler in feature.actions.items():
             self.action(prefix)(handler)
@@ -109,6 +113,23 @@ class Router:
         if isinstance(info.opens_form, bool):
             return info.opens_form and len(words) == 1
         return len(words) > 1 and words[1] in info.opens_form
+
+    def gate_for(self, turn: Turn) -> Gate | None:
+        """The gate this turn is stopped at, if its command is kept to an audience the actor
+        is not in; None when the turn may go on. Buttons that run a command (`cmd.…`) are
+        the command typed, so they meet the same gate."""
+        if turn.actor is None or turn.submission is not None:
+            return None
+        if turn.action is not None:
+            if not turn.action.id.startswith("cmd."):
+                return None
+            words = [turn.action.id.removeprefix("cmd.")]
+        else:
+            words, _ = parse_command(turn.text or "")
+        info = self.commands.get(words[0]) if words else None
+        if info is None or info.gate is None or fits(turn.actor, info.audience):
+            return None
+        return info.gate
 
     def action(self, prefix: str) -> Callable[[Handler], Handler]:
         """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""
@@ -170,14 +191,7 @@ class Router:
     def help(self, turn: Turn) -> Message:
         """The list of commands this person can use, in plain English."""
         actor = turn.actor
-        visible = [
-            info
-            for info in self.commands.values()
-            if info.audience == "everyone"
-            or (info.audience == "commissioners" and actor is not None and actor.is_commissioner)
-            or (info.audience == "providers" and actor is not None and actor.member_of())
-            or (info.audience == "admins" and actor is not None and actor.is_admin)
-        ]
+        visible = [info for info in self.commands.values() if fits(actor, info.audience)]
         intro = "Type one of these words, or use the buttons."
         if actor is not None and not actor.grants and self.unlinked_hint:
             intro = f"{self.unlinked_hint}\n{intro}"
