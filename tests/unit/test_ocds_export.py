@@ -257,6 +257,7 @@ def test_the_package_is_plain_json() -> None:
         ),
         ({"title": "  "}, "The title is missing"),
         ({"currency": "pounds"}, "not a 3-letter currency code"),
+        ({"ocid_prefix": "leeds"}, "'leeds' is not an OCID prefix"),
         ({"tag": ReleaseTag.TENDER_AMENDMENT}, "An amendment must say what changed and why"),
         ({"documents": (Document("www.example.org/spec", "Spec"),)}, "should start with https://"),
         (

@@ -17,6 +17,8 @@ from bot.core.opendata.model import OpenDataRefused
 GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
 #: An ISO 4217 currency code.
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: An OCDS publisher prefix, as the Open Contracting Partnership gives them out.
+OCID_PREFIX = re.compile(r"^ocds-[a-z0-9]{6}$")
 #: A CPV 2008 code, with or without its check digit.
 CPV_CODE = re.compile(r"^\d{8}(?:-\d)?$")
 
@@ -27,10 +29,12 @@ def pounds(amount: Decimal) -> str:
     return f"{sign}£{abs(amount):,.2f}"
 
 
-def money(amount: Decimal | None, what: str) -> Decimal | None:
+def money(amount: Decimal | int | None, what: str) -> Decimal | None:
     """A sum of money as published: a finite amount of £0 or more, to the penny."""
     if amount is None:
         return None
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        amount = Decimal(amount)
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise OpenDataRefused(f"The {what} is not an amount of money. Give it in pounds.")
     if amount < 0:
@@ -112,3 +116,12 @@ def cpv(code: str) -> str:
             f"'{code}' is not a CPV code. CPV codes are 8 numbers, like 85311000."
         )
     return tidy[:8]
+
+
+def ocid_prefix(prefix: str) -> str:
+    if not OCID_PREFIX.match(prefix or ""):
+        raise OpenDataRefused(
+            f"'{prefix}' is not an OCID prefix. They are ocds- and 6 letters or numbers, "
+            "like ocds-h6vhtk. Set CONVENE_OCID_PREFIX to the one registered for this council."
+        )
+    return prefix

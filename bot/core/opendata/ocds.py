@@ -224,7 +224,7 @@ def _period(start: datetime | None, end: datetime | None, what: str) -> dict[str
 
 def release(tender: TenderRelease) -> dict[str, Any]:
     """One OCDS release for one state of an opportunity. Raises OpenDataRefused."""
-    ocid_prefix = checks.words(tender.ocid_prefix, "OCID prefix")
+    ocid_prefix = checks.ocid_prefix(tender.ocid_prefix)
     opportunity_id = checks.words(tender.opportunity_id, "opportunity's id")
     ocid = f"{ocid_prefix}-{opportunity_id}"
     currency = checks.currency(tender.currency)
