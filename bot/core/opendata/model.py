@@ -13,7 +13,7 @@ question from an auditor). Times must carry a time zone; a plain date is a ``dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -212,4 +212,5 @@ class Grant:
     #: Where the grant was advertised (the opportunity's page), if public.
     url: str | None = None
     date_modified: datetime | None = None
-    programme: str | None = field(default=None)
+    #: The grant programme it was awarded under, e.g. "Warm Spaces 2026".
+    programme: str | None = None
