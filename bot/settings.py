@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     #: before it gets a plain "can't reach the database" answer: well under Slack's 3 s
     #: acknowledgement and Teams' 15 s retry.
     database_timeout_seconds: float = 2.0
+    #: The publisher prefix at the start of every OCDS ocid this Convene publishes. The Open
+    #: Contracting Partnership gives each publisher its own (``ocds-`` and 6 letters or
+    #: numbers; Find a Tender's is ``ocds-h6vhtk``). ``ocds-xxxxxx`` means "not registered
+    #: yet": fine for trying the export, not for publishing it.
+    ocid_prefix: str = Field("ocds-xxxxxx", pattern=r"^ocds-[a-z0-9]{6}$")
     #: Who runs this Convene, named on the privacy notice, terms and accessibility statement.
     operator_name: str = "the council that runs this service"
     #: Where people write about privacy or accessibility (shown on those pages).
