@@ -211,7 +211,12 @@ def choose_route(answers: Mapping[str, Any], started_on: date) -> RouteDecision:
     health = _choice(answers, "health_care", HEALTH_CARE, "Is it a health care service?")
     kind = _choice(answers, "service_kind", SERVICE_KIND, "What kind of work is it?")
     how = _choice(answers, "how_chosen", HOW_CHOSEN, "How will you choose who does the work?")
-    reserve = _choice(answers, "reserve", RESERVE, "Do you want to keep it for certain kinds?")
+    reserve = _choice(
+        answers,
+        "reserve",
+        RESERVE,
+        "Do you want to keep it for certain kinds of organisation only?",
+    )
     value = _pounds(answers)
     on = started_on
     reasons: list[Reason] = []
