@@ -72,6 +72,10 @@ EXPECTED: dict[str, list[tuple[date, date | None, int | bool | str, str]]] = {
     "modification.light_touch_change_notice": [(ACT_STARTS, None, False, "s.75(6)(b)")],
     "modification.voluntary_standstill_working_days": [(ACT_STARTS, None, 8, "s.76")],
     "modification.publish_contract_over": [(ACT_STARTS, None, 5_000_000, "s.77")],
+    "standstill.framework_call_off_mandatory": [(ACT_STARTS, None, False, "s.51(3)")],
+    "standstill.urgent_direct_award_mandatory": [(ACT_STARTS, None, False, "s.51(3)")],
+    "below_threshold.tender_notice": [(ACT_STARTS, None, "UK4", "s.86")],
+    "below_threshold.contract_details": [(ACT_STARTS, None, "UK7", "s.87")],
 }
 
 

@@ -4,12 +4,14 @@ The figures (thresholds, notice periods, percentages) live in `rules.toml`, each
 date it takes effect and its citation. Code asks by the **procurement's start date**,
 never a constant: a procurement begun on 31 December 2025 keeps that day's thresholds.
 
-This is part of the neutral core: it imports nothing of ours outside `bot.core.law`, so
-features (opportunities, agreements) and pages can all use it.
+This is part of the neutral core: it imports nothing of ours outside `bot.core` (working
+days come from `bot.core.working_days`), so features (opportunities, agreements) and pages
+can all use it.
 """
 
 from __future__ import annotations
 
+from bot.core.law.checklist import ChecklistDateError, ChecklistStep, StepKey, route_checklist
 from bot.core.law.modifications import (
     AwardedContract,
     Modification,
@@ -30,6 +32,16 @@ from bot.core.law.notices import (
     termination_notice_days,
 )
 from bot.core.law.reserved import mutual_reservation_problems, supported_employment_qualifies
+from bot.core.law.route_rules import route_problems
+from bot.core.law.routes import (
+    ROUTE_FORM_KEY,
+    ROUTE_NAMES,
+    Reason,
+    Route,
+    RouteAnswerError,
+    RouteDecision,
+    choose_route,
+)
 from bot.core.law.rules import (
     LawError,
     NoRuleOnDate,
@@ -56,17 +68,27 @@ from bot.core.law.thresholds import (
 )
 
 __all__ = [
+    "ROUTE_FORM_KEY",
+    "ROUTE_NAMES",
     "AwardedContract",
+    "ChecklistDateError",
+    "ChecklistStep",
     "ContractKind",
     "LawError",
     "Modification",
     "Money",
     "NoRuleOnDate",
     "NoticeStep",
+    "Reason",
+    "Route",
+    "RouteAnswerError",
+    "RouteDecision",
     "Rule",
+    "StepKey",
     "UnknownRule",
     "all_rules",
     "changes_term_substantially",
+    "choose_route",
     "contract_details_notice_days",
     "hand_off_to_provider_selection_regime",
     "has_statutory_minimum_tender_period",
@@ -85,6 +107,8 @@ __all__ = [
     "performance_assessment_months",
     "pipeline_notice_required",
     "preliminary_engagement_notice_applies",
+    "route_checklist",
+    "route_problems",
     "rule",
     "rule_names",
     "rules_in_force",
