@@ -1,26 +1,16 @@
-"""Working days, with UK bank holidays from the `holidays` package (never a hand-kept list)."""
+"""When engagement reminders go out, counted in working days (the core's
+`bot.core.working_days`: weekdays less bank holidays from the `holidays` package)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bot.clock import LONDON
+from bot.core.working_days import is_working_day
 
 #: Reminders before a deadline go out at 10am, when people are at work to act on them.
 REMINDER_TIME = time(10, 0)
-
-
-@lru_cache(maxsize=16)
-def _bank_holidays(region: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("GB", subdiv=region, years=year))
-
-
-def is_working_day(day: date, region: str = "ENG") -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(region, day.year)
 
 
 def working_days_before(
