@@ -45,7 +45,7 @@ async def test_a_procurement_started_on_the_change_day_gets_the_new_thresholds(
     assert "started on Thursday 1 January 2026" in page
     assert "£207,720 (including VAT)" in page and "£5,193,000 (including VAT)" in page
     assert "£214,904" not in page and "£5,372,609" not in page
-    assert "S.I. 2025/1200" in page
+    assert "as revised from 1 January 2026" in page
     # The days on which rules changed are links.
     assert 'href="/legal-rules/2025-02-24"' in html and 'href="/legal-rules/2026-01-01"' in html
 

@@ -12,7 +12,7 @@ from bot.core import law
 from bot.core.law import AwardedContract, Modification
 
 OLD = date(2025, 12, 31)  # the last start date under the first thresholds
-NEW = date(2026, 1, 1)  # the first under S.I. 2025/1200
+NEW = date(2026, 1, 1)  # the first day of the revised thresholds
 SPRING = date(2026, 3, 6)
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FORM = ROOT / "bot" / "core" / "forms" / "definitions" / "opportunity_route.yaml"
 
 OLD = date(2025, 12, 31)  # the last start date under the first thresholds
-NEW = date(2026, 1, 1)  # the first under S.I. 2025/1200
+NEW = date(2026, 1, 1)  # the first day of the revised thresholds
 SPRING = date(2026, 3, 2)
 
 
@@ -151,7 +151,7 @@ def test_the_reason_names_the_limit_and_the_start_date() -> None:
         "£214,904" in old.reasons[0].words and "Wednesday 31 December 2025" in old.reasons[0].words
     )
     assert "£207,720" in new.reasons[0].words and "Thursday 1 January 2026" in new.reasons[0].words
-    assert "S.I. 2025/1200" in new.reasons[0].citation
+    assert "as revised from 1 January 2026" in new.reasons[0].citation
 
 
 def test_regulated_below_threshold_from_thirty_thousand_pounds() -> None:

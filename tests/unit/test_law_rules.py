@@ -25,11 +25,11 @@ EXPECTED: dict[str, list[tuple[date, date | None, int | bool | str, str]]] = {
     "threshold.light_touch": [(ACT_STARTS, None, 663_540, "Sch. 1")],
     "threshold.sub_central_goods_services": [
         (ACT_STARTS, date(2025, 12, 31), 214_904, "Sch. 1"),
-        (NEW_THRESHOLDS, None, 207_720, "S.I. 2025/1200"),
+        (NEW_THRESHOLDS, None, 207_720, "as revised from 1 January 2026"),
     ],
     "threshold.works": [
         (ACT_STARTS, date(2025, 12, 31), 5_372_609, "Sch. 1"),
-        (NEW_THRESHOLDS, None, 5_193_000, "S.I. 2025/1200"),
+        (NEW_THRESHOLDS, None, 5_193_000, "as revised from 1 January 2026"),
     ],
     "below_threshold.council": [(ACT_STARTS, None, 30_000, "s.84")],
     "below_threshold.central_government": [(ACT_STARTS, None, 12_000, "s.84")],
