@@ -326,7 +326,7 @@ def _cpv(field: Field, value: Any) -> Any:
     back through the same parser as chat, and a piece that matches several codes, or none,
     names the nearest in the error.
     """
-    return _typed(field, typed_cpv(value) or None, multiline=True)
+    return _typed(field, typed_cpv(value, limit=TEXT_LIMIT) or None, multiline=True)
 
 
 #: The Slack input for each kind of question: adding a kind adds one entry here

@@ -253,3 +253,10 @@ def test_the_web_search_chooses_clear_words_and_offers_the_rest() -> None:
     assert state.offered and all("welfare services" in c.label.lower() for c in state.offered)
     assert "85311000" not in {c.code for c in state.offered}
     assert state.typed == "zzzz qqqq"
+
+
+def test_a_long_list_is_pre_filled_as_bare_codes_that_read_back_the_same() -> None:
+    many = [full[:8] for full in list(_shipped())[:40]]
+    text = typed_text(many, limit=1000)
+    assert len(text) <= 1000
+    assert split_chosen(text.split("\n")) == (many, "")

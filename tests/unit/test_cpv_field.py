@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.cpv import find_cpv
+from bot.core.cpv import community_suggestions, find_cpv, narrower
 from bot.core.forms import (
     AnswerError,
     Field,
@@ -243,3 +243,13 @@ def test_web_keeps_chosen_codes_ticked_and_adds_typed_ones() -> None:
     assert ticked == ["85311000"]
     values = web_post(page, set(), "meals on wheels")
     assert validate_page(FORM, 0, values).values == {"cpv_codes": ["85311000", MEALS]}
+
+
+def test_slack_holds_the_most_codes_an_answer_may_have() -> None:
+    many = [c.code for c in community_suggestions()][:MAX_CODES]
+    many += [code for code in narrower("85000000") if code not in many][: MAX_CODES - len(many)]
+    assert len(many) == MAX_CODES
+    modal = slack_kit.form_modal(prefilled(many))
+    assert block_kit_problems(BlockKitLog(views=[("form modal", modal)])) == []
+    result = validate_page(FORM, 0, slack_kit.submitted_values(fill_in(modal)))
+    assert result.values == {"cpv_codes": many}

@@ -391,12 +391,21 @@ def split_chosen(value: object) -> tuple[list[str], str]:
     return list(dict.fromkeys(codes)), ", ".join(typed)
 
 
-def typed_text(value: object) -> str:
+def _separated(label: str) -> str:
+    """A label with the characters that separate answers taken out."""
+    return label.replace(",", "").replace(";", "")
+
+
+def typed_text(value: object, limit: int | None = None) -> str:
     """A widget's value as text to pre-fill a chat door's box: one code and its label a line
-    (commas taken out of labels, so the text reads back as the same codes)."""
+    (commas and semicolons taken out of labels, so the text reads back as the same codes). Past ``limit``
+    characters (a Slack text box holds 3,000) the codes are shown without their labels."""
     codes, typed = split_chosen(value)
-    lines = [cpv_label(code).replace(",", "") for code in codes]
-    return "\n".join([*lines, *([typed] if typed else [])])
+    rest = [typed] if typed else []
+    text = "\n".join([*(_separated(cpv_label(code)) for code in codes), *rest])
+    if limit is not None and len(text) > limit:
+        text = "\n".join([*(_codes()[code].full for code in codes), *rest])
+    return text
 
 
 @dataclass(frozen=True)
