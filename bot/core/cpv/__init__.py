@@ -62,6 +62,8 @@ COMMUNITY_DIVISIONS = ("85", "80", "98", "55", "79", "92")
 _CODE = re.compile(r"^\s*(?:cpv\s*:?\s*)?((?:\d\s?){1,7}\d)(?:\s*-\s*(\d))?(?:\s+(.*))?$", re.I)
 _STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"})
 _LEVELS = {2: "division", 3: "group", 4: "class"}
+#: A word in more than about one label in twelve says too little to suggest a code alone.
+_COMMON_WORD_SCORE = 2.5
 
 
 @dataclass(frozen=True)
@@ -337,8 +339,26 @@ def _ranked(text: str) -> list[tuple[int, float, str]]:
         else:
             tier = 4
         ranked.append((tier, -score, code))
-    ranked.sort(key=lambda item: (item[0], item[1], len(stem(item[2])), item[2]))
+    # Codes that hold only some of the words: only those close to the best, and never on a
+    # word most labels have ('services') alone, so 'work' does not bring in every
+    # 'construction work'.
+    best = min((score for tier, score, _ in ranked if tier == 4), default=0.0)
+    ranked = [
+        item
+        for item in ranked
+        if item[0] < 4 or (item[1] <= best * 0.6 and item[1] <= -_COMMON_WORD_SCORE)
+    ]
+    ranked.sort(key=_rank_key)
     return ranked
+
+
+def _rank_key(item: tuple[int, float, str]) -> tuple[int, float, int, bool, str]:
+    """Tier, then rarer words, then broader codes, then services (divisions 50 to 98, not
+    45, construction) before goods and works: community services are what people here
+    look for."""
+    tier, score, code = item
+    goods = not ("50" <= code[:2] <= "98")
+    return tier, score, len(stem(code)), goods, code
 
 
 def search_cpv(text: str, limit: int = 8) -> list[Cpv]:
