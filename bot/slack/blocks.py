@@ -36,6 +36,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.areas import typed_text
+from bot.core.cpv import typed_text as typed_cpv
 from bot.core.forms import Field, FieldType
 from bot.core.reply import (
     Button,
@@ -318,6 +319,16 @@ def _areas(field: Field, value: Any) -> Any:
     return _typed(field, typed_text(value) or None, multiline=True)
 
 
+def _cpv(field: Field, value: Any) -> Any:
+    """CPV codes typed as words or codes, one chosen code and its label a line.
+
+    Like places: 9,454 codes need an options endpoint for a select, so typed text reads
+    back through the same parser as chat, and a piece that matches several codes, or none,
+    names the nearest in the error.
+    """
+    return _typed(field, typed_cpv(value, limit=TEXT_LIMIT) or None, multiline=True)
+
+
 #: The Slack input for each kind of question: adding a kind adds one entry here
 #: (tests/unit/test_field_kinds_registry.py fails while one is missing).
 WIDGETS: dict[FieldType, Callable[[Field, Any], Any]] = {
@@ -334,6 +345,7 @@ WIDGETS: dict[FieldType, Callable[[Field, Any], Any]] = {
     FieldType.YES_NO: _one_choice,
     FieldType.SCALE: _one_choice,
     FieldType.AREA: _areas,
+    FieldType.CPV: _cpv,
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.core.areas import typed_text
+from bot.core.cpv import typed_text as typed_cpv
 from bot.core.forms import Field, FieldType
 from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
 
@@ -219,6 +220,12 @@ def _areas(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
     return _typed(field, typed_text(value) or None, common, multiline=True)
 
 
+def _cpv(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
+    """CPV codes typed as words or codes (a card has no searchable list of 9,454 codes),
+    pre-filled one chosen code a line; the parser names the nearest codes on a miss."""
+    return _typed(field, typed_cpv(value) or None, common, multiline=True)
+
+
 #: The Adaptive Card input for each kind of question, given the answer so far and the
 #: properties every input shares: adding a kind adds one entry here
 #: (tests/unit/test_field_kinds_registry.py fails while one is missing).
@@ -236,6 +243,7 @@ WIDGETS: dict[FieldType, Callable[[Field, Any, dict[str, Any]], dict[str, Any]]]
     FieldType.YES_NO: _choices,
     FieldType.SCALE: _choices,
     FieldType.AREA: _areas,
+    FieldType.CPV: _cpv,
 }
 
 

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.clock import format_when
 from bot.core.areas import all_areas, area_label, split_chosen, typed_label
+from bot.core.cpv import community_suggestions, widget_state
 from bot.core.reply import Reply
 from bot.core.turn import parse_command
 
@@ -41,6 +42,10 @@ environment.globals["command_href"] = command_href
 environment.globals["split_chosen"] = split_chosen
 environment.globals["area_label"] = area_label
 environment.globals["area_names"] = lambda: [typed_label(a.code) for a in all_areas()]
+# The CPV widget: codes chosen, codes offered for what was typed (the server's search),
+# and the short list of codes community services are most often bought under.
+environment.globals["cpv_widget"] = widget_state
+environment.globals["cpv_suggestions"] = community_suggestions
 
 
 def when(iso: str | None) -> str:

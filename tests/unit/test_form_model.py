@@ -82,6 +82,7 @@ def test_field_type_values_are_the_agreed_strings() -> None:
         "yes_no",
         "scale",
         "area",
+        "cpv",
     }
     assert FieldType("money") is FieldType.MONEY
 

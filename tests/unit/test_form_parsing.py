@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from bot.core.areas import find_areas
+from bot.core.cpv import find_cpv
 from bot.core.forms import AnswerError, Field, FieldType, format_answer, parse_answer, to_raw
 
 AREAS = Field(id="areas_served", type=FieldType.AREA, label="Which areas do you serve?")
+CPV = Field(id="cpv_codes", type=FieldType.CPV, label="What do you provide?")
 
 
 def _codes(*names: str) -> list[str]:
@@ -74,7 +76,7 @@ def error_for(field: Field, raw: Any) -> str:
 
 @pytest.mark.parametrize(
     "field",
-    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS],
+    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS, CPV],
 )
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n", [], ["", "  "]])
 def test_blank_is_none_for_every_type(field: Field, raw: Any) -> None:
@@ -668,6 +670,8 @@ def test_to_raw(field: Field, value: Any, raw: Any) -> None:
 ROUND_TRIPS: list[tuple[Field, Any]] = [
     (AREAS, _codes("Leeds")),
     (AREAS, _codes("Lancashire", "Preston", "Bournemouth, Christchurch and Poole")),
+    (CPV, [c.code for c in find_cpv("meals on wheels").codes]),
+    (CPV, [find_cpv(code).codes[0].code for code in ("85", "853", "85311000-2")]),
     (SHORT, "Riverside Community Trust"),
     (COMPANY, "01234567"),
     (COMPANY, "SC012345"),
@@ -714,7 +718,7 @@ def test_round_trip(field: Field, value: Any) -> None:
 
 @pytest.mark.parametrize(
     "field",
-    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS],
+    [SHORT, LONG, WHOLE, MONEY, PERCENT, DATE, DATE_TIME, SINGLE, MULTI, YES_NO, SCALE, AREAS, CPV],
 )
 def test_round_trip_of_none(field: Field) -> None:
     assert parse_answer(field, to_raw(field, None)) is None

@@ -74,6 +74,9 @@ class FieldType(StrEnum):
     YES_NO = "yes_no"
     SCALE = "scale"
     AREA = "area"
+    #: CPV 2008 codes (what is bought or provided), picked by words or code; stored as
+    #: 8-digit codes (``bot/core/cpv``).
+    CPV = "cpv"
 
 
 #: Types whose answers are picked from ``Field.choices`` (each kind also says so itself,

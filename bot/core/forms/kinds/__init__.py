@@ -8,7 +8,7 @@ names whatever is missing.
 """
 
 # Importing the family modules registers their kinds.
-from bot.core.forms.kinds import areas, choices, dates, numbers, text  # noqa: F401
+from bot.core.forms.kinds import areas, choices, cpv, dates, numbers, text  # noqa: F401
 from bot.core.forms.kinds.base import KINDS, CellKind, FieldKind, SummaryKind, kind_of
 
 __all__ = ["KINDS", "CellKind", "FieldKind", "SummaryKind", "kind_of"]
