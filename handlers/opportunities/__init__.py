@@ -17,8 +17,13 @@ from bot.services import Services
 from handlers.opportunities import changes, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text, number_at, words_of
-from storage.opportunities import interested_organisations, opportunities_of
-from storage.opportunity_tables import OpportunityState
+from storage.opportunities import (
+    interest_of,
+    interested_organisations,
+    open_opportunities,
+    opportunities_of,
+)
+from storage.opportunity_tables import InterestState, OpportunityState
 
 #: Every step of `opportunities`, each declared once with what it does.
 STEPS: tuple[SubCommand, ...] = (
@@ -69,7 +74,7 @@ async def opportunities(turn: Turn, services: Services) -> list[Reply]:
 
 async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
     """The team's own opportunities still in play, with how many are interested."""
-    sections: list[Section] = []
+    sections = await _interested_in(session, actor, services)
     if not actor.is_commissioner:
         return sections
     for o in await opportunities_of(session, actor.commissioner_for()):
@@ -89,6 +94,33 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
                 buttons=[Button(label="Open", action=f"cmd.{COMMAND}", value=f"show {o.id}")],
             )
         )
+    return sections
+
+
+async def _interested_in(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """A provider's open opportunities it said it is interested in, with their deadlines."""
+    organisations = actor.member_of()
+    if not organisations:
+        return []
+    now = services.clock.now()
+    sections: list[Section] = []
+    for o in await open_opportunities(session):
+        if o.submission_deadline is None or o.submission_deadline <= now:
+            continue
+        for organisation_id in organisations:
+            row = await interest_of(session, o.id, organisation_id)
+            if row is not None and row.state == InterestState.INTERESTED:
+                sections.append(
+                    Section(
+                        heading=f"Opportunity: {o.title}",
+                        text="You said you are interested. Deadline for bids: "
+                        f"{deadline_text(o, actor.timezone)}.",
+                        buttons=[
+                            Button(label="See it", action=f"cmd.{COMMAND}", value=f"show {o.id}")
+                        ],
+                    )
+                )
+                break
     return sections
 
 

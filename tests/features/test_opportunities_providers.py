@@ -187,3 +187,16 @@ async def test_the_deadline_as_a_calendar_file_for_that_person_only(door: TestDo
     assert isinstance(await amina.take_file(tom.last[0]), FileRefused)  # type: ignore[arg-type]
     door.advance(timedelta(weeks=9))
     assert "couldn't find" in text_of(await tom.say(f"opportunities calendar {opportunity_id}"))
+
+
+async def test_home_shows_the_team_its_opportunities_and_a_provider_its_interest(
+    door: TestDoor,
+) -> None:
+    priya, opportunity_id = await _published(door)
+    assert "Opportunity: " + TITLE in text_of(await priya.say("home"))
+    tom = await door.sign_in("Tom Okafor")
+    assert "Opportunity: " + TITLE not in text_of(await tom.say("home"))
+    await tom.say(f"opportunities interest {opportunity_id}")
+    home = text_of(await tom.say("home"))
+    assert "Opportunity: " + TITLE in home and DEADLINE_WORDS in home
+    assert "opportunities" in text_of(await tom.say("help"))
