@@ -238,9 +238,10 @@ async def set_interest(
     assert organisation is not None
     now = services.clock.now()
     row = await interest_of(session, opportunity.id, organisation.id)
-    if row is not None and row.state == state:
-        return Interest(opportunity, organisation, state, already=True)
-    if row is None and state == InterestState.WITHDRAWN:
+    if (row is not None and row.state == state) or (
+        row is None and state == InterestState.WITHDRAWN
+    ):
+        await refuse(session, turn, opportunity, attempted, f"already {state}")
         return Interest(opportunity, organisation, state, already=True)
     if row is None:
         row = OpportunityInterest(

@@ -11,17 +11,19 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.core.files import FileRefused, TakenFile
+from storage.models import FormResponse
 from storage.opportunity_tables import OpportunityAmendment, OpportunityInterest
 from tests.features.engagement_story import add_hilltop, add_sam
 from tests.features.opportunity_story import (
     DEADLINE_WORDS,
     NOW,
     TITLE,
+    pages,
     post_with_two_lots,
     refusals,
     state_of,
 )
-from tests.support.inprocess import Conversation, TestDoor, text_of
+from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 
 
 async def _published(door: TestDoor) -> tuple[Conversation, int]:
@@ -56,6 +58,9 @@ async def test_interest_once_per_organisation_and_withdrawn_freely(door: TestDoo
     async with door.services.db.session() as session:
         rows = (await session.scalars(select(OpportunityInterest))).all()
     assert [(r.state, r.person_id) for r in rows] == [("interested", tom.person_id)]
+    assert [r.details["attempted"] for r in await refusals(door.services, sam.person_id)] == [
+        "interest"
+    ]
 
     left = text_of(await sam.say(f"opportunities leave {opportunity_id}"))
     assert "no longer down as interested" in left
@@ -63,6 +68,21 @@ async def test_interest_once_per_organisation_and_withdrawn_freely(door: TestDoo
     assert "0 organisations are interested; 1 withdrew" in summary
     back = text_of(await tom.say(f"opportunities interest {opportunity_id}"))
     assert "is down as interested" in back
+
+
+async def test_values_that_do_not_parse_are_errors_and_nothing_is_saved(door: TestDoor) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    form = form_in(await priya.say("opportunities new"))
+    for page in (0, 1):
+        form = form_in(await priya.send_page(form, pages()[page], page=page))
+    refused = form_in(
+        await priya.send_page(form, {"value_min": "lots", "value_max": "£80,000"}, page=2)
+    )
+    assert refused.page_index == 2 and "value_min" in refused.errors
+    async with door.services.db.session() as session:
+        draft = await session.get(FormResponse, form.response_id)
+    assert draft is not None and "value_max" not in draft.answers
 
 
 async def test_the_team_sees_interest_by_size_and_kind_and_names_only_it_sees(

@@ -9,6 +9,7 @@ browser session for the web. Messages leave through the app's own outbox sender.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import quote_plus
@@ -22,7 +23,7 @@ from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from storage.models import ChatIdentity, Door, Person
 from storage.opportunity_tables import Opportunity, OpportunityInterest
-from tests.slack.conftest import SlackPoster
+from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
 from tests.support.doors import chat_door_settings, flatten
 from tests.support.engagements import Browser, SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
@@ -31,6 +32,7 @@ from tests.support.polling import settle
 from tests.support.servers import RunningApp
 from tests.support.teams_activities import TeamsActivities, TeamsUser
 from tests.support.web import WebUser, text_of
+from tests.teams.conftest import CardLog, card_problems
 
 SLACK_SECRET = "test-signing-secret"
 TOM_SLACK = "U0001"
@@ -206,3 +208,15 @@ async def test_post_publish_tell_and_register_interest_on_every_door(
         for text in texts:
             for name in others.keys() - {own}:
                 assert name not in text, (own, name)
+
+    # The deadline as a calendar file: offered on the web, fetched as a browser does.
+    offer = await grace.open(f"calendar {n}")
+    link = re.search(r'href="(/downloads/[^"]+)"', offer)
+    assert link, text_of(offer)
+    status, body = await grace.user.get(link.group(1))
+    assert status == 200 and "BEGIN:VCALENDAR" in body and TITLE in body
+
+    # Everything Slack and Teams were given is valid Block Kit and Adaptive Cards.
+    problems = block_kit_problems(BlockKitLog(fakes=[fake_slack]))
+    problems += card_problems(CardLog(fakes=[fake_teams], returned=[]))
+    assert problems == []
