@@ -14,7 +14,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand
 from bot.core.reply import Button, Notice, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, providers, setup
+from handlers.opportunities import changes, closing, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text, number_at, words_of
 from storage.opportunities import (
@@ -137,6 +137,7 @@ FEATURE = Feature(
         ),
     ),
     form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    reminders={closing.CLOSE_KIND: closing.close_on_schedule},
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
 )

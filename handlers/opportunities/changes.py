@@ -16,6 +16,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import Subject, form_view, open_form
 from handlers.opportunities.announce import Told, tell_everyone
+from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
     COMMAND,
     Refused,
@@ -130,6 +131,7 @@ class AmendmentForm(_ChangeForm):
         session.add(amendment)
         if new is not None:
             opportunity.submission_deadline = new
+            await schedule_closing(session, opportunity)
         opportunity.updated_at = now
         await session.flush()
         council = await authority_name(session, opportunity)

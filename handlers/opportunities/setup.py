@@ -16,6 +16,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject, open_form
 from handlers.opportunities.announce import Told, announce
+from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
     COMMAND,
     NotTheTeam,
@@ -558,6 +559,7 @@ async def publish_opportunity(
     told = await announce(
         session, opportunity, announcement(opportunity, lots, council, services.tz), now
     )
+    await schedule_closing(session, opportunity)
     await audit.record_turn(
         session,
         turn,

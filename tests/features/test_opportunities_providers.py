@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.core.files import FileRefused, TakenFile
 from storage.models import FormResponse
-from storage.opportunity_tables import OpportunityAmendment, OpportunityInterest
+from storage.opportunity_tables import Opportunity, OpportunityAmendment, OpportunityInterest
 from tests.features.engagement_story import add_hilltop, add_sam
 from tests.features.opportunity_story import (
     DEADLINE_WORDS,
@@ -220,3 +220,25 @@ async def test_home_shows_the_team_its_opportunities_and_a_provider_its_interest
     home = text_of(await tom.say("home"))
     assert "Opportunity: " + TITLE in home and DEADLINE_WORDS in home
     assert "opportunities" in text_of(await tom.say("help"))
+
+
+async def test_it_closes_at_its_deadline_and_an_amended_deadline_moves_the_closing(
+    door: TestDoor,
+) -> None:
+    priya, opportunity_id = await _published(door)
+    [closing] = await door.reminders(kind="opportunity.close")
+    assert closing.due_at == door.now().replace(month=3, day=6, hour=17, minute=0)
+    await priya.fill(
+        f"opportunities amend {opportunity_id}",
+        {0: {"what_changed": "More time.", "submission_deadline": "2026-03-13"}},
+    )
+    [moved] = await door.reminders(kind="opportunity.close")
+    assert moved.due_at == door.now().replace(month=3, day=13, hour=17, minute=0)
+    door.advance(timedelta(weeks=8, days=1))  # past the old deadline, before the new
+    assert await door.sweep() == 0
+    door.advance(timedelta(weeks=1))
+    assert await door.sweep() == 1
+    async with door.services.db.session() as session:
+        opportunity = await session.get(Opportunity, opportunity_id)
+    assert opportunity is not None and opportunity.state == "closed"
+    assert "Closed" in text_of(await priya.say("opportunities"))
