@@ -26,7 +26,7 @@ from handlers.opportunities.common import (
     number_at,
     refuse,
 )
-from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic
+from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
 from handlers.opportunities.views import WHO_SEES
 from storage import audit
 from storage.models import FormResponse, ResponseState
@@ -47,6 +47,8 @@ class _ChangeForm(TeamForm):
     async def subject(
         self, session: AsyncSession, turn: Turn, services: Services
     ) -> Subject | Refusal:
+        if number_at(turn, 1) is None:
+            return Refusal(which_one(self.attempted))
         try:
             opportunity = await load_for_team(session, turn, number_at(turn, 1), self.attempted)
         except Refused as refused:

@@ -50,6 +50,13 @@ def opportunity_of(response: FormResponse) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def which_one(step: str) -> str:
+    return (
+        f"Which one? Type {COMMAND} {step} and its number, for example {COMMAND} {step} 4. "
+        f"Type {COMMAND} to see them all."
+    )
+
+
 def _range_problem(answers: dict[str, Any]) -> dict[str, str]:
     low, high = answers.get("value_min"), answers.get("value_max")
     if low is not None and high is not None and low > high:
@@ -87,6 +94,8 @@ class TeamForm(FormPurpose):
         self, session: AsyncSession, turn: Turn, opportunity_id: int | None, attempted: str
     ) -> Opportunity | Refusal:
         """The team's own opportunity, still a draft (published ones change by amendment)."""
+        if opportunity_id is None:
+            return Refusal(which_one(attempted))
         try:
             opportunity = await load_for_team(session, turn, opportunity_id, attempted)
         except Refused as refused:

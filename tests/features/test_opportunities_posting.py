@@ -169,3 +169,11 @@ async def test_another_councils_commissioner_is_refused_on_the_record(door: Test
     assert attempts == [str(opportunity_id)] * 5
     # Nor does Hilltop see Riverside's draft at all.
     assert "couldn't find" in text_of(await yusuf.say(f"opportunities show {opportunity_id}"))
+
+
+async def test_a_step_without_its_number_asks_which_one(door: TestDoor) -> None:
+    priya = await door.sign_in("Priya Shah")
+    for step in ("edit", "lot", "amend", "withdraw", "publish", "preview"):
+        answer = text_of(await priya.say(f"opportunities {step}"))
+        assert f"Which one? Type opportunities {step} and its number" in answer, step
+    assert await refusals(door.services, priya.person_id) == []
