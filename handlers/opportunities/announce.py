@@ -3,8 +3,8 @@ at each amendment and at a withdrawal. Each message goes to each person on their
 through the outbox, all due at the same moment, and each is on the record as an
 `OpportunityAnnouncement`.
 
-The seam for notification preferences: `due_for(person, now)` is when a person's message
-is due. Today it is always `now` (immediately); a later slice reads each person's choice
+The seam for notification preferences: `due_for(people, now)` is when their messages are
+due. Today it is always `now` (immediately); a later slice reads each person's choice
 (a weekly digest, quiet hours, none) there, and nothing else here changes.
 """
 
@@ -40,9 +40,9 @@ class Told:
     channels: int
 
 
-def due_for(person_id: int, now: datetime) -> datetime:
-    """When a person's opportunity message is due. Immediately, for now: the seam where
-    notification preferences (digests, quiet hours) will be read."""
+def due_for(people: Select[Any], now: datetime) -> datetime:
+    """When these people's opportunity messages are due. Immediately, for now: the seam
+    where each person's notification preferences (a digest, quiet hours) will be read."""
     return now
 
 
@@ -58,7 +58,7 @@ async def _tell(
 ) -> tuple[int, int]:
     """Queue one identical message per person and put each on the record."""
     payload = ReplyList(replies=[message]).model_dump(mode="json")
-    sent = await send_to_people(session, people, payload, key, not_before=due_for(0, now))
+    sent = await send_to_people(session, people, payload, key, not_before=due_for(people, now))
     organisation_of = await organisation_of_people(session, organisations, list(sent))
     rows: list[dict[str, Any]] = [
         {

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import LONDON
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply
 from bot.core.turn import Turn
@@ -46,8 +47,12 @@ def opportunity_topic(opportunity_id: int | None) -> str:
 
 def opportunity_of(response: FormResponse) -> int | None:
     """The opportunity a team form's draft is about (None for a new one)."""
-    parts = (response.topic or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return opportunity_of_topic(response.topic)
+
+
+def _local_day(when: datetime | None) -> str | None:
+    """A stored 5pm deadline as the day the team picked (YYYY-MM-DD), in UK time."""
+    return when.astimezone(LONDON).date().isoformat() if when else None
 
 
 def which_one(step: str) -> str:
@@ -150,7 +155,6 @@ class OpportunitySetup(TeamForm):
             return {**DEFAULT_WEIGHTS, "submission_formats": ["writing"]}
         o = await session.get(Opportunity, opportunity_id)
         assert o is not None
-        day = lambda when: when.date().isoformat() if when else None  # noqa: E731
         return {
             "title": o.title,
             "purpose": o.purpose,
@@ -170,8 +174,8 @@ class OpportunitySetup(TeamForm):
             "tupe": o.tupe,
             "pensions": o.pensions,
             "assets": o.assets,
-            "submission_deadline": day(o.submission_deadline),
-            "clarification_deadline": day(o.clarification_deadline),
+            "submission_deadline": _local_day(o.submission_deadline),
+            "clarification_deadline": _local_day(o.clarification_deadline),
             "procurement_starts_on": o.procurement_starts_on.isoformat()
             if o.procurement_starts_on
             else None,

@@ -177,3 +177,28 @@ async def test_a_step_without_its_number_asks_which_one(door: TestDoor) -> None:
         answer = text_of(await priya.say(f"opportunities {step}"))
         assert f"Which one? Type opportunities {step} and its number" in answer, step
     assert await refusals(door.services, priya.person_id) == []
+
+
+async def test_editing_a_draft_starts_from_what_it_says_and_changes_it_in_place(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    opportunity_id = await post(priya)
+    form = form_in(await priya.say(f"opportunities edit {opportunity_id}"))
+    assert form.values["title"] == TITLE
+    changed = pages(title="Youth clubs")  # a page is sent whole, as a browser sends it
+    await priya.fill(f"opportunities edit {opportunity_id}", changed)
+    async with door.services.db.session() as session:
+        rows = (await session.scalars(select(Opportunity))).all()
+    assert [(o.id, o.title, o.value_max_pence) for o in rows] == [
+        (opportunity_id, "Youth clubs", 8_000_000)
+    ]
+    deadline = rows[0].submission_deadline
+    assert deadline is not None and DEADLINE_WORDS in text_of(
+        await priya.say(f"opportunities preview {opportunity_id}")
+    )
+    # Once published it changes only by an amendment sent to everyone.
+    await priya.say(f"opportunities publish {opportunity_id}")
+    answer = text_of(await priya.say(f"opportunities edit {opportunity_id}"))
+    assert f"type opportunities amend {opportunity_id}" in answer
