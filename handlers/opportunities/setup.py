@@ -596,7 +596,11 @@ def published_replies(published: Published) -> list[Reply]:
         f"{'person' if told.people == 1 else 'people'} in {told.organisations} "
         f"{'organisation' if told.organisations == 1 else 'organisations'} it fits, all at "
         "the same moment"
-        + (f", and to {told.channels} channels" if told.channels else "")
+        + (
+            f", and to {told.channels} channel{'s' if told.channels != 1 else ''}"
+            if told.channels
+            else ""
+        )
         + ". We will tell them about every change you make."
     )
     return [
