@@ -1,0 +1,143 @@
+"""Opportunities: one `opportunities` command with a sub-command per step.
+
+`opportunities` lists them (a council's own; for providers, the open ones that fit them).
+Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `preview N`,
+`publish N`, `amend N`, `withdraw N`, `interested N`. Providers: `show N`, `interest N`,
+`leave N`, `calendar N`. Chat doors type them; buttons carry them as values.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.feature import Command, Feature, HomeSection, SubCommand
+from bot.core.reply import Button, Notice, Reply, Section
+from bot.core.turn import Actor, Turn
+from bot.services import Services
+from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities.calendar import DeadlineCalendars
+from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text, number_at, words_of
+from storage.opportunities import (
+    interest_of,
+    interested_organisations,
+    open_opportunities,
+    opportunities_of,
+)
+from storage.opportunity_tables import InterestState, OpportunityState
+
+#: Every step of `opportunities`, each declared once with what it does.
+STEPS: tuple[SubCommand, ...] = (
+    SubCommand("new", setup.open_setup, opens_form=True),
+    SubCommand("edit", setup.open_setup, opens_form=True),
+    SubCommand("lot", setup.open_lot, opens_form=True),
+    SubCommand("amend", changes.amend, opens_form=True),
+    SubCommand("withdraw", changes.withdraw, opens_form=True),
+    SubCommand("preview", setup.preview, numbered=True),
+    SubCommand("publish", setup.publish, numbered=True, changes_things=True),
+    SubCommand("show", providers.show, numbered=True),
+    SubCommand("interest", providers.register_interest, numbered=True, changes_things=True),
+    SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
+    SubCommand("interested", providers.show_interest, numbered=True),
+    SubCommand("calendar", providers.deadline_file, numbered=True),
+)
+_STEPS = {step.name: step for step in STEPS}
+
+
+async def opportunities(turn: Turn, services: Services) -> list[Reply]:
+    """Route `opportunities <step> …` to the step; a bare `opportunities` lists them."""
+    words = [w for w in words_of(turn) if w != "chat"]
+    step = words[0] if words else "list"
+    if step == "list":
+        return await providers.list_opportunities(turn, services)
+    declared = _STEPS.get(step)
+    if declared is not None and declared.run is not None and not declared.numbered:
+        return await declared.run(turn, services)
+    if declared is not None and declared.run is not None:
+        number = number_at(turn, 1)
+        if number is None:
+            return [
+                Notice(
+                    text=f"Which one? Type {COMMAND} {step} and its number, for example "
+                    f"{COMMAND} {step} 4. Type {COMMAND} to see them all.",
+                    level="warning",
+                )
+            ]
+        return await declared.run(turn, services, number)
+    return [
+        Notice(
+            text=f'Sorry, I don\'t know "{COMMAND} {step}". Type {COMMAND} to see them, '
+            "or help for everything I can do.",
+            level="warning",
+        )
+    ]
+
+
+async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """The team's own opportunities still in play, with how many are interested."""
+    sections = await _interested_in(session, actor, services)
+    if not actor.is_commissioner:
+        return sections
+    for o in await opportunities_of(session, actor.commissioner_for()):
+        if o.state not in (OpportunityState.DRAFT, OpportunityState.OPEN):
+            continue
+        text = STATE_WORDS[OpportunityState(o.state)] + "."
+        if o.state == OpportunityState.OPEN:
+            interested = len(await interested_organisations(session, o.id))
+            text = (
+                f"Open. Deadline for bids: {deadline_text(o, actor.timezone)}. "
+                f"{interested} interested."
+            )
+        sections.append(
+            Section(
+                heading=f"Opportunity: {o.title}",
+                text=text,
+                buttons=[Button(label="Open", action=f"cmd.{COMMAND}", value=f"show {o.id}")],
+            )
+        )
+    return sections
+
+
+async def _interested_in(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """A provider's open opportunities it said it is interested in, with their deadlines."""
+    organisations = actor.member_of()
+    if not organisations:
+        return []
+    now = services.clock.now()
+    sections: list[Section] = []
+    for o in await open_opportunities(session):
+        if o.submission_deadline is None or o.submission_deadline <= now:
+            continue
+        for organisation_id in organisations:
+            row = await interest_of(session, o.id, organisation_id)
+            if row is not None and row.state == InterestState.INTERESTED:
+                sections.append(
+                    Section(
+                        heading=f"Opportunity: {o.title}",
+                        text="You said you are interested. Deadline for bids: "
+                        f"{deadline_text(o, actor.timezone)}.",
+                        buttons=[
+                            Button(label="See it", action=f"cmd.{COMMAND}", value=f"show {o.id}")
+                        ],
+                    )
+                )
+                break
+    return sections
+
+
+FEATURE = Feature(
+    name="opportunities",
+    commands=(
+        Command(
+            COMMAND,
+            "work councils want to fund or buy: see what fits you, say you're interested "
+            "(councils: post one)",
+            opportunities,
+            subcommands=STEPS,
+            teams_scopes=frozenset({"team", "groupChat"}),
+        ),
+    ),
+    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    reminders={closing.CLOSE_KIND: closing.close_on_schedule},
+    home_sections=(HomeSection(order=25, sections=_home_sections),),
+    exports=(DeadlineCalendars,),
+)

@@ -1,0 +1,202 @@
+"""How an opportunity reads to a provider: the plain "Is this for us?" card first, then the
+full details. The team's preview is built from the same function, so what they check is
+exactly what providers get."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import format_when
+from bot.core.areas import area_label
+from bot.core.reply import Button, Fact, Message, Section
+from handlers.opportunities.common import (
+    COMMAND,
+    FORMAT_WORDS,
+    PAYMENT_WORDS,
+    TUPE_WORDS,
+    deadline_text,
+    value_range,
+)
+from storage.opportunity_tables import Opportunity, OpportunityLot
+
+#: Said under every announcement and card: who sees what a provider does here.
+WHO_SEES = (
+    "Every provider this fits got this same message at the same time. If you say you are "
+    "interested, only the council's commissioning team sees your name. Other providers "
+    "never see who is interested."
+)
+
+
+def _length(months: int | None) -> str:
+    if months is None:
+        return "Not given yet"
+    years, rest = divmod(months, 12)
+    if rest == 0 and years:
+        return f"{years} year{'s' if years != 1 else ''}"
+    return f"{months} month{'s' if months != 1 else ''}"
+
+
+def bid_effort(opportunity: Opportunity, lots: list[OpportunityLot]) -> str:
+    """An honest, rough guess at the work of bidding, from the value and what is asked.
+    It says it is a guess: nobody has measured it."""
+    top = opportunity.value_max_pence or opportunity.value_min_pence or 0
+    pounds = top // 100
+    if pounds < 25_000:
+        effort = "about a day"
+    elif pounds < 100_000:
+        effort = "about 2 to 3 days"
+    elif pounds < 500_000:
+        effort = "about 1 to 2 weeks"
+    else:
+        effort = "2 weeks or more"
+    extra = ""
+    formats = set(opportunity.submission_formats or [])
+    if formats and formats != {"writing"}:
+        extra = (
+            " You don't have to write it all: "
+            + ", ".join(FORMAT_WORDS.get(f, f) for f in opportunity.submission_formats)
+            + " are welcome."
+        )
+    if len(lots) > 1:
+        extra += " Bidding for one lot is less work than bidding for all."
+    return f"Our rough guess: {effort} of work for a small organisation.{extra}"
+
+
+def areas_text(codes: list[str]) -> str:
+    return ", ".join(area_label(c) for c in codes) or "Everywhere the council covers"
+
+
+def is_this_for_us(
+    opportunity: Opportunity, lots: list[OpportunityLot], council: str, tz: ZoneInfo
+) -> Section:
+    """The plain card: the few facts that decide whether to read on."""
+    facts = [
+        Fact(label="Who it's for", value=opportunity.people_served or opportunity.purpose),
+        Fact(label="Where", value=areas_text(list(opportunity.area_served))),
+        Fact(
+            label="Value",
+            value=value_range(opportunity.value_min_pence, opportunity.value_max_pence),
+        ),
+        Fact(label="How long", value=_length(opportunity.length_months)),
+        Fact(
+            label="When money is paid",
+            value=PAYMENT_WORDS.get(opportunity.payment_model or "", "Not given yet"),
+        ),
+        Fact(
+            label="Staff and pensions",
+            value=TUPE_WORDS.get(opportunity.tupe or "", "Not given yet")
+            + (f". Pensions: {opportunity.pensions}" if opportunity.pensions else ""),
+        ),
+        Fact(
+            label="Lots",
+            value="; ".join(
+                f"Lot {lot.number}: {lot.title} ({value_range(lot.value_min_pence, lot.value_max_pence)})"
+                for lot in lots
+            )
+            or "One lot: the whole work",
+        ),
+        Fact(label="Deadline for bids", value=deadline_text(opportunity, tz)),
+        Fact(
+            label="Working with partners",
+            value="Welcome: groups of organisations can bid together"
+            if opportunity.partners_wanted
+            else "Not asked for, but you can still bid together",
+        ),
+        Fact(label="Work to bid", value=bid_effort(opportunity, lots)),
+    ]
+    return Section(heading=f"Is this for us? From {council}", facts=facts)
+
+
+def full_details(
+    opportunity: Opportunity, lots: list[OpportunityLot], tz: ZoneInfo
+) -> list[Section]:
+    """Everything the team wrote, in seed 002's order: purpose, the work, how to apply."""
+    o = opportunity
+    sections: list[Section] = []
+
+    def add(heading: str, text: str | None) -> None:
+        if text:
+            sections.append(Section(heading=heading, text=text))
+
+    add("What it is for", o.purpose)
+    add("Why now", o.context)
+    add("What people need, and what already works", o.needs_and_strengths)
+    add("Where the money comes from", o.funding_sources)
+    add("What should change for people", o.outcomes)
+    add("Standards and legal duties", o.standards_and_duties)
+    add("Can it be made longer", o.extensions)
+    add("Buildings, equipment and other assets", o.assets)
+    for lot in lots:
+        sections.append(
+            Section(
+                heading=f"Lot {lot.number}: {lot.title}",
+                text=lot.description,
+                facts=[
+                    Fact(
+                        label="Value",
+                        value=value_range(lot.value_min_pence, lot.value_max_pence),
+                    ),
+                    Fact(label="Where", value=areas_text(list(lot.area_served or o.area_served))),
+                ],
+            )
+        )
+    process = [
+        Fact(label="Deadline for bids", value=deadline_text(o, tz)),
+        Fact(
+            label="Last day for questions",
+            value=deadline_text_at(o.clarification_deadline, tz),
+        ),
+        Fact(
+            label="How bids are judged",
+            value=f"Quality {o.quality_weight}%, price {o.price_weight}%, "
+            f"social value {o.social_value_weight}%",
+        ),
+        Fact(
+            label="Ways to send your bid",
+            value=", ".join(FORMAT_WORDS.get(f, f) for f in o.submission_formats) or "In writing",
+        ),
+    ]
+    sections.append(Section(heading="How to apply", text=o.how_to_submit, facts=process))
+    add("Timeline", o.timeline)
+    add("Asking questions", o.clarification_process)
+    add("What we look for", o.assessment_criteria)
+    add("What every bid must have", o.pass_fail_criteria)
+    add("Who to contact", o.contacts)
+    if o.notice_links:
+        add("Notices and documents", "\n".join(o.notice_links))
+    return sections
+
+
+def deadline_text_at(when: datetime | None, tz: ZoneInfo) -> str:
+    return format_when(when, tz) if when is not None else "Not set"
+
+
+def provider_buttons(opportunity: Opportunity) -> list[Button]:
+    o = opportunity.id
+    return [
+        Button(
+            label="We're interested",
+            action=f"cmd.{COMMAND}",
+            value=f"interest {o}",
+            style="primary",
+        ),
+        Button(label="Full details", action=f"cmd.{COMMAND}", value=f"show {o}"),
+        Button(
+            label="Add the deadline to my calendar", action=f"cmd.{COMMAND}", value=f"calendar {o}"
+        ),
+    ]
+
+
+def announcement(
+    opportunity: Opportunity, lots: list[OpportunityLot], council: str, tz: ZoneInfo
+) -> Message:
+    """The message every fitting provider gets at publishing: the card, then the buttons."""
+    return Message(
+        title=f"New opportunity: {opportunity.title}",
+        text=f"{council} is looking for organisations to do this work. Here is what you "
+        "need to decide if it is for you. Press Full details to read everything.",
+        sections=[is_this_for_us(opportunity, lots, council, tz)],
+        buttons=provider_buttons(opportunity),
+        who_sees=WHO_SEES,
+    )
