@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.areas import ancestors, area, area_label, near_areas
+from bot.core.areas import ancestors, area_label, near_areas
+from bot.core.areas import area as known_place
 from bot.core.forms import Field, FormDefinition, format_answer
 from bot.core.forms.kinds import kind_of
 from bot.core.reply import (
@@ -132,7 +133,7 @@ async def show_summary(turn: Turn, services: Services) -> list[Reply]:
                 ),
                 Filter(
                     name="area",
-                    label="Could cover",
+                    label="Areas they could cover",
                     options=_area_options(
                         await places_covered(session, authority_id=authority.id), area
                     ),
@@ -201,7 +202,7 @@ def _area_options(covered: list[str], chosen: str) -> list[FilterOption]:
     codes = set(covered)
     for code in covered:
         codes.update(ancestors(code))
-    if area(chosen) is not None:
+    if known_place(chosen) is not None:
         codes.add(chosen)
     options = [FilterOption(value=code, label=area_label(code)) for code in codes]
     return sorted(options, key=lambda o: (o.label.casefold(), o.value))
@@ -210,7 +211,7 @@ def _area_options(covered: list[str], chosen: str) -> list[FilterOption]:
 def _unknown_area(typed: str) -> Notice | None:
     """Plain words for an area filter that names no single place, rather than an empty
     summary that looks like nobody works there."""
-    if not typed or area(typed) is not None:
+    if not typed or known_place(typed) is not None:
         return None
     near = near_areas(typed, limit=3)
     hint = (
@@ -220,7 +221,7 @@ def _unknown_area(typed: str) -> Notice | None:
     )
     return Notice(
         text=f"We could not find one place called '{typed[:40]}'. {hint} "
-        "Nothing is counted until you choose a place.",
+        "Choose a place from the list, or type another name.",
         level="warning",
     )
 
