@@ -44,6 +44,8 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.areas import area as known_area
+from bot.core.areas import find_areas
 from bot.core.forms import FieldType, FormDefinition
 from handlers.readiness_statistics import (
     ARREARS_61_PLUS,
@@ -57,6 +59,7 @@ from handlers.readiness_statistics import (
     quantile,
     readiness_summary,
 )
+from storage.engagements import matching_area_codes
 from storage.forms import SHIPPED, shipped_definitions
 from storage.models import (
     Authority,
@@ -67,21 +70,34 @@ from storage.models import (
     ResponseState,
 )
 from storage.readiness import (
+    AREA_FIELD,
     QUARTILES,
     rebuild_readiness_facts,
     refresh_readiness_facts,
 )
 
-AREAS = (
-    "North Ward",
-    "Riverside",
-    "Eastgate",
-    "Old Town",
-    "Westfield",
-    "Hill Top",
-    "Marsh End",
-    "Canal Side",
+#: Places providers name, as people type them: councils in Lancashire and West Yorkshire,
+#: and Lancashire itself, so a county covering its councils is exercised too.
+PLACES = (
+    "Preston",
+    "Lancaster",
+    "Burnley",
+    "Lancashire",
+    "Leeds",
+    "Bradford",
+    "Wakefield",
+    "Kirklees",
 )
+
+
+def place_code(name: str) -> str:
+    """A place's GSS code from its name, in the shipped area data."""
+    found = find_areas(name)
+    assert len(found.areas) == 1, f"{name!r} names {len(found.areas)} places"
+    return found.areas[0].code
+
+
+AREAS = tuple(place_code(name) for name in PLACES)
 RISKS = (
     "Short contracts and late payment.",
     "Finding and keeping staff.",
@@ -163,7 +179,9 @@ def _answer(rng: random.Random, fld: Any) -> Any:
                 chosen.append(chosen[0])  # the same option twice counts once
             return chosen
         case FieldType.SHORT_TEXT:
-            return ", ".join(rng.sample(AREAS, rng.randint(1, 3)))
+            return ", ".join(rng.sample(PLACES, rng.randint(1, 3)))
+        case FieldType.AREA:
+            return rng.sample(AREAS, rng.randint(1, 3))
         case FieldType.LONG_TEXT:
             return " ".join(rng.sample(RISKS, rng.randint(1, 3)))
     return None
@@ -193,8 +211,6 @@ def generate_population(
     population: list[GeneratedOrganisation] = []
     for index in range(count):
         areas = rng.sample(AREAS, rng.randint(1, 3))
-        # Areas are typed by people: the filter must not care about case.
-        areas = [a.lower() if rng.random() < 0.15 else a for a in areas]
         org = GeneratedOrganisation(
             index=index,
             name=f"{rng.choice(['Bright', 'Good', 'Open', 'Kind', 'Green'])} "
@@ -247,21 +263,35 @@ def latest_answers(
     service_area: str | None = None,
     area: str | None = None,
 ) -> list[dict[str, Any]]:
-    """What the summary should count, worked out from the generated data alone."""
+    """What the summary should count, worked out from the generated data alone: with
+    `area` (a code), only organisations whose latest answers cover a place that shares
+    ground with it (the matching rule, `matching_area_codes`)."""
+    wanted = set(matching_area_codes([area])) if area else set()
     chosen: list[dict[str, Any]] = []
     for org in population:
         if service_area and service_area not in org.service_areas:
-            continue
-        if area and area.lower() not in {a.lower() for a in org.areas}:
             continue
         submitted = [
             r
             for r in org.responses
             if r.authority == authority and r.state == ResponseState.SUBMITTED
         ]
-        if submitted:
-            chosen.append(max(submitted, key=lambda r: r.submitted_at or START).answers)
+        if not submitted:
+            continue
+        latest = max(submitted, key=lambda r: r.submitted_at or START).answers
+        if area and not wanted & set(_places(latest.get(AREA_FIELD))):
+            continue
+        chosen.append(latest)
     return chosen
+
+
+def _places(value: Any) -> list[str]:
+    """An answer's places: a list of known codes, or none at all (words are not places)."""
+    if not isinstance(value, list) or not value:
+        return []
+    if not all(isinstance(v, str) and known_area(v) is not None for v in value):
+        return []
+    return value
 
 
 async def insert_population(
@@ -362,7 +392,7 @@ def summarise_in_python(
             if numbers:
                 spread = Spread(*(quantile(numbers, p) for p in QUARTILES))
         else:
-            given = sum(1 for v in values if isinstance(v, str) and v != "")
+            given = sum(1 for v in values if (isinstance(v, str) and v != "") or _places(v))
         choices = [c.value for c in fld.choices] if kind in (Kind.CHOICE, Kind.MULTIPLE) else []
         questions.append(
             QuestionSummary(
@@ -490,7 +520,7 @@ async def run(db_url: str, backend: str, organisations: int, runs: int, seed: in
                     authority_id=authorities[HOME],
                     definition=definition,
                     service_area="children_young_people",
-                    area="north ward",
+                    area=place_code("Preston"),
                 )
 
         busiest = max(
@@ -513,7 +543,9 @@ async def run(db_url: str, backend: str, organisations: int, runs: int, seed: in
         expected = summarise_in_python(latest_answers(population), definition)
         assert sql_summary == py_summary == expected, "SQL and Python summaries differ"
         assert filtered_summary == summarise_in_python(
-            latest_answers(population, service_area="children_young_people", area="North Ward"),
+            latest_answers(
+                population, service_area="children_young_people", area=place_code("Preston")
+            ),
             definition,
         ), "filtered SQL summary differs from Python"
         counted = sql_summary.organisations.value

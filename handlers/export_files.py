@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import LONDON
-from bot.core.forms import Field, FormDefinition, is_blank
+from bot.core.forms import Field, FieldType, FormDefinition, is_blank
 from bot.core.forms.kinds import CellKind, kind_of
 from bot.core.turn import Actor
 from storage.exports import (
@@ -196,6 +196,14 @@ async def count_rows(
     return await organisations_answering(session, actor, authority_id)
 
 
+def _as_asked(asked: Field, newest: Field, value: Any) -> tuple[Field, Any]:
+    """Places given to an older version, when the question was free text, were turned
+    into codes by migration 0012: show them as the newest version does, by name."""
+    if newest.type == FieldType.AREA and asked.type != FieldType.AREA and isinstance(value, list):
+        return newest, value
+    return asked, value
+
+
 async def readiness_table(
     session: AsyncSession, actor: Actor, authority: Authority, tz: ZoneInfo = LONDON
 ) -> Table:
@@ -239,7 +247,7 @@ async def readiness_table(
             except KeyError:  # this version did not ask it
                 row.append(None)
                 continue
-            row.append(cell_value(asked, response.answers.get(field_id)))
+            row.append(cell_value(*_as_asked(asked, newest_field, response.answers.get(field_id))))
         rows.append(row)
     return Table(title="Readiness answers", columns=columns, rows=rows)
 

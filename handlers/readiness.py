@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.areas import area_label
 from bot.core.feature import Command, Feature, SubCommand
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList
@@ -88,7 +87,8 @@ class Readiness(FormPurpose):
         if org.volunteer_count is not None:
             answers["volunteers"] = org.volunteer_count
         if org.areas_served:
-            answers["areas_covered"] = ", ".join(area_label(a.value) for a in org.areas_served)
+            # The same places, as the same codes: the question is a place picker too.
+            answers["areas_covered"] = [a.value for a in org.areas_served]
         return answers
 
     async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:

@@ -239,8 +239,9 @@ async def readiness_summary(
 ) -> Summary:
     """Counts per option, and median and quartiles per number question, over each
     organisation's latest submitted answers for this authority, filtered by service
-    area and area served. `suppress` hides small groups, for anyone beyond the
-    authority's commissioning team."""
+    area and by a place (a code) their answers cover: a county covers its councils and
+    the other way round, as in engagement matching. `suppress` hides small groups, for
+    anyone beyond the authority's commissioning team, after filtering."""
     rows = await summary_rows(
         session,
         authority_id=authority_id,

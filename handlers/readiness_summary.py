@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.areas import area_label
+from bot.core.areas import ancestors, area_label, near_areas
+from bot.core.areas import area as known_place
 from bot.core.forms import Field, FormDefinition, format_answer
 from bot.core.forms.kinds import kind_of
 from bot.core.reply import (
@@ -38,6 +39,7 @@ from bot.core.reply import (
 )
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
+from handlers.directory import _area_code as typed_area_code
 from handlers.readiness_statistics import (
     ARREARS_FIELD,
     OVERHEAD_FIELD,
@@ -51,8 +53,13 @@ from handlers.readiness_statistics import (
 from storage import audit
 from storage.forms import latest_definition
 from storage.models import Authority
-from storage.organisations import all_areas_served
-from storage.readiness import RESPOND_FIELD, SUPPORT_FIELD, SupportAsker, support_requests
+from storage.readiness import (
+    RESPOND_FIELD,
+    SUPPORT_FIELD,
+    SupportAsker,
+    places_covered,
+    support_requests,
+)
 from storage.visibility import Refusal, can_see_readiness_summary
 
 VIEWS = ("summary", "shared", "needs")
@@ -107,7 +114,9 @@ async def show_summary(turn: Turn, services: Services) -> list[Reply]:
         if definition is None or profile is None:
             return [Notice(text="The readiness questions are not set up yet.", level="error")]
         service = args.get("service", "")
-        area = args.get("area", "")
+        # A code from the web's list, or a name or postcode typed in chat, as the
+        # directory reads it.
+        area = typed_area_code(args.get("area", ""))
         # Someone who commissions for more than one council keeps the one they chose.
         chosen_council = f" for={authority.slug}" if len(turn.actor.commissioner_for()) > 1 else ""
         filters = FilterBar(
@@ -124,16 +133,18 @@ async def show_summary(turn: Turn, services: Services) -> list[Reply]:
                 ),
                 Filter(
                     name="area",
-                    label="Area served",
-                    options=[
-                        FilterOption(value=a, label=area_label(a))
-                        for a in await all_areas_served(session)
-                    ],
+                    label="Areas they could cover",
+                    options=_area_options(
+                        await places_covered(session, authority_id=authority.id), area
+                    ),
                     selected=area,
                 ),
             ],
         )
         chosen = _filters_text(profile, service, area)
+        unknown = _unknown_area(area)
+        if unknown is not None:
+            return [unknown, filters]
         if view == "needs":
             asked = await support_requests(
                 session, authority_id=authority.id, service_area=service or None, area=area or None
@@ -185,12 +196,44 @@ def _refusal_text(turn: Turn, authority: Authority) -> str:
     )
 
 
+def _area_options(covered: list[str], chosen: str) -> list[FilterOption]:
+    """The places answers cover, the counties and nations they are in (choosing one
+    counts everyone covering any part of it), and the place chosen, by name."""
+    codes = set(covered)
+    for code in covered:
+        codes.update(ancestors(code))
+    if known_place(chosen) is not None:
+        codes.add(chosen)
+    options = [FilterOption(value=code, label=area_label(code)) for code in codes]
+    return sorted(options, key=lambda o: (o.label.casefold(), o.value))
+
+
+def _unknown_area(typed: str) -> Notice | None:
+    """Plain words for an area filter that names no single place, rather than an empty
+    summary that looks like nobody works there."""
+    if not typed or known_place(typed) is not None:
+        return None
+    near = near_areas(typed, limit=3)
+    hint = (
+        f"Did you mean {', '.join(a.label for a in near)}?"
+        if near
+        else "Type a council or county name, like Leeds, or a postcode, like LS6 1AA."
+    )
+    return Notice(
+        text=f"We could not find one place called '{typed[:40]}'. {hint} "
+        "Choose a place from the list, or type another name.",
+        level="warning",
+    )
+
+
 def _filters_text(profile: FormDefinition, service: str, area: str) -> str:
     parts: list[str] = []
     if service:
         parts.append(f"work on {format_answer(profile.field('service_areas'), [service]).lower()}")
     if area:
-        parts.append(f"serve {area_label(area)}")
+        parts.append(
+            f"said they could cover {area_label(area)}, or a place that includes it or is in it"
+        )
     return f"Only organisations that {' and '.join(parts)}." if parts else ""
 
 

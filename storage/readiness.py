@@ -17,8 +17,9 @@ stays in `form_responses`. The summary is then one GROUP BY over that table (plu
 quartiles), using its indexes. `answer_facts` is the one place that says what counts as
 answered: a string for a single choice, true/false for yes/no, a whole number for a
 scale, a JSON number for a number, a list with something in it for a multiple choice
-(each string in it counted once as an option chosen), and non-empty text for text.
-Anything else (say, from an older form) is "not answered".
+(each string in it counted once as an option chosen), non-empty text for text, and a
+list of place codes for places (each code kept as a `choice`, so the summary's area
+filter is one indexed lookup). Anything else (say, from an older form) is "not answered".
 """
 
 from __future__ import annotations
@@ -60,14 +61,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.areas import area as known_area
 from bot.core.forms import FormDefinition
 from bot.core.forms.kinds import SummaryKind
 from bot.core.forms.kinds import kind_of as field_kind
+from storage.engagements import matching_area_codes
 from storage.forms import definition_at, latest_definition
 from storage.models import (
     FormResponse,
     Organisation,
-    OrganisationAreaServed,
     OrganisationServiceArea,
     Person,
     ReadinessAnswer,
@@ -80,6 +82,8 @@ FORM_KEY = "readiness"
 QUARTILES = (0.25, 0.5, 0.75)
 
 SUPPORT_FIELD = "support_wanted"
+#: The places a provider could cover: what the summary's area filter reads.
+AREA_FIELD = "areas_covered"
 RESPOND_FIELD = "respond_how"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -169,12 +173,12 @@ def latest_responses(
     *,
     authority_id: int | BindParameter[int],
     service_area: str | BindParameter[str] | None = None,
-    area: str | BindParameter[str] | None = None,
+    areas: Sequence[str] | None = None,
 ) -> CTE:
     """Each organisation's latest submitted readiness answers for this authority: one
-    row per organisation, optionally only those working on a service area and serving
-    an area (matched ignoring case; give `area` in lower case). A tie on time goes to
-    the later row, so nobody is ever counted twice."""
+    row per organisation, optionally only those working on a service area and whose
+    answers cover one of `areas` (codes, as `matching_area_codes` gives them). A tie on
+    time goes to the later row, so nobody is ever counted twice."""
     conditions: list[ColumnElement[bool]] = [
         FormResponse.form_key == FORM_KEY,
         FormResponse.state == ResponseState.SUBMITTED,
@@ -189,14 +193,8 @@ def latest_responses(
                 )
             )
         )
-    if area is not None:
-        conditions.append(
-            FormResponse.organisation_id.in_(
-                select(OrganisationAreaServed.organisation_id).where(
-                    func.lower(OrganisationAreaServed.value) == area
-                )
-            )
-        )
+    if areas is not None:
+        conditions.append(FormResponse.organisation_id.in_(_covering(authority_id, areas)))
     ranked = (
         select(
             FormResponse.organisation_id,
@@ -256,8 +254,13 @@ def answer_facts(answers: Mapping[str, Any], definition: FormDefinition) -> list
     question its option as `choice` ('yes'/'no' for yes/no, the number as text for a
     scale); a number question its value as `number`; a text question a row with
     neither (the words are never copied); a multiple choice a row with neither, plus
-    one row per option chosen (each once). An answer of the wrong type for its question
-    gives no row, so it counts as not answered.
+    one row per option chosen (each once); places (a list of GSS codes) a row with
+    neither, plus one row per place as its `choice`. An answer of the wrong type for its
+    question gives no row, so it counts as not answered.
+
+    Places are told by their value, not the question's kind: migration 0012 turned
+    answers given to older versions (when the question was free text) into codes, and
+    those versions still call the question text.
     """
     facts: list[Fact] = [(SUBMITTED, None, None)]
     for fld in definition.all_fields():
@@ -278,7 +281,20 @@ def answer_facts(answers: Mapping[str, Any], definition: FormDefinition) -> list
                 facts.extend((fld.id, option, None) for option in chosen)
         elif isinstance(value, str) and value != "":
             facts.append((fld.id, None, None))
+        elif codes := _place_codes(value):
+            facts.append((fld.id, None, None))
+            facts.extend((fld.id, code, None) for code in codes)
     return facts
+
+
+def _place_codes(value: Any) -> list[str]:
+    """A list of GSS codes (each once), or nothing if the value is anything else: a
+    list of words is not a list of places."""
+    if not isinstance(value, list) or not value:
+        return []
+    if not all(isinstance(v, str) and known_area(v) is not None for v in value):
+        return []
+    return list(dict.fromkeys(v.upper() for v in value))
 
 
 def _fact_rows(response: Any, definition: FormDefinition) -> list[dict[str, Any]]:
@@ -425,13 +441,26 @@ def _out(part: str, question: Any, option: Any, n: Any, *stats: Any) -> list[Any
     ]
 
 
+def _covering(
+    authority_id: int | BindParameter[int], areas: Sequence[str] | BindParameter[Any]
+) -> Select[Any]:
+    """Organisations whose latest answers to this authority cover any of these places
+    (give them as `storage.engagements.matching_area_codes` does, so a county covers
+    its councils and the other way round). One index lookup on the facts."""
+    return select(ReadinessAnswer.organisation_id).where(
+        ReadinessAnswer.authority_id == authority_id,
+        ReadinessAnswer.question == _key(AREA_FIELD),
+        ReadinessAnswer.choice.in_(areas),
+    )
+
+
 def _facts_counted(
     authority_id: int | BindParameter[int],
     service_area: str | BindParameter[str] | None,
-    area: str | BindParameter[str] | None,
+    areas: Sequence[str] | BindParameter[Any] | None,
 ) -> list[ColumnElement[bool]]:
     """The facts of one authority's organisations, optionally only those working on a
-    service area and serving an area (matched ignoring case; give `area` in lower case)."""
+    service area and whose answers cover one of `areas` (codes)."""
     conditions: list[ColumnElement[bool]] = [ReadinessAnswer.authority_id == authority_id]
     if service_area is not None:
         conditions.append(
@@ -441,14 +470,8 @@ def _facts_counted(
                 )
             )
         )
-    if area is not None:
-        conditions.append(
-            ReadinessAnswer.organisation_id.in_(
-                select(OrganisationAreaServed.organisation_id).where(
-                    func.lower(OrganisationAreaServed.value) == area
-                )
-            )
-        )
+    if areas is not None:
+        conditions.append(ReadinessAnswer.organisation_id.in_(_covering(authority_id, areas)))
     return conditions
 
 
@@ -570,7 +593,7 @@ def summary_query(
     *,
     authority_id: int | BindParameter[int],
     service_area: str | BindParameter[str] | None = None,
-    area: str | BindParameter[str] | None = None,
+    areas: Sequence[str] | BindParameter[Any] | None = None,
 ) -> Select[Any]:
     """The whole summary as one statement over `readiness_answers`: how many facts per
     (question, option), which gives every count, and the quartiles of every number
@@ -582,8 +605,8 @@ def summary_query(
     facts, and counts and numbers those."""
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"the readiness summary runs on SQLite or PostgreSQL, not {dialect}")
-    where = _facts_counted(authority_id, service_area, area)
-    if dialect == "sqlite" and (service_area is not None or area is not None):
+    where = _facts_counted(authority_id, service_area, areas)
+    if dialect == "sqlite" and (service_area is not None or areas is not None):
         chosen = (
             select(ReadinessAnswer.question, ReadinessAnswer.choice, ReadinessAnswer.number)
             .where(*where)
@@ -623,7 +646,7 @@ def _cached_statement(
             definition,
             authority_id=bindparam("authority_id", type_=Integer),
             service_area=bindparam("service_area", type_=String) if by_service_area else None,
-            area=bindparam("area", type_=String) if by_area else None,
+            areas=bindparam("areas", type_=String, expanding=True) if by_area else None,
         )
     return statement
 
@@ -644,7 +667,8 @@ async def summary_rows(
 ) -> list[Row[Any]]:
     """The summary query's rows (part, question, option, n, a, b, c) over each
     organisation's latest submitted answers for this authority, filtered by service area
-    and area served. The readiness feature puts them together (`assemble`)."""
+    and by a place (a code) their answers cover, a county covering its councils and the
+    other way round. The readiness feature puts them together (`assemble`)."""
     dialect = session.get_bind().dialect.name
     statement = _cached_statement(
         dialect, definition, by_service_area=bool(service_area), by_area=bool(area)
@@ -653,7 +677,7 @@ async def summary_rows(
     if service_area:
         params["service_area"] = service_area
     if area:
-        params["area"] = area.lower()
+        params["areas"] = matching_area_codes([area])
     return list((await session.execute(statement, params)).all())
 
 
@@ -692,7 +716,7 @@ async def support_requests(
     latest = latest_responses(
         authority_id=authority_id,
         service_area=service_area or None,
-        area=(area or "").lower() or None,
+        areas=matching_area_codes([area]) if area else None,
     )
     items, text = j.elements(j.array(latest.c.answers, SUPPORT_FIELD), "asked")
     query = (
@@ -737,3 +761,23 @@ def _decode_list(raw: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(dict.fromkeys(str(v) for v in value if isinstance(v, str)))
+
+
+# --------------------------------------------------------------------------
+# Places answers cover
+# --------------------------------------------------------------------------
+
+
+async def places_covered(session: AsyncSession, *, authority_id: int) -> list[str]:
+    """Every place (a code) some organisation's latest answers to this authority say it
+    could cover: what the summary's area filter offers first."""
+    rows = await session.scalars(
+        select(ReadinessAnswer.choice)
+        .where(
+            ReadinessAnswer.authority_id == authority_id,
+            ReadinessAnswer.question == _key(AREA_FIELD),
+            ReadinessAnswer.choice.is_not(None),
+        )
+        .distinct()
+    )
+    return [code for code in rows.all() if code is not None]

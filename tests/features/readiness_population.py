@@ -25,9 +25,12 @@ from bot.core.forms import FormDefinition
 from bot.services import Services
 from handlers.readiness_statistics import Summary
 from storage.models import Authority, FormResponse, Person, ResponseState
+from storage.readiness import AREA_FIELD
+from tests.support.areas import code
 
 SEED = 7
-TINY = "Tiny Hamlet"
+#: A place only three providers say they could cover, far from everybody else's.
+TINY = code("Isles of Scilly")
 
 #: What a door showed: each section's heading, and its facts (label -> value).
 Shown = dict[str, dict[str, str]]
@@ -46,7 +49,7 @@ async def populate(
     services: Services, definition: FormDefinition
 ) -> tuple[list[GeneratedOrganisation], dict[str, int]]:
     """40 generated providers answering Riverside (and a few Eastshire), three of them
-    also serving a tiny area nobody else serves."""
+    also covering a tiny area nobody else covers."""
     population = generate_population(40, seed=SEED, definition=definition, prefix="web")
     answered = [
         o
@@ -54,7 +57,10 @@ async def populate(
         if any(r.authority == HOME and r.state == ResponseState.SUBMITTED for r in o.responses)
     ]
     for org in answered[:3]:
-        org.areas.append(TINY)
+        for response in org.responses:
+            covered = response.answers.get(AREA_FIELD)
+            places = covered if isinstance(covered, list) else []
+            response.answers[AREA_FIELD] = [*places, TINY]
     async with services.db.session() as session:
         home = await session.scalar(select(Authority).where(Authority.slug == "riverside"))
         assert home is not None

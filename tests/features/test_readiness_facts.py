@@ -29,6 +29,7 @@ from bench.readiness_summary import (
     readiness_definition,
     summarise_in_python,
 )
+from bot.core.areas import typed_label
 from bot.core.forms import FormDefinition, definition_checksum
 from bot.core.reply import FormView
 from bot.core.turn import Intent
@@ -53,6 +54,7 @@ from storage.readiness import (
     refresh_readiness_facts,
 )
 from storage.types import UTCDateTime
+from tests.support.areas import codes
 from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 from tests.support.migrations import run_alembic
 
@@ -324,7 +326,7 @@ def test_what_counts_as_an_answer(definition: FormDefinition) -> None:
             "working_with_others": [1],  # a list with something in it: answered, no option
             "main_risks": "",  # blank: not answered
             "social_value": "Local jobs.",
-            "areas_covered": ["North Ward"],  # a list is not text
+            "areas_covered": ["North Ward"],  # a list of words is neither text nor places
             "not_a_question": "ignored",
         },
         definition,
@@ -346,6 +348,14 @@ def test_what_counts_as_an_answer(definition: FormDefinition) -> None:
     )
     # Nothing answered still counts the organisation.
     assert answer_facts({}, definition) == [(SUBMITTED, None, None)]
+    # Places: answered, and each place once, by its code (what the area filter reads).
+    preston, lancashire = codes("Preston", "Lancashire")
+    assert answer_facts({"areas_covered": [preston, lancashire, preston]}, definition) == [
+        (SUBMITTED, None, None),
+        ("areas_covered", None, None),
+        ("areas_covered", preston, None),
+        ("areas_covered", lancashire, None),
+    ]
 
 
 async def test_facts_from_a_generated_population_give_the_python_summary(
@@ -440,6 +450,14 @@ async def all_facts(database: Database) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(r) for r in rows)
 
 
+def _as_typed_before_0012(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as saved before places were codes: the places typed, by name."""
+    places = answers.get("areas_covered")
+    if not isinstance(places, list):
+        return answers
+    return {**answers, "areas_covered": ", ".join(typed_label(code) for code in places)}
+
+
 async def test_the_migration_fills_the_facts_from_the_latest_answers(
     empty_db: Database, definition: FormDefinition
 ) -> None:
@@ -481,7 +499,7 @@ async def test_the_migration_fills_the_facts_from_the_latest_answers(
                 "organisation_id": org.id,
                 "authority_id": authorities[r.authority],
                 "state": r.state,
-                "answers": r.answers,
+                "answers": _as_typed_before_0012(r.answers),
                 "current_page": 0,
                 "created_at": r.submitted_at or START,
                 "updated_at": r.submitted_at or START,
@@ -495,13 +513,17 @@ async def test_the_migration_fills_the_facts_from_the_latest_answers(
     await run_alembic(empty_db, "upgrade", "0005")
     migrated = await all_facts(empty_db)
     assert migrated, "the migration wrote no facts"
-    # Later migrations keep them (on SQLite, rebuilding form_responses must not delete them).
+    # Later migrations keep them (on SQLite, rebuilding form_responses must not delete
+    # them); 0012 adds one for each place the latest answers cover, and nothing else.
     await upgrade_to_head(empty_db.engine)
-    assert await all_facts(empty_db) == migrated
+    at_head = await all_facts(empty_db)
+    added = at_head - migrated
+    assert migrated - at_head == Counter()
+    assert added and all(q == "areas_covered" and c is not None for *_, q, c, _ in added)
     # Exactly the facts the app itself works out from the same answers.
     async with empty_db.session() as session:
         await rebuild_readiness_facts(session)
-    assert await all_facts(empty_db) == migrated
+    assert await all_facts(empty_db) == at_head
     # And so the summary counts what Python counts from the answers themselves.
     async with empty_db.session() as session:
         for name, authority_id in authorities.items():

@@ -4,18 +4,14 @@ start empty and take an opportunity, and going back down drops only the new tabl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
 from storage.types import JSONType, UTCDateTime
-from tests.integration.test_migrations import HEAD, current_revision, run_alembic, schema_diff
-from tests.support import databases
+from tests.support.migrations import HEAD, current_revision, run_alembic, schema_diff
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NEW_TABLES = {
@@ -25,22 +21,6 @@ NEW_TABLES = {
     "opportunity_amendments",
     "opportunity_announcements",
 }
-
-
-@pytest.fixture
-async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]:
-    if on_postgres:
-        base = databases.configured_url()
-        assert base is not None
-        url = await databases.create_postgres_database(base)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'opportunities.db'}"
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if on_postgres:
-        assert base is not None
-        await databases.drop_postgres_database(base, url)
 
 
 def populate(connection: Connection) -> None:

@@ -26,6 +26,7 @@ from bot.services import Services
 from storage.models import AuditEvent, Person, Role
 from storage.people import grant
 from tests.features.readiness_population import TINY, Shown, check_numbers, expected, populate
+from tests.support.areas import code
 from tests.support.web import WebUser, text_of
 
 SECTION = re.compile(
@@ -79,12 +80,17 @@ async def test_commissioner_filters_with_the_pages_own_form(
         sections(html), expected(population, definition, service_area=busiest), definition
     )
     assert "Only organisations that work on" in text_of(html)
-    # The chosen filter stays chosen, and area is matched whatever its case.
+    # The chosen filter stays chosen; a place can be typed by name, in any case, and
+    # counts everyone covering Lancashire, the county it is in.
     assert f'<option value="{busiest}" selected>' in html
     status, html = await web_user.get(
-        f"/do/readiness?{urlencode({'view': 'summary', 'area': 'north ward'})}"
+        f"/do/readiness?{urlencode({'view': 'summary', 'area': 'preston'})}"
     )
-    check_numbers(sections(html), expected(population, definition, area="North Ward"), definition)
+    check_numbers(
+        sections(html), expected(population, definition, area=code("Preston")), definition
+    )
+    assert f'<option value="{code("Preston")}" selected>' in html
+    assert "said they could cover Preston, or a place that includes it" in text_of(html)
 
 
 async def _refusals(services: Services) -> list[AuditEvent]:
@@ -123,10 +129,10 @@ async def test_a_commissioner_for_two_councils_chooses_one(
     # Filtering keeps the council chosen.
     action = unescape(FILTER_FORM.search(html).group(1))  # type: ignore[union-attr]
     assert action == "/do/readiness summary for=eastshire"
-    _, html = await web_user.get(f"{action}?{urlencode({'service': '', 'area': 'north ward'})}")
+    _, html = await web_user.get(f"{action}?{urlencode({'service': '', 'area': 'preston'})}")
     check_numbers(
         sections(html),
-        expected(population, definition, authority=OTHER, area="North Ward"),
+        expected(population, definition, authority=OTHER, area=code("Preston")),
         definition,
     )
     assert "told Eastshire Council" in text_of(html)

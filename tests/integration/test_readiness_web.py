@@ -10,6 +10,7 @@ from bot.app import SENDER
 from bot.services import Services
 from handlers.readiness import REFRESH_KIND
 from storage.models import FormResponse, InboxItem, Reminder, ResponseState
+from tests.support.areas import codes
 from tests.support.servers import RunningApp
 from tests.support.web import WebUser, form_action, text_of
 
@@ -37,7 +38,7 @@ PAGES = [
     {
         "staff_fte": "12",
         "volunteers": "40",
-        "areas_covered": "North Ward",
+        "areas_covered": "Preston, lancashire",  # typed names, any case
         "mobilise": "1_3_months",
         "safeguarding_policy": "yes",
         "lived_experience": "involved",
@@ -101,6 +102,7 @@ async def test_provider_answers_readiness_in_two_sittings(
         assert response is not None and response.state == ResponseState.SUBMITTED
         assert response.answers["annual_cost"] == 4_500_000
         assert response.answers["smallest_value"] == 500_000
+        assert response.answers["areas_covered"] == codes("Preston", "Lancashire")
         assert response.authority_id is not None
         reminder = await session.scalar(select(Reminder).where(Reminder.kind == REFRESH_KIND))
         assert reminder is not None and reminder.target_id == str(response.organisation_id)

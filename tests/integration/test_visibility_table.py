@@ -33,13 +33,16 @@ from bot.services import Services
 from storage.forms import latest_definition, start_draft
 from storage.models import FormResponse, ResponseState
 from storage.organisations import set_areas_served
+from tests.support.areas import codes
 from tests.support.doors import every_door, words_in_path
 from tests.support.visibility_tables import TableWorld, cast, set_the_scene, table_cases
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # Markers only provider A's data holds.
-SENT = "SENT-ANSWER-A-7Q3"  # in A's sent readiness answers (and so in its draft)
+# In A's sent readiness answers (and so in its draft): the one place A says it could cover,
+# which no other demo data names.
+SENT = "Isles of Scilly"
 DRAFT = "DRAFT-ONLY-A-5K9"  # only in A's unsent draft
 CHARITY = "CN-A-4471"  # A's charity number: a private profile field
 INCOME = "£1 million to £10 million"  # A's income band (no other demo provider has it)
@@ -137,7 +140,7 @@ async def _seed(services: Services) -> tuple[int, int, int]:
         answers = {
             "annual_cost": 4_500_000,
             "main_risks": "Short contracts.",
-            "areas_covered": SENT,
+            "areas_covered": codes(SENT),
             "support_wanted": ["costing"],
         }
         sent = await start_draft(
@@ -156,7 +159,7 @@ async def _seed(services: Services) -> tuple[int, int, int]:
             organisation_id=b.id,
             authority_id=x.id,
             respondent_id=None,
-            answers={"areas_covered": "North Ward", "main_risks": "Finding volunteers."},
+            answers={"areas_covered": codes("Preston"), "main_risks": "Finding volunteers."},
         )
         theirs.state, theirs.submitted_at = ResponseState.SUBMITTED, now - timedelta(days=1)
         return a.id, x.id, sent.id

@@ -87,8 +87,7 @@ def test_unknown_words_name_the_near_matches() -> None:
 
 def test_words_that_match_nothing_say_how_to_answer() -> None:
     assert error_for("zzzz qqqq") == (
-        "We could not find 'zzzz qqqq'. Type words, like meals on wheels, "
-        "or a code, like 85311000."
+        "We could not find 'zzzz qqqq'. Type words, like meals on wheels, or a code, like 85311000."
     )
 
 

@@ -50,19 +50,21 @@ from storage.models import (
     Authority,
     FormResponse,
     Organisation,
-    OrganisationAreaServed,
     Person,
     ResponseState,
 )
 from storage.readiness import (
+    AREA_FIELD,
     JsonAnswers,
     rebuild_readiness_facts,
     support_requests,
 )
+from tests.support.areas import code, codes
 
 SEED = 20260306
 POPULATION = 500
-TINY = "Tiny Hamlet"
+#: A place only three providers say they could cover, far from everybody else's.
+TINY = code("Isles of Scilly")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def definition() -> FormDefinition:
 
 @pytest.fixture
 def population(definition: FormDefinition) -> list[GeneratedOrganisation]:
-    """500 organisations; three that answered also serve a tiny area nobody else does."""
+    """500 organisations; three that answered also cover a tiny area nobody else does."""
     people = generate_population(POPULATION, seed=SEED, definition=definition)
     answered = [
         o
@@ -80,7 +82,10 @@ def population(definition: FormDefinition) -> list[GeneratedOrganisation]:
         if any(r.authority == HOME and r.state == ResponseState.SUBMITTED for r in o.responses)
     ]
     for org in answered[:3]:
-        org.areas.append(TINY)
+        for response in org.responses:
+            covered = response.answers.get(AREA_FIELD)
+            places = covered if isinstance(covered, list) else []
+            response.answers[AREA_FIELD] = [*places, TINY]
     return people
 
 
@@ -228,9 +233,9 @@ async def test_another_councils_answers_are_summarised_apart(
     ("service_area", "area"),
     [
         ("children_young_people", None),
-        (None, "North Ward"),
-        (None, "north ward"),  # people type areas in any case
-        ("food", "RIVERSIDE"),
+        (None, code("Preston")),  # and everyone covering Lancashire
+        (None, code("Lancashire")),  # and everyone covering one of its councils
+        ("food", code("Leeds")),
     ],
 )
 async def test_filters_match_python(
@@ -250,7 +255,7 @@ async def test_filters_match_python(
 async def test_a_filter_nobody_matches_gives_an_empty_summary(
     services: Services, loaded: dict[str, int], definition: FormDefinition
 ) -> None:
-    summary = await _sql(services, loaded[HOME], definition, area="Atlantis")
+    summary = await _sql(services, loaded[HOME], definition, area=code("Cornwall"))
     assert summary.organisations == Count(0)
     assert all(q.spread is None and q.answered == Count(0) for q in summary.questions)
 
@@ -336,6 +341,7 @@ async def test_hand_made_answers(services: Services, definition: FormDefinition)
                     "support_wanted": ["costing", "costing", "bid_writing"],
                     "respond_how": ["call"],
                     "main_risks": "Late payment.",
+                    "areas_covered": codes("Lancashire"),
                 },
             ),
             # Alpha's newer draft never counts.
@@ -378,7 +384,6 @@ async def test_hand_made_answers(services: Services, definition: FormDefinition)
                 for org, authority, state, at, answers in rows
             ],
         )
-        session.add(OrganisationAreaServed(organisation_id=a, value="North Ward"))
         # Inserted directly, so the summary's facts are derived here, as a submission would.
         await rebuild_readiness_facts(session, definitions=[definition])
     summary = await _sql(services, home, definition)
@@ -403,7 +408,7 @@ async def test_hand_made_answers(services: Services, definition: FormDefinition)
     assert summary == summarise_in_python([rows[1][4], rows[3][4], rows[6][4]], definition)
     async with services.db.session() as session:
         asked = await support_requests(session, authority_id=home)
-        north = await support_requests(session, authority_id=home, area="NORTH WARD")
+        north = await support_requests(session, authority_id=home, area=code("Preston"))
         nowhere = await support_requests(session, authority_id=home, service_area="food")
     assert [a.name for a in asked["costing"]] == ["Alpha"]
     assert asked["costing"][0].respond_how == ("call",)
