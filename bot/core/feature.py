@@ -20,8 +20,8 @@ from typing import Any
 
 from bot.core.files import FileSource
 from bot.core.pages import WebPage
-from bot.core.reply import Reply, Section
-from bot.core.turn import Turn
+from bot.core.reply import Notice, Reply, Section
+from bot.core.turn import Turn, parse_command, row_id
 
 #: A command or action handler: a turn and the app's services in, neutral replies out.
 Handler = Callable[[Turn, Any], Awaitable[Sequence[Reply]]]
@@ -81,6 +81,47 @@ class SubCommand:
     changes_things: bool = False
     #: Shows a form, so chat doors open a modal or card at once.
     opens_form: bool = False
+
+
+async def run_step(
+    command: str,
+    steps: Mapping[str, SubCommand],
+    turn: Turn,
+    services: Any,
+    *,
+    listing: Handler,
+) -> list[Reply]:
+    """Route `command <step> …` to the step its declaration names; a bare command (or
+    `list`) shows `listing`. A numbered step without a number asks which one, in words that
+    say how to type it; an unknown step says so. One dispatcher for every feature whose
+    command has sub-commands, so they all answer the same way."""
+    words, _ = parse_command(turn.text or "")
+    words = words[1:]
+    asked = [w for w in words if w != "chat"]
+    step = asked[0] if asked else "list"
+    if step == "list":
+        return list(await listing(turn, services))
+    declared = steps.get(step)
+    if declared is None or declared.run is None:
+        return [
+            Notice(
+                text=f'Sorry, I don\'t know "{command} {step}". Type {command} to see them, '
+                "or help for everything I can do.",
+                level="warning",
+            )
+        ]
+    if not declared.numbered:
+        return await declared.run(turn, services)
+    number = row_id(words[1]) if len(words) > 1 else row_id(turn.args.get("id"))
+    if number is None:
+        return [
+            Notice(
+                text=f"Which one? Type {command} {step} and its number, for example "
+                f"{command} {step} 4. Type {command} to see them all.",
+                level="warning",
+            )
+        ]
+    return await declared.run(turn, services, number)
 
 
 @dataclass(frozen=True)

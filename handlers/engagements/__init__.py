@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature, HomeSection, SubCommand
-from bot.core.reply import Button, Notice, Reply, Section
+from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
+from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.engagements import (
@@ -30,7 +30,6 @@ from handlers.engagements import (
     taking_part,
 )
 from handlers.engagements import setup as setting_up
-from handlers.engagements.common import number_at, words_of
 from storage.engagement_tables import EngagementState
 from storage.engagements import (
     engagements_of,
@@ -89,31 +88,9 @@ _STEPS = {step.name: step for step in STEPS}
 
 async def engagements(turn: Turn, services: Services) -> list[Reply]:
     """Route `engagements <step> …` to the step; a bare `engagements` lists them."""
-    words = [w for w in words_of(turn) if w != "chat"]
-    step = words[0] if words else "list"
-    if step == "list":
-        return await taking_part.list_engagements(turn, services)
-    declared = _STEPS.get(step)
-    if declared is not None and declared.run is not None and not declared.numbered:
-        return await declared.run(turn, services)
-    if declared is not None and declared.run is not None:
-        number = number_at(turn, 1)
-        if number is None:
-            return [
-                Notice(
-                    text=f"Which one? Type engagements {step} and its number, for example "
-                    f"engagements {step} 4. Type engagements to see them all.",
-                    level="warning",
-                )
-            ]
-        return await declared.run(turn, services, number)
-    return [
-        Notice(
-            text=f'Sorry, I don\'t know "engagements {step}". Type engagements to see them, '
-            "or help for everything I can do.",
-            level="warning",
-        )
-    ]
+    return await run_step(
+        "engagements", _STEPS, turn, services, listing=taking_part.list_engagements
+    )
 
 
 async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:

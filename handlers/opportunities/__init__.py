@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature, HomeSection, SubCommand
-from bot.core.reply import Button, Notice, Reply, Section
+from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
+from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.opportunities import changes, closing, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
-from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text, number_at, words_of
+from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
     interest_of,
     interested_organisations,
@@ -45,31 +45,7 @@ _STEPS = {step.name: step for step in STEPS}
 
 async def opportunities(turn: Turn, services: Services) -> list[Reply]:
     """Route `opportunities <step> …` to the step; a bare `opportunities` lists them."""
-    words = [w for w in words_of(turn) if w != "chat"]
-    step = words[0] if words else "list"
-    if step == "list":
-        return await providers.list_opportunities(turn, services)
-    declared = _STEPS.get(step)
-    if declared is not None and declared.run is not None and not declared.numbered:
-        return await declared.run(turn, services)
-    if declared is not None and declared.run is not None:
-        number = number_at(turn, 1)
-        if number is None:
-            return [
-                Notice(
-                    text=f"Which one? Type {COMMAND} {step} and its number, for example "
-                    f"{COMMAND} {step} 4. Type {COMMAND} to see them all.",
-                    level="warning",
-                )
-            ]
-        return await declared.run(turn, services, number)
-    return [
-        Notice(
-            text=f'Sorry, I don\'t know "{COMMAND} {step}". Type {COMMAND} to see them, '
-            "or help for everything I can do.",
-            level="warning",
-        )
-    ]
+    return await run_step(COMMAND, _STEPS, turn, services, listing=providers.list_opportunities)
 
 
 async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:

@@ -110,3 +110,40 @@ def test_a_command_registered_twice_is_refused() -> None:
 def test_home_sections_show_in_their_declared_order() -> None:
     orders = [s.order for s in features().home_sections()]
     assert orders == sorted(orders) and len(orders) == len(set(orders))
+
+
+async def test_run_step_runs_the_declared_step_and_asks_for_a_missing_number() -> None:
+    from bot.core.feature import SubCommand, run_step
+    from bot.core.reply import Notice, Reply
+    from bot.core.turn import Actor, Door, Turn
+
+    ran: list[tuple[str, int | None]] = []
+
+    async def show(turn: Turn, services: object, number: int) -> list[Reply]:
+        ran.append(("show", number))
+        return []
+
+    async def new(turn: Turn, services: object) -> list[Reply]:
+        ran.append(("new", None))
+        return []
+
+    async def listing(turn: Turn, services: object) -> list[Reply]:
+        ran.append(("list", None))
+        return []
+
+    steps = {"show": SubCommand("show", show, numbered=True), "new": SubCommand("new", new)}
+    actor = Actor(1, "Priya")
+
+    async def say(text: str, **args: str) -> list[Reply]:
+        turn = Turn(door=Door.WEB, actor=actor, text=text, args=args)
+        return await run_step("things", steps, turn, None, listing=listing)
+
+    assert await say("things") == [] and await say("things chat") == []
+    assert await say("things show 4") == [] and await say("things show", id="9") == []
+    assert await say("things new") == []
+    assert ran == [("list", None), ("list", None), ("show", 4), ("show", 9), ("new", None)]
+    (which,) = await say("things show")
+    assert isinstance(which, Notice) and "Type things show and its number" in which.text
+    (unknown,) = await say("things fly 2")
+    assert isinstance(unknown, Notice) and 'don\'t know "things fly"' in unknown.text
+    assert len(ran) == 5  # neither ran anything
