@@ -71,8 +71,11 @@ def _range_problem(answers: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _cpv_codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").replace(";", ",").split(",") if c.strip()]
+def _cpv_codes(answer: object) -> list[str]:
+    """The 8-digit CPV codes the `cpv` question stored (a list; older drafts held text)."""
+    if isinstance(answer, list):
+        return [str(code) for code in answer]
+    return [c.strip() for c in str(answer or "").replace(";", ",").split(",") if c.strip()]
 
 
 def _lines(text: str | None) -> list[str]:
@@ -191,7 +194,7 @@ class OpportunitySetup(TeamForm):
             "contacts": o.contacts,
             "partners_wanted": o.partners_wanted,
             "route": o.route,
-            "cpv_codes": ", ".join(o.cpv_codes) or None,
+            "cpv_codes": list(o.cpv_codes) or None,
             "notice_links": "\n".join(o.notice_links) or None,
         }
 

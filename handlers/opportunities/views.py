@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import format_when
 from bot.core.areas import area_label
+from bot.core.cpv import cpv_label
 from bot.core.reply import Button, Fact, Message, Section
 from handlers.opportunities.common import (
     COMMAND,
@@ -163,6 +164,8 @@ def full_details(
     add("What we look for", o.assessment_criteria)
     add("What every bid must have", o.pass_fail_criteria)
     add("Who to contact", o.contacts)
+    if o.cpv_codes:
+        add("What is being bought (CPV codes)", "\n".join(cpv_label(c) for c in o.cpv_codes))
     if o.notice_links:
         add("Notices and documents", "\n".join(o.notice_links))
     return sections

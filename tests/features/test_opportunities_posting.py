@@ -202,3 +202,22 @@ async def test_editing_a_draft_starts_from_what_it_says_and_changes_it_in_place(
     await priya.say(f"opportunities publish {opportunity_id}")
     answer = text_of(await priya.say(f"opportunities edit {opportunity_id}"))
     assert f"type opportunities amend {opportunity_id}" in answer
+
+
+async def test_cpv_codes_are_picked_by_words_or_codes_and_shown_by_name(door: TestDoor) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    # A piece that names no code is an error on the form, and nothing is saved.
+    await priya.fill("opportunities new", pages(cpv_codes="zzzz nothing like it"))
+    assert "zzzz nothing like it" in priya.text() and "Preview" not in priya.text()
+    async with door.services.db.session() as session:
+        assert (await session.scalars(select(Opportunity))).all() == []
+    opportunity_id = await post(priya, cpv_codes="85312000, meals on wheels")
+    async with door.services.db.session() as session:
+        opportunity = await session.get(Opportunity, opportunity_id)
+        assert opportunity is not None
+        codes = list(opportunity.cpv_codes)
+    assert codes[0] == "85312000" and len(codes) == 2
+    assert all(len(code) == 8 and code.isdigit() for code in codes)
+    shown = text_of(await priya.say(f"opportunities preview {opportunity_id}"))
+    assert "What is being bought (CPV codes)" in shown and "85312000-9" in shown
