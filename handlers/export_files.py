@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import LONDON
 from bot.core.forms import Field, FieldType, FormDefinition, is_blank
 from bot.core.forms.kinds import CellKind, kind_of
+from bot.core.opendata.cells import neutralise
 from bot.core.turn import Actor
 from storage.exports import (
     PROFILE_FORM,
@@ -70,8 +70,6 @@ def who_may_see(kind: ExportKind, authority: str) -> str:
 
 MONEY_FORMAT = '"£"#,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
-#: Starts of a cell that Excel, LibreOffice or Google Sheets would run as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 MIN_WIDTH, MAX_WIDTH = 10, 60
 
@@ -120,12 +118,6 @@ class ExportFile:
 
 
 # --- cell values -----------------------------------------------------------------------------
-
-
-def neutralise(text: str) -> str:
-    """A text cell as it is safe to write: no formula start, no characters XLSX refuses."""
-    cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return "'" + cleaned if cleaned.startswith(FORMULA_STARTS) else cleaned
 
 
 def _kind_of(field_: Field) -> CellKind:

@@ -74,16 +74,16 @@ def _fold(text: str) -> str:
 
 def _companies_house(text: str) -> str | None:
     text = text.replace("-", "")
-    if re.fullmatch(r"\d{1,8}", text):
+    if re.fullmatch(r"[0-9]{1,8}", text):
         return text.zfill(8)
-    if re.fullmatch(r"R\d{7}|IP\d{5}R", text):
+    if re.fullmatch(r"R[0-9]{7}|IP[0-9]{5}R", text):
         return text
-    found = re.fullmatch(r"([A-Z]{2})(\d{1,6})", text)
+    found = re.fullmatch(r"([A-Z]{2})([0-9]{1,6})", text)
     return found.group(1) + found.group(2).zfill(6) if found else None
 
 
 def _charity_england_wales(text: str) -> str | None:
-    found = re.fullmatch(r"(\d{6,8})(?:-(\d{1,2}))?", text)
+    found = re.fullmatch(r"([0-9]{6,8})(?:-([0-9]{1,2}))?", text)
     if not found:
         return None
     main, linked = found.groups()
@@ -91,24 +91,24 @@ def _charity_england_wales(text: str) -> str | None:
 
 
 def _oscr(text: str) -> str | None:
-    return text if re.fullmatch(r"SC\d{6}", text) else None
+    return text if re.fullmatch(r"SC[0-9]{6}", text) else None
 
 
 def _ccni(text: str) -> str | None:
-    found = re.fullmatch(r"NIC-?(\d{6})", text)
+    found = re.fullmatch(r"NIC-?([0-9]{6})", text)
     return f"NIC{found.group(1)}" if found else None
 
 
 def _fca_mutual(text: str) -> str | None:
     text = text.replace("-", "")
-    if re.fullmatch(r"RS\d{6}", text):
+    if re.fullmatch(r"RS[0-9]{6}", text):
         return text
-    return text if re.fullmatch(r"\d{1,6}(?:R|RS|C|CU|F|FS)?", text) else None
+    return text if re.fullmatch(r"[0-9]{1,6}(?:R|RS|C|CU|F|FS)?", text) else None
 
 
 def _ppon(text: str) -> str | None:
     text = text.replace("-", "")
-    if not re.fullmatch(r"P[A-Z]{3}\d{4}[A-Z]{4}", text):
+    if not re.fullmatch(r"P[A-Z]{3}[0-9]{4}[A-Z]{4}", text):
         return None
     return f"{text[:4]}-{text[4:8]}-{text[8:]}"
 

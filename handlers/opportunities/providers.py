@@ -17,6 +17,7 @@ from bot.core.forms import format_answer
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.engagements.common import load_locked
 from handlers.membership import HOW_TO_JOIN
 from handlers.opportunities.calendar import calendar_offer
 from handlers.opportunities.common import (
@@ -225,7 +226,8 @@ async def set_interest(
     assert turn.actor is not None
     attempted = "interest" if state == InterestState.INTERESTED else "leave"
     organisations = sorted(turn.actor.member_of())
-    opportunity = await session.get(Opportunity, opportunity_id) if opportunity_id else None
+    # Locked, so a double press waits for the first and then finds its row.
+    opportunity = await load_locked(session, Opportunity, opportunity_id)
     if not organisations:
         await refuse(session, turn, opportunity, attempted, "not a provider")
         raise NotAProvider(HOW_TO_JOIN)

@@ -15,6 +15,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.engagements.common import load_locked
 from handlers.forms import FormPurpose, Subject, open_form
 from handlers.opportunities.announce import Told, announce
 from handlers.opportunities.closing import schedule_closing
@@ -227,7 +228,8 @@ class OpportunitySetup(TeamForm):
         assert turn.actor is not None and response.authority_id is not None
         now = services.clock.now()
         opportunity_id = opportunity_of(response)
-        opportunity = await session.get(Opportunity, opportunity_id) if opportunity_id else None
+        # Locked as publishing locks it: an edit racing a publish waits, then sees it.
+        opportunity = await load_locked(session, Opportunity, opportunity_id)
         if opportunity is not None and opportunity.state != OpportunityState.DRAFT:
             await refuse(session, turn, opportunity, "edit", "published")
             return [
@@ -378,7 +380,8 @@ class LotForm(TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        opportunity = await session.get(Opportunity, opportunity_of(response))
+        # Locked, so two lots added at once take numbers one after the other.
+        opportunity = await load_locked(session, Opportunity, opportunity_of(response))
         assert opportunity is not None
         if opportunity.state != OpportunityState.DRAFT:
             await refuse(session, turn, opportunity, "lot", "published")

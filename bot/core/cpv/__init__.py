@@ -293,6 +293,10 @@ def _joined(
     return wanted, words
 
 
+#: The most words of one piece that a search weighs (the longest CPV label has fewer).
+MAX_SEARCH_WORDS = 12
+
+
 def _ranked(text: str) -> list[tuple[int, float, str]]:
     """(tier, score, code) for every code the words touch; lower tier is better.
 
@@ -301,7 +305,9 @@ def _ranked(text: str) -> list[tuple[int, float, str]]:
     count for more (so 'youth' outweighs 'work'), then broader codes come first.
     """
     wanted = _normalise(text)
-    words = list(dict.fromkeys(_words(text)))
+    # A CPV label is a few words; past a dozen, a piece is a paste, and ranking every word
+    # of it against the whole index would hold up every other turn.
+    words = list(dict.fromkeys(_words(text)))[:MAX_SEARCH_WORDS]
     if not wanted or not words:
         return []
     index = _index()
