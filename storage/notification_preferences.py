@@ -1,0 +1,53 @@
+"""Reading and saving people's notification preferences, in bulk where many are told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.quiet_hours import DEFAULT, HowOften, Preferences
+from storage.notification_tables import NotificationPreference
+
+
+def _preferences(row: NotificationPreference) -> Preferences:
+    return Preferences(
+        opportunities=HowOften(row.opportunities),
+        digest_weekday=row.digest_weekday,
+        quiet_hours=row.quiet_hours,
+        day_starts=row.day_starts,
+        day_ends=row.day_ends,
+    )
+
+
+async def preferences_for(
+    session: AsyncSession, person_ids: Iterable[int]
+) -> dict[int, Preferences]:
+    """Each person's choices; the defaults for anybody who never chose. One query."""
+    wanted = list(dict.fromkeys(person_ids))
+    found: dict[int, Preferences] = {}
+    if wanted:
+        rows = await session.scalars(
+            select(NotificationPreference).where(NotificationPreference.person_id.in_(wanted))
+        )
+        found = {row.person_id: _preferences(row) for row in rows}
+    return {person_id: found.get(person_id, DEFAULT) for person_id in wanted}
+
+
+async def save_preferences(
+    session: AsyncSession, person_id: int, preferences: Preferences, now: datetime
+) -> None:
+    """Store one person's choices, replacing what they chose before."""
+    row = await session.get(NotificationPreference, person_id)
+    if row is None:
+        row = NotificationPreference(person_id=person_id)
+        session.add(row)
+    row.opportunities = preferences.opportunities
+    row.digest_weekday = preferences.digest_weekday
+    row.quiet_hours = preferences.quiet_hours
+    row.day_starts = preferences.day_starts
+    row.day_ends = preferences.day_ends
+    row.updated_at = now
+    await session.flush()
