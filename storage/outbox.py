@@ -7,7 +7,7 @@ the delivering.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -140,14 +140,18 @@ async def send_to_people(
     payload: dict[str, Any],
     key: str,
     *,
-    not_before: datetime | None = None,
+    not_before: datetime | Mapping[int, datetime] | None = None,
 ) -> dict[int, tuple[Address, str]]:
-    """Queue the same message for many people at the same moment, in bulk.
+    """Queue the same message for many people, in bulk.
 
     `key` is an idempotency key with `{person_id}` in it, so running the fan-out again (after
     a crash, say) adds nothing twice. Returns each person's address and message key.
+    `not_before` is one moment for all, or each person's own (quiet hours); anyone missing
+    from the mapping is due now.
     """
-    at = not_before or datetime.now(UTC)
+    now = datetime.now(UTC)
+    each = not_before if isinstance(not_before, Mapping) else {}
+    at = not_before if isinstance(not_before, datetime) else now
     sent: dict[int, tuple[Address, str]] = {}
     rows: list[dict[str, Any]] = []
     for person_id, where in (await addresses_for(session, person_ids)).items():
@@ -161,7 +165,7 @@ async def send_to_people(
                 "payload": payload,
                 "idempotency_key": message_key,
                 "person_id": person_id,
-                "next_attempt_at": at,
+                "next_attempt_at": each.get(person_id, at),
                 "state": WorkState.PENDING,
                 "attempts": 0,
                 "created_at": at,
