@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature, Gate
+from bot.core.feature import Command, Feature, Gate, GatedAction
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -93,8 +93,6 @@ async def show_deliveries(turn: Turn, services: Services) -> list[Reply]:
 
 async def retry_delivery(turn: Turn, services: Services) -> list[Reply]:
     assert turn.actor is not None and turn.action is not None
-    if not turn.actor.is_admin:
-        return [Notice(text="Only Convene admins can retry deliveries.", level="warning")]
     message_id = turn.action.number
     async with services.db.session() as session:
         message = (
@@ -144,5 +142,15 @@ FEATURE = Feature(
             ),
         ),
     ),
-    actions={"deliveries.": retry_delivery},
+    actions={
+        "deliveries.": GatedAction(
+            retry_delivery,
+            "admins",
+            Gate(
+                refusal="Only Convene admins can retry deliveries.",
+                audit_action="deliveries.retry_refused",
+                object_type="deliveries",
+            ),
+        )
+    },
 )

@@ -65,6 +65,21 @@ def fits(actor: Any, audience: str) -> bool:
 
 
 @dataclass(frozen=True)
+class GatedAction:
+    """A button kept to an audience, like a gated command: the router checks it for every
+    door before `handler` runs, and the turn runner audits the refusal. For buttons that
+    are not a command typed (`deliveries.retry`), which a command's gate does not see."""
+
+    handler: Handler
+    audience: str
+    gate: Gate
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES or self.audience == "everyone":
+            raise ValueError("a gated action needs an audience other than everyone")
+
+
+@dataclass(frozen=True)
 class SubCommand:
     """A word after a command (`engagements answer 4`), with what it does declared once.
 
@@ -179,8 +194,9 @@ class Feature:
 
     name: str
     commands: tuple[Command, ...] = ()
-    #: Button action id prefix -> handler (`join.` for join-request decisions).
-    actions: Mapping[str, Handler] = field(default_factory=dict)
+    #: Button action id prefix -> handler (`join.` for join-request decisions), or a
+    #: `GatedAction` when the button is only for an audience.
+    actions: Mapping[str, Handler | GatedAction] = field(default_factory=dict)
     #: The form purposes (`handlers.forms.FormPurpose`) the feature's forms are for; a
     #: form key is matched to its purpose through these.
     form_purposes: tuple[Any, ...] = ()
@@ -220,7 +236,7 @@ class Features:
     def command(self, name: str) -> Command | None:
         return next((c for c in self.commands() if c.name == name), None)
 
-    def actions(self) -> dict[str, Handler]:
+    def actions(self) -> dict[str, Handler | GatedAction]:
         return {prefix: h for f in self.features for prefix, h in f.actions.items()}
 
     def form_purposes(self) -> list[Any]:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.feature import Feature, Gate, fits
+from bot.core.feature import Feature, Gate, GatedAction, fits
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 
@@ -48,6 +48,8 @@ class Router:
     def __init__(self) -> None:
         self.commands: dict[str, CommandInfo] = {}
         self.actions: dict[str, Handler] = {}
+        #: Action id prefix -> (audience, gate) for buttons kept to an audience.
+        self.action_gates: dict[str, tuple[str, Gate]] = {}
         self.submissions: Handler | None = None
         self.chat: Callable[[Turn, Any], Awaitable[Sequence[Reply] | None]] | None = None
         #: Shown in help to somebody with no organisation or authority yet.
@@ -87,6 +89,9 @@ class Router:
                 gate=command.gate,
             )(command.run)
         for prefix, handler in feature.actions.items():
+            if isinstance(handler, GatedAction):
+                self.action_gates[prefix] = (handler.audience, handler.gate)
+                handler = handler.handler
             self.action(prefix)(handler)
 
     def changes_things(self, text: str) -> bool:
@@ -117,12 +122,13 @@ class Router:
     def gate_for(self, turn: Turn) -> Gate | None:
         """The gate this turn is stopped at, if its command is kept to an audience the actor
         is not in; None when the turn may go on. Buttons that run a command (`cmd.…`) are
-        the command typed, so they meet the same gate."""
+        the command typed, so they meet the same gate; other buttons meet their
+        `GatedAction`'s."""
         if turn.actor is None or turn.submission is not None:
             return None
         if turn.action is not None:
             if not turn.action.id.startswith("cmd."):
-                return None
+                return self._action_gate(turn)
             words = [turn.action.id.removeprefix("cmd.")]
         else:
             words, _ = parse_command(turn.text or "")
@@ -130,6 +136,13 @@ class Router:
         if info is None or info.gate is None or fits(turn.actor, info.audience):
             return None
         return info.gate
+
+    def _action_gate(self, turn: Turn) -> Gate | None:
+        assert turn.action is not None
+        for prefix, (audience, gate) in self.action_gates.items():
+            if turn.action.id.startswith(prefix) and not fits(turn.actor, audience):
+                return gate
+        return None
 
     def action(self, prefix: str) -> Callable[[Handler], Handler]:
         """Register a handler for actions whose id starts with `prefix` (e.g. `profile.`)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.core.feature import Command, Feature, Gate, fits
+from bot.core.feature import Command, Feature, Gate, GatedAction, fits
 from bot.core.turn import Action, Actor, Door, Grant, Turn
 from bot.services import Services
 from handlers import features
@@ -35,6 +35,18 @@ async def test_a_provider_asking_for_deliveries_is_refused_and_it_is_audited(
     assert [(e.object_type, e.door) for e in events] == [("deliveries", "web")] * 2
 
 
+async def test_a_button_kept_to_admins_is_refused_and_audited_before_it_runs(
+    door: TestDoor, services: Services
+) -> None:
+    """`deliveries.retry` is not a command typed, so it carries its own gate."""
+    grace = await door.sign_in("Grace Lee")
+    replies = await grace.press("deliveries.retry", "999999")
+    # Refused before the handler looks the message up (it would say "could not be found").
+    assert text_of(replies) == "Only Convene admins can retry deliveries."
+    events = await _refusals(services, "deliveries.retry_refused")
+    assert [(e.object_type, e.door) for e in events] == [("deliveries", "web")]
+
+
 async def test_an_admin_passes_the_gate_and_nothing_is_audited(
     door: TestDoor, services: Services
 ) -> None:
@@ -52,6 +64,11 @@ def test_every_gated_command_has_an_audience_and_plain_words() -> None:
         assert command.gate is not None
         assert command.gate.refusal.endswith("."), command.name
         assert command.gate.audit_action.endswith(".refused"), command.name
+    for feature in features().features:
+        for prefix, action in feature.actions.items():
+            if isinstance(action, GatedAction):
+                assert action.gate.refusal.endswith("."), prefix
+                assert action.gate.audit_action.endswith("_refused"), prefix
 
 
 def test_a_gate_needs_an_audience() -> None:
