@@ -39,6 +39,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.reply import FormView, Notice, Reply, file_offer_in
+from bot.core.router import Router
 from bot.core.turn import Action, Actor, Door, Intent, Turn, parse_command
 from bot.services import Services
 from bot.slack import blocks as kit
@@ -441,7 +442,8 @@ class SlackDoor:
                 actor,
                 Intent.BACK if name == "form.back" else Intent.SAVE,
             )
-            await self.home.refresh(context)
+            if name == "form.save":  # a saved draft shows on Home; going back changes nothing
+                await self.home.refresh(context)
             return
         if name == "filter":
             _, command, filter_name = action["action_id"].split(kit.ACTION_SEPARATOR)
@@ -478,7 +480,22 @@ class SlackDoor:
                 await modals.show_in_modal(client, opened, replies)
         elif response_url:
             await self._respond(response_url, replies)
-        await self.home.refresh(context)
+        if view.get("type") == "home" or _may_change_home(name, turn, self.services.router):
+            await self.home.refresh(context)
+
+
+def _may_change_home(name: str, turn: Turn, router: Router) -> bool:
+    """Whether a button may have changed what Home shows, so it is published again.
+
+    A filter or a command that only shows something changes nothing; a command that
+    changes things, or a feature's own button (a decision, an attendance mark), may. A
+    press on the Home tab itself always publishes it again, so the tab answers the press.
+    """
+    if name == "filter":
+        return False
+    if name.startswith("cmd."):
+        return router.changes_things(turn.text or "")
+    return True
 
 
 def _files(actor: Actor | None) -> Destination:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -111,8 +112,13 @@ async def test_commissioner_filters_the_directory(
     service = next(e for e in menus if e["action_id"] == "filter|directory|service")
     assert service["initial_option"]["value"] == "food", "the menu shows the chosen filter"
     assert "Readiness answers are never shown here." in text
-    # The action also refreshes Priya's App Home; let it land before the app stops.
+    # A filter only shows something, so Priya's App Home is not published again for it:
+    # opening the tab afterwards is the one publish she gets.
+    await slack.event(home_opened(priya))
     await eventually(lambda: priya in fake.home_views)
+    await asyncio.sleep(0.3)  # room for a wrong second publish to land
+    publishes = [c for c in fake.calls_to("views.publish") if c.body["user_id"] == priya]
+    assert len(publishes) == 1
 
 
 async def test_a_provider_is_politely_refused_the_directory(
