@@ -1,0 +1,696 @@
+"""Opportunities from posting to withdrawal, with providers on three doors: the acceptance
+test of issue 14, for the parts that exist so far.
+
+Priya Shah (Riverside Borough Council) works on the web. The providers it fits: Tom Okafor
+(Riverside Youth Trust) in Slack, Amina Begum (Asha Women's Centre) in Teams and Grace Lee
+(Eastgate Community Kitchen) on the web. Joan Hughes (Silver Threads Befriending, older
+people) does not fit it. Everything goes over real HTTP to one running app: signed requests
+to /slack/events with the app calling a fake Slack Web API, JWT-signed activities to
+/api/messages with replies going to a fake Bot Connector, and a browser session for the web.
+Messages leave through the app's own outbox sender, drained by hand (the scheduler is off in
+tests). Time is a `FixedClock` in the services from the start, on the next Monday at 9am.
+
+The story, one stage after another (each an `async def stage_…(story)` below, called in
+order by the test at the bottom):
+
+ 1. Priya posts it on the web, page by page, adds two lots, previews it and publishes it.
+ 2. The three providers it fits, and only they, are told at the same moment (one outbox
+    message and one `OpportunityAnnouncement` each, the same `next_attempt_at`); Joan is not.
+ 3. Each sees the "Is this for us?" card on their own door, and presses Full details.
+ 4. Each says "we're interested" from their own door; a second press is refused politely
+    and nothing doubles; Grace withdraws her interest.
+ 5. The team sees interest in aggregate (size, kind) with names; no provider ever sees
+    another provider's name, on any door (checked against everything each was shown).
+ 6. Priya moves the deadline: everyone told or interested gets the change, on the record,
+    and the calendar file (.ics) gives the new deadline on Slack and on the web.
+ 7. Priya withdraws it: everyone is told, with her reason; interest can't be registered now.
+ 8. Everything Slack and Teams were given is valid Block Kit and Adaptive Cards.
+
+Stages still to come from the other opportunity slices are marked `INTEGRATOR:` where they
+go, with what each must show. They are not faked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import SENDER
+from bot.clock import LONDON, FixedClock, format_when
+from bot.outbox.sender import OutboxSender
+from bot.services import Services
+from storage.models import ChatIdentity, Door, OutboxMessage, WorkState
+from storage.opportunity_tables import (
+    Opportunity,
+    OpportunityAmendment,
+    OpportunityInterest,
+    OpportunityLot,
+    OpportunityState,
+)
+from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
+from tests.support.doors import chat_door_settings, flatten
+from tests.support.engagements import inbox_payloads, rows_like
+from tests.support.fake_botframework import FakeBotFramework
+from tests.support.fake_slack import FakeSlack
+from tests.support.opportunities import (
+    OpportunityBrowser,
+    RecordingWebUser,
+    SlackProvider,
+    TeamsProvider,
+    announcements,
+    audit_actions,
+    calendar_deadline,
+    on_the_record,
+    person_id,
+    told_together,
+)
+from tests.support.polling import settle
+from tests.support.servers import RunningApp
+from tests.support.teams_activities import TeamsActivities, TeamsUser
+from tests.support.web import text_of
+from tests.teams.conftest import CardLog, card_problems
+
+SLACK_SECRET = "test-signing-secret"
+TOM_SLACK = "U0001"
+AMINA = TeamsUser(
+    id="29:1AminaB3gum7Qx5vWz0pLmN2rStUvXy98765ZyXwVuTsRqPoNmLkJi",
+    name="Amina Begum",
+    aad_object_id="a31a0000-0000-4000-8000-00000000a5a4",
+)
+
+TITLE = "Family wellbeing in Preston and Burnley"
+CHANGE = "We need one more week to answer everyone's questions."
+REASON = "The money for this work was cut in the council's budget."
+LOTS = (
+    ("Preston families", "£20,000", "£30,000"),
+    ("Burnley families", "£30,000", "£50,000"),
+)
+
+#: Each provider organisation, and its person, by door: what no other provider may see.
+PROVIDERS = {
+    "slack": ("Riverside Youth Trust", "Tom Okafor"),
+    "teams": ("Asha Women's Centre", "Amina Begum"),
+    "web": ("Eastgate Community Kitchen", "Grace Lee"),
+}
+
+
+@dataclass(frozen=True)
+class When:
+    """The story's moments. It starts on a Monday at 9am in London (a working day, in
+    everyone's waking hours); bids close eight weeks on, on a Friday at 5pm, questions two
+    weeks before; the amendment moves the deadline a week later."""
+
+    now: datetime
+    deadline: datetime
+    questions_close: datetime
+    new_deadline: datetime
+
+    @classmethod
+    def from_monday(cls, monday: datetime) -> When:
+        friday = monday.date() + timedelta(weeks=8, days=-3)
+        at_five = time(17, 0)
+        return cls(
+            now=monday,
+            deadline=datetime.combine(friday, at_five, tzinfo=LONDON),
+            questions_close=datetime.combine(friday - timedelta(weeks=2), at_five, tzinfo=LONDON),
+            new_deadline=datetime.combine(friday + timedelta(weeks=1), at_five, tzinfo=LONDON),
+        )
+
+
+def next_monday_morning(real: datetime) -> datetime:
+    """9am London on the first Monday after `real`. The clock stops there, ahead of the real
+    time, so messages the app queues on the real clock (chat replies) are already due."""
+    day = real.astimezone(LONDON).date() + timedelta(days=1)
+    while day.weekday() != 0:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(9, 0), tzinfo=LONDON)
+
+
+def web_day(when: datetime) -> str:
+    """A date as a person types it into the web form."""
+    return when.strftime("%d/%m/%Y")
+
+
+# --- one app with every door -----------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
+    """Slack (one workspace) and Teams (one tenant), each aimed at its fake."""
+    return chat_door_settings(fake_slack, fake_teams)
+
+
+@pytest.fixture
+async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
+    poster = SlackPoster(app_server.url, SLACK_SECRET)
+    yield poster
+    await poster.close()
+    await app_server.runner.app[SENDER].idle()
+
+
+@pytest.fixture
+async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, RecordingWebUser]]:
+    users = {name: RecordingWebUser(app_server.url) for name in ("Priya Shah", "Grace Lee")}
+    yield users
+    for user in users.values():
+        await user.close()
+
+
+@dataclass
+class Story:
+    """Everyone in the story, their doors, and what has happened so far."""
+
+    services: Services
+    sender: OutboxSender
+    fake_slack: FakeSlack
+    fake_teams: FakeBotFramework
+    clock: FixedClock
+    when: When
+    priya: OpportunityBrowser
+    tom: SlackProvider
+    amina: TeamsProvider
+    grace: OpportunityBrowser
+    #: The providers it fits, by door -> person id.
+    people: dict[str, int]
+    joan: int
+    priya_id: int
+    opportunity_id: int = 0
+    #: The announcement's outbox key on each door (its buttons are pressed later).
+    announced: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.opportunity_id
+
+    async def opportunity(self) -> Opportunity:
+        async with self.services.db.session() as session:
+            found = await session.get(Opportunity, self.opportunity_id)
+        assert found is not None
+        return found
+
+    async def seen_by_each(self, key: str) -> dict[str, str]:
+        """After a send pass: every row for `key` is sent, and each provider reads it on
+        their own door. Returns what each door showed."""
+        rows = await rows_like(self.services, f"{key}:%")
+        assert rows and all(r.state == WorkState.DONE and r.sent_at for r in rows), [
+            (r.idempotency_key, r.state, r.last_error) for r in rows
+        ]
+        by_door = {str(r.door): r.idempotency_key for r in rows}
+        web = await inbox_payloads(self.services, self.people["web"], by_door["web"])
+        assert len(web) == 1
+        return {
+            "slack": self.tom.read(by_door["slack"]),
+            "teams": self.amina.read(by_door["teams"]),
+            "web": flatten(web),
+        }
+
+    async def interest_rows(self) -> list[tuple[int, str]]:
+        async with self.services.db.session() as session:
+            rows = await session.scalars(
+                select(OpportunityInterest)
+                .where(OpportunityInterest.opportunity_id == self.opportunity_id)
+                .order_by(OpportunityInterest.organisation_id)
+            )
+            return [(r.organisation_id, r.state) for r in rows.all()]
+
+
+# --- the stages ------------------------------------------------------------------------------
+
+
+async def stage_post_preview_publish(story: Story) -> None:
+    """1. Priya posts it on the web through the real forms, with two lots, previews it as
+    providers will see it, and publishes it."""
+    priya = story.priya
+    html = await priya.fill_in(
+        "new",
+        [
+            {"title": TITLE, "purpose": "Help families through hard times, sooner."},
+            {
+                "people_served": "Families with children in Preston and Burnley",
+                # Tom (young people, Preston), Amina (mental health, all Lancashire) and
+                # Grace (food, Burnley) fit; Joan (older people, Preston) does not.
+                "service_areas": ["children_young_people", "mental_health", "food"],
+                "area_served": "Preston, Burnley",
+            },
+            {
+                "value_min": "£50,000",
+                "value_max": "£80,000",
+                "payment_model": "in_advance",
+                "length_months": "24",
+                "tupe": "no",
+            },
+            {
+                "submission_deadline": web_day(story.when.deadline),
+                "clarification_deadline": web_day(story.when.questions_close),
+                "submission_formats": ["writing", "video"],
+                "quality_weight": "70",
+                "price_weight": "20",
+                "social_value_weight": "10",
+                "partners_wanted": "yes",
+                # A grant, so the 360Giving stage (to come) applies to this same opportunity.
+                "route": "grant",
+            },
+        ],
+    )
+    assert f"Preview: {TITLE}" in text_of(html), text_of(html)
+    async with story.services.db.session() as session:
+        opportunity = await session.scalar(select(Opportunity))
+    assert opportunity is not None and opportunity.state == OpportunityState.DRAFT
+    story.opportunity_id = n = opportunity.id
+
+    for number, (title, low, high) in enumerate(LOTS, start=1):
+        page = text_of(
+            await priya.fill_in(f"lot {n}", [{"title": title, "value_min": low, "value_max": high}])
+        )
+        assert f"Lot {number}, {title}, is saved." in page, page
+    async with story.services.db.session() as session:
+        lots = (
+            await session.scalars(
+                select(OpportunityLot)
+                .where(OpportunityLot.opportunity_id == n)
+                .order_by(OpportunityLot.number)
+            )
+        ).all()
+    assert [(lot.number, lot.title, lot.value_min_pence, lot.value_max_pence) for lot in lots] == [
+        (1, "Preston families", 2_000_000, 3_000_000),
+        (2, "Burnley families", 3_000_000, 5_000_000),
+    ]
+
+    preview = text_of(await priya.open(f"preview {n}"))
+    assert "This is exactly what every provider it fits will see" in preview, preview
+    assert (
+        "Before you can publish" not in preview and "We suggest at least six weeks" not in preview
+    )
+    for words in (
+        "Lot 1: Preston families (£20,000 to £30,000)",
+        "Lot 2: Burnley families (£30,000 to £50,000)",
+        format_when(story.when.deadline),
+    ):
+        assert words in preview, words
+    assert not await rows_like(story.services, f"opportunity:{n}:%"), "a preview sends nothing"
+
+    page = text_of(await priya.confirm(f"publish {n}"))
+    assert "Published. We are sending it to 3 people in 3 organisations" in page, page
+    published = await story.opportunity()
+    assert published.state == OpportunityState.OPEN
+    assert published.published_at == story.when.now
+    assert published.submission_deadline == story.when.deadline
+    [audit] = await audit_actions(story.services, "opportunity.published")
+    assert audit.actor_id == story.priya_id
+    assert (audit.details["people_told"], audit.details["organisations_told"]) == (3, 3)
+
+
+# INTEGRATOR: route checklist. After publishing, the route ("grant") shows Priya the steps
+# and notices it needs, with due dates from the legal data by the procurement's start date;
+# mark one done with its notice identifier on the web and check it is on the record.
+
+
+async def stage_told_at_once(story: Story) -> None:
+    """2. The providers it fits, and only they, are told at the same moment, each on their
+    own door, each on the record; Joan (older people) is not."""
+    n = story.n
+    key = f"opportunity:{n}:published"
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    assert {r.next_attempt_at for r in rows.values()} == {story.when.now}
+    assert rows["slack"].address == TOM_SLACK
+    assert rows["teams"].address == story.amina.conversation
+    assert story.joan not in {r.person_id for r in rows.values()}
+    on_the_record(await announcements(story.services, n, "published"), rows)
+    story.announced = {door: row.idempotency_key for door, row in rows.items()}
+
+    await settle(story.sender)
+    seen = await story.seen_by_each(key)
+    for door, text in seen.items():
+        assert f"New opportunity: {TITLE}" in text, door
+        assert "Is this for us? From Riverside Borough Council" in text, door
+        assert "We're interested" in text, door
+    assert any(
+        c.body["channel"] == f"D{TOM_SLACK}" for c in story.fake_slack.calls_to("chat.postMessage")
+    )
+    assert TITLE in await story.grace.inbox()
+
+
+# INTEGRATOR: notification preferences and the weekly digest. Add a fourth provider who
+# fits and chose a weekly digest (on a chosen weekday): nothing for them at publishing; move
+# the clock to their digest day and run the sweep; one digest message lists this
+# opportunity, on their door. Amend `told_together` above to the people told immediately.
+
+
+async def stage_is_this_for_us(story: Story) -> None:
+    """3. Each provider reads the plain card on their own door, then presses Full details."""
+    n = story.n
+    card_words = (
+        "Families with children in Preston and Burnley",
+        "£50,000 to £80,000",
+        "2 years",
+        "In advance, before the work is done",
+        "No staff move to you (no TUPE)",
+        "Lot 1: Preston families (£20,000 to £30,000); Lot 2: Burnley families "
+        "(£30,000 to £50,000)",
+        format_when(story.when.deadline),  # e.g. "Friday 6 March 2026, 5pm"
+        "Welcome: groups of organisations can bid together",
+        "Our rough guess: about 2 to 3 days of work",
+        "only the council's commissioning team sees your name",
+    )
+    seen = await story.seen_by_each(f"opportunity:{n}:published")
+    for door, text in seen.items():
+        for words in card_words:
+            assert words in text, (door, words)
+
+    details = {
+        "slack": await story.tom.press(story.announced["slack"], f"show {n}"),
+        "teams": await story.amina.press(story.announced["teams"], f"show {n}"),
+        "web": text_of(await story.grace.press(await story.grace.inbox_html(), "Full details")),
+    }
+    for door, text in details.items():
+        for words in (
+            "Help families through hard times, sooner.",
+            "Lot 1: Preston families",
+            "Lot 2: Burnley families",
+            "How to apply",
+            "Last day for questions",
+            format_when(story.when.questions_close),
+            "Quality 70%, price 20%, social value 10%",
+            "Open for bids.",
+        ):
+            assert words in text, (door, words)
+
+
+async def stage_interest(story: Story) -> None:
+    """4. Each says "we're interested" from their own door; a second press is refused
+    politely and nothing doubles; Grace withdraws her interest on the web."""
+    n = story.n
+    tom = await story.tom.press(story.announced["slack"], f"interest {n}")
+    assert "Thank you. Riverside Youth Trust is down as interested" in tom, tom
+    amina = await story.amina.press(story.announced["teams"], f"interest {n}")
+    assert "Thank you. Asha Women's Centre is down as interested" in amina, amina
+    grace = text_of(await story.grace.press(await story.grace.inbox_html(), "We're interested"))
+    assert "Thank you. Eastgate Community Kitchen is down as interested" in grace, grace
+    for text in (tom, amina, grace):
+        assert "other providers never see who is interested" in text
+        assert f"The deadline for bids is {format_when(story.when.deadline)}" in text
+    interested = await story.interest_rows()
+    assert [state for _, state in interested] == ["interested"] * 3
+
+    # Tom presses the same button again: told kindly, nothing doubles, the attempt recorded.
+    again = await story.tom.press(story.announced["slack"], f"interest {n}")
+    assert "Riverside Youth Trust is already down as interested" in again, again
+    assert "Thank you" not in again
+    assert await story.interest_rows() == interested
+    assert len(await audit_actions(story.services, "opportunity.interested")) == 3
+    [refused] = await audit_actions(story.services, "opportunity.refused")
+    assert (refused.actor_id, refused.door, refused.details["attempted"]) == (
+        story.people["slack"],
+        "slack",
+        "interest",
+    )
+    assert refused.details["reason"] == "already interested"
+
+    # Grace changes her mind, from the opportunity's own page.
+    page = await story.grace.open(f"show {n}")
+    left = text_of(await story.grace.press(page, "We're no longer interested"))
+    assert "Eastgate Community Kitchen is no longer down as interested" in left, left
+    states = dict(await story.interest_rows())
+    assert sorted(states.values()) == ["interested", "interested", "withdrawn"]
+    [withdrew] = await audit_actions(story.services, "opportunity.not_interested")
+    assert withdrew.actor_id == story.people["web"] and withdrew.door == "web"
+
+
+# INTEGRATOR: clarifications (the shared clarification module). A provider asks a question
+# from one door before the clarification deadline; Priya publishes the answer; it reaches
+# everyone told or interested at the same moment, with no name on it (check every door's
+# payload for the asker's names, as the engagement test does); the Q&A shows on each door.
+
+# INTEGRATOR: partner finder. Tom posts "looking for partners" (what he brings, what he
+# needs, area); Amina, who fits, sees it without Tom's contact details; she says yes, Tom
+# says yes, and only then each gets the other's contact details; the consortium is recorded.
+# Before both agree, nobody sees the other's details on any door (extend the privacy check
+# in `stage_team_sees_interest` to the partner post).
+
+
+async def stage_team_sees_interest(story: Story) -> None:
+    """5. The team sees interest in aggregate with names; providers never see each other."""
+    n = story.n
+    summary = text_of(await story.priya.open(f"interested {n}"))
+    for words in (
+        "2 organisations are interested; 1 withdrew",
+        "This is not a shortlist",
+        "By size (yearly income)",
+        "By kind of organisation",
+        "Registered charity (including CIOs) 2",
+        "Asha Women's Centre, Riverside Youth Trust",  # by name
+        "Only your council's commissioning team sees this",
+    ):
+        assert words in summary, (words, summary)
+    assert "Eastgate Community Kitchen" not in summary, "withdrew: counted, not named"
+
+    # A provider asking for that view is refused, and the attempt is on the record.
+    refused = await story.tom.say(f"opportunities interested {n}")
+    assert "Only the commissioning team" in refused, refused
+    assert "Asha" not in refused
+    attempts = await audit_actions(story.services, "opportunity.refused")
+    assert [(a.actor_id, a.details["attempted"]) for a in attempts][-1] == (
+        story.people["slack"],
+        "interested",
+    )
+    no_provider_saw_another(story)
+
+
+def no_provider_saw_another(story: Story) -> None:
+    """Nothing any provider was shown, on their door, names another provider or its person:
+    every Slack DM and press answer, every Teams activity and card, every web page."""
+    seen = {
+        "slack": story.tom.everything_seen(),
+        "teams": story.amina.everything_seen(),
+        "web": story.grace.everything_seen(),
+    }
+    for door, text in seen.items():
+        assert TITLE in text, door  # the check reads what they really saw
+        for other, names in PROVIDERS.items():
+            if other == door:
+                continue
+            for name in names:
+                assert name not in text, (door, name)
+
+
+async def stage_amend_deadline(story: Story) -> None:
+    """6. Priya moves the deadline. Everyone told or interested gets the change at the same
+    moment, on the record, with both dates; the calendar file gives the new deadline."""
+    n = story.n
+    page = text_of(
+        await story.priya.fill_in(
+            f"amend {n}",
+            [{"what_changed": CHANGE, "submission_deadline": web_day(story.when.new_deadline)}],
+        )
+    )
+    assert "This change is on its way to 3 people, all at the same moment" in page, page
+    async with story.services.db.session() as session:
+        [amendment] = (await session.scalars(select(OpportunityAmendment))).all()
+    assert (amendment.old_deadline, amendment.new_deadline) == (
+        story.when.deadline,
+        story.when.new_deadline,
+    )
+    assert (amendment.made_by, amendment.made_at) == (story.priya_id, story.when.now)
+    assert (await story.opportunity()).submission_deadline == story.when.new_deadline
+    [audit] = await audit_actions(story.services, "opportunity.amended")
+    assert audit.details["people_told"] == 3 and audit.details["amendment_id"] == amendment.id
+
+    # Grace withdrew her interest but was told about it, so she hears of the change too.
+    key = f"opportunity:{n}:amended:{amendment.id}"
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    on_the_record(await announcements(story.services, n, "amended"), rows)
+    await settle(story.sender)
+    for door, text in (await story.seen_by_each(key)).items():
+        assert f"A change to {TITLE}, from Riverside Borough Council" in text, door
+        assert (
+            f"It was {format_when(story.when.deadline)}. It is now {format_when(story.when.new_deadline)}."
+            in text
+        )
+        assert CHANGE in text, door
+    shown = await story.tom.say(f"opportunities show {n}")
+    assert format_when(story.when.new_deadline) in shown, shown
+    assert format_when(story.when.deadline) not in shown, "the old deadline is gone"
+
+    # The calendar file, made when fetched, has the new deadline: Tom's in his Slack DM...
+    said = await story.tom.press(story.announced["slack"], f"calendar {n}")
+    assert "sending the file to our direct messages" in said, said
+    [(file, data)] = story.fake_slack.files_in(TOM_SLACK)
+    assert file["name"].endswith(".ics")
+    starts, summary = calendar_deadline(data)
+    assert starts == story.when.new_deadline and TITLE in summary
+    # ...and Grace's on the web, from the link the opportunity offers her.
+    offer = await story.grace.press(
+        await story.grace.open(f"show {n}"), "Add the deadline to my calendar"
+    )
+    status, content_type, body = await story.grace.download(offer)
+    assert status == 200 and content_type.startswith("text/calendar")
+    starts, summary = calendar_deadline(body)
+    assert starts == story.when.new_deadline and TITLE in summary
+
+
+# INTEGRATOR: deadline reminders. Tom and Amina (interested) are reminded 14 days, 3 working
+# days and the morning of the deadline (the amended one), each on a working day (move the
+# clock over a weekend or bank holiday and run the due sweep); Grace (withdrew) and Joan are
+# not. The amendment above is itself a reminder moment for the interested.
+
+# INTEGRATOR: open data. The OCDS 1.1.5 release package (UK extension, merged as a JSON Merge
+# Patch) for this opportunity and its amendment validates against ../shared/standards, with
+# both lots, CPV items, value and dates; the 360Giving export of this grant (once awarded)
+# validates against the shipped 360Giving schema. Fetch both over HTTP as Priya.
+
+# INTEGRATOR: pipeline. The 18-month pipeline lists a planned opportunity as advance notice
+# to providers and exports in the UK1 shape.
+
+
+async def stage_withdraw(story: Story) -> None:
+    """7. Priya withdraws it: everyone told or interested hears it with her reason, at the
+    same moment; interest can't be registered any more."""
+    n = story.n
+    page = text_of(await story.priya.fill_in(f"withdraw {n}", [{"reason": REASON}]))
+    assert "The news that it is withdrawn is on its way to 3 people" in page, page
+    withdrawn = await story.opportunity()
+    assert withdrawn.state == OpportunityState.WITHDRAWN
+    assert (withdrawn.withdrawn_at, withdrawn.withdrawal_reason) == (story.when.now, REASON)
+    [audit] = await audit_actions(story.services, "opportunity.withdrawn")
+    assert audit.actor_id == story.priya_id and audit.details["people_told"] == 3
+
+    key = f"opportunity:{n}:withdrawn:1"
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    on_the_record(await announcements(story.services, n, "withdrawn"), rows)
+    await settle(story.sender)
+    for door, text in (await story.seen_by_each(key)).items():
+        assert f"{TITLE} has been withdrawn by Riverside Borough Council" in text, door
+        assert REASON in text, door
+
+    before = await story.interest_rows()
+    late = await story.amina.press(story.announced["teams"], f"interest {n}")
+    assert f"{TITLE} is not open for bids now, so nothing was changed" in late, late
+    assert await story.interest_rows() == before
+    assert "withdrawn" in text_of(await story.grace.open(f"show {n}"))
+
+
+async def the_whole_record(story: Story) -> None:
+    """Every message about it went out once, and each is an announcement on the record."""
+    async with story.services.db.session() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.idempotency_key.like(f"opportunity:{story.n}:%")
+                )
+            )
+        ).all()
+        joan_told = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.person_id == story.joan)
+        )
+    assert len(rows) == 9 and all(r.state == WorkState.DONE for r in rows)
+    assert joan_told == 0, "Joan was never told: it never fitted her"
+    kinds = [
+        len(await announcements(story.services, story.n, kind))
+        for kind in ("published", "amended", "withdrawn")
+    ]
+    assert kinds == [3, 3, 3]
+
+
+def valid_for_every_platform(story: Story) -> None:
+    """8. Everything sent to Slack was valid Block Kit, and every Teams card valid."""
+    problems = block_kit_problems(BlockKitLog(fakes=[story.fake_slack]))
+    problems += card_problems(
+        CardLog(fakes=[story.fake_teams], returned=[("invoke", c) for c in story.amina.returned])
+    )
+    assert not problems, "\n".join(problems)
+    assert not story.fake_slack.duplicates() and not story.fake_teams.duplicates()
+
+
+# --- the test --------------------------------------------------------------------------------
+
+
+async def meet_everyone(
+    services: Services,
+    app_server: RunningApp,
+    fake_slack: FakeSlack,
+    fake_teams: FakeBotFramework,
+    slack_poster: SlackPoster,
+    browsers: dict[str, RecordingWebUser],
+) -> Story:
+    """The clock stopped on the next Monday morning; Priya and Grace signed in on the web;
+    Tom has said hello in Slack (his email links him), Amina in Teams (her account linked,
+    as an admin would)."""
+    when = When.from_monday(next_monday_morning(services.clock.now()))
+    clock = FixedClock(when.now)
+    services.clock = clock
+    sender: OutboxSender = app_server.runner.app[SENDER]
+    priya = OpportunityBrowser(browsers["Priya Shah"])
+    grace = OpportunityBrowser(browsers["Grace Lee"])
+    await priya.user.sign_in_locally("Priya Shah")
+    await grace.user.sign_in_locally("Grace Lee")
+    # The demo's sign-in page lists everyone; what Grace sees as Grace starts here.
+    browsers["Grace Lee"].pages.clear()
+    people = {
+        "slack": await person_id(services, "tom@riversideyouth.example"),
+        "teams": await person_id(services, "amina@ashacentre.example"),
+        "web": await person_id(services, "grace@eastgatekitchen.example"),
+    }
+    fake_slack.add_user("T0001", TOM_SLACK, "Tom Okafor", email="tom@riversideyouth.example")
+    tom = SlackProvider(slack_poster, fake_slack, sender, services, TOM_SLACK)
+    assert "What I can help with" in await tom.say("help")
+    async with services.db.session() as session:
+        session.add(
+            ChatIdentity(
+                person_id=people["teams"],
+                platform=Door.TEAMS,
+                workspace_id=fake_teams.tenant_id,
+                user_id=AMINA.aad_object_id,
+            )
+        )
+    amina = TeamsProvider(
+        fake_teams, TeamsActivities.from_fake(fake_teams), app_server.url, sender, AMINA
+    )
+    assert "What I can help with" in flatten(await amina.say("help"))
+    return Story(
+        services=services,
+        sender=sender,
+        fake_slack=fake_slack,
+        fake_teams=fake_teams,
+        clock=clock,
+        when=when,
+        priya=priya,
+        tom=tom,
+        amina=amina,
+        grace=grace,
+        people=people,
+        joan=await person_id(services, "joan@silverthreads.example"),
+        priya_id=await person_id(services, "priya.shah@riverside.example"),
+    )
+
+
+async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three_doors(
+    services: Services,
+    app_server: RunningApp,
+    fake_slack: FakeSlack,
+    fake_teams: FakeBotFramework,
+    slack_poster: SlackPoster,
+    browsers: dict[str, RecordingWebUser],
+) -> None:
+    story = await meet_everyone(
+        services, app_server, fake_slack, fake_teams, slack_poster, browsers
+    )
+    await stage_post_preview_publish(story)
+    # INTEGRATOR: route checklist (see the note after stage_post_preview_publish).
+    await stage_told_at_once(story)
+    # INTEGRATOR: the weekly-digest provider gets it in their digest.
+    await stage_is_this_for_us(story)
+    await stage_interest(story)
+    # INTEGRATOR: clarification asked and published; partner finder (both agree first).
+    await stage_team_sees_interest(story)
+    await stage_amend_deadline(story)
+    # INTEGRATOR: reminders fire on working days; OCDS and 360Giving exports validate.
+    await stage_withdraw(story)
+    await the_whole_record(story)
+    no_provider_saw_another(story)
+    valid_for_every_platform(story)
