@@ -51,6 +51,7 @@ from storage.opportunity_tables import (
     OpportunityLot,
     OpportunityState,
 )
+from tests.features.engagement_story import add_sam
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
 from tests.support.doors import chat_door_settings, flatten
 from tests.support.engagements import inbox_payloads, rows_like
@@ -181,6 +182,8 @@ class Story:
     opportunity_id: int = 0
     #: The announcement's outbox key on each door (its buttons are pressed later).
     announced: dict[str, str] = field(default_factory=dict)
+    #: Sam Patel, who joins Tom's trust after publishing (0 until then).
+    sam: int = 0
 
     @property
     def n(self) -> int:
@@ -192,21 +195,33 @@ class Story:
         assert found is not None
         return found
 
+    def to_tell(self) -> dict[int, str]:
+        """Who hears of a change (person id -> their door): the three providers told at
+        publishing, and Sam once he has joined an interested organisation."""
+        doors = {person: door for door, person in self.people.items()}
+        return {**doors, self.sam: "web"} if self.sam else doors
+
     async def seen_by_each(self, key: str) -> dict[str, str]:
-        """After a send pass: every row for `key` is sent, and each provider reads it on
-        their own door. Returns what each door showed."""
-        rows = await rows_like(self.services, f"{key}:%")
-        assert rows and all(r.state == WorkState.DONE and r.sent_at for r in rows), [
-            (r.idempotency_key, r.state, r.last_error) for r in rows
+        """After a send pass: every row for `key` is sent, and each person reads it on
+        their own door. Returns what each door showed (Sam's inbox as "sam")."""
+        rows = {r.person_id: r for r in await rows_like(self.services, f"{key}:%")}
+        assert rows and all(r.state == WorkState.DONE and r.sent_at for r in rows.values()), [
+            (r.idempotency_key, r.state, r.last_error) for r in rows.values()
         ]
-        by_door = {str(r.door): r.idempotency_key for r in rows}
-        web = await inbox_payloads(self.services, self.people["web"], by_door["web"])
-        assert len(web) == 1
-        return {
-            "slack": self.tom.read(by_door["slack"]),
-            "teams": self.amina.read(by_door["teams"]),
-            "web": flatten(web),
+
+        async def inbox(person: int) -> str:
+            found = await inbox_payloads(self.services, person, rows[person].idempotency_key)
+            assert len(found) == 1
+            return flatten(found)
+
+        seen = {
+            "slack": self.tom.read(rows[self.people["slack"]].idempotency_key),
+            "teams": self.amina.read(rows[self.people["teams"]].idempotency_key),
+            "web": await inbox(self.people["web"]),
         }
+        if self.sam in rows:
+            seen["sam"] = await inbox(self.sam)
+        return seen
 
     async def interest_rows(self) -> list[tuple[int, str]]:
         async with self.services.db.session() as session:
@@ -314,13 +329,13 @@ async def stage_told_at_once(story: Story) -> None:
     own door, each on the record; Joan (older people) is not."""
     n = story.n
     key = f"opportunity:{n}:published"
-    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.to_tell(), key)
     assert {r.next_attempt_at for r in rows.values()} == {story.when.now}
-    assert rows["slack"].address == TOM_SLACK
-    assert rows["teams"].address == story.amina.conversation
-    assert story.joan not in {r.person_id for r in rows.values()}
+    assert rows[story.people["slack"]].address == TOM_SLACK
+    assert rows[story.people["teams"]].address == story.amina.conversation
+    assert story.joan not in rows
     on_the_record(await announcements(story.services, n, "published"), rows)
-    story.announced = {door: row.idempotency_key for door, row in rows.items()}
+    story.announced = {str(row.door): row.idempotency_key for row in rows.values()}
 
     await settle(story.sender)
     seen = await story.seen_by_each(key)
@@ -481,13 +496,17 @@ async def stage_amend_deadline(story: Story) -> None:
     """6. Priya moves the deadline. Everyone told or interested gets the change at the same
     moment, on the record, with both dates; the calendar file gives the new deadline."""
     n = story.n
+    # Sam Patel joins Tom's trust now (an admin adds him). He was never told of it, but his
+    # organisation is interested, so he hears of every change, in his web inbox.
+    await add_sam(story.services)
+    story.sam = await person_id(story.services, "sam@riversideyouth.example")
     page = text_of(
         await story.priya.fill_in(
             f"amend {n}",
             [{"what_changed": CHANGE, "submission_deadline": web_day(story.when.new_deadline)}],
         )
     )
-    assert "This change is on its way to 3 people, all at the same moment" in page, page
+    assert "This change is on its way to 4 people, all at the same moment" in page, page
     async with story.services.db.session() as session:
         [amendment] = (await session.scalars(select(OpportunityAmendment))).all()
     assert (amendment.old_deadline, amendment.new_deadline) == (
@@ -497,11 +516,11 @@ async def stage_amend_deadline(story: Story) -> None:
     assert (amendment.made_by, amendment.made_at) == (story.priya_id, story.when.now)
     assert (await story.opportunity()).submission_deadline == story.when.new_deadline
     [audit] = await audit_actions(story.services, "opportunity.amended")
-    assert audit.details["people_told"] == 3 and audit.details["amendment_id"] == amendment.id
+    assert audit.details["people_told"] == 4 and audit.details["amendment_id"] == amendment.id
 
-    # Grace withdrew her interest but was told about it, so she hears of the change too.
+    # Grace withdrew her interest, but she was told of it, so she hears of the change too.
     key = f"opportunity:{n}:amended:{amendment.id}"
-    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.to_tell(), key)
     on_the_record(await announcements(story.services, n, "amended"), rows)
     await settle(story.sender)
     for door, text in (await story.seen_by_each(key)).items():
@@ -551,15 +570,15 @@ async def stage_withdraw(story: Story) -> None:
     same moment; interest can't be registered any more."""
     n = story.n
     page = text_of(await story.priya.fill_in(f"withdraw {n}", [{"reason": REASON}]))
-    assert "The news that it is withdrawn is on its way to 3 people" in page, page
+    assert "The news that it is withdrawn is on its way to 4 people" in page, page
     withdrawn = await story.opportunity()
     assert withdrawn.state == OpportunityState.WITHDRAWN
     assert (withdrawn.withdrawn_at, withdrawn.withdrawal_reason) == (story.when.now, REASON)
     [audit] = await audit_actions(story.services, "opportunity.withdrawn")
-    assert audit.actor_id == story.priya_id and audit.details["people_told"] == 3
+    assert audit.actor_id == story.priya_id and audit.details["people_told"] == 4
 
     key = f"opportunity:{n}:withdrawn:1"
-    rows = told_together(await rows_like(story.services, f"{key}:%"), story.people, key)
+    rows = told_together(await rows_like(story.services, f"{key}:%"), story.to_tell(), key)
     on_the_record(await announcements(story.services, n, "withdrawn"), rows)
     await settle(story.sender)
     for door, text in (await story.seen_by_each(key)).items():
@@ -588,13 +607,13 @@ async def the_whole_record(story: Story) -> None:
             .select_from(OutboxMessage)
             .where(OutboxMessage.person_id == story.joan)
         )
-    assert len(rows) == 9 and all(r.state == WorkState.DONE for r in rows)
+    assert len(rows) == 3 + 4 + 4 and all(r.state == WorkState.DONE for r in rows)
     assert joan_told == 0, "Joan was never told: it never fitted her"
     kinds = [
         len(await announcements(story.services, story.n, kind))
         for kind in ("published", "amended", "withdrawn")
     ]
-    assert kinds == [3, 3, 3]
+    assert kinds == [3, 4, 4]
 
 
 def valid_for_every_platform(story: Story) -> None:

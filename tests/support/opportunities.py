@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from html import unescape
 from typing import Any
@@ -251,20 +252,24 @@ async def announcements(
 
 
 def told_together(
-    rows: list[OutboxMessage], people: dict[str, int], key: str
-) -> dict[str, OutboxMessage]:
-    """The fan-out rows for one message keyed by door, checked to be one for each person
-    (and nobody else), due at the very same moment, with the very same payload."""
-    assert len(rows) == len(people), [r.idempotency_key for r in rows]
-    by_door = {str(r.door): r for r in rows}
-    assert {d: r.person_id for d, r in by_door.items()} == people
-    assert {r.idempotency_key for r in rows} == {f"{key}:{pid}" for pid in people.values()}
+    rows: list[OutboxMessage], doors: Mapping[int, str], key: str
+) -> dict[int, OutboxMessage]:
+    """The fan-out rows for one message keyed by person, checked to be one for each person
+    in `doors` (person id -> the door they should hear it on) and nobody else, due at the
+    very same moment, with the very same payload."""
+    assert sorted(r.person_id or 0 for r in rows) == sorted(doors), [
+        r.idempotency_key for r in rows
+    ]
+    assert {r.person_id: str(r.door) for r in rows} == dict(doors)
+    assert {r.idempotency_key for r in rows} == {f"{key}:{pid}" for pid in doors}
     assert len({r.next_attempt_at for r in rows}) == 1, "queued to go at the same moment"
     assert all(r.payload == rows[0].payload for r in rows), "the same message for everyone"
-    return by_door
+    return {int(r.person_id or 0): r for r in rows}
 
 
-def on_the_record(records: list[OpportunityAnnouncement], rows: dict[str, OutboxMessage]) -> None:
+def on_the_record(
+    records: list[OpportunityAnnouncement], rows: Mapping[int, OutboxMessage]
+) -> None:
     """One announcement per person told, each tied to the outbox message that carried it."""
     assert sorted((a.person_id, a.door, a.outbox_key) for a in records) == sorted(
         (r.person_id, str(r.door), r.idempotency_key) for r in rows.values()
