@@ -268,6 +268,8 @@ async def stage_post_preview_publish(story: Story) -> None:
                 "partners_wanted": "yes",
                 # A grant, so the 360Giving stage (to come) applies to this same opportunity.
                 "route": "grant",
+                # Typed as a person would: words and a code, checked against CPV 2008.
+                "cpv_codes": "85312000",
             },
         ],
     )
@@ -275,6 +277,7 @@ async def stage_post_preview_publish(story: Story) -> None:
     async with story.services.db.session() as session:
         opportunity = await session.scalar(select(Opportunity))
     assert opportunity is not None and opportunity.state == OpportunityState.DRAFT
+    assert opportunity.cpv_codes == ["85312000"]
     story.opportunity_id = n = opportunity.id
 
     for number, (title, low, high) in enumerate(LOTS, start=1):
@@ -349,10 +352,14 @@ async def stage_told_at_once(story: Story) -> None:
     assert TITLE in await story.grace.inbox()
 
 
-# INTEGRATOR: notification preferences and the weekly digest. Add a fourth provider who
-# fits and chose a weekly digest (on a chosen weekday): nothing for them at publishing; move
-# the clock to their digest day and run the sweep; one digest message lists this
-# opportunity, on their door. Amend `told_together` above to the people told immediately.
+# INTEGRATOR: notification preferences and the weekly digest. Add, before publishing, a
+# person who fits and chose a weekly digest on some weekday (the demo has no fourth fitting
+# organisation: a second member of Asha or Eastgate, or a new organisation in Preston, will
+# do). At publishing nothing is queued for them now (`story.to_tell()` and the "3 people in
+# 3 organisations" words stay right); move `story.clock` to their digest day and 9am, run
+# the app's due sweep, `settle`: one digest message on their door lists this opportunity.
+# Someone who chose "none" gets nothing. Decide whether they hear of changes (amend,
+# withdraw) and add them to `Story.to_tell` if so.
 
 
 async def stage_is_this_for_us(story: Story) -> None:
@@ -390,6 +397,7 @@ async def stage_is_this_for_us(story: Story) -> None:
             "Last day for questions",
             format_when(story.when.questions_close),
             "Quality 70%, price 20%, social value 10%",
+            "What is being bought (CPV codes)",
             "Open for bids.",
         ):
             assert words in text, (door, words)
@@ -436,15 +444,16 @@ async def stage_interest(story: Story) -> None:
 
 
 # INTEGRATOR: clarifications (the shared clarification module). A provider asks a question
-# from one door before the clarification deadline; Priya publishes the answer; it reaches
-# everyone told or interested at the same moment, with no name on it (check every door's
-# payload for the asker's names, as the engagement test does); the Q&A shows on each door.
+# from one door before `story.when.questions_close`; Priya publishes the answer on the web;
+# it reaches everyone told or interested at the same moment (`told_together`), with no name
+# on it (check every door's payload for the asker's names, as the engagement test does), and
+# the Q&A shows on each door. A question after `questions_close` is refused and audited.
 
 # INTEGRATOR: partner finder. Tom posts "looking for partners" (what he brings, what he
 # needs, area); Amina, who fits, sees it without Tom's contact details; she says yes, Tom
 # says yes, and only then each gets the other's contact details; the consortium is recorded.
-# Before both agree, nobody sees the other's details on any door (extend the privacy check
-# in `stage_team_sees_interest` to the partner post).
+# Before both agree, nobody sees the other's details on any door: `no_provider_saw_another`
+# already reads everything each provider was shown; call it between the two yeses too.
 
 
 async def stage_team_sees_interest(story: Story) -> None:
@@ -513,7 +522,7 @@ async def stage_amend_deadline(story: Story) -> None:
         story.when.deadline,
         story.when.new_deadline,
     )
-    assert (amendment.made_by, amendment.made_at) == (story.priya_id, story.when.now)
+    assert (amendment.made_by, amendment.made_at) == (story.priya_id, story.clock.now())
     assert (await story.opportunity()).submission_deadline == story.when.new_deadline
     [audit] = await audit_actions(story.services, "opportunity.amended")
     assert audit.details["people_told"] == 4 and audit.details["amendment_id"] == amendment.id
@@ -551,15 +560,20 @@ async def stage_amend_deadline(story: Story) -> None:
     assert starts == story.when.new_deadline and TITLE in summary
 
 
-# INTEGRATOR: deadline reminders. Tom and Amina (interested) are reminded 14 days, 3 working
-# days and the morning of the deadline (the amended one), each on a working day (move the
-# clock over a weekend or bank holiday and run the due sweep); Grace (withdrew) and Joan are
-# not. The amendment above is itself a reminder moment for the interested.
+# INTEGRATOR: deadline reminders. The interested (Tom and Amina; Sam too if reminders go
+# to every member of an interested organisation, as changes do) are reminded 14 days,
+# 3 working days and the morning of `story.when.new_deadline` (the amended one), each on a
+# working day: move `story.clock` to each due time, run the app's due sweep
+# (`app_server.runner.app[SWEEP]`, as the engagement test does), then `settle`. Grace
+# (withdrew) and Joan (never told) get none. Keep this before the withdrawal stage: the
+# opportunity must still be open. Later stages read `story.clock.now()`, so moving the clock
+# here is safe.
 
 # INTEGRATOR: open data. The OCDS 1.1.5 release package (UK extension, merged as a JSON Merge
 # Patch) for this opportunity and its amendment validates against ../shared/standards, with
-# both lots, CPV items, value and dates; the 360Giving export of this grant (once awarded)
-# validates against the shipped 360Giving schema. Fetch both over HTTP as Priya.
+# both lots, the CPV item (85312000, typed on the form), value and dates; the 360Giving export
+# of this grant (the route is "grant"; it needs an award first) validates against the shipped
+# 360Giving schema. Fetch both over HTTP as Priya (tests/support/open_standards.py helps).
 
 # INTEGRATOR: pipeline. The 18-month pipeline lists a planned opportunity as advance notice
 # to providers and exports in the UK1 shape.
@@ -573,7 +587,7 @@ async def stage_withdraw(story: Story) -> None:
     assert "The news that it is withdrawn is on its way to 4 people" in page, page
     withdrawn = await story.opportunity()
     assert withdrawn.state == OpportunityState.WITHDRAWN
-    assert (withdrawn.withdrawn_at, withdrawn.withdrawal_reason) == (story.when.now, REASON)
+    assert (withdrawn.withdrawn_at, withdrawn.withdrawal_reason) == (story.clock.now(), REASON)
     [audit] = await audit_actions(story.services, "opportunity.withdrawn")
     assert audit.actor_id == story.priya_id and audit.details["people_told"] == 4
 
