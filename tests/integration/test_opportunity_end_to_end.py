@@ -463,7 +463,7 @@ async def stage_team_sees_interest(story: Story) -> None:
     for words in (
         "2 organisations are interested; 1 withdrew",
         "This is not a shortlist",
-        "By size (yearly income)",
+        "By size (yearly income) £100,000 to £1 million 2",  # both, counted, not named
         "By kind of organisation",
         "Registered charity (including CIOs) 2",
         "Asha Women's Centre, Riverside Youth Trust",  # by name
