@@ -268,7 +268,7 @@ async def stage_post_preview_publish(story: Story) -> None:
                 "partners_wanted": "yes",
                 # A grant, so the 360Giving stage (to come) applies to this same opportunity.
                 "route": "grant",
-                # Typed as a person would: words and a code, checked against CPV 2008.
+                # Typed into the box as a person would; checked against the CPV 2008 list.
                 "cpv_codes": "85312000",
             },
         ],
