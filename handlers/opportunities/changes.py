@@ -26,6 +26,10 @@ from handlers.opportunities.common import (
     number_at,
     refuse,
 )
+from handlers.opportunities.reminders import (
+    cancel_deadline_reminders,
+    schedule_deadline_reminders,
+)
 from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
 from handlers.opportunities.views import WHO_SEES
 from storage import audit
@@ -134,6 +138,7 @@ class AmendmentForm(_ChangeForm):
         if new is not None:
             opportunity.submission_deadline = new
             await schedule_closing(session, opportunity)
+            await schedule_deadline_reminders(session, opportunity, now, services.tz)
         opportunity.updated_at = now
         await session.flush()
         council = await authority_name(session, opportunity)
@@ -217,6 +222,7 @@ class WithdrawalForm(_ChangeForm):
         opportunity.state = OpportunityState.WITHDRAWN
         opportunity.withdrawn_at = now
         opportunity.withdrawal_reason = reason
+        await cancel_deadline_reminders(session, opportunity)
         council = await authority_name(session, opportunity)
         message = Message(
             title=f"{opportunity.title} has been withdrawn by {council}",
