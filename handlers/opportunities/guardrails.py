@@ -137,12 +137,14 @@ def procurement_start(opportunity: Opportunity, now: datetime, tz: ZoneInfo) -> 
 
 
 def tender_period_checks(
-    opportunity: Opportunity, now: datetime, tz: ZoneInfo
+    opportunity: Opportunity, now: datetime, tz: ZoneInfo, deadline: datetime | None = None
 ) -> tuple[list[Guardrail], list[Guardrail]]:
-    """The law's minimum (a refusal, or a warning when the route is unsure) and six weeks."""
+    """The law's minimum (a refusal, or a warning when the route is unsure) and six weeks,
+    from `now` (publishing) to the deadline (or to `deadline`, a new one an amendment
+    proposes)."""
     refusals: list[Guardrail] = []
     warnings: list[Guardrail] = []
-    deadline = opportunity.submission_deadline
+    deadline = deadline or opportunity.submission_deadline
     if deadline is None or deadline <= now:
         return refusals, warnings  # `setup.problems` already says so
     days = tendering_days(deadline, now, tz)

@@ -191,3 +191,30 @@ async def test_additionality_asked_for_but_not_paid_for_is_a_warning(door: TestD
     other = await _post_pages(priya, paid)
     preview = await priya.say(f"opportunities preview {other}")
     assert not any("additionality" in w for w in _notices(preview, "warning"))
+
+
+async def test_an_amendment_cannot_bring_the_deadline_below_the_laws_minimum(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    opportunity_id = await post(priya, clarification_deadline="2026-01-20")
+    assert "Published" in text_of(await priya.say(f"opportunities publish {opportunity_id}"))
+    before = await state_of(door.services)
+    # Eighteen days after it was published: too short for a contract under the Act.
+    await priya.fill(
+        f"opportunities amend {opportunity_id}",
+        {0: {"what_changed": "Sooner.", "submission_deadline": EIGHTEEN_DAYS}},
+    )
+    assert "Procurement Act 2023 s.54" in priya.text() and "Nothing was sent" in priya.text()
+    after = await state_of(door.services)
+    assert after["opportunities"] == before["opportunities"]
+    assert after["amendments"] == before["amendments"] and after["outbox"] == before["outbox"]
+    [refused] = await refusals(door.services, priya.person_id)
+    assert refused.details["attempted"] == "amend" and "s.54" in refused.details["reason"]
+    # Four weeks after publishing is within the law: the change goes out.
+    await priya.fill(
+        f"opportunities amend {opportunity_id}",
+        {0: {"what_changed": "Sooner.", "submission_deadline": FOUR_WEEKS}},
+    )
+    assert "on its way" in priya.text()
