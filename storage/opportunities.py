@@ -187,3 +187,14 @@ async def organisation_of_people(
         if organisation_id is not None:
             found.setdefault(person_id, organisation_id)
     return found
+
+
+def interested_people(opportunity_id: int) -> Select[Any]:
+    """The members of every organisation interested in it now (not those that withdrew),
+    once each: who its deadline reminders go to."""
+    return members_of(
+        select(OpportunityInterest.organisation_id).where(
+            OpportunityInterest.opportunity_id == opportunity_id,
+            OpportunityInterest.state == InterestState.INTERESTED,
+        )
+    )

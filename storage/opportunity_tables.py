@@ -34,11 +34,13 @@ class InterestState(StrEnum):
 
 
 class AnnouncementKind(StrEnum):
-    """Why a person was told: it was published, it changed, or it was withdrawn."""
+    """Why a person was told: it was published, it changed, it was withdrawn, or its
+    deadline is near (a reminder to those interested)."""
 
     PUBLISHED = "published"
     AMENDED = "amended"
     WITHDRAWN = "withdrawn"
+    REMINDED = "reminded"
 
 
 class Opportunity(Base):

@@ -781,3 +781,28 @@ async def places_covered(session: AsyncSession, *, authority_id: int) -> list[st
         .distinct()
     )
     return [code for code in rows.all() if code is not None]
+
+
+LARGEST_VALUE_FIELD = "largest_value"
+
+
+async def largest_contract_counts(
+    session: AsyncSession, *, authority_id: int, pence: int
+) -> tuple[int, int]:
+    """How many providers told this council the largest yearly contract they could take on,
+    and how many of them said less than `pence`. Two counts, never names: the opportunity
+    guardrail asks this in aggregate only. One query over the typed facts."""
+    fact = ReadinessAnswer
+    row = (
+        await session.execute(
+            select(
+                func.count(func.distinct(fact.organisation_id)),
+                func.count(func.distinct(case((fact.number < pence, fact.organisation_id)))),
+            ).where(
+                fact.authority_id == authority_id,
+                fact.question == LARGEST_VALUE_FIELD,
+                fact.number.is_not(None),
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)

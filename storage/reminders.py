@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import as_utc
@@ -44,3 +44,21 @@ async def schedule_reminder(
     session.add(reminder)
     await session.flush()
     return reminder
+
+
+async def cancel_reminders(
+    session: AsyncSession, *, kind: str, target_type: str, target_ids: list[str]
+) -> int:
+    """Drop the pending reminders of this kind for these targets (no longer wanted); how
+    many. Claimed or finished ones are left as they are."""
+    if not target_ids:
+        return 0
+    result = await session.execute(
+        delete(Reminder).where(
+            Reminder.kind == kind,
+            Reminder.target_type == target_type,
+            Reminder.target_id.in_(target_ids),
+            Reminder.state == WorkState.PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

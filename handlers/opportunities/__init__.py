@@ -14,7 +14,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities import changes, closing, providers, reminders, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -113,7 +113,10 @@ FEATURE = Feature(
         ),
     ),
     form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
-    reminders={closing.CLOSE_KIND: closing.close_on_schedule},
+    reminders={
+        closing.CLOSE_KIND: closing.close_on_schedule,
+        reminders.REMINDER_KIND: reminders.remind_before_deadline,
+    },
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
 )

@@ -10,6 +10,7 @@ due. Today it is always `now` (immediately); a later slice reads each person's c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from storage.opportunities import (
     organisation_of_people,
 )
 from storage.opportunity_tables import AnnouncementKind, Opportunity, OpportunityAnnouncement
-from storage.outbox import enqueue, send_to_people
+from storage.outbox import Address, enqueue, send_to_people
 from storage.upsert import insert_many_ignoring_duplicates
 
 
@@ -59,6 +60,19 @@ async def _tell(
     """Queue one identical message per person and put each on the record."""
     payload = ReplyList(replies=[message]).model_dump(mode="json")
     sent = await send_to_people(session, people, payload, key, not_before=due_for(people, now))
+    return await put_on_record(session, opportunity, sent, organisations, kind, now)
+
+
+async def put_on_record(
+    session: AsyncSession,
+    opportunity: Opportunity,
+    sent: Mapping[int, tuple[Address, str]],
+    organisations: Select[Any] | None,
+    kind: AnnouncementKind,
+    now: datetime,
+) -> tuple[int, int]:
+    """One `OpportunityAnnouncement` per person a message was queued for (what
+    `send_to_people` returned): people told, and their organisations."""
     organisation_of = await organisation_of_people(session, organisations, list(sent))
     rows: list[dict[str, Any]] = [
         {

@@ -26,8 +26,13 @@ from handlers.opportunities.common import (
     number_at,
     refuse,
 )
+from handlers.opportunities.guardrails import tender_period_checks
+from handlers.opportunities.reminders import (
+    cancel_deadline_reminders,
+    schedule_deadline_reminders,
+)
 from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
-from handlers.opportunities.views import WHO_SEES
+from handlers.opportunities.views import WHO_SEES, guardrail_text
 from storage import audit
 from storage.models import FormResponse, ResponseState
 from storage.opportunity_tables import (
@@ -118,6 +123,13 @@ class AmendmentForm(_ChangeForm):
             else None
         )
         problem = _deadline_problem(opportunity, new, now, services.tz)
+        if problem is None and new is not None and opportunity.published_at is not None:
+            # Counted from publishing: a deadline brought forward must still keep the law.
+            too_short, _ = tender_period_checks(
+                opportunity, opportunity.published_at, services.tz, deadline=new
+            )
+            if too_short:
+                problem = guardrail_text(too_short[0]) + " Nothing was sent."
         if problem:
             await refuse(session, turn, opportunity, "amend", problem)
             _back_to_draft(response)
@@ -134,6 +146,7 @@ class AmendmentForm(_ChangeForm):
         if new is not None:
             opportunity.submission_deadline = new
             await schedule_closing(session, opportunity)
+            await schedule_deadline_reminders(session, opportunity, now, services.tz)
         opportunity.updated_at = now
         await session.flush()
         council = await authority_name(session, opportunity)
@@ -217,6 +230,7 @@ class WithdrawalForm(_ChangeForm):
         opportunity.state = OpportunityState.WITHDRAWN
         opportunity.withdrawn_at = now
         opportunity.withdrawal_reason = reason
+        await cancel_deadline_reminders(session, opportunity)
         council = await authority_name(session, opportunity)
         message = Message(
             title=f"{opportunity.title} has been withdrawn by {council}",

@@ -4,7 +4,7 @@ exactly as providers will see it, then publishing with its guardrails."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,15 +30,15 @@ from handlers.opportunities.common import (
     refuse,
     words_of,
 )
-from handlers.opportunities.views import announcement, full_details
+from handlers.opportunities.guardrails import check_guardrails
+from handlers.opportunities.reminders import schedule_deadline_reminders
+from handlers.opportunities.views import announcement, full_details, guardrail_text
 from storage import audit
 from storage.models import Authority, FormResponse
 from storage.opportunities import lots_of
 from storage.opportunity_tables import Opportunity, OpportunityLot, OpportunityState
 from storage.visibility import Refusal
 
-#: Seed 004: at least six weeks between publishing a tender and its deadline.
-TENDER_WINDOW = timedelta(weeks=6)
 DEFAULT_WEIGHTS = {"quality_weight": 70, "price_weight": 20, "social_value_weight": 10}
 
 
@@ -472,26 +472,6 @@ def problems(opportunity: Opportunity, lots: list[OpportunityLot], now: datetime
     return found
 
 
-def warnings(opportunity: Opportunity, now: datetime) -> list[str]:
-    """What the team should look at, but may publish anyway."""
-    found: list[str] = []
-    deadline = opportunity.submission_deadline
-    if deadline is not None and now < deadline < now + TENDER_WINDOW:
-        days = (deadline - now).days
-        found.append(
-            f"Providers get {days} days to bid. We suggest at least six weeks, so small "
-            "groups and people who work together have time (seed 004)."
-        )
-    if opportunity.price_weight > opportunity.quality_weight:
-        found.append(
-            "Price counts for more than quality. Bids led by price often shut out small "
-            "local groups. Are you sure?"
-        )
-    if not opportunity.service_areas and not opportunity.area_served:
-        found.append("It names no kind of work and no area, so we can't tell anyone about it.")
-    return found
-
-
 async def preview_replies(
     session: AsyncSession, turn: Turn, services: Services, opportunity: Opportunity
 ) -> list[Reply]:
@@ -500,11 +480,12 @@ async def preview_replies(
     lots = await lots_of(session, opportunity.id)
     council = await authority_name(session, opportunity)
     card = announcement(opportunity, lots, council, services.tz)
+    checked = await check_guardrails(session, opportunity, lots, now, services.settings)
     replies: list[Reply] = [
         Notice(text=f"Before you can publish: {text}", level="error")
-        for text in problems(opportunity, lots, now)
+        for text in problems(opportunity, lots, now) + [guardrail_text(g) for g in checked.refusals]
     ]
-    replies += [Notice(text=text, level="warning") for text in warnings(opportunity, now)]
+    replies += [Notice(text=guardrail_text(g), level="warning") for g in checked.warnings]
     o = opportunity.id
     replies.append(
         Message(
@@ -568,7 +549,8 @@ async def publish_opportunity(
     if opportunity.state != OpportunityState.DRAFT:
         raise AlreadyPublished(f"{opportunity.title} is already published.")
     lots = await lots_of(session, opportunity.id)
-    found = problems(opportunity, lots, now)
+    checked = await check_guardrails(session, opportunity, lots, now, services.settings)
+    found = problems(opportunity, lots, now) + [guardrail_text(g) for g in checked.refusals]
     if found:
         await refuse(session, turn, opportunity, "publish", " ".join(found))
         raise NotReady("Nothing was sent. Please change these first: " + " ".join(found))
@@ -579,6 +561,7 @@ async def publish_opportunity(
         session, opportunity, announcement(opportunity, lots, council, services.tz), now
     )
     await schedule_closing(session, opportunity)
+    await schedule_deadline_reminders(session, opportunity, now, services.tz)
     await audit.record_turn(
         session,
         turn,
@@ -591,7 +574,7 @@ async def publish_opportunity(
         organisations_told=told.organisations,
         channels=told.channels,
     )
-    return Published(opportunity, told, tuple(warnings(opportunity, now)))
+    return Published(opportunity, told, tuple(guardrail_text(g) for g in checked.warnings))
 
 
 def published_replies(published: Published) -> list[Reply]:

@@ -11,12 +11,14 @@ from bot.clock import format_when
 from bot.core.areas import area_label
 from bot.core.cpv import cpv_label
 from bot.core.reply import Button, Fact, Message, Section
+from handlers.opportunities import guardrails as g
 from handlers.opportunities.common import (
     COMMAND,
     FORMAT_WORDS,
     PAYMENT_WORDS,
     TUPE_WORDS,
     deadline_text,
+    money,
     value_range,
 )
 from storage.opportunity_tables import Opportunity, OpportunityLot
@@ -203,3 +205,108 @@ def announcement(
         buttons=provider_buttons(opportunity),
         who_sees=WHO_SEES,
     )
+
+
+#: Said under every deadline reminder.
+REMINDER_WHO_SEES = (
+    "We send this only to people in organisations that said they are interested. Only the "
+    "council's commissioning team sees who is interested."
+)
+
+_HOW_CLOSE = {
+    "14_days": "That is about two weeks away.",
+    "3_working_days": "That is 3 working days away.",
+    "morning_of": "That is today.",
+}
+
+
+def deadline_reminder(
+    opportunity: Opportunity, which: str, council: str, tz: ZoneInfo, *, today: bool = True
+) -> Message:
+    """A reminder to an interested provider: the title, the deadline in full, what to do
+    next, and the calendar file button."""
+    o = opportunity
+    when = deadline_text(o, tz)
+    how_close = _HOW_CLOSE.get(which, "")
+    if which == "morning_of" and not today:
+        how_close = "This is your last reminder."
+    how = (o.how_to_submit or "").strip()
+    next_step = (
+        f"What to do next: send your bid before then. How to send it: {how}"
+        if how
+        else "What to do next: send your bid before then. Press Full details to see how."
+    )
+    return Message(
+        title=f"Deadline reminder: {o.title}",
+        text=f"Bids for {o.title}, from {council}, close on {when}. {how_close}\n\n"
+        f"{next_step}\n\nAdd the deadline to your calendar with the button below. If you no "
+        'longer plan to bid, press "We\'re no longer interested" and we will stop '
+        "reminding you.",
+        buttons=[
+            Button(label="Full details", action=f"cmd.{COMMAND}", value=f"show {o.id}"),
+            Button(
+                label="Add the deadline to my calendar (.ics)",
+                action=f"cmd.{COMMAND}",
+                value=f"calendar {o.id}",
+            ),
+            Button(
+                label="We're no longer interested",
+                action=f"cmd.{COMMAND}",
+                value=f"leave {o.id}",
+            ),
+        ],
+        who_sees=REMINDER_WHO_SEES,
+    )
+
+
+def guardrail_text(guardrail: object) -> str:
+    """What the team reads for each guardrail (`guardrails.py` decides which apply)."""
+    if isinstance(guardrail, g.TooShortForTheLaw):
+        words = (
+            f"Providers would get {guardrail.days} days to bid. On this route the law says "
+            f"at least {guardrail.minimum} days ({guardrail.citation}). Only after a "
+            "qualifying planned procurement notice, or when it is truly urgent, can it be "
+            f"as short as {guardrail.reduced_minimum} days, and Convene can't record those "
+            "yet. "
+        )
+        if guardrail.certain:
+            return words + "Choose a later deadline for bids."
+        return words + (
+            "If this is a tender under the Procurement Act, choose a later deadline for bids."
+        )
+    if isinstance(guardrail, g.UnderGoodPractice):
+        return (
+            f"Providers get {guardrail.days} days to bid. We suggest at least six weeks, so "
+            "small groups and people who work together have time (seed 004)."
+        )
+    if isinstance(guardrail, g.LotTooLarge):
+        what = (
+            f"Lot {guardrail.lot_number}, {guardrail.lot_title},"
+            if guardrail.lot_number is not None
+            else "The work"
+        )
+        return (
+            f"{what} is worth up to {money(guardrail.yearly_pence)} a year. That is more "
+            f"than most of the {guardrail.answered} providers who told us their largest "
+            "contract said they could take on. Think about smaller lots, or welcome bids "
+            "from groups working together."
+        )
+    if isinstance(guardrail, g.UnfundedAdditionality):
+        return (
+            "It asks for additional social value (additionality), but where the money "
+            "comes from does not say social value is paid for. Small groups can't give extra "
+            "for free. Add the money for it, or stop asking for extra"
+            + (
+                f". Scoring social value ({guardrail.social_value_weight}%) does not pay for it."
+                if guardrail.social_value_weight
+                else "."
+            )
+        )
+    if isinstance(guardrail, g.PriceLed):
+        return (
+            "Price counts for more than quality. Bids led by price often shut out small "
+            "local groups. Are you sure?"
+        )
+    if isinstance(guardrail, g.NobodyToTell):
+        return "It names no kind of work and no area, so we can't tell anyone about it."
+    raise TypeError(f"no words for {guardrail!r}")

@@ -96,7 +96,7 @@ async def test_post_with_two_lots_preview_then_publish_to_the_providers_it_fits(
 async def test_a_short_window_is_a_warning_not_a_refusal(door: TestDoor) -> None:
     door.freeze(NOW)
     priya = await door.sign_in("Priya Shah")
-    short = (NOW + timedelta(weeks=3)).date().isoformat()
+    short = (NOW + timedelta(weeks=4)).date().isoformat()  # within the law's 25 days
     opportunity_id = await post(
         priya, submission_deadline=short, clarification_deadline="2026-01-26"
     )
