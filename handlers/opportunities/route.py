@@ -307,9 +307,7 @@ def checklist_replies(checklist: Checklist) -> list[Reply]:
     o, decision = checklist.opportunity, checklist.decision
     sections: list[Section] = []
     for step in checklist.steps:
-        facts: list[Fact] = []
-        if step.due is not None:
-            facts.append(Fact(label="Due by", value=full_day(step.due)))
+        facts: list[Fact] = []  # the law's words say the due date, once it is known
         if step.done is not None:
             facts.append(Fact(label="Done", value=_done_text(step.done)))
         if step.citation:
