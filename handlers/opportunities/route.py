@@ -21,7 +21,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition
-from bot.core.law import ROUTE_FORM_KEY, ChecklistDateError, Route, RouteDecision, choose_route
+from bot.core.law import (
+    ROUTE_FORM_KEY,
+    ChecklistDateError,
+    Route,
+    RouteDecision,
+    StepKey,
+    choose_route,
+)
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -384,9 +391,15 @@ async def show_checklist(turn: Turn, services: Services, opportunity_id: int | N
 # --- recording a step done, and undoing it ---------------------------------------------------
 
 
+#: Every step key a checklist can hold (the form's choices).
+STEP_KEYS = frozenset({*(key.value for key in StepKey), CONTRACT_SIGNED})
+
+
 def _step_word(turn: Turn) -> str | None:
+    """The step named after the number (`done 4 tender_notice`), if it is one."""
     words = words_of(turn)
-    return words[2] if len(words) > 2 else None
+    word = words[2] if len(words) > 2 else None
+    return word if word in STEP_KEYS else None
 
 
 class StepDoneForm(TeamForm):

@@ -503,3 +503,20 @@ async def test_a_thirty_million_pound_contract_is_stored_and_shown_whole(door: T
     async with door.services.db.session() as session:
         choice = await session.get(OpportunityRoute, n)
     assert choice is not None and choice.answers["value"] == 3_000_000_000
+
+
+async def test_a_route_step_without_its_number_asks_which_one(door: TestDoor) -> None:
+    priya = await door.sign_in("Priya Shah")
+    for step in ("route", "checklist", "done", "undo"):
+        answer = text_of(await priya.say(f"opportunities {step}"))
+        assert f"Which one? Type opportunities {step} and its number" in answer, step
+    assert await refusals(door.services, priya.person_id) == []
+
+
+def test_the_done_form_offers_every_step_a_checklist_can_hold() -> None:
+    """The form's choices are data; the law's step keys are code: they must agree."""
+    from handlers.opportunities.route import STEP_KEYS
+    from storage.forms import shipped_definitions
+
+    form = next(d for d in shipped_definitions() if d.key == "opportunity_step_done")
+    assert {choice.value for choice in form.field("step").choices} == STEP_KEYS
