@@ -481,5 +481,6 @@ class ReadinessAnswer(Base):
 # Slack's OAuth tables live on the same metadata so Alembic creates and checks them too.
 import storage.engagement_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
+import storage.opportunity_route_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

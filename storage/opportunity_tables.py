@@ -18,7 +18,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
-from storage.types import JSONType
+from storage.types import JSONType, Pence
 
 
 class OpportunityState(StrEnum):
@@ -67,8 +67,8 @@ class Opportunity(Base):
     cpv_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     #: ONS GSS codes of the places it covers; empty means everywhere the council covers.
     area_served: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    value_min_pence: Mapped[int | None]
-    value_max_pence: Mapped[int | None]
+    value_min_pence: Mapped[int | None] = mapped_column(Pence)
+    value_max_pence: Mapped[int | None] = mapped_column(Pence)
     payment_model: Mapped[str | None] = mapped_column(String(40))
     length_months: Mapped[int | None]
     extensions: Mapped[str | None] = mapped_column(Text)
@@ -118,8 +118,8 @@ class OpportunityLot(Base):
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    value_min_pence: Mapped[int | None]
-    value_max_pence: Mapped[int | None]
+    value_min_pence: Mapped[int | None] = mapped_column(Pence)
+    value_max_pence: Mapped[int | None] = mapped_column(Pence)
     area_served: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, BigInteger, DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -41,3 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
+
+#: Money in whole pence: 64-bit, since a £30m contract (3,000,000,000p) overflows a 32-bit
+#: integer on PostgreSQL. SQLite's INTEGER is already 64-bit, so it stays INTEGER there.
+Pence: Any = BigInteger().with_variant(Integer(), "sqlite")

@@ -1,9 +1,13 @@
 """Opportunities: one `opportunities` command with a sub-command per step.
 
 `opportunities` lists them (a council's own; for providers, the open ones that fit them).
-Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `preview N`,
-`publish N`, `amend N`, `withdraw N`, `interested N`. Providers: `show N`, `interest N`,
-`leave N`, `calendar N`. Chat doors type them; buttons carry them as values.
+Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `route N` (the
+six route questions), `preview N`, `publish N` (refused while the route's rules are broken),
+`checklist N` (the route's notices and steps with due dates), `done N [step]` (record a
+step done, with the notice's identifier), `undo N step`, `amend N`, `withdraw N`,
+`interested N`. Providers: `show N`, `interest N` (refused for a reserved contract the
+organisation does not qualify for), `leave N`, `calendar N`. Chat doors type them; buttons
+carry them as values.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, reminders, setup
+from handlers.opportunities import changes, closing, providers, reminders, route, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -30,6 +34,10 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", setup.open_setup, opens_form=True),
     SubCommand("edit", setup.open_setup, opens_form=True),
     SubCommand("lot", setup.open_lot, opens_form=True),
+    SubCommand("route", route.open_route, opens_form=True),
+    SubCommand("checklist", route.show_checklist, numbered=True),
+    SubCommand("done", route.open_step_done, opens_form=True),
+    SubCommand("undo", route.undo, numbered=True, changes_things=True),
     SubCommand("amend", changes.amend, opens_form=True),
     SubCommand("withdraw", changes.withdraw, opens_form=True),
     SubCommand("preview", setup.preview, numbered=True),
@@ -112,7 +120,14 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    form_purposes=(
+        setup.SETUP,
+        setup.LOT,
+        route.ROUTE,
+        route.STEP_DONE,
+        changes.AMEND,
+        changes.WITHDRAW,
+    ),
     reminders={
         closing.CLOSE_KIND: closing.close_on_schedule,
         reminders.REMINDER_KIND: reminders.remind_before_deadline,

@@ -34,25 +34,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.law import LawError, has_statutory_minimum_tender_period, rule
+from bot.core.law.routes import Route
 from bot.core.law.rules import whole_number
 from bot.settings import Settings
 from storage.opportunity_tables import Opportunity, OpportunityLot
 from storage.readiness import largest_contract_counts
 
-#: Routes (the setup form's and the route chooser's values) that are a competitive tender
-#: for a public contract, where s.54's minimum tendering period applies.
+#: Routes that are a competitive tender for a public contract, where s.54's minimum
+#: tendering period applies.
 TENDERED_UNDER_THE_ACT = frozenset(
     {
-        "contract",
-        "standard_contract",
-        "innovation_partnership",
-        "reserved_supported_employment",
+        Route.STANDARD_CONTRACT,
+        Route.INNOVATION_PARTNERSHIP,
+        Route.RESERVED_SUPPORTED_EMPLOYMENT,
     }
 )
 #: Light-touch routes: the Act sets no minimum tendering period (s.54, in the legal data).
-LIGHT_TOUCH = frozenset({"light_touch_contract", "light_touch", "reserved_mutual"})
-#: Routes that may or may not be a tender under the Act: a shortfall is only a warning.
-MAYBE_TENDERED = frozenset({"reserved_contract", "framework", "not_decided", ""})
+LIGHT_TOUCH = frozenset({Route.LIGHT_TOUCH, Route.RESERVED_MUTUAL})
+#: A route not chosen yet, or a call-off (its own competition's rules): only a warning.
+MAYBE_TENDERED = frozenset({"", Route.FRAMEWORK_CALL_OFF})
 
 #: What counts as asking for additionality, and what counts as funding social value.
 ASKS_FOR_ADDITIONALITY = re.compile(

@@ -30,6 +30,7 @@ from handlers.opportunities.common import (
     refuse,
     runs_it,
 )
+from handlers.opportunities.routing import reserved_refusal
 from handlers.opportunities.setup import preview_replies
 from handlers.opportunities.views import WHO_SEES, full_details, is_this_for_us, provider_buttons
 from storage import audit
@@ -163,6 +164,7 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
             o = opportunity.id
             buttons = [
                 Button(label="Who is interested", action=f"cmd.{COMMAND}", value=f"interested {o}"),
+                Button(label="Checklist", action=f"cmd.{COMMAND}", value=f"checklist {o}"),
                 Button(label="Send a change", action=f"cmd.{COMMAND}", value=f"amend {o}"),
                 Button(
                     label="Withdraw it",
@@ -210,6 +212,10 @@ class NotAProvider(Refused):
     """Only a provider organisation's members can say it is interested."""
 
 
+class NotEligible(Refused):
+    """A contract reserved (s.32, s.33) for organisations this one is not, by its profile."""
+
+
 class NotOpen(Refused):
     """The opportunity is missing, a draft, withdrawn or past its deadline."""
 
@@ -238,6 +244,11 @@ async def set_interest(
         raise NotOpen(f"{opportunity.title} is not open for bids now, so nothing was changed.")
     organisation = await session.get(Organisation, organisations[0])
     assert organisation is not None
+    if state == InterestState.INTERESTED:
+        reserved = await reserved_refusal(session, opportunity, organisation)
+        if reserved is not None:
+            await refuse(session, turn, opportunity, attempted, "reserved contract")
+            raise NotEligible(reserved)
     now = services.clock.now()
     row = await interest_of(session, opportunity.id, organisation.id)
     if (row is not None and row.state == state) or (

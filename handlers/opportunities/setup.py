@@ -32,6 +32,7 @@ from handlers.opportunities.common import (
 )
 from handlers.opportunities.guardrails import check_guardrails
 from handlers.opportunities.reminders import schedule_deadline_reminders
+from handlers.opportunities.routing import RouteCheck, check_route
 from handlers.opportunities.views import announcement, full_details, guardrail_text
 from storage import audit
 from storage.models import Authority, FormResponse
@@ -194,7 +195,6 @@ class OpportunitySetup(TeamForm):
             "pass_fail_criteria": o.pass_fail_criteria,
             "contacts": o.contacts,
             "partners_wanted": o.partners_wanted,
-            "route": o.route,
             "cpv_codes": list(o.cpv_codes) or None,
             "notice_links": "\n".join(o.notice_links) or None,
         }
@@ -291,7 +291,6 @@ def apply_answers(opportunity: Opportunity, answers: dict[str, Any], services: S
         "assessment_criteria",
         "pass_fail_criteria",
         "contacts",
-        "route",
     ):
         setattr(o, name, answers.get(name))
     o.service_areas = list(answers.get("service_areas") or [])
@@ -481,11 +480,19 @@ async def preview_replies(
     council = await authority_name(session, opportunity)
     card = announcement(opportunity, lots, council, services.tz)
     checked = await check_guardrails(session, opportunity, lots, now, services.settings)
+    route = await check_route(session, opportunity)
     replies: list[Reply] = [
         Notice(text=f"Before you can publish: {text}", level="error")
-        for text in problems(opportunity, lots, now) + [guardrail_text(g) for g in checked.refusals]
+        for text in [
+            *problems(opportunity, lots, now),
+            *(guardrail_text(g) for g in checked.refusals),
+            *route.problems,
+        ]
     ]
-    replies += [Notice(text=guardrail_text(g), level="warning") for g in checked.warnings]
+    replies += [
+        Notice(text=text, level="warning")
+        for text in [*(guardrail_text(g) for g in checked.warnings), *route.warnings]
+    ]
     o = opportunity.id
     replies.append(
         Message(
@@ -498,6 +505,7 @@ async def preview_replies(
                 ),
                 Button(label="Change it", action=f"cmd.{COMMAND}", value=f"edit {o}"),
                 Button(label="Add a lot", action=f"cmd.{COMMAND}", value=f"lot {o}"),
+                *route_buttons(o, route),
             ],
         )
     )
@@ -509,6 +517,22 @@ async def preview_replies(
         )
     )
     return replies
+
+
+def route_buttons(opportunity_id: int, route: RouteCheck) -> list[Button]:
+    """Choose the route (once more), and see its checklist once there is one."""
+    buttons = [
+        Button(
+            label="Answer the route questions again" if route.chosen else "Choose the route",
+            action=f"cmd.{COMMAND}",
+            value=f"route {opportunity_id}",
+        )
+    ]
+    if route.chosen:
+        buttons.append(
+            Button(label="Checklist", action=f"cmd.{COMMAND}", value=f"checklist {opportunity_id}")
+        )
+    return buttons
 
 
 async def preview(turn: Turn, services: Services, opportunity_id: int | None) -> list[Reply]:
@@ -538,6 +562,10 @@ class AlreadyPublished(Refused):
 class NotReady(Refused):
     level = "error"
 
+    def __init__(self, message: str, *, route_chosen: bool = True) -> None:
+        super().__init__(message)
+        self.route_chosen = route_chosen
+
 
 async def publish_opportunity(
     session: AsyncSession, turn: Turn, services: Services, opportunity_id: int | None
@@ -550,10 +578,18 @@ async def publish_opportunity(
         raise AlreadyPublished(f"{opportunity.title} is already published.")
     lots = await lots_of(session, opportunity.id)
     checked = await check_guardrails(session, opportunity, lots, now, services.settings)
-    found = problems(opportunity, lots, now) + [guardrail_text(g) for g in checked.refusals]
+    route = await check_route(session, opportunity)
+    found = [
+        *problems(opportunity, lots, now),
+        *(guardrail_text(g) for g in checked.refusals),
+        *route.problems,
+    ]
     if found:
         await refuse(session, turn, opportunity, "publish", " ".join(found))
-        raise NotReady("Nothing was sent. Please change these first: " + " ".join(found))
+        raise NotReady(
+            "Nothing was sent. Please change these first: " + " ".join(found),
+            route_chosen=route.chosen,
+        )
     opportunity.state = OpportunityState.OPEN
     opportunity.published_at = now
     council = await authority_name(session, opportunity)
@@ -574,7 +610,11 @@ async def publish_opportunity(
         organisations_told=told.organisations,
         channels=told.channels,
     )
-    return Published(opportunity, told, tuple(guardrail_text(g) for g in checked.warnings))
+    return Published(
+        opportunity,
+        told,
+        (*(guardrail_text(g) for g in checked.warnings), *route.warnings),
+    )
 
 
 def published_replies(published: Published) -> list[Reply]:
@@ -613,11 +653,22 @@ async def publish(turn: Turn, services: Services, opportunity_id: int | None) ->
         try:
             published = await publish_opportunity(session, turn, services, opportunity_id)
         except Refused as refusal:
-            buttons = (
-                [Button(label="Change it", action=f"cmd.{COMMAND}", value=f"edit {opportunity_id}")]
-                if isinstance(refusal, NotReady)
-                else []
-            )
+            buttons = []
+            if isinstance(refusal, NotReady):
+                buttons.append(
+                    Button(
+                        label="Change it", action=f"cmd.{COMMAND}", value=f"edit {opportunity_id}"
+                    )
+                )
+                if not refusal.route_chosen:
+                    buttons.append(
+                        Button(
+                            label="Choose the route",
+                            action=f"cmd.{COMMAND}",
+                            value=f"route {opportunity_id}",
+                            style="primary",
+                        )
+                    )
             return [Notice(text=refusal.message, level=refusal.level, buttons=buttons)]
     return published_replies(published)
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import format_when
 from bot.core.areas import area_label
 from bot.core.cpv import cpv_label
+from bot.core.law import ROUTE_NAMES, Route
 from bot.core.reply import Button, Fact, Message, Section
 from handlers.opportunities import guardrails as g
 from handlers.opportunities.common import (
@@ -170,7 +171,26 @@ def full_details(
         add("What is being bought (CPV codes)", "\n".join(cpv_label(c) for c in o.cpv_codes))
     if o.notice_links:
         add("Notices and documents", "\n".join(o.notice_links))
+    add("How the council is funding or buying it", route_words(o.route))
     return sections
+
+
+def route_words(route: str | None) -> str | None:
+    """The route by name, and who may take part when it is kept for some organisations."""
+    if route not in {r.value for r in Route}:
+        return None
+    words = ROUTE_NAMES[Route(route)] + "."
+    if route == Route.RESERVED_SUPPORTED_EMPLOYMENT:
+        words += (
+            " Only supported employment providers can take part (Procurement Act 2023 s.32). "
+            "If you are one, say so in your profile."
+        )
+    elif route == Route.RESERVED_MUTUAL:
+        words += (
+            " Only public service mutuals can take part (Procurement Act 2023 s.33). If you "
+            "are one, say so in your profile."
+        )
+    return words
 
 
 def deadline_text_at(when: datetime | None, tz: ZoneInfo) -> str:

@@ -50,8 +50,18 @@ PAGES: dict[int, dict[str, Any]] = {
         "clarification_deadline": "2026-02-20",
         "submission_formats": ["writing", "video"],
         "partners_wanted": "yes",
-        "route": "contract",
     },
+}
+
+#: The route questions' answers for the story: a care and community service bought in an
+#: open competition, worth £80,000 (below the light-touch money limit).
+ROUTE_ANSWERS: dict[str, Any] = {
+    "funding": "purchase",
+    "health_care": "no",
+    "service_kind": "people_services",
+    "value": "£80,000",
+    "how_chosen": "open",
+    "reserve": "no",
 }
 
 
@@ -64,15 +74,27 @@ def pages(**changes: Any) -> dict[int, dict[str, Any]]:
     return changed
 
 
-async def post(priya: Conversation, **changes: Any) -> int:
-    """Priya fills in the whole form; the new opportunity's id."""
+async def post(priya: Conversation, *, route: bool = True, **changes: Any) -> int:
+    """Priya fills in the whole form, then (unless `route=False`) answers the route
+    questions; the new opportunity's id. Her last replies are the preview."""
     await priya.fill("opportunities new", pages(**changes))
     assert "Preview" in priya.text(), priya.text()
     services = priya.test_door.services
     async with services.db.session() as session:
         found = await session.scalar(select(func.max(Opportunity.id)))
     assert found is not None
+    if route:
+        await choose_route(priya, int(found))
+        await priya.say(f"opportunities preview {found}")
+        assert "Preview" in priya.text(), priya.text()
     return int(found)
+
+
+async def choose_route(priya: Conversation, opportunity_id: int, **answers: Any) -> str:
+    """Priya answers the six route questions (the story's answers, some changed); the
+    words of the reply."""
+    await priya.fill(f"opportunities route {opportunity_id}", {0: {**ROUTE_ANSWERS, **answers}})
+    return priya.text()
 
 
 async def add_lot(

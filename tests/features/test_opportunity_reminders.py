@@ -205,12 +205,10 @@ async def test_a_withdrawn_opportunity_reminds_nobody(door: TestDoor) -> None:
 
 async def test_a_reminder_whose_moment_passed_is_never_scheduled(door: TestDoor) -> None:
     # Published on Monday 12 January with bids closing ten days later (Thursday 22nd).
-    # (A light-touch contract: the law sets no minimum tendering period for it.)
+    # (The story's contract is below the Act's threshold: the law sets no minimum
+    # tendering period for it.)
     _, opportunity_id = await _publish(
-        door,
-        deadline="2026-01-22",
-        clarification_deadline="2026-01-19",
-        route="light_touch_contract",
+        door, deadline="2026-01-22", clarification_deadline="2026-01-19"
     )
     assert sorted(await _due_reminders(door)) == [
         f"{opportunity_id}:3_working_days",

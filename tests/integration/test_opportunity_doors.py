@@ -145,7 +145,6 @@ async def test_post_publish_tell_and_register_interest_on_every_door(
                 "quality_weight": "70",
                 "price_weight": "20",
                 "social_value_weight": "10",
-                "route": "grant",
             },
         ],
     )
@@ -154,6 +153,31 @@ async def test_post_publish_tell_and_register_interest_on_every_door(
         opportunity = await session.scalar(select(Opportunity))
     assert opportunity is not None
     n = opportunity.id
+    # Publishing waits for the route, chosen from the six questions on the web form.
+    page = text_of(await priya.confirm(f"publish {n}"))
+    assert "Nothing was sent" in page and "Choose the route" in page, page
+    html = await priya.fill_in(
+        f"route {n}",
+        [
+            {
+                "funding": "grant",
+                "health_care": "no",
+                "service_kind": "people_services",
+                "value": "£60,000",
+                "how_chosen": "open",
+                "reserve": "no",
+            }
+        ],
+    )
+    assert f"The route for {TITLE}: Grant" in text_of(html), text_of(html)
+    assert "Subsidy Control Act 2022" in text_of(html)
+    # Its checklist, a step recorded done from its form, and undone again (by POST only).
+    checklist = text_of(await priya.open(f"checklist {n}"))
+    assert "To do: Check subsidy control" in checklist, checklist
+    html = await priya.fill_in(f"done {n} subsidy_control", [{"step": "subsidy_control"}])
+    assert "Recorded: Check subsidy control" in text_of(html), text_of(html)
+    assert "Please confirm" in text_of(await priya.open(f"undo {n} subsidy_control"))
+    assert "marked not done again" in text_of(await priya.confirm(f"undo {n} subsidy_control"))
     page = text_of(await priya.confirm(f"publish {n}"))
     assert "Published. We are sending it to 3 people in 3 organisations" in page, page
 
@@ -208,6 +232,11 @@ async def test_post_publish_tell_and_register_interest_on_every_door(
         for text in texts:
             for name in others.keys() - {own}:
                 assert name not in text, (own, name)
+
+    # The route's checklist is the team's alone, on every door.
+    assert "Only the commissioning team" in await tom.say(f"opportunities checklist {n}")
+    assert "Only the commissioning team" in flatten(await amina.say(f"opportunities checklist {n}"))
+    assert "Only the commissioning team" in text_of(await grace.open(f"checklist {n}"))
 
     # The deadline as a calendar file: offered on the web, fetched as a browser does.
     offer = await grace.open(f"calendar {n}")
