@@ -482,4 +482,5 @@ class ReadinessAnswer(Base):
 import storage.engagement_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
+import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401
