@@ -2,8 +2,10 @@
 
 `opportunities` lists them (a council's own; for providers, the open ones that fit them).
 Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `preview N`,
-`publish N`, `amend N`, `withdraw N`, `interested N`. Providers: `show N`, `interest N`,
-`leave N`, `calendar N`. Chat doors type them; buttons carry them as values.
+`publish N`, `amend N`, `withdraw N`, `interested N`, `award N` (a grant given, for
+grant routes). Providers: `show N`, `interest N`, `leave N`, `calendar N`. Open data (each
+published opportunity's OCDS, a council's grants in 360Giving) is public
+web pages. Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities import awards, changes, closing, open_data, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -39,6 +41,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
+    SubCommand("award", awards.open_award, opens_form=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -100,6 +103,11 @@ async def _interested_in(session: AsyncSession, actor: Actor, services: Services
     return sections
 
 
+async def _link_opened(turn: Turn, services: Services) -> list[Reply]:
+    """Slack also tells the app when somebody presses a link button: nothing to say back."""
+    return []
+
+
 FEATURE = Feature(
     name="opportunities",
     commands=(
@@ -112,8 +120,10 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    actions={"opendata.": _link_opened},
+    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW, awards.AWARD),
     reminders={closing.CLOSE_KIND: closing.close_on_schedule},
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
+    pages=open_data.PAGES,
 )

@@ -22,6 +22,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import Refused, load_locked, number_at, words_of
 from handlers.forms import Subject
+from handlers.opportunities.open_data import OPPORTUNITY_ROUTE
 from handlers.opportunities.setup import TeamForm
 from handlers.pipeline.common import COMMAND, FORM_KEY, in_window, today
 from handlers.pipeline.views import saved_replies
@@ -31,22 +32,6 @@ from storage.opportunity_tables import Opportunity, OpportunityState
 from storage.pipeline import entries_of
 from storage.pipeline_tables import PipelineEntry, PipelinePublication
 from storage.visibility import Refusal
-
-#: The opportunity form's own words for a route (it keeps its choices as they were); a
-#: route it has no word for is left for the team to choose.
-OPPORTUNITY_ROUTE = {
-    Route.GRANT: "grant",
-    Route.PARTICIPATORY_GRANTS: "participatory_grants",
-    Route.GRANT_THEN_CONTRACT: "grant_then_contract",
-    Route.STANDARD_CONTRACT: "contract",
-    Route.LIGHT_TOUCH: "light_touch_contract",
-    Route.BELOW_THRESHOLD: "below_threshold_contract",
-    Route.DIRECT_AWARD: "direct_award",
-    Route.RESERVED_SUPPORTED_EMPLOYMENT: "reserved_contract",
-    Route.RESERVED_MUTUAL: "reserved_contract",
-    Route.INNOVATION_PARTNERSHIP: "innovation_partnership",
-    Route.FRAMEWORK_CALL_OFF: "framework",
-}
 
 
 def entry_topic(entry_id: int | None) -> str:
