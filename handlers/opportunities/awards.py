@@ -51,12 +51,30 @@ class NotPublished(Refused):
     """A draft or a withdrawn opportunity has nothing to award."""
 
 
-class NoSuchOrganisation(Refused):
-    """The organisation named is not in the directory, or the name fits more than one."""
+class BadAward(Refused):
+    """The organisation is not in the directory (or the name fits more than one), or the
+    award date is after today: a grant is recorded once it is given."""
 
 
-class AwardInFuture(Refused):
-    """An award date after today: a grant is recorded once it is given."""
+async def award_problems(
+    session: AsyncSession, services: Services, answers: dict[str, Any]
+) -> tuple[Organisation | None, dict[str, str]]:
+    """The organisation the award is for, and what is wrong with the answers (by field)."""
+    problems: dict[str, str] = {}
+    name = str(answers.get("organisation") or "").strip()
+    found = await organisations_named(session, name)
+    if len(found) != 1:
+        problems["organisation"] = (
+            f"We couldn't find one organisation called '{name}' in the directory. Type its "
+            "name as the directory shows it (type directory to look)."
+        )
+    day = answers.get("awarded_on")
+    if day and date.fromisoformat(day) > services.clock.now().astimezone(LONDON).date():
+        problems["awarded_on"] = (
+            f"{format_date(date.fromisoformat(day))} is after today. Record a grant once it "
+            "is given."
+        )
+    return (found[0] if len(found) == 1 else None), problems
 
 
 async def awardable(
@@ -109,6 +127,22 @@ class AwardForm(TeamForm):
     async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
         return {}
 
+    async def check_against_records(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        answers: dict[str, Any],
+    ) -> dict[str, str]:
+        """The organisation must be in the directory, and the day not after today. The form
+        comes back with the problem; the attempt is on the record."""
+        _, problems = await award_problems(session, services, answers)
+        if problems:
+            opportunity = await session.get(Opportunity, opportunity_of_topic(response.topic))
+            await refuse(session, turn, opportunity, "award", "; ".join(sorted(problems)))
+        return problems
+
     async def on_submit(
         self,
         session: AsyncSession,
@@ -157,23 +191,13 @@ async def award_grant(
     Raises a typed refusal, audited, before anything changes."""
     assert turn.actor is not None
     opportunity = await awardable(session, turn, opportunity_id, lock=True)
-    name = str(answers.get("organisation") or "").strip()
-    found = await organisations_named(session, name)
-    if len(found) != 1:
-        await refuse(session, turn, opportunity, "award", "organisation not found")
-        raise NoSuchOrganisation(
-            f"We couldn't find one organisation called '{name}' in the directory, so nothing "
-            "was saved. Check its name in the directory (type directory), then try again."
-        )
-    organisation = found[0]
+    organisation, problems = await award_problems(session, services, answers)
+    if problems or organisation is None:
+        reasons = "; ".join(sorted(problems))
+        await refuse(session, turn, opportunity, "award", reasons)
+        raise BadAward(" ".join(problems.values()) + " Nothing was saved.")
     awarded_on = date.fromisoformat(answers["awarded_on"])
     now = services.clock.now()
-    if awarded_on > now.astimezone(LONDON).date():
-        await refuse(session, turn, opportunity, "award", "award date in the future")
-        raise AwardInFuture(
-            f"The award date, {format_date(awarded_on)}, is after today. Record a grant once "
-            "it is given. Nothing was saved."
-        )
     award = await award_of(session, opportunity.id, organisation.id)
     changed = award is not None
     if award is None:

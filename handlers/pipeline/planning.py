@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import format_date
 from bot.core.forms import FormDefinition
 from bot.core.law import Route
 from bot.core.reply import Reply
@@ -174,6 +175,25 @@ class PipelineForm(TeamForm):
                 "The work can't start before you publish the opportunity. Check the two dates."
             )
         return problems
+
+    async def check_against_records(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        answers: dict[str, Any],
+    ) -> dict[str, str]:
+        """An expected publication day that has passed is sent back (and on the record)."""
+        day = answers.get("publication_on")
+        if day and date.fromisoformat(day) < today(services):
+            entry = await session.get(PipelineEntry, entry_of_topic(response.topic) or 0)
+            await refuse(session, turn, entry, "plan", "publication date has passed")
+            return {
+                "publication_on": f"{format_date(date.fromisoformat(day))} has passed. Give the "
+                "day you now expect to publish it, or remove the plan."
+            }
+        return {}
 
     async def on_submit(
         self,

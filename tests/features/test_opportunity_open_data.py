@@ -250,10 +250,9 @@ async def test_bad_awards_are_refused_nothing_saved_and_audited(door: TestDoor) 
     )
     assert "is after today" in priya.text() and "Sunday 1 February 2026" in priya.text()
     assert await awards(door) == []
-    assert await refused_awards(door, priya.person_id) == [
-        "organisation not found",
-        "award date in the future",
-    ]
+    assert await refused_awards(door, priya.person_id) == ["organisation", "awarded_on"]
+    # Each came back as the form, with the answer to change, and nothing was sent.
+    assert priya.last[-1].kind == "form"
     tom = await door.sign_in("Tom Okafor")
     assert "Only the commissioning team" in text_of(
         await tom.say(f"opportunities award {opportunity_id}")

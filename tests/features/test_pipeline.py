@@ -193,7 +193,12 @@ async def test_bad_answers_are_explained_and_nothing_is_saved(door: TestDoor) ->
     assert "can't start before you publish" in back.errors["contract_start_on"]
     back = form_in(await priya.send_page(form, {**YOUTH, "publication_on": "13 Smarch"}))
     assert "publication_on" in back.errors
+    back = form_in(await priya.send_page(form, {**YOUTH, "publication_on": "2026-01-05"}))
+    assert "Monday 5 January 2026 has passed" in back.errors["publication_on"]
     assert await entries(door) == []
+    assert [r.details["reason"] for r in await refusals(door, priya.person_id)] == [
+        "publication date has passed"
+    ]
 
 
 async def test_others_are_refused_nothing_changes_and_it_is_on_the_record(door: TestDoor) -> None:
