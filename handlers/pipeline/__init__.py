@@ -23,10 +23,7 @@ from handlers.opportunities.setup import preview_replies
 from handlers.pipeline import planning
 from handlers.pipeline.common import COMMAND, today
 from handlers.pipeline.uk1 import PAGES
-from handlers.pipeline.views import (
-    provider_pipeline,
-    team_pipeline,
-)
+from handlers.pipeline.views import provider_pipeline, team_pipeline, uk1_warning
 from storage.models import Authority
 from storage.pipeline import entries_of, last_publication, published_entries
 
@@ -102,13 +99,15 @@ async def publish(turn: Turn, services: Services) -> list[Reply]:
             f" {len(published.held_back)} more {'is' if len(published.held_back) == 1 else 'are'}"
             " not shown: too far ahead, or the expected date has passed."
         )
-    return [
+    replies: list[Reply] = [
         Notice(
             text=text,
             level="success",
             buttons=[Button(label="See the pipeline", action=f"cmd.{COMMAND}")],
         )
     ]
+    warning = uk1_warning(published.authority, list(published.shown), today(services))
+    return replies if warning is None else [*replies, warning]
 
 
 async def draft(turn: Turn, services: Services, entry_id: int | None) -> list[Reply]:

@@ -117,7 +117,7 @@ def uk1_warning(authority: Authority, entries: list[PipelineEntry], on: date) ->
         "(including VAT) in the coming financial year, the law says you must publish "
         "these in a pipeline notice (UK1) on Find a Tender, within "
         f"{pipeline_publish_within_days(on)} days of the financial year starting "
-        f"({citation}). Download the UK1 file below to fill it in.",
+        f"({citation}). The UK1 file (type pipeline) has what the notice asks for.",
         level="warning",
     )
 

@@ -117,6 +117,7 @@ async def test_plan_publish_and_providers_see_only_the_window_with_dates_in_full
 
     published = text_of(await priya.say("pipeline publish"))
     assert "Published" in published and "2 planned opportunities" in published
+    assert "pipeline notice (UK1)" in published  # the youth clubs are over the UK1 figure
     assert "1 more is not shown" in published
     assert await door.outbox() == []  # advance notice is a list, not a message
 
