@@ -87,7 +87,7 @@ async def awardable(
         raise NotAGrant(
             f"{opportunity.title} is not funded as a grant, so you can't record a grant "
             "award for it. Nothing was changed. Contracts are awarded through your Find a "
-            "Tender notices. If it really is a grant, change its route first."
+            "Tender notices."
         )
     if opportunity.state not in (OpportunityState.OPEN, OpportunityState.CLOSED):
         await refuse(session, turn, opportunity, "award", f"state {opportunity.state}")

@@ -115,7 +115,7 @@ def uk1_warning(authority: Authority, entries: list[PipelineEntry], on: date) ->
         f"than £{pipeline_contract_floor(on):,} (including VAT): {names}. If "
         f"{authority.name} expects to spend more than £{pipeline_spend_floor(on):,} "
         "(including VAT) in the coming financial year, the law says you must publish "
-        "these in a pipeline notice (UK1) on Find a Tender, within "
+        f"{'them' if len(big) != 1 else 'it'} in a pipeline notice (UK1) on Find a Tender, within "
         f"{pipeline_publish_within_days(on)} days of the financial year starting "
         f"({citation}). The UK1 file (type pipeline) has what the notice asks for.",
         level="warning",
