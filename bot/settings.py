@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     #: numbers; Find a Tender's is ``ocds-h6vhtk``). ``ocds-xxxxxx`` means "not registered
     #: yet": fine for trying the export, not for publishing it.
     ocid_prefix: str = Field("ocds-xxxxxx", pattern=r"^ocds-[a-z0-9]{6}$")
+    #: Each council's organisation identifier in open data (from org-id.guide: GB-LAE for
+    #: English councils, GB-WAL, GB-SLA, GB-NIA for the other nations), as `slug=id` pairs
+    #: separated by commas: `riverside=GB-LAE-RIV`. 360Giving needs it for the funder; OCDS
+    #: names the buyer with it when given.
+    open_data_org_ids: str = ""
+    #: The 360Giving prefix registered for this Convene's grant identifiers (360Giving gives
+    #: each publisher its own). The default means "not registered yet".
+    grants_prefix: str = Field("360G-convene", pattern=r"^360G-[A-Za-z0-9_-]+$")
     #: Who runs this Convene, named on the privacy notice, terms and accessibility statement.
     operator_name: str = "the council that runs this service"
     #: Where people write about privacy or accessibility (shown on those pages).
@@ -150,6 +158,14 @@ class Settings(BaseSettings):
             return self.teams_login_url.rstrip("/")
         tenant = self.microsoft_app_tenant_id or "botframework.com"
         return f"https://login.microsoftonline.com/{tenant}"
+
+    def org_id_of(self, slug: str) -> str | None:
+        """The council's open data identifier from `open_data_org_ids`, or None."""
+        for pair in self.open_data_org_ids.split(","):
+            key, _, value = pair.partition("=")
+            if key.strip() == slug and value.strip():
+                return value.strip()
+        return None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -29,6 +29,7 @@ def features() -> Features:
         membership,
         opportunities,
         organisations,
+        pipeline,
         profile,
         readiness,
     )
@@ -41,6 +42,7 @@ def features() -> Features:
             exports.FEATURE,
             engagements.FEATURE,
             opportunities.FEATURE,
+            pipeline.FEATURE,
             home.FEATURE,
             organisations.FEATURE,
             membership.FEATURE,

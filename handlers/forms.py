@@ -86,6 +86,20 @@ class FormPurpose(ABC):
         by field id, checked with the required questions before anything is sent."""
         return {}
 
+    async def check_against_records(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        answers: dict[str, Any],
+    ) -> dict[str, str]:
+        """Problems only the records or today's date can show (an organisation that is not in
+        the directory, a day that has passed), keyed by field id. Checked when the form is
+        sent, after `cross_check` found none; any problem sends the form back, nothing sent.
+        A purpose that wants the attempt on the record writes it here."""
+        return {}
+
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
     ) -> Refusal | None:
@@ -242,6 +256,10 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
             _store(response, answers, page + 1, now)
             return [form_view(definition, response, response.current_page)]
         missing = {**validate_all(definition, answers), **purpose.cross_check(answers)}
+        if not missing:
+            missing = await purpose.check_against_records(
+                session, turn, services, response, answers
+            )
         if missing:
             first = definition.page_of(next(iter(missing)))
             _store(response, answers, first, now)

@@ -483,4 +483,5 @@ import storage.engagement_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_route_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
+import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

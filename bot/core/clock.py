@@ -7,7 +7,7 @@ can move time forward without patching the standard library.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -62,3 +62,8 @@ def format_day(value: datetime, tz: ZoneInfo = LONDON) -> str:
     """'Friday 6 March 2026'."""
     local = value.astimezone(tz)
     return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def format_date(value: date) -> str:
+    """A day with no time (a planned date, an award date): 'Friday 6 March 2026'."""
+    return f"{value:%A} {value.day} {value:%B %Y}"

@@ -15,27 +15,32 @@ from typing import Any, Literal
 
 from bot.core.turn import Actor
 
-PageFormat = Literal["html", "json"]
+#: html: a page in the site's layout; json: data (to read, or to download); file: bytes to
+#: download (a CSV or spreadsheet), with their content type.
+PageFormat = Literal["html", "json", "file"]
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """Who asked (always signed in), the path's parameters, and the format wanted."""
+    """Who asked (always signed in, except on a public page, where it may be None), the
+    path's parameters, and the format wanted."""
 
-    actor: Actor
+    actor: Actor | None
     params: Mapping[str, str]
     format: PageFormat
 
 
 @dataclass(frozen=True)
 class PageContent:
-    """A page to show: `template` with `data` (html), or `data` as a JSON download named
-    `download_name`."""
+    """A page to show: `template` with `data` (html), `data` as JSON (a download when it has
+    a `download_name`), or `body` as a file named `download_name` of `content_type`."""
 
     title: str
     data: dict[str, Any]
     template: str | None = None
     download_name: str | None = None
+    body: bytes | None = None
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,10 @@ PageHandler = Callable[[PageRequest, Any], Awaitable[PageContent | PageRefusal]]
 @dataclass(frozen=True)
 class WebPage:
     """A GET route: `path` in aiohttp's syntax, its format, and the handler (given the
-    request and the app's services)."""
+    request and the app's services). A `public` page is served without signing in (open
+    data): its handler decides everything from the path alone."""
 
     path: str
     format: PageFormat
     handler: PageHandler
+    public: bool = False

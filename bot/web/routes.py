@@ -585,12 +585,22 @@ def _serve_page(feature_page: WebPage) -> Handler:
 
     async def serve(request: web.Request) -> web.StreamResponse:
         actor = await _actor(request)
-        if actor is None:
+        if actor is None and not feature_page.public:
             return _must_sign_in(request)
         asked = PageRequest(actor=actor, params=request.match_info, format=feature_page.format)
         answer = await feature_page.handler(asked, request.app[SERVICES])
         if isinstance(answer, PageRefusal):
             return _problem(request, answer.status, answer.title, answer.lines)
+        if feature_page.format == "file":
+            assert answer.body is not None and answer.content_type and answer.download_name
+            return web.Response(
+                body=answer.body,
+                headers={
+                    "Content-Type": answer.content_type,
+                    "Content-Disposition": f'attachment; filename="{answer.download_name}"',
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
         if feature_page.format == "json":
             headers = {}
             if answer.download_name:

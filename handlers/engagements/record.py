@@ -257,6 +257,7 @@ async def record_page(request: PageRequest, services: Services) -> PageContent |
     """`/engagements/{id}/record` (a page) and `.json` (a download), served by the web door:
     the record for its own commissioning team, a plain refusal for anyone else."""
     engagement_id = row_id(request.params["id"])
+    assert request.actor is not None  # not a public page: the door signed the person in
     if engagement_id is None:
         return PageRefusal(404, "Page not found", ["There is no engagement with that number."])
     record = await load_record(services, request.actor, engagement_id, Door.WEB, request.format)

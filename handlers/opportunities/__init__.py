@@ -5,9 +5,10 @@ Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `route N`
 six route questions), `preview N`, `publish N` (refused while the route's rules are broken),
 `checklist N` (the route's notices and steps with due dates), `done N [step]` (record a
 step done, with the notice's identifier), `undo N step`, `amend N`, `withdraw N`,
-`interested N`. Providers: `show N`, `interest N` (refused for a reserved contract the
-organisation does not qualify for), `leave N`, `calendar N`. Chat doors type them; buttons
-carry them as values.
+`interested N`, `award N` (a grant given, for grant routes). Providers: `show N`,
+`interest N` (refused for a reserved contract the organisation does not qualify for),
+`leave N`, `calendar N`. Open data (each published opportunity's OCDS, a council's grants
+in 360Giving) is public web pages. Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, reminders, route, setup
+from handlers.opportunities import (
+    awards,
+    changes,
+    closing,
+    open_data,
+    providers,
+    reminders,
+    route,
+    setup,
+)
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -47,6 +57,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
+    SubCommand("award", awards.open_award, opens_form=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -108,6 +119,11 @@ async def _interested_in(session: AsyncSession, actor: Actor, services: Services
     return sections
 
 
+async def _link_opened(turn: Turn, services: Services) -> list[Reply]:
+    """Slack also tells the app when somebody presses a link button: nothing to say back."""
+    return []
+
+
 FEATURE = Feature(
     name="opportunities",
     commands=(
@@ -120,6 +136,7 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
+    actions={"opendata.": _link_opened},
     form_purposes=(
         setup.SETUP,
         setup.LOT,
@@ -127,6 +144,7 @@ FEATURE = Feature(
         route.STEP_DONE,
         changes.AMEND,
         changes.WITHDRAW,
+        awards.AWARD,
     ),
     reminders={
         closing.CLOSE_KIND: closing.close_on_schedule,
@@ -134,4 +152,5 @@ FEATURE = Feature(
     },
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
+    pages=open_data.PAGES,
 )

@@ -19,6 +19,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.membership import HOW_TO_JOIN
+from handlers.opportunities.awards import grants_section
 from handlers.opportunities.calendar import calendar_offer
 from handlers.opportunities.common import (
     COMMAND,
@@ -30,6 +31,7 @@ from handlers.opportunities.common import (
     refuse,
     runs_it,
 )
+from handlers.opportunities.open_data import is_grant, ocds_button
 from handlers.opportunities.routing import reserved_refusal
 from handlers.opportunities.setup import preview_replies
 from handlers.opportunities.views import WHO_SEES, full_details, is_this_for_us, provider_buttons
@@ -151,11 +153,13 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
             return await preview_replies(session, turn, services, opportunity)
         lots = await lots_of(session, opportunity.id)
         council = await authority_name(session, opportunity)
+        open_data = ocds_button(services.settings, turn.door, opportunity)
         if opportunity.state == OpportunityState.WITHDRAWN:
             return [
                 Message(
                     title=f"{opportunity.title} (withdrawn)",
                     text=f"{council} withdrew it. Their reason: {opportunity.withdrawal_reason}",
+                    buttons=[open_data],
                 )
             ]
         open_now = _is_open(opportunity, services)
@@ -173,6 +177,10 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                     style="danger",
                 ),
             ]
+            if is_grant(opportunity):
+                buttons.append(
+                    Button(label="Record a grant", action=f"cmd.{COMMAND}", value=f"award {o}")
+                )
         elif open_now:
             buttons = provider_buttons(opportunity)
             for org in actor.member_of():
@@ -183,6 +191,7 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                         action=f"cmd.{COMMAND}",
                         value=f"leave {opportunity.id}",
                     )
+        grants = await grants_section(session, opportunity) if team else []
         return [
             Message(
                 title=opportunity.title,
@@ -190,8 +199,9 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                 sections=[
                     is_this_for_us(opportunity, lots, council, actor.timezone),
                     *full_details(opportunity, lots, actor.timezone),
+                    *grants,
                 ],
-                buttons=buttons,
+                buttons=[*buttons, open_data],
                 who_sees=WHO_SEES,
             )
         ]

@@ -74,9 +74,14 @@ def pages(**changes: Any) -> dict[int, dict[str, Any]]:
     return changed
 
 
-async def post(priya: Conversation, *, route: bool = True, **changes: Any) -> int:
+#: The route answers that make it a grant (outside the Act; 360Giving applies).
+A_GRANT: dict[str, Any] = {"funding": "grant"}
+
+
+async def post(priya: Conversation, *, route: bool | dict[str, Any] = True, **changes: Any) -> int:
     """Priya fills in the whole form, then (unless `route=False`) answers the route
-    questions; the new opportunity's id. Her last replies are the preview."""
+    questions (the story's, or the story's changed by `route`); the new opportunity's id.
+    Her last replies are the preview."""
     await priya.fill("opportunities new", pages(**changes))
     assert "Preview" in priya.text(), priya.text()
     services = priya.test_door.services
@@ -84,7 +89,7 @@ async def post(priya: Conversation, *, route: bool = True, **changes: Any) -> in
         found = await session.scalar(select(func.max(Opportunity.id)))
     assert found is not None
     if route:
-        await choose_route(priya, int(found))
+        await choose_route(priya, int(found), **(route if isinstance(route, dict) else {}))
         await priya.say(f"opportunities preview {found}")
         assert "Preview" in priya.text(), priya.text()
     return int(found)

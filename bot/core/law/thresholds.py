@@ -6,6 +6,7 @@ estimated contract values in pounds including VAT, as the Act's thresholds are.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -96,3 +97,31 @@ def pipeline_notice_required(expected_annual_spend: Money, on: date) -> bool:
 def in_pipeline(value: Money, on: date) -> bool:
     """Whether a planned contract is big enough to be listed in a pipeline notice (s.93)."""
     return _value(value) > whole_number("pipeline.contracts_over", on)
+
+
+def pipeline_months(on: date) -> int:
+    """How many months ahead a pipeline notice looks (s.93)."""
+    return whole_number("pipeline.months_ahead", on)
+
+
+def pipeline_ends(on: date) -> date:
+    """The last day a pipeline published `on` covers: the same day, `pipeline_months` later
+    (the month's last day when that month is shorter)."""
+    months = on.month - 1 + pipeline_months(on)
+    year, month = on.year + months // 12, months % 12 + 1
+    return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
+
+
+def pipeline_contract_floor(on: date) -> int:
+    """The value (pounds, including VAT) a planned contract must be over to be listed."""
+    return whole_number("pipeline.contracts_over", on)
+
+
+def pipeline_spend_floor(on: date) -> int:
+    """The yearly spend (pounds, including VAT) over which a council must publish a UK1."""
+    return whole_number("pipeline.spend_over", on)
+
+
+def pipeline_publish_within_days(on: date) -> int:
+    """Days after the financial year starts within which the UK1 is published."""
+    return whole_number("pipeline.days_after_year_start", on)
