@@ -285,6 +285,9 @@ def shape_problem(body: Any) -> str | None:
         return "the request has no type"
     if not isinstance(kind, str):
         return "the request type is not text"
+    if body.get("event") is not None and not isinstance(body["event"], dict):
+        # Bolt reads `event` as an object on any request (its self-event check).
+        return "the event is not an object"
     if kind == "event_callback":
         if not isinstance(body.get("event"), dict):
             return "the event is not an object"

@@ -170,3 +170,23 @@ async def test_a_retried_event_is_handled_once(
     assert len(fake_slack.delivered(tom)) == 1
     assert await count(services, ProcessedEvent) == 1
     assert len(await outbox_rows(services)) == 1
+
+
+@pytest.mark.parametrize("event", ["a message", [], 7])
+async def test_an_event_that_is_not_an_object_is_refused_on_any_request(
+    slack: SlackPoster, fake_slack: FakeSlack, tom: str, services: Services, event: object
+) -> None:
+    """Bolt reads `event` as an object on every request (its check for the app's own
+    messages), so a signed interaction carrying a text or list `event` is refused first."""
+    before = await stored_counts(services)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": "U0001", "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "actions": [{"action_id": "cmd.help", "type": "button", "value": ""}],
+        "event": event,
+    }
+    status, _ = await slack.post(interaction_body(payload), FORM)
+    assert 400 <= status < 500
+    assert await stored_counts(services) == before
