@@ -2,8 +2,9 @@
 
 `opportunities` lists them (a council's own; for providers, the open ones that fit them).
 Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `preview N`,
-`publish N`, `amend N`, `withdraw N`, `interested N`. Providers: `show N`, `interest N`,
-`leave N`, `calendar N`. Chat doors type them; buttons carry them as values.
+`publish N`, `amend N`, `withdraw N`, `interested N`, `questions N` (waiting to be
+answered), `answer N Q`. Providers: `show N`, `interest N`, `leave N`, `calendar N`,
+`ask N` (a question, answered for everyone). Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities import changes, clarifications, closing, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -39,6 +40,9 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
+    SubCommand("ask", clarifications.ask, opens_form=True),
+    SubCommand("answer", clarifications.answer, opens_form=True),
+    SubCommand("questions", clarifications.questions_to_answer, numbered=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -112,7 +116,14 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    form_purposes=(
+        setup.SETUP,
+        setup.LOT,
+        changes.AMEND,
+        changes.WITHDRAW,
+        clarifications.ASK,
+        clarifications.ANSWER,
+    ),
     reminders={closing.CLOSE_KIND: closing.close_on_schedule},
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
