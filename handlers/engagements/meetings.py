@@ -57,7 +57,7 @@ class RequestMeeting(ProviderForm):
         found = await super().subject(session, turn, services)
         if isinstance(found, Refusal) or found.engagement_id is None:
             return found
-        return await _talks_closed(session, turn, found.engagement_id) or found
+        return await _talks_closed(session, turn, found.engagement_id, "talk") or found
 
     async def may_answer(
         self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
@@ -65,7 +65,7 @@ class RequestMeeting(ProviderForm):
         refusal = await super().may_answer(session, turn, services, response)
         if refusal is not None or response.engagement_id is None:
             return refusal
-        return await _talks_closed(session, turn, response.engagement_id)
+        return await _talks_closed(session, turn, response.engagement_id, "talk")
 
     async def on_submit(
         self,
@@ -142,7 +142,7 @@ class ProposeTimes(TeamForm):
         if isinstance(engagement, Refusal):
             return engagement
         assert request is not None
-        closed = await _talks_closed(session, turn, engagement.id)
+        closed = await _talks_closed(session, turn, engagement.id, "propose times")
         if closed is not None:
             return closed
         return Subject(
@@ -471,13 +471,15 @@ async def private_talk_closed(session: AsyncSession, engagement_id: int) -> str 
     return _closed_words(engagement, tender)
 
 
-async def _talks_closed(session: AsyncSession, turn: Turn, engagement_id: int) -> Refusal | None:
+async def _talks_closed(
+    session: AsyncSession, turn: Turn, engagement_id: int, attempted: str
+) -> Refusal | None:
     """A refusal (on the record) once the engagement's private conversations are closed."""
     closed = await private_talk_closed(session, engagement_id)
     if closed is None:
         return None
     await refuse(
-        session, turn, await session.get(Engagement, engagement_id), "talk", "tender published"
+        session, turn, await session.get(Engagement, engagement_id), attempted, "tender published"
     )
     return Refusal(closed)
 

@@ -34,6 +34,7 @@ from handlers.opportunities.common import (
     load_for_team,
     number_at,
     refuse,
+    words_of,
 )
 from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
 from storage import clarifications
@@ -119,7 +120,7 @@ class AskQuestion(FormPurpose):
         opportunity_id = number_at(turn, 1)
         opportunity = await session.get(Opportunity, opportunity_id) if opportunity_id else None
         if opportunity is None or opportunity.state == OpportunityState.DRAFT:
-            return Refusal(NOT_FOUND if opportunity_id else which_one("ask"))
+            return Refusal(NOT_FOUND if len(words_of(turn)) > 1 else which_one("ask"))
         if not organisations:
             await refuse(session, turn, opportunity, "ask", "not a provider")
             return Refusal(HOW_TO_JOIN)
