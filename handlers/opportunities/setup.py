@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import LONDON
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply
-from bot.core.turn import Turn
+from bot.core.turn import Turn, row_id
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.engagements.meetings import close_private_conversations
@@ -304,7 +304,8 @@ async def _engagement_problem(session: AsyncSession, response: FormResponse) -> 
     number = response.answers.get("engagement")
     if number is None:
         return None
-    engagement = await session.get(Engagement, int(number))
+    engagement_id = row_id(str(number))
+    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
     if engagement is None or engagement.authority_id != response.authority_id:
         return (
             f"Your council has no engagement number {number}. Type the number of one of your "

@@ -255,3 +255,34 @@ async def test_publishing_the_tender_closes_the_engagements_private_conversation
             )
         ).all()
     assert [a["attempted"] for a in attempts] == ["talk", "propose times", "pick time"]
+
+
+async def test_engagements_answer_the_asker_alone_through_the_same_mechanism(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    story = await make_engagement(door.services, with_question=True)
+    priya = await door.sign_in("Priya Shah")
+    tom = await door.sign_in("Tom Okafor")
+    amina = await door.sign_in("Amina Begum")
+    e, q = story.engagement_id, story.question_id
+    why = "It is about their own lease."
+    await priya.fill(
+        f"engagements reply {e} {q}",
+        {
+            0: {
+                "question": "Can two groups apply together?",
+                "answer": "Yes, your lease allows it.",
+                "who_for": "asker",
+                "private_reason": why,
+            }
+        },
+    )
+    assert "only to the 1 person in the organisation that asked" in priya.text()
+    assert any("Yes, your lease allows it." in m.text for m in await tom.inbox())
+    assert not any("Yes, your lease allows it." in m.text for m in await amina.inbox())
+    assert "Yes, your lease allows it." not in text_of(await amina.say(f"engagements show {e}"))
+    assert "Yes, your lease allows it." in text_of(await tom.say(f"engagements show {e}"))
+    assert why in text_of(await priya.say(f"engagements show {e}"))
+    [record] = await _actions(door, "clarification.answered_privately")
+    assert record.details["engagement_id"] == e and record.details["reason"] == why
