@@ -255,6 +255,11 @@ class MeetingNotes(TeamForm):
         if not can_see_meeting_notes(turn.actor, engagement):
             return Refusal(ONLY_THE_TEAM)
         assert request is not None
+        if request.state == MeetingState.CANCELLED:
+            return Refusal(
+                "This conversation was cancelled before it happened, so there is nothing to "
+                "write notes on."
+            )
         if request.agreed_at is None or request.agreed_at > services.clock.now():
             return Refusal(
                 "You can write notes once the conversation has happened"

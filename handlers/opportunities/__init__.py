@@ -63,9 +63,15 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
         text = STATE_WORDS[OpportunityState(o.state)] + "."
         if o.state == OpportunityState.OPEN:
             interested = len(await interested_organisations(session, o.id))
+            waiting = await clarifications.waiting_count(session, o)
             text = (
                 f"Open. Deadline for bids: {deadline_text(o, actor.timezone)}. "
                 f"{interested} interested."
+                + (
+                    f" {waiting} question{'s' if waiting != 1 else ''} to answer."
+                    if waiting
+                    else ""
+                )
             )
         sections.append(
             Section(

@@ -76,6 +76,7 @@ async def test_an_answer_reaches_everyone_at_once_and_never_names_who_asked(
     waiting = text_of(await priya.say(f"opportunities questions {o}"))
     assert QUESTION in waiting and "Eastgate Community Kitchen" in waiting
     assert "Questions to answer (1)" in text_of(await priya.say(f"opportunities show {o}"))
+    assert "1 question to answer" in text_of(await priya.say("home"))
     before = {p.person_id: len(await p.inbox()) for p in (tom, amina, grace)}
 
     door.advance(timedelta(hours=2))
@@ -218,6 +219,21 @@ async def test_publishing_the_tender_closes_the_engagements_private_conversation
     await amina.fill(
         f"engagements talk {story.engagement_id}", {0: {"topic": "Our rent", "how": "visit"}}
     )
+    async with door.services.db.session() as session:
+        toms = await session.get(MeetingRequest, story.meeting_id)
+        assert toms is not None  # agreed for Thursday: not held yet, so it is cancelled
+        toms.state, toms.agreed_at = MeetingState.AGREED, NOW + timedelta(days=3)
+        held = MeetingRequest(  # held last week: it stays on the record as it was
+            engagement_id=story.engagement_id,
+            organisation_id=toms.organisation_id,
+            topic="Our volunteers",
+            state=MeetingState.AGREED,
+            agreed_at=NOW - timedelta(days=7),
+            created_at=NOW - timedelta(days=8),
+        )
+        session.add(held)
+        await session.flush()
+        held_id = held.id
 
     # Only one of the council's own engagements can be named.
     async with door.services.db.session() as session:
@@ -235,10 +251,16 @@ async def test_publishing_the_tender_closes_the_engagements_private_conversation
 
     async with door.services.db.session() as session:
         meetings = (await session.scalars(select(MeetingRequest))).all()
-    assert {m.state for m in meetings} == {MeetingState.CANCELLED}
+    assert {m.id: m.state for m in meetings if m.id != held_id} == {
+        m.id: MeetingState.CANCELLED for m in meetings if m.id != held_id
+    }
+    assert {m.state for m in meetings if m.id == held_id} == {MeetingState.AGREED}
     for person in (tom, amina):
         [told] = [m for m in await person.inbox() if "is cancelled" in m.text]
         assert "section 16" in told.text and f"opportunities ask {o}" in told.text
+    assert "Thursday 15 January 2026, 9am" in next(
+        m.text for m in await tom.inbox() if "is cancelled" in m.text
+    )
     assert len([m for m in await priya.inbox() if "cancelled" in m.text]) == 2
     assert len(await _actions(door, "meeting.cancelled")) == 2
 
