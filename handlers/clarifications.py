@@ -405,7 +405,9 @@ def asked_replies(asked: Asked) -> list[Reply]:
     return [
         Notice(
             text=f"Thank you. The council will answer your question for {asked.subject.everyone}, "
-            "at the same time, without your name or your organisation's name.",
+            "at the same time, without your name or your organisation's name. You will get "
+            "the answer in your messages. Only if it is about your organisation alone may "
+            "they answer you alone, and then they must say why.",
             level="success",
         )
     ]
