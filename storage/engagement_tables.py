@@ -17,6 +17,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Clarifications are shared with opportunities (storage/clarification_tables.py).
+from storage.clarification_tables import Clarification as Clarification
+from storage.clarification_tables import ClarificationKind as ClarificationKind
 from storage.models import Base, utcnow
 from storage.types import JSONType
 
@@ -109,43 +112,6 @@ class EngagementInvitation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ClarificationKind(StrEnum):
-    QUESTION = "question"
-    UPDATE = "update"
-
-
-class Clarification(Base):
-    """A question a provider asked (answered for everyone), or an update the council posted.
-
-    Who asked is kept for the commissioning team only; what is published never names them.
-    """
-
-    __tablename__ = "clarifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(
-        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(String(16))
-    title: Mapped[str | None] = mapped_column(String(200))
-    question: Mapped[str | None] = mapped_column(Text)
-    asked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    asked_for: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="SET NULL")
-    )
-    asked_at: Mapped[datetime | None]
-    answer: Mapped[str | None] = mapped_column(Text)
-    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    published_at: Mapped[datetime | None]
-    #: The question as the provider asked it, kept when the team edited it to keep the asker
-    #: anonymous (None when published as asked). Team and audit only; never published.
-    original_question: Mapped[str | None] = mapped_column(Text)
-
-    @property
-    def edited_for_anonymity(self) -> bool:
-        return self.original_question is not None
-
-
 class EngagementEvent(Base):
     """A workshop, drop-in or webinar, with a capacity and a waiting list."""
 
@@ -193,6 +159,8 @@ class MeetingState(StrEnum):
     REQUESTED = "requested"
     PROPOSED = "proposed"
     AGREED = "agreed"
+    #: Closed before it happened: the tender it led to was published (s.16).
+    CANCELLED = "cancelled"
 
 
 class MeetingRequest(Base):

@@ -13,6 +13,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.areas import overlapping
+from storage import clarifications
+from storage.clarification_tables import About
 from storage.engagement_tables import (
     BookingState,
     Clarification,
@@ -176,34 +178,12 @@ async def taking_part_in(session: AsyncSession, organisation_ids: set[int]) -> s
 async def published_clarifications(
     session: AsyncSession, engagement_id: int
 ) -> list[Clarification]:
-    """The questions-and-answers log and updates, in the order they were published."""
-    return list(
-        (
-            await session.scalars(
-                select(Clarification)
-                .where(
-                    Clarification.engagement_id == engagement_id,
-                    Clarification.published_at.is_not(None),
-                )
-                .order_by(Clarification.published_at, Clarification.id)
-            )
-        ).all()
-    )
+    """The questions-and-answers log and updates that went to everyone, in order."""
+    return await clarifications.published(session, About("engagement", engagement_id))
 
 
 async def waiting_questions(session: AsyncSession, engagement_id: int) -> list[Clarification]:
-    return list(
-        (
-            await session.scalars(
-                select(Clarification)
-                .where(
-                    Clarification.engagement_id == engagement_id,
-                    Clarification.published_at.is_(None),
-                )
-                .order_by(Clarification.asked_at)
-            )
-        ).all()
-    )
+    return await clarifications.waiting(session, About("engagement", engagement_id))
 
 
 async def events_of(session: AsyncSession, engagement_id: int) -> list[EngagementEvent]:

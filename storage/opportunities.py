@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clarification_tables import Clarification
 from storage.engagements import PROVIDER_ROLES, matching_area_codes, members_of
 from storage.models import (
     Membership,
@@ -157,8 +158,9 @@ def interest_counts(organisations: list[Organisation], attribute: str) -> Counte
 
 
 def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
-    """Everyone who hears about a change: each person announced to, and every member of an
-    organisation that registered interest (even after withdrawing, they hear it closed)."""
+    """Everyone who hears about a change: each person announced to, every member of an
+    organisation that registered interest (even after withdrawing, they hear it closed),
+    and every member of an organisation that asked a question about it."""
     announced = select(OpportunityAnnouncement.person_id).where(
         OpportunityAnnouncement.opportunity_id == opportunity_id,
         OpportunityAnnouncement.person_id.is_not(None),
@@ -168,7 +170,12 @@ def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
             OpportunityInterest.opportunity_id == opportunity_id
         )
     )
-    return announced.union(interested)
+    asked = members_of(
+        select(Clarification.asked_for).where(
+            Clarification.opportunity_id == opportunity_id, Clarification.asked_for.is_not(None)
+        )
+    )
+    return announced.union(interested, asked)
 
 
 async def organisation_of_people(
@@ -197,4 +204,15 @@ def interested_people(opportunity_id: int) -> Select[Any]:
             OpportunityInterest.opportunity_id == opportunity_id,
             OpportunityInterest.state == InterestState.INTERESTED,
         )
+    )
+
+
+async def tender_from(session: AsyncSession, engagement_id: int) -> Opportunity | None:
+    """The first published opportunity that came from this engagement: once there is one,
+    the engagement's private conversations are closed (s.16)."""
+    return await session.scalar(
+        select(Opportunity)
+        .where(Opportunity.engagement_id == engagement_id, Opportunity.published_at.is_not(None))
+        .order_by(Opportunity.published_at, Opportunity.id)
+        .limit(1)
     )

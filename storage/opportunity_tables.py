@@ -41,6 +41,8 @@ class AnnouncementKind(StrEnum):
     AMENDED = "amended"
     WITHDRAWN = "withdrawn"
     REMINDED = "reminded"
+    #: A clarification (an answered question) sent to everyone taking part.
+    CLARIFICATION = "clarification"
 
 
 class Opportunity(Base):
@@ -103,6 +105,13 @@ class Opportunity(Base):
     closed_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    #: The pre-market engagement it came from, if any. Publishing it closes that
+    #: engagement's private conversations (Procurement Act 2023 s.16: equal treatment
+    #: once the tender is out). An engagement id, checked against the team's own engagements
+    #: when set; not a database foreign key, because adding one to this table on SQLite
+    #: copies it, and dropping the old copy cascades into every lot, interest and
+    #: announcement. Engagements are never deleted, and a missing one is read as none.
+    engagement_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class OpportunityLot(Base):

@@ -1,42 +1,53 @@
-"""Clarifications, equal for all: a provider asks, the council answers everyone at once.
+"""Clarifications for an engagement, equal for all: a provider asks, the council answers
+everyone taking part at once.
 
-The published question never names the asker or their organisation (the commissioning
-team can see who asked; nobody else can). Updates from the council travel the same way.
-Everything published is in the engagement's Q&A log, which every participant can read.
+The mechanism is shared with opportunities (`handlers/clarifications.py`); this module says
+what "everyone" means for an engagement (its participants), when it is open, and holds the
+engagement's forms. The published question never names the asker or their organisation
+(the commissioning team can see who asked; nobody else can). Everything published is in
+the engagement's Q&A log, which every participant can read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Message, Reply, ReplyList
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers import clarifications as shared
+from handlers.clarifications import (
+    EDITED_MARK,
+    ClarificationSubject,
+    keep_original,
+    published_question,
+)
 from handlers.engagements.common import (
     ProviderForm,
+    Refused,
     TeamForm,
     is_open,
-    load_locked,
     number_at,
     open_engagement,
-    provider_asked,
+    refusal_replies,
     refuse,
     submitted_engagement,
     team_engagement,
 )
 from handlers.forms import Subject, open_form
-from storage import audit
-from storage.engagement_tables import Clarification, ClarificationKind, Engagement
-from storage.engagements import participant_people, waiting_questions
-from storage.models import FormResponse, Membership, Organisation, Role
+from storage.clarification_tables import About
+from storage.engagement_tables import Clarification, Engagement
+from storage.engagements import add_participants, participant_people, waiting_questions
+from storage.models import FormResponse
 from storage.outbox import send_to_people
 from storage.visibility import Refusal
+
+__all__ = ["EDITED_MARK", "keep_original", "published_question"]
 
 
 async def publish_to_participants(
@@ -57,30 +68,53 @@ async def publish_to_participants(
     return len(sent)
 
 
-async def _team(session: AsyncSession, engagement: Engagement) -> list[int]:
-    return list(
-        (
-            await session.scalars(
-                select(Membership.person_id).where(
-                    Membership.authority_id == engagement.authority_id,
-                    Membership.role == Role.COMMISSIONER,
-                )
-            )
-        ).all()
-    )
-
-
 async def tell_the_team(
     session: AsyncSession, engagement: Engagement, message: Message, key: str, now: datetime
 ) -> None:
     """Let the engagement's commissioning team know something needs them."""
-    await send_to_people(
-        session,
-        await _team(session, engagement),
-        ReplyList(replies=[message]).model_dump(mode="json"),
-        f"{key}:{{person_id}}",
-        not_before=now,
-    )
+    await shared.tell_the_team(session, engagement.authority_id, message, key, now)
+
+
+class EngagementQuestions(ClarificationSubject):
+    """An engagement as the subject of clarifications: everyone taking part hears every
+    answer, and questions and answers close when it closes."""
+
+    command = "engagements"
+    everyone = "everyone taking part"
+    people_words = "taking part"
+
+    def __init__(self, engagement: Engagement) -> None:
+        self.engagement = engagement
+        self.about = About("engagement", engagement.id)
+        self.title = engagement.title
+        self.authority_id = engagement.authority_id
+
+    def answer_step(self, question_id: int) -> str:
+        return f"reply {self.engagement.id} {question_id}"
+
+    def asking_closed(self, now: datetime, tz: ZoneInfo) -> str | None:
+        return None if is_open(self.engagement, now) else "This engagement has closed."
+
+    def publishing_closed(self, now: datetime) -> str | None:
+        if is_open(self.engagement, now):
+            return None
+        return AskQuestion.closed.format(title=self.engagement.title)
+
+    async def refuse(self, session: AsyncSession, turn: Turn, attempted: str, reason: str) -> None:
+        await refuse(session, turn, self.engagement, attempted, reason)
+
+    async def send_to_everyone(
+        self, session: AsyncSession, message: Message, item: Clarification, now: datetime
+    ) -> int:
+        key = f"engagement:{self.engagement.id}:clarification:{item.id}"
+        return await publish_to_participants(session, self.engagement, message, key, now)
+
+    async def asked(
+        self, session: AsyncSession, organisation_id: int | None, now: datetime
+    ) -> None:
+        """Asking a question makes the organisation a participant from now on."""
+        if organisation_id is not None:
+            await add_participants(session, self.engagement.id, [organisation_id], joined_at=now)
 
 
 class AskQuestion(ProviderForm):
@@ -99,54 +133,19 @@ class AskQuestion(ProviderForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert turn.actor is not None
-        now = services.clock.now()
         engagement = await submitted_engagement(session, response)
-        if not is_open(engagement, now):
-            return await refuse(session, turn, engagement, "ask", "This engagement has closed.")
-        question = Clarification(
-            engagement_id=engagement.id,
-            kind=ClarificationKind.QUESTION,
-            question=response.answers["question"],
-            asked_by=turn.actor.person_id,
-            asked_for=response.organisation_id,
-            asked_at=now,
-        )
-        await provider_asked(
-            session,
-            turn,
-            engagement,
-            response.organisation_id,
-            question,
-            "clarification.asked",
-            "clarification",
-            now,
-        )
-        await tell_the_team(
-            session,
-            engagement,
-            Message(
-                title=f"A new question about {engagement.title}",
-                text=question.question,
-                buttons=[
-                    Button(
-                        label="Answer it for everyone",
-                        action="cmd.engagements",
-                        value=f"reply {engagement.id} {question.id}",
-                        style="primary",
-                    )
-                ],
-            ),
-            f"clarification:{question.id}:asked",
-            now,
-        )
-        return [
-            Notice(
-                text="Thank you. The council will answer your question for everyone taking "
-                "part, at the same time, without your name or your organisation's name.",
-                level="success",
+        try:
+            asked = await shared.ask_question(
+                session,
+                turn,
+                EngagementQuestions(engagement),
+                response.organisation_id,
+                response.answers["question"],
+                services.clock.now(),
             )
-        ]
+        except Refused as refusal:
+            return refusal_replies(refusal)
+        return shared.asked_replies(asked)
 
 
 class _TeamForm(TeamForm):
@@ -172,7 +171,9 @@ class AnswerQuestion(_TeamForm):
         engagement = await self._engagement(session, turn, services, "answer question")
         if isinstance(engagement, Refusal):
             return engagement
-        question = await _question(session, engagement, number_at(turn, 2))
+        question = await shared.waiting_question(
+            session, EngagementQuestions(engagement), number_at(turn, 2), lock=False
+        )
         if question is None:
             return Refusal("That question has been answered already, or it isn't there.")
         return Subject(
@@ -185,7 +186,7 @@ class AnswerQuestion(_TeamForm):
     async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:
         assert subject.topic is not None
         question = await session.get(Clarification, int(subject.topic.split(":")[1]))
-        return {"question": question.question} if question else {}
+        return {"question": question.question, "who_for": shared.EVERYONE} if question else {}
 
     async def on_submit(
         self,
@@ -195,17 +196,25 @@ class AnswerQuestion(_TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        assert response.topic is not None
+        assert response.topic is not None and turn.actor is not None
         engagement = await submitted_engagement(session, response)
-        question_id = int(response.topic.split(":")[1])
-        # Two answers at once: one wins.
-        question = await load_locked(session, Clarification, question_id)
-        assert question is not None
-        if question.published_at is not None:
-            return [Notice(text="That question was answered already.", level="info")]
-        keep_original(question, response.answers["question"])
-        question.answer = response.answers["answer"]
-        return await publish_clarification(session, turn, services, engagement, question)
+        try:
+            published = await shared.answer_question(
+                session,
+                turn,
+                EngagementQuestions(engagement),
+                int(response.topic.split(":")[1]),
+                response.answers["question"],
+                response.answers["answer"],
+                services.clock.now(),
+                privately_because=shared.private_reason(response.answers),
+            )
+        except Refused as refusal:
+            return refusal_replies(refusal)
+        return shared.published_replies(published, turn.actor.timezone)
+
+    def cross_check(self, answers: dict[str, Any]) -> dict[str, str]:
+        return shared.answer_form_problems(answers)
 
 
 class PublishUpdate(_TeamForm):
@@ -227,114 +236,20 @@ class PublishUpdate(_TeamForm):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
+        assert turn.actor is not None
         engagement = await submitted_engagement(session, response)
-        update = Clarification(
-            engagement_id=engagement.id,
-            kind=ClarificationKind.UPDATE,
-            title=response.answers["title"],
-            answer=response.answers["text"],
-        )
-        session.add(update)
-        await session.flush()
-        return await publish_clarification(session, turn, services, engagement, update)
-
-
-#: Shown beside a published question the team changed so it could not identify who asked.
-EDITED_MARK = "edited to keep the asker anonymous"
-
-
-def keep_original(question: Clarification, published: str) -> None:
-    """Publish the team's wording, but never lose what the provider asked: the original is
-    kept (team and audit only) whenever the wording changed, however slightly."""
-    if published.strip() == (question.question or "").strip():
-        return
-    if question.original_question is None:
-        question.original_question = question.question
-    question.question = published
-
-
-def published_question(item: Clarification) -> str:
-    """The question as everyone sees it, marked when the team edited it."""
-    text = item.question or ""
-    return f"{text} ({EDITED_MARK})" if item.edited_for_anonymity else text
-
-
-async def publish_clarification(
-    session: AsyncSession,
-    turn: Turn,
-    services: Services,
-    engagement: Engagement,
-    item: Clarification,
-) -> list[Reply]:
-    """Send an answered question (never naming who asked) or an update to every participant
-    at the same moment, and add it to the Q&A log."""
-    assert turn.actor is not None
-    now = services.clock.now()
-    if not is_open(engagement, now):
-        return await refuse(session, turn, engagement, "publish clarification", "closed")
-    item.published_at = now
-    item.answered_by = turn.actor.person_id
-    if item.kind == ClarificationKind.QUESTION:
-        message = Message(
-            title=f"A question about {engagement.title}, answered for everyone",
-            sections=[
-                Section(heading="The question", text=published_question(item)),
-                Section(heading="The council's answer", text=item.answer),
-            ],
-            text="Everyone taking part gets this answer at the same time. We never say who asked.",
-        )
-    else:
-        message = Message(
-            title=f"Update on {engagement.title}: {item.title}",
-            text=item.answer,
-        )
-    message.buttons = [
-        Button(
-            label="See all questions and answers",
-            action="cmd.engagements",
-            value=f"show {engagement.id}",
-        )
-    ]
-    recipients = await publish_to_participants(
-        session, engagement, message, f"engagement:{engagement.id}:clarification:{item.id}", now
-    )
-    await audit.record_turn(
-        session,
-        turn,
-        "clarification.published",
-        object_type="clarification",
-        object_id=item.id,
-        authority_id=engagement.authority_id,
-        engagement_id=engagement.id,
-        kind=item.kind,
-        edited_for_anonymity=item.edited_for_anonymity,
-        recipients=recipients,
-        at=now,
-    )
-    return [
-        Notice(
-            text=f"Published on {format_when(now, turn.actor.timezone)} to {recipients} "
-            f"{'person' if recipients == 1 else 'people'} taking part, all at the same time. "
-            "It is in the questions and answers log too.",
-            level="success",
-        )
-    ]
-
-
-async def _question(
-    session: AsyncSession, engagement: Engagement, question_id: int | None
-) -> Clarification | None:
-    if question_id is None:
-        return None
-    question = await session.get(Clarification, question_id)
-    if (
-        question is None
-        or question.engagement_id != engagement.id
-        or question.kind != ClarificationKind.QUESTION
-        or question.published_at is not None
-    ):
-        return None
-    return question
+        try:
+            published = await shared.publish_update(
+                session,
+                turn,
+                EngagementQuestions(engagement),
+                response.answers["title"],
+                response.answers["text"],
+                services.clock.now(),
+            )
+        except Refused as refusal:
+            return refusal_replies(refusal)
+        return shared.published_replies(published, turn.actor.timezone)
 
 
 async def questions_to_answer(
@@ -353,38 +268,9 @@ async def questions_to_answer(
         if not isinstance(engagement, Engagement):
             return engagement
         waiting = await waiting_questions(session, engagement.id)
-        names = dict(
-            (
-                await session.execute(
-                    select(Organisation.id, Organisation.name).where(
-                        Organisation.id.in_([q.asked_for for q in waiting if q.asked_for])
-                    )
-                )
-            ).all()
+        return await shared.waiting_view(
+            session, EngagementQuestions(engagement), waiting, turn.actor.timezone
         )
-    sections = [
-        Section(
-            heading=f"Asked {format_when(q.asked_at, turn.actor.timezone)}" if q.asked_at else None,
-            text=f"{q.question}\n(From {names.get(q.asked_for, 'a provider') if q.asked_for else 'a provider'}. "
-            "Only your team sees this; the published answer never names them.)",
-            buttons=[
-                Button(
-                    label="Answer it for everyone",
-                    action="cmd.engagements",
-                    value=f"reply {engagement.id} {q.id}",
-                    style="primary",
-                )
-            ],
-        )
-        for q in waiting
-    ]
-    return [
-        Message(
-            title=f"Questions about {engagement.title}",
-            text=None if waiting else "There are no questions waiting for an answer.",
-            sections=sections,
-        )
-    ]
 
 
 ASK = AskQuestion()

@@ -418,6 +418,7 @@ def summary_message(
             or [Fact(label="Events", value="None")],
         )
     )
+    privately = sum(q.answered_privately for q in facts.questions)
     sections.append(
         Section(
             heading="Questions and updates",
@@ -425,8 +426,9 @@ def summary_message(
                 Fact(
                     label="Questions asked",
                     value=f"{len(facts.questions)} "
-                    f"({sum(q.published_at is not None for q in facts.questions)} answered "
-                    "for everyone)",
+                    f"({sum(q.published_at is not None and not q.answered_privately for q in facts.questions)} "
+                    "answered for everyone"
+                    + (f", {privately} for the asker alone)" if privately else ")"),
                 ),
                 Fact(label="Updates published", value=str(len(facts.updates))),
             ],

@@ -4,10 +4,9 @@ refusing politely (and on the record), and the words used to describe it."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
@@ -15,6 +14,10 @@ from bot.core.reply import Notice, Reply
 from bot.core.turn import Actor, Turn, parse_command, row_id
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject
+from handlers.steps import Refused as Refused
+from handlers.steps import load_locked as load_locked
+from handlers.steps import lock_row as lock_row
+from handlers.steps import refusal_replies as refusal_replies
 from storage import audit
 from storage.engagement_tables import Engagement, EngagementState
 from storage.engagements import add_participants
@@ -49,20 +52,6 @@ def number_at(turn: Turn, position: int) -> int | None:
     if len(words) > position:
         return as_id(words[position])
     return as_id(turn.args.get("id"))
-
-
-async def lock_row(session: AsyncSession, model: Any, row_id: int | None) -> None:
-    """Hold the write lock on one row before reading it, so two people acting on it at the
-    same moment go one after the other (the last place at an event, a publish). PostgreSQL
-    does this with the caller's FOR UPDATE; SQLite only locks on a write, so the row is
-    written unchanged first."""
-    if row_id is not None and session.bind is not None and session.bind.dialect.name == "sqlite":
-        await session.execute(
-            update(model)
-            .where(model.id == row_id)
-            .values(id=model.id)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def closing_moment(day: str, tz: ZoneInfo = LONDON) -> datetime:
@@ -164,40 +153,8 @@ async def closed_refusal(
     return None
 
 
-class Refused(Exception):
-    """A step's typed "no": it changed nothing, and says why in `message`.
-
-    A service step raises it (a subclass names the reason) before it writes anything; the
-    feature's entry point catches it inside the unit of work, so an audited refusal is still
-    kept, and its view turns it into replies (`refusal_replies` by default).
-    """
-
-    #: How the refusal is shown: most are warnings; "already done" is only information.
-    level: Literal["info", "warning", "error"] = "warning"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 class NotTheTeam(Refused):
     """The engagement is missing, or belongs to another authority's commissioning team."""
-
-
-def refusal_replies(refusal: Refused) -> list[Reply]:
-    """The plain view of a refusal: one notice saying why, and that nothing changed."""
-    return [Notice(text=refusal.message, level=refusal.level)]
-
-
-_Row = TypeVar("_Row")
-
-
-async def load_locked(session: AsyncSession, model: type[_Row], row_id: int | None) -> _Row | None:
-    """One row, write-locked for the rest of the unit of work (see `lock_row`), or None."""
-    if row_id is None:
-        return None
-    await lock_row(session, model, row_id)
-    return await session.get(model, row_id, with_for_update=True)
 
 
 async def load_for_team(

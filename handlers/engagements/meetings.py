@@ -35,6 +35,8 @@ from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
 from storage.engagements import members_of
 from storage.models import FormResponse, Membership, Organisation, Reminder, Role
+from storage.opportunities import tender_from
+from storage.opportunity_tables import Opportunity
 from storage.outbox import send_to_people
 from storage.reminders import schedule_reminder
 from storage.visibility import Refusal, can_see_meeting_notes
@@ -48,6 +50,22 @@ class RequestMeeting(ProviderForm):
     topic = "meeting"
     attempted = "talk"
     closed = missing = "This engagement is not open, so you can't ask for a conversation now."
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        found = await super().subject(session, turn, services)
+        if isinstance(found, Refusal) or found.engagement_id is None:
+            return found
+        return await _talks_closed(session, turn, found.engagement_id, "talk") or found
+
+    async def may_answer(
+        self, session: AsyncSession, turn: Turn, services: Services, response: FormResponse
+    ) -> Refusal | None:
+        refusal = await super().may_answer(session, turn, services, response)
+        if refusal is not None or response.engagement_id is None:
+            return refusal
+        return await _talks_closed(session, turn, response.engagement_id, "talk")
 
     async def on_submit(
         self,
@@ -124,6 +142,9 @@ class ProposeTimes(TeamForm):
         if isinstance(engagement, Refusal):
             return engagement
         assert request is not None
+        closed = await _talks_closed(session, turn, engagement.id, "propose times")
+        if closed is not None:
+            return closed
         return Subject(
             None,
             engagement.authority_id,
@@ -234,6 +255,11 @@ class MeetingNotes(TeamForm):
         if not can_see_meeting_notes(turn.actor, engagement):
             return Refusal(ONLY_THE_TEAM)
         assert request is not None
+        if request.state == MeetingState.CANCELLED:
+            return Refusal(
+                "This conversation was cancelled before it happened, so there is nothing to "
+                "write notes on."
+            )
         if request.agreed_at is None or request.agreed_at > services.clock.now():
             return Refusal(
                 "You can write notes once the conversation has happened"
@@ -340,6 +366,15 @@ async def pick_time(turn: Turn, services: Services, request_id: int | None) -> l
                 "pick time",
                 "That conversation is not one of your organisation's.",
             )
+        if request.state == MeetingState.CANCELLED:
+            closed = await private_talk_closed(session, request.engagement_id)
+            return await refuse(
+                session,
+                turn,
+                await session.get(Engagement, request.engagement_id),
+                "pick time",
+                closed or "This conversation was cancelled, so no time can be agreed now.",
+            )
         if choice is None or not 1 <= choice <= len(request.proposed):
             return [
                 Notice(text="Please pick one of the times the team suggested.", level="warning")
@@ -395,7 +430,7 @@ async def remind_meeting(reminder: Reminder, services: Services) -> None:
     """The day before: remind the provider's members and the commissioning team."""
     async with services.db.session() as session:
         request = await session.get(MeetingRequest, int(reminder.target_id))
-        if request is None or request.agreed_at is None:
+        if request is None or request.agreed_at is None or request.state == MeetingState.CANCELLED:
             return
         engagement = await session.get(Engagement, request.engagement_id)
         if engagement is None:
@@ -416,3 +451,115 @@ async def remind_meeting(reminder: Reminder, services: Services) -> None:
             ReplyList(replies=[message]).model_dump(mode="json"),
             f"reminder:{reminder.id}:{{person_id}}",
         )
+
+
+# --- s.16: private conversations close when the tender is published -------------------------
+
+
+def _closed_words(engagement: Engagement, tender: Opportunity) -> str:
+    return (
+        f"Private conversations about {engagement.title} have closed, because the council "
+        f"has published its tender: {tender.title}. From now on every provider gets the same "
+        "information at the same time (Procurement Act 2023, section 16). You can ask a "
+        f"question about the tender instead: type opportunities ask {tender.id}. The answer "
+        "goes to everyone, without your name."
+    )
+
+
+async def private_talk_closed(session: AsyncSession, engagement_id: int) -> str | None:
+    """Why this engagement's private conversations are closed (a tender that came from it
+    is published), or None while they are open."""
+    tender = await tender_from(session, engagement_id)
+    engagement = await session.get(Engagement, engagement_id)
+    if tender is None or engagement is None:
+        return None
+    return _closed_words(engagement, tender)
+
+
+async def _talks_closed(
+    session: AsyncSession, turn: Turn, engagement_id: int, attempted: str
+) -> Refusal | None:
+    """A refusal (on the record) once the engagement's private conversations are closed."""
+    closed = await private_talk_closed(session, engagement_id)
+    if closed is None:
+        return None
+    await refuse(
+        session, turn, await session.get(Engagement, engagement_id), attempted, "tender published"
+    )
+    return Refusal(closed)
+
+
+async def close_private_conversations(
+    session: AsyncSession, turn: Turn, tender: Opportunity, now: datetime
+) -> int:
+    """The tender that came from an engagement is published: every private conversation of
+    that engagement not yet held is cancelled, with a message to the provider and to the
+    team saying why, and each is on the record. How many were cancelled."""
+    if tender.engagement_id is None:
+        return 0
+    engagement = await session.get(Engagement, tender.engagement_id)
+    if engagement is None or engagement.authority_id != tender.authority_id:
+        return 0
+    pending = (
+        await session.scalars(
+            select(MeetingRequest)
+            .where(
+                MeetingRequest.engagement_id == engagement.id,
+                MeetingRequest.state.in_((MeetingState.REQUESTED, MeetingState.PROPOSED))
+                | (MeetingRequest.state == MeetingState.AGREED) & (MeetingRequest.agreed_at > now),
+            )
+            .order_by(MeetingRequest.id)
+            .with_for_update()
+        )
+    ).all()
+    why = _closed_words(engagement, tender)
+    for request in pending:
+        request.state = MeetingState.CANCELLED
+        await audit.record_turn(
+            session,
+            turn,
+            "meeting.cancelled",
+            object_type="meeting_request",
+            object_id=request.id,
+            authority_id=engagement.authority_id,
+            organisation_id=request.organisation_id,
+            engagement_id=engagement.id,
+            opportunity_id=tender.id,
+            reason="tender published (Procurement Act 2023 s.16)",
+        )
+        when = f" on {format_when(request.agreed_at)}" if request.agreed_at else ""
+        await send_to_people(
+            session,
+            members_of(
+                select(Membership.organisation_id).where(
+                    Membership.organisation_id == request.organisation_id
+                )
+            ),
+            ReplyList(
+                replies=[
+                    Message(
+                        title=f"Your private conversation about {engagement.title} is cancelled",
+                        text=f"The conversation you asked for{when} will not happen. {why}",
+                        who_sees="Only your organisation and the commissioning team see this.",
+                    )
+                ]
+            ).model_dump(mode="json"),
+            f"meeting:{request.id}:cancelled:{{person_id}}",
+            not_before=now,
+        )
+        await tell_the_team(
+            session,
+            engagement,
+            Message(
+                title=f"Private conversation with {await _name_of(session, request.organisation_id)} "
+                "cancelled",
+                text=f"It was about {engagement.title}{when}. We cancelled it because you "
+                f"published {tender.title}: once the tender is out, every provider must get "
+                "the same information at the same time (Procurement Act 2023, section 16). "
+                "We told them why. Answer their questions through the tender's questions "
+                "and answers instead.",
+            ),
+            f"meeting:{request.id}:cancelled",
+            now,
+        )
+    return len(pending)

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.engagements.clarifications import published_question
+from handlers.clarifications import log_section
 from handlers.engagements.common import (
     ProviderForm,
     closes_text,
@@ -27,15 +27,15 @@ from handlers.engagements.common import (
 from handlers.engagements.setup import invitation_message
 from handlers.forms import Subject, open_form
 from handlers.membership import HOW_TO_JOIN
-from storage import audit
-from storage.engagement_tables import Clarification, Engagement, EngagementState
+from storage import audit, clarifications
+from storage.clarification_tables import About
+from storage.engagement_tables import Engagement, EngagementState
 from storage.engagements import (
     add_participants,
     booking_counts,
     engagements_of,
     events_of,
     open_engagements,
-    published_clarifications,
     taking_part_in,
     waiting_questions,
 )
@@ -146,14 +146,14 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
                         label="Attendance", action="cmd.engagements", value=f"attendance {event.id}"
                     )
                 ]
-        log = await published_clarifications(session, engagement.id)
-        if log:
-            sections.append(
-                Section(
-                    heading="Questions and answers, and updates",
-                    facts=[_log_fact(c, can_see_original_question(actor, engagement)) for c in log],
-                )
+        about = About("engagement", engagement.id)
+        log = await clarifications.published(session, about, private_for=actor.member_of())
+        if team:
+            log = sorted(
+                [*log, *await clarifications.answered_privately(session, about)],
+                key=lambda c: (c.published_at, c.id),
             )
+        sections += log_section(log, can_see_original_question(actor, engagement))
         buttons = list(invitation.buttons)
         if team:
             waiting = await waiting_questions(session, engagement.id)
@@ -183,17 +183,6 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
             who_sees=invitation.who_sees,
         )
     ]
-
-
-def _log_fact(clarification: Clarification, team: bool) -> Fact:
-    """One line of the Q&A log. An edited question says so; its own team also sees how it
-    was first asked (kept for audit, never shown to providers)."""
-    if clarification.kind == "update":
-        return Fact(label=f"Update: {clarification.title}", value=clarification.answer or "")
-    value = f"A: {clarification.answer}"
-    if team and clarification.original_question is not None:
-        value += f"\n(Only your team sees this. First asked as: {clarification.original_question})"
-    return Fact(label=f"Q: {published_question(clarification)}", value=value)
 
 
 def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:

@@ -5,10 +5,12 @@ Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `route N`
 six route questions), `preview N`, `publish N` (refused while the route's rules are broken),
 `checklist N` (the route's notices and steps with due dates), `done N [step]` (record a
 step done, with the notice's identifier), `undo N step`, `amend N`, `withdraw N`,
-`interested N`, `award N` (a grant given, for grant routes). Providers: `show N`,
-`interest N` (refused for a reserved contract the organisation does not qualify for),
-`leave N`, `calendar N`. Open data (each published opportunity's OCDS, a council's grants
-in 360Giving) is public web pages. Chat doors type them; buttons carry them as values.
+`interested N`, `questions N` (waiting to be answered), `answer N Q`, `award N` (a grant
+given, for grant routes). Providers: `show N`, `interest N` (refused for a reserved
+contract the organisation does not qualify for), `leave N`, `calendar N`, `ask N` (a
+question, answered for everyone). Open data (each published opportunity's OCDS, a
+council's grants in 360Giving) is public web pages. Chat doors type them; buttons carry
+them as values.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.services import Services
 from handlers.opportunities import (
     awards,
     changes,
+    clarifications,
     closing,
     open_data,
     providers,
@@ -58,6 +61,9 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
     SubCommand("award", awards.open_award, opens_form=True),
+    SubCommand("ask", clarifications.ask, opens_form=True),
+    SubCommand("answer", clarifications.answer, opens_form=True),
+    SubCommand("questions", clarifications.questions_to_answer, numbered=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -78,9 +84,15 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
         text = STATE_WORDS[OpportunityState(o.state)] + "."
         if o.state == OpportunityState.OPEN:
             interested = len(await interested_organisations(session, o.id))
+            waiting = await clarifications.waiting_count(session, o)
             text = (
                 f"Open. Deadline for bids: {deadline_text(o, actor.timezone)}. "
                 f"{interested} interested."
+                + (
+                    f" {waiting} question{'s' if waiting != 1 else ''} to answer."
+                    if waiting
+                    else ""
+                )
             )
         sections.append(
             Section(
@@ -144,6 +156,8 @@ FEATURE = Feature(
         route.STEP_DONE,
         changes.AMEND,
         changes.WITHDRAW,
+        clarifications.ASK,
+        clarifications.ANSWER,
         awards.AWARD,
     ),
     reminders={

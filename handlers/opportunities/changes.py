@@ -31,10 +31,16 @@ from handlers.opportunities.reminders import (
     cancel_deadline_reminders,
     schedule_deadline_reminders,
 )
-from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
+from handlers.opportunities.setup import (
+    TeamForm,
+    back_to_draft,
+    opportunity_of,
+    opportunity_topic,
+    which_one,
+)
 from handlers.opportunities.views import WHO_SEES, guardrail_text
 from storage import audit
-from storage.models import FormResponse, ResponseState
+from storage.models import FormResponse
 from storage.opportunity_tables import (
     AnnouncementKind,
     Opportunity,
@@ -91,12 +97,6 @@ class _ChangeForm(TeamForm):
         return opportunity
 
 
-def _back_to_draft(response: FormResponse) -> None:
-    """A change refused on sending stays a draft, so the person can fix it and send again."""
-    response.state = ResponseState.DRAFT
-    response.submitted_at = None
-
-
 class AmendmentForm(_ChangeForm):
     form_key = "opportunity_amendment"
     attempted = "amend"
@@ -132,7 +132,7 @@ class AmendmentForm(_ChangeForm):
                 problem = guardrail_text(too_short[0]) + " Nothing was sent."
         if problem:
             await refuse(session, turn, opportunity, "amend", problem)
-            _back_to_draft(response)
+            back_to_draft(response)
             return [form_view(definition, response, 0, errors={"submission_deadline": problem})]
         amendment = OpportunityAmendment(
             opportunity_id=opportunity.id,

@@ -19,6 +19,7 @@ from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.membership import HOW_TO_JOIN
+from handlers.opportunities import clarifications
 from handlers.opportunities.awards import grants_section
 from handlers.opportunities.calendar import calendar_offer
 from handlers.opportunities.common import (
@@ -166,9 +167,15 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
         buttons: list[Button] = []
         if team:
             o = opportunity.id
+            waiting = await clarifications.waiting_count(session, opportunity)
             buttons = [
                 Button(label="Who is interested", action=f"cmd.{COMMAND}", value=f"interested {o}"),
                 Button(label="Checklist", action=f"cmd.{COMMAND}", value=f"checklist {o}"),
+                Button(
+                    label=f"Questions to answer ({waiting})",
+                    action=f"cmd.{COMMAND}",
+                    value=f"questions {o}",
+                ),
                 Button(label="Send a change", action=f"cmd.{COMMAND}", value=f"amend {o}"),
                 Button(
                     label="Withdraw it",
@@ -191,6 +198,14 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                         action=f"cmd.{COMMAND}",
                         value=f"leave {opportunity.id}",
                     )
+            if clarifications.asking_open(opportunity, services.clock.now(), actor.timezone):
+                buttons.append(
+                    Button(
+                        label="Ask a question",
+                        action=f"cmd.{COMMAND}",
+                        value=f"ask {opportunity.id}",
+                    )
+                )
         grants = await grants_section(session, opportunity) if team else []
         return [
             Message(
@@ -200,6 +215,9 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                     is_this_for_us(opportunity, lots, council, actor.timezone),
                     *full_details(opportunity, lots, actor.timezone),
                     *grants,
+                    *await clarifications.questions_and_answers(
+                        session, actor, opportunity, team=team
+                    ),
                 ],
                 buttons=[*buttons, open_data],
                 who_sees=WHO_SEES,

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import LONDON
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply
-from bot.core.turn import Turn
+from bot.core.turn import Turn, row_id
 from bot.services import Services
 from handlers.engagements.common import load_locked
-from handlers.forms import FormPurpose, Subject, open_form
+from handlers.engagements.meetings import close_private_conversations
+from handlers.forms import FormPurpose, Subject, form_view, open_form
 from handlers.opportunities.announce import Told, announce
 from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
@@ -35,7 +36,9 @@ from handlers.opportunities.reminders import schedule_deadline_reminders
 from handlers.opportunities.routing import RouteCheck, check_route
 from handlers.opportunities.views import announcement, full_details, guardrail_text
 from storage import audit
-from storage.models import Authority, FormResponse
+from storage.engagement_tables import Engagement
+from storage.engagements import engagements_of
+from storage.models import Authority, FormResponse, ResponseState
 from storage.opportunities import lots_of
 from storage.opportunity_tables import Opportunity, OpportunityLot, OpportunityState
 from storage.visibility import Refusal
@@ -78,6 +81,12 @@ def _cpv_codes(answer: object) -> list[str]:
     if isinstance(answer, list):
         return [str(code) for code in answer]
     return [c.strip() for c in str(answer or "").replace(";", ",").split(",") if c.strip()]
+
+
+def back_to_draft(response: FormResponse) -> None:
+    """A form refused on sending stays a draft, so the person can fix it and send again."""
+    response.state = ResponseState.DRAFT
+    response.submitted_at = None
 
 
 def _lines(text: str | None) -> list[str]:
@@ -197,7 +206,23 @@ class OpportunitySetup(TeamForm):
             "partners_wanted": o.partners_wanted,
             "cpv_codes": list(o.cpv_codes) or None,
             "notice_links": "\n".join(o.notice_links) or None,
+            "engagement": o.engagement_id,
         }
+
+    async def preface(self, session: AsyncSession, turn: Turn, subject: Subject) -> list[Reply]:
+        """The council's engagements and their numbers, to say which one this came from."""
+        if subject.authority_id is None:
+            return []
+        engagements = await engagements_of(session, {subject.authority_id})
+        if not engagements:
+            return []
+        listed = "; ".join(f"{e.id}: {e.title}" for e in engagements[:20])
+        return [
+            Notice(
+                text="If this came from one of your pre-market engagements, give its number "
+                f"on the How to apply page. Your engagements: {listed}."
+            )
+        ]
 
     def cross_check(self, answers: dict[str, Any]) -> dict[str, str]:
         problems = _range_problem(answers)
@@ -230,6 +255,18 @@ class OpportunitySetup(TeamForm):
         opportunity_id = opportunity_of(response)
         # Locked as publishing locks it: an edit racing a publish waits, then sees it.
         opportunity = await load_locked(session, Opportunity, opportunity_id)
+        problem = await _engagement_problem(session, response)
+        if problem is not None:
+            await refuse(session, turn, opportunity, "edit", "not the team's engagement")
+            back_to_draft(response)
+            return [
+                form_view(
+                    definition,
+                    response,
+                    definition.page_of("engagement"),
+                    errors={"engagement": problem},
+                )
+            ]
         if opportunity is not None and opportunity.state != OpportunityState.DRAFT:
             await refuse(session, turn, opportunity, "edit", "published")
             return [
@@ -260,6 +297,21 @@ class OpportunitySetup(TeamForm):
             authority_id=opportunity.authority_id,
         )
         return await preview_replies(session, turn, services, opportunity)
+
+
+async def _engagement_problem(session: AsyncSession, response: FormResponse) -> str | None:
+    """The engagement it came from must be one of this council's own."""
+    number = response.answers.get("engagement")
+    if number is None:
+        return None
+    engagement_id = row_id(str(number))
+    engagement = await session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is None or engagement.authority_id != response.authority_id:
+        return (
+            f"Your council has no engagement number {number}. Type the number of one of your "
+            "own engagements (they are listed above the form), or leave it empty."
+        )
+    return None
 
 
 def opportunity_of_topic(topic: str | None) -> int | None:
@@ -308,6 +360,8 @@ def apply_answers(opportunity: Opportunity, answers: dict[str, Any], services: S
     o.submission_deadline = moment(deadline, services.tz) if deadline else None
     questions = answers.get("clarification_deadline")
     o.clarification_deadline = moment(questions, services.tz) if questions else None
+    engagement = answers.get("engagement")
+    o.engagement_id = int(engagement) if engagement is not None else None
     starts = answers.get("procurement_starts_on")
     o.procurement_starts_on = date.fromisoformat(starts) if starts else None
 
@@ -553,6 +607,8 @@ class Published:
     opportunity: Opportunity
     told: Told
     warnings: tuple[str, ...]
+    #: Private conversations of the engagement it came from, cancelled at publishing (s.16).
+    conversations_cancelled: int = 0
 
 
 class AlreadyPublished(Refused):
@@ -598,6 +654,7 @@ async def publish_opportunity(
     )
     await schedule_closing(session, opportunity)
     await schedule_deadline_reminders(session, opportunity, now, services.tz)
+    cancelled = await close_private_conversations(session, turn, opportunity, now)
     await audit.record_turn(
         session,
         turn,
@@ -609,11 +666,14 @@ async def publish_opportunity(
         people_told=told.people,
         organisations_told=told.organisations,
         channels=told.channels,
+        engagement_id=opportunity.engagement_id,
+        private_conversations_cancelled=cancelled,
     )
     return Published(
         opportunity,
         told,
         (*(guardrail_text(g) for g in checked.warnings), *route.warnings),
+        cancelled,
     )
 
 
@@ -632,6 +692,17 @@ def published_replies(published: Published) -> list[Reply]:
         )
         + ". We will tell them about every change you make."
     )
+    if o.engagement_id is not None:
+        n = published.conversations_cancelled
+        text += (
+            " Private conversations about the engagement it came from are now closed, so "
+            "every provider gets the same information (Procurement Act 2023, section 16)"
+            + (
+                f": we cancelled {n} not yet held and told both sides why."
+                if n
+                else ". None were waiting."
+            )
+        )
     return [
         Notice(text=text, level="success"),
         *[Notice(text=w, level="warning") for w in published.warnings],
