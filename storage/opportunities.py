@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, select
+from sqlalchemy import CompoundSelect, Select, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.digest_tables import OpportunityDigestItem
 from storage.engagements import PROVIDER_ROLES, matching_area_codes, members_of
 from storage.models import (
     Membership,
@@ -60,6 +61,31 @@ def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     if not clauses:
         return select(Organisation.id).where(Organisation.id.is_(None))
     return select(Organisation.id).where(and_(*clauses))
+
+
+#: Opportunities matched per query by `fitting_pairs` (SQLite allows 500 selects in a union).
+PAIRS_PER_QUERY = 100
+
+
+async def fitting_pairs(
+    session: AsyncSession, opportunities: list[Opportunity]
+) -> dict[int, set[int]]:
+    """Which of these opportunities fit each organisation: organisation id -> opportunity ids.
+
+    The same rule as announcing (`matching_organisations`), for many opportunities at once:
+    one query per hundred opportunities, however many providers there are.
+    """
+    fits: dict[int, set[int]] = {}
+    for start in range(0, len(opportunities), PAIRS_PER_QUERY):
+        chunk = opportunities[start : start + PAIRS_PER_QUERY]
+        selects = [
+            matching_organisations(o).add_columns(literal(o.id).label("opportunity_id"))
+            for o in chunk
+        ]
+        query = selects[0] if len(selects) == 1 else union_all(*selects)
+        for organisation_id, opportunity_id in await session.execute(query):
+            fits.setdefault(organisation_id, set()).add(opportunity_id)
+    return fits
 
 
 async def matches(
@@ -157,18 +183,22 @@ def interest_counts(organisations: list[Organisation], attribute: str) -> Counte
 
 
 def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
-    """Everyone who hears about a change: each person announced to, and every member of an
-    organisation that registered interest (even after withdrawing, they hear it closed)."""
+    """Everyone who hears about a change: each person announced to or sent it in a weekly
+    digest, and every member of an organisation that registered interest (even after
+    withdrawing, they hear it closed)."""
     announced = select(OpportunityAnnouncement.person_id).where(
         OpportunityAnnouncement.opportunity_id == opportunity_id,
         OpportunityAnnouncement.person_id.is_not(None),
+    )
+    in_digests = select(OpportunityDigestItem.person_id).where(
+        OpportunityDigestItem.opportunity_id == opportunity_id
     )
     interested = members_of(
         select(OpportunityInterest.organisation_id).where(
             OpportunityInterest.opportunity_id == opportunity_id
         )
     )
-    return announced.union(interested)
+    return announced.union(in_digests, interested)
 
 
 async def organisation_of_people(

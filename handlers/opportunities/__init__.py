@@ -14,9 +14,10 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities import changes, closing, digest, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
+from storage.digests import DIGEST_KIND
 from storage.opportunities import (
     interest_of,
     interested_organisations,
@@ -113,7 +114,10 @@ FEATURE = Feature(
         ),
     ),
     form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
-    reminders={closing.CLOSE_KIND: closing.close_on_schedule},
+    reminders={
+        closing.CLOSE_KIND: closing.close_on_schedule,
+        DIGEST_KIND: digest.build_digests,
+    },
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
 )

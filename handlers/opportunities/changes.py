@@ -154,7 +154,13 @@ class AmendmentForm(_ChangeForm):
             who_sees=WHO_SEES,
         )
         told = await tell_everyone(
-            session, opportunity, message, AnnouncementKind.AMENDED, str(amendment.id), now
+            session,
+            opportunity,
+            message,
+            AnnouncementKind.AMENDED,
+            str(amendment.id),
+            now,
+            services.tz,
         )
         await audit.record_turn(
             session,
@@ -190,7 +196,12 @@ def _sent(told: Told, what: str) -> list[Reply]:
         Notice(
             text=f"{what} is on its way to {told.people} "
             f"{'person' if told.people == 1 else 'people'}, all at the same moment, and is "
-            "on the record.",
+            "on the record."
+            + (
+                f" {told.in_the_morning} of them will get it when their day starts."
+                if told.in_the_morning
+                else ""
+            ),
             level="success",
         )
     ]
@@ -224,7 +235,7 @@ class WithdrawalForm(_ChangeForm):
             who_sees=WHO_SEES,
         )
         told = await tell_everyone(
-            session, opportunity, message, AnnouncementKind.WITHDRAWN, "1", now
+            session, opportunity, message, AnnouncementKind.WITHDRAWN, "1", now, services.tz
         )
         await audit.record_turn(
             session,

@@ -576,7 +576,11 @@ async def publish_opportunity(
     opportunity.published_at = now
     council = await authority_name(session, opportunity)
     told = await announce(
-        session, opportunity, announcement(opportunity, lots, council, services.tz), now
+        session,
+        opportunity,
+        announcement(opportunity, lots, council, services.tz),
+        now,
+        services.tz,
     )
     await schedule_closing(session, opportunity)
     await audit.record_turn(
@@ -594,6 +598,24 @@ async def publish_opportunity(
     return Published(opportunity, told, tuple(warnings(opportunity, now)))
 
 
+def _waiting(told: Told) -> str:
+    """Who hears later, by their own choice: overnight, or in a weekly digest."""
+    said = ""
+    if told.in_the_morning:
+        n = told.in_the_morning
+        said += (
+            f" {n} of them chose no messages at this time of day, so "
+            f"{'theirs goes' if n == 1 else 'theirs go'} when their day starts."
+        )
+    if told.in_digest:
+        n = told.in_digest
+        said += (
+            f" {n} more {'person' if n == 1 else 'people'} chose to hear once a week, so "
+            "it goes in their next weekly list."
+        )
+    return said
+
+
 def published_replies(published: Published) -> list[Reply]:
     told = published.told
     o = published.opportunity
@@ -608,6 +630,7 @@ def published_replies(published: Published) -> list[Reply]:
             else ""
         )
         + ". We will tell them about every change you make."
+        + _waiting(told)
     )
     return [
         Notice(text=text, level="success"),
