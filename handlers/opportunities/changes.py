@@ -27,7 +27,7 @@ from handlers.opportunities.common import (
     refuse,
 )
 from handlers.opportunities.setup import TeamForm, opportunity_of, opportunity_topic, which_one
-from handlers.opportunities.views import WHO_SEES
+from handlers.opportunities.views import WHO_SEES, waiting_words
 from storage import audit
 from storage.models import FormResponse, ResponseState
 from storage.opportunity_tables import (
@@ -195,13 +195,10 @@ def _sent(told: Told, what: str) -> list[Reply]:
     return [
         Notice(
             text=f"{what} is on its way to {told.people} "
-            f"{'person' if told.people == 1 else 'people'}, all at the same moment, and is "
-            "on the record."
-            + (
-                f" {told.in_the_morning} of them will get it when their day starts."
-                if told.in_the_morning
-                else ""
-            ),
+            f"{'person' if told.people == 1 else 'people'}"
+            + ("" if told.in_the_morning else ", all at the same moment,")
+            + " and is on the record."
+            + waiting_words(told),
             level="success",
         )
     ]

@@ -30,7 +30,7 @@ from handlers.opportunities.common import (
     refuse,
     words_of,
 )
-from handlers.opportunities.views import announcement, full_details
+from handlers.opportunities.views import announcement, full_details, waiting_words
 from storage import audit
 from storage.models import Authority, FormResponse
 from storage.opportunities import lots_of
@@ -598,39 +598,21 @@ async def publish_opportunity(
     return Published(opportunity, told, tuple(warnings(opportunity, now)))
 
 
-def _waiting(told: Told) -> str:
-    """Who hears later, by their own choice: overnight, or in a weekly digest."""
-    said = ""
-    if told.in_the_morning:
-        n = told.in_the_morning
-        said += (
-            f" {n} of them chose no messages at this time of day, so "
-            f"{'theirs goes' if n == 1 else 'theirs go'} when their day starts."
-        )
-    if told.in_digest:
-        n = told.in_digest
-        said += (
-            f" {n} more {'person' if n == 1 else 'people'} chose to hear once a week, so "
-            "it goes in their next weekly list."
-        )
-    return said
-
-
 def published_replies(published: Published) -> list[Reply]:
     told = published.told
     o = published.opportunity
     text = (
         f"Published. We are sending it to {told.people} "
         f"{'person' if told.people == 1 else 'people'} in {told.organisations} "
-        f"{'organisation' if told.organisations == 1 else 'organisations'} it fits, all at "
-        "the same moment"
+        f"{'organisation' if told.organisations == 1 else 'organisations'} it fits"
+        + ("" if told.in_the_morning else ", all at the same moment")
         + (
             f", and to {told.channels} channel{'s' if told.channels != 1 else ''}"
             if told.channels
             else ""
         )
         + ". We will tell them about every change you make."
-        + _waiting(told)
+        + waiting_words(told)
     )
     return [
         Notice(text=text, level="success"),
