@@ -8,9 +8,10 @@ by its readiness answers.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, literal, select, union_all
+from sqlalchemy import CompoundSelect, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.digest_tables import OpportunityDigestItem
@@ -31,6 +32,29 @@ from storage.opportunity_tables import (
 )
 
 
+@dataclass(frozen=True)
+class FitKeys:
+    """What an opportunity is matched on: the kinds of work (None: any) and the area codes a
+    provider may serve (None: anywhere). With neither, it fits nobody."""
+
+    services: frozenset[str] | None
+    areas: frozenset[str] | None
+
+    @property
+    def fits_nobody(self) -> bool:
+        return self.services is None and self.areas is None
+
+
+def fit_keys(opportunity: Opportunity) -> FitKeys:
+    """The one matching rule's inputs for an opportunity, used by both ways of asking."""
+    return FitKeys(
+        frozenset(opportunity.service_areas) or None,
+        frozenset(matching_area_codes(list(opportunity.area_served)))
+        if opportunity.area_served
+        else None,
+    )
+
+
 def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     """Providers that do this kind of work *and* serve these places, as SQL.
 
@@ -39,22 +63,21 @@ def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     means any kind of work; no area means everywhere the council covers. With neither,
     nobody is matched: the team must say what the work is or where.
     """
+    keys = fit_keys(opportunity)
     clauses = []
-    if opportunity.service_areas:
-        clauses.append(
-            Organisation.id.in_(
-                select(OrganisationServiceArea.organisation_id).where(
-                    OrganisationServiceArea.value.in_(list(opportunity.service_areas))
-                )
-            )
-        )
-    if opportunity.area_served:
+    if keys.areas is not None:
         clauses.append(
             Organisation.id.in_(
                 select(OrganisationAreaServed.organisation_id).where(
-                    OrganisationAreaServed.value.in_(
-                        matching_area_codes(list(opportunity.area_served))
-                    )
+                    OrganisationAreaServed.value.in_(sorted(keys.areas))
+                )
+            )
+        )
+    if keys.services is not None:
+        clauses.append(
+            Organisation.id.in_(
+                select(OrganisationServiceArea.organisation_id).where(
+                    OrganisationServiceArea.value.in_(sorted(keys.services))
                 )
             )
         )
@@ -63,27 +86,53 @@ def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     return select(Organisation.id).where(and_(*clauses))
 
 
-#: Opportunities matched per query by `fitting_pairs` (SQLite allows 500 selects in a union).
-PAIRS_PER_QUERY = 100
-
-
 async def fitting_pairs(
     session: AsyncSession, opportunities: list[Opportunity]
 ) -> dict[int, set[int]]:
     """Which of these opportunities fit each organisation: organisation id -> opportunity ids.
 
-    The same rule as announcing (`matching_organisations`), for many opportunities at once:
-    one query per hundred opportunities, however many providers there are.
+    The same rule as `matching_organisations` (the same `fit_keys`: a provider fits when it
+    does one of the kinds of work and serves one of the places), for hundreds of
+    opportunities at once: two queries read who does which of the kinds of work and serves
+    which of the places these opportunities name, and the sets are matched here. Two
+    queries however many providers and opportunities there are.
     """
+    keys = {o.id: fit_keys(o) for o in opportunities}
+    services = sorted({v for k in keys.values() if k.services for v in k.services})
+    areas = sorted({c for k in keys.values() if k.areas for c in k.areas})
+    does: dict[int, set[str]] = {}
+    doing: dict[str, set[int]] = {}
+    if services:
+        for organisation_id, value in await session.execute(
+            select(OrganisationServiceArea.organisation_id, OrganisationServiceArea.value).where(
+                OrganisationServiceArea.value.in_(services)
+            )
+        ):
+            does.setdefault(organisation_id, set()).add(value)
+            doing.setdefault(value, set()).add(organisation_id)
+    serving: dict[str, set[int]] = {}
+    if areas:
+        for organisation_id, code in await session.execute(
+            select(OrganisationAreaServed.organisation_id, OrganisationAreaServed.value).where(
+                OrganisationAreaServed.value.in_(areas)
+            )
+        ):
+            serving.setdefault(code, set()).add(organisation_id)
     fits: dict[int, set[int]] = {}
-    for start in range(0, len(opportunities), PAIRS_PER_QUERY):
-        chunk = opportunities[start : start + PAIRS_PER_QUERY]
-        selects = [
-            matching_organisations(o).add_columns(literal(o.id).label("opportunity_id"))
-            for o in chunk
-        ]
-        query = selects[0] if len(selects) == 1 else union_all(*selects)
-        for organisation_id, opportunity_id in await session.execute(query):
+    for opportunity_id, k in keys.items():
+        if k.fits_nobody:
+            continue
+        found: set[int] = set()
+        if k.areas is not None:
+            for code in k.areas:
+                found |= serving.get(code, set())
+            if k.services is not None:
+                wanted = k.services
+                found = {org for org in found if not does.get(org, set()).isdisjoint(wanted)}
+        elif k.services is not None:
+            for value in k.services:
+                found |= doing.get(value, set())
+        for organisation_id in found:
             fits.setdefault(organisation_id, set()).add(opportunity_id)
     return fits
 

@@ -5,8 +5,8 @@ in their own waking hours. Nothing is sent when there is nothing new.
 The due sweep runs `build_digests` every hour (one reminder row, so one replica at a time;
 it queues the next run itself). Each run works on everybody whose digest is due, in
 batches, with a fixed number of queries per batch however many people there are:
-matching is the announcing rule, asked once per hundred open opportunities
-(`fitting_pairs`). A digest is claimed per person and day (`opportunity_digests`) and its
+matching is the announcing rule (`fit_keys`), asked for every open opportunity at once in
+two queries (`fitting_pairs`). A digest is claimed per person and day (`opportunity_digests`) and its
 message has an idempotency key per person and day, so a second run, or a second replica,
 adds nothing.
 """
@@ -113,11 +113,11 @@ async def queue_digests(
     tz: ZoneInfo = LONDON,
     *,
     batch: int = BATCH,
-    after_batch: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> DigestRun:
     """Build and queue every weekly digest due at `now` (the service step). `tz` is the zone
-    of people without their own. `after_batch(n)` is told each batch's size (the benchmark
-    counts queries per batch with it)."""
+    of people without their own. `progress(n)` is called when the batches start (0) and
+    after each (1, 2, ...): the benchmark counts queries per batch with it."""
     readers = await weekly_readers(session)
     zones = {pid: zone_named(reach.timezone, tz) for pid, reach in readers.items()}
     days: dict[int, date] = {}
@@ -150,6 +150,8 @@ async def queue_digests(
     # People of one organisation in one zone get the same message: built once.
     payloads: dict[tuple[tuple[int, ...], str], dict[str, Any]] = {}
     people = items = batches = 0
+    if progress is not None:
+        progress(0)
     for chunk in _chunks(sorted(days), batch):
         batches += 1
         had = await had_digest(session, {p: days[p] for p in chunk})
@@ -208,8 +210,8 @@ async def queue_digests(
         await record_digests(session, digests, entries)
         people += len(digests)
         items += len(entries)
-        if after_batch is not None:
-            after_batch(len(chunk))
+        if progress is not None:
+            progress(batches)
     return DigestRun(people, items, batches)
 
 
