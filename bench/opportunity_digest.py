@@ -24,8 +24,8 @@ Prints time, queries issued (counted with a SQLAlchemy `before_cursor_execute` l
 an executemany counts once), queries per batch, and peak Python memory (tracemalloc) for
 each, and the ratio. Targets: at least 10x the baseline, under 30 s, and queries that do
 not grow with the number of providers (a fixed number to start, then the same per batch).
-Both runs are timed with tracemalloc on, which slows Python code by about half as much
-again.
+Peak memory is measured in runs of their own (rolled back; the baseline's on 200 people,
+as it holds one person's work at a time), since tracemalloc slows Python several times.
 
     python -m bench.opportunity_digest                     # SQLite, 20,000 providers
     python -m bench.opportunity_digest --providers 2000    # a quick run
@@ -101,18 +101,21 @@ class QueryCounter:
 
 
 @contextmanager
-def measured() -> Iterator[dict[str, float]]:
-    """Seconds taken and peak Python memory (MB) of the block, by tracemalloc."""
+def measured(*, memory: bool = False) -> Iterator[dict[str, float]]:
+    """Seconds taken by the block, and with `memory` its peak Python memory in MB
+    (tracemalloc)."""
     found: dict[str, float] = {}
-    tracemalloc.start()
-    tracemalloc.reset_peak()
+    if memory:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
     started = time.perf_counter()
     try:
         yield found
     finally:
         found["seconds"] = time.perf_counter() - started
-        found["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
+        if memory:
+            found["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
 
 
 def places(rng: random.Random) -> tuple[dict[str, list[str]], list[str]]:
@@ -407,14 +410,25 @@ async def run(db_url: str, backend: str, options: argparse.Namespace) -> int:
         seeded_in = time.perf_counter() - seeding
         engine = services.db.engine
 
-        # The baseline, rolled back so Convene starts from the same database.
-        with QueryCounter(engine) as base_queries, measured() as base:
+        limit = options.baseline_providers or None
+        # Memory first, each run rolled back: tracemalloc makes Python several times slower,
+        # so the timed runs below go without it.
+        with measured(memory=True) as base_memory:
             async with services.db.sessions() as session:
-                expected, sampled, due = await baseline(
-                    session, NOW, services.tz, options.baseline_providers or None
-                )
+                await baseline(session, NOW, services.tz, min(limit or 200, 200))
+                await session.rollback()
+        with measured(memory=True) as our_memory:
+            async with services.db.sessions() as session:
+                await queue_digests(session, NOW, services.tz)
                 await session.rollback()
 
+        # The baseline, timed and rolled back so Convene starts from the same database.
+        with QueryCounter(engine) as base_queries, measured() as base:
+            async with services.db.sessions() as session:
+                expected, sampled, due = await baseline(session, NOW, services.tz, limit)
+                await session.rollback()
+
+        # Convene, timed and committed.
         marks: list[int] = []
         with QueryCounter(engine) as queries, measured() as ours:
             async with services.db.session() as session:
@@ -460,11 +474,11 @@ async def run(db_url: str, backend: str, options: argparse.Namespace) -> int:
         )
     print(
         f"baseline (one provider at a time): {base_seconds:7.2f} s  "
-        f"{base_count:7d} queries  peak {base['peak_mb']:7.1f} MB"
+        f"{base_count:7d} queries  peak {base_memory['peak_mb']:7.1f} MB"
     )
     print(
         f"Convene (queue_digests):           {ours['seconds']:7.2f} s  "
-        f"{queries.count:7d} queries  peak {ours['peak_mb']:7.1f} MB"
+        f"{queries.count:7d} queries  peak {our_memory['peak_mb']:7.1f} MB"
     )
     print(
         f"Convene's queries: {setup_queries} to start (two of them for matching), "
