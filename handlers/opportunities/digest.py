@@ -26,6 +26,7 @@ from bot.core.clock import LONDON, format_when
 from bot.core.quiet_hours import digest_day, zone_named
 from bot.core.reply import Button, Message, ReplyList, Section
 from bot.services import Services
+from handlers.notifications.choices import COMMAND as CHANGE_COMMAND
 from handlers.opportunities.common import COMMAND
 from storage import audit
 from storage.digests import (
@@ -45,8 +46,6 @@ from storage.outbox import send_each
 BATCH = 1000
 #: Opportunities listed in one message (Slack shows at most 50 blocks); the rest are counted.
 MOST_LISTED = 20
-#: The command where people change how often they hear (the notifications feature's).
-CHANGE_COMMAND = "notifications"
 
 WHO_SEES_DIGEST = (
     "Only you get this list. It has the open opportunities that fit your organisation and "
