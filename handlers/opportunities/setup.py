@@ -594,6 +594,8 @@ async def publish_opportunity(
         people_told=told.people,
         organisations_told=told.organisations,
         channels=told.channels,
+        in_weekly_digests=told.in_digest,
+        when_their_day_starts=told.in_the_morning,
     )
     return Published(opportunity, told, tuple(warnings(opportunity, now)))
 
