@@ -33,8 +33,11 @@ from storage.opportunities import (
     organisation_of_people,
 )
 from storage.opportunity_tables import AnnouncementKind, Opportunity, OpportunityAnnouncement
-from storage.outbox import enqueue, send_to_people
+from storage.outbox import Address, enqueue, send_to_people
 from storage.upsert import insert_many_ignoring_duplicates
+
+#: People per statement when their ids are listed in it.
+PEOPLE_PER_QUERY = 5000
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,16 @@ async def _tell(
 ) -> tuple[int, int]:
     """Queue one identical message per person, each at their own moment, on the record."""
     payload = ReplyList(replies=[message]).model_dump(mode="json")
-    sent = await send_to_people(session, list(timing.due), payload, key, not_before=timing.due)
-    organisation_of = await organisation_of_people(session, organisations, list(sent))
+    people = list(timing.due)
+    sent: dict[int, tuple[Address, str]] = {}
+    organisation_of: dict[int, int] = {}
+    # Some thousands at a time: each id in a list is a parameter of its own, and
+    # database drivers allow about 32,000 in one statement.
+    for start in range(0, len(people), PEOPLE_PER_QUERY):
+        chunk = people[start : start + PEOPLE_PER_QUERY]
+        added = await send_to_people(session, chunk, payload, key, not_before=timing.due)
+        sent.update(added)
+        organisation_of.update(await organisation_of_people(session, organisations, list(added)))
     rows: list[dict[str, Any]] = [
         {
             "opportunity_id": opportunity.id,
