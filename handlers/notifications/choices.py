@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import format_when
+from bot.core.clock import LONDON, format_day, format_when
 from bot.core.forms import FormDefinition
-from bot.core.quiet_hours import DAY_ENDS, DAY_STARTS, HowOften, Preferences
+from bot.core.quiet_hours import DAY_ENDS, DAY_STARTS, HowOften, Preferences, is_awake
 from bot.core.reply import Button, Message, Reply
 from bot.core.turn import Turn
 from bot.services import Services
@@ -165,13 +165,33 @@ async def save_choices(
 # --- the view -------------------------------------------------------------------------------
 
 
-def how_often_words(preferences: Preferences) -> str:
+def next_digest(preferences: Preferences, now: datetime, tz: ZoneInfo) -> datetime:
+    """When the next weekly digest may come: the start of their next chosen weekday (today,
+    if it is that day and their day has not ended)."""
+    local = now.astimezone(tz)
+    ahead = (preferences.digest_weekday - local.weekday()) % 7
+    ended = preferences.quiet_hours and not is_awake(now, tz, preferences)
+    if ahead == 0 and ended and local.time() >= preferences.day_starts:
+        ahead = 7
+    day = local.date() + timedelta(days=ahead)
+    start = datetime.combine(day, preferences.day_starts, tzinfo=tz)
+    return max(start, local)
+
+
+def how_often_words(
+    preferences: Preferences, now: datetime | None = None, tz: ZoneInfo = LONDON
+) -> str:
     if preferences.opportunities == HowOften.WEEKLY:
-        return (
+        said = (
             f"New opportunities that fit your organisation come in one message every "
-            f"{DAYS[preferences.digest_weekday]}, at the start of your day. If nothing new "
-            "was posted that week, we send nothing."
+            f"{DAYS[preferences.digest_weekday]}, from {hour_words(preferences.day_starts)}. "
+            "If nothing new was posted that week, we send nothing."
         )
+        if now is not None:
+            said += (
+                f" The next one can come on {format_day(next_digest(preferences, now, tz), tz)}."
+            )
+        return said
     if preferences.opportunities == HowOften.NONE:
         return (
             "We don't message you about new opportunities. You can still see them: type "
@@ -183,7 +203,7 @@ def how_often_words(preferences: Preferences) -> str:
 
 def hours_words(preferences: Preferences, tz: ZoneInfo) -> str:
     if not preferences.quiet_hours:
-        return "Our messages may come at any time, day or night."
+        return "Our messages about opportunities may come at any time, day or night."
     return (
         f"Our messages about opportunities come only between "
         f"{hour_words(preferences.day_starts)} and {hour_words(preferences.day_ends)}, "
@@ -192,8 +212,8 @@ def hours_words(preferences: Preferences, tz: ZoneInfo) -> str:
     )
 
 
-def describe(preferences: Preferences, tz: ZoneInfo) -> str:
-    return f"{how_often_words(preferences)} {hours_words(preferences, tz)}"
+def describe(preferences: Preferences, tz: ZoneInfo, now: datetime | None = None) -> str:
+    return f"{how_often_words(preferences, now, tz)} {hours_words(preferences, tz)}"
 
 
 def saved_replies(saved: Saved) -> list[Reply]:
@@ -201,7 +221,7 @@ def saved_replies(saved: Saved) -> list[Reply]:
         Message(
             title="Thank you. Your choices are saved.",
             text=f"Saved on {format_when(saved.now, saved.timezone)}. "
-            f"{describe(saved.preferences, saved.timezone)} "
+            f"{describe(saved.preferences, saved.timezone, saved.now)} "
             f"You can change this any time: type {COMMAND}.",
             buttons=[Button(label="Change my choices", action=f"cmd.{COMMAND}")],
             who_sees=WHO_SEES,

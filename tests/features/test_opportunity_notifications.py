@@ -71,7 +71,8 @@ async def test_weekly_gets_nothing_now_then_one_digest_on_their_day(door: TestDo
     tom = await door.sign_in("Tom Okafor")
     amina = await door.sign_in("Amina Begum")
     saved = await choose(tom, how_often="weekly", digest_day="2")  # Wednesday
-    assert "every Wednesday" in saved and "If nothing new" in saved
+    assert "every Wednesday, from 8am" in saved and "If nothing new" in saved
+    assert "The next one can come on Wednesday 14 January 2026" in saved
     assert "between 8am and 8pm" in saved and "Only you see these choices" in saved
     opportunity_id, published = await publish(door)
     assert "1 more person chose to hear once a week" in published
