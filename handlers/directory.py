@@ -175,7 +175,8 @@ FEATURE = Feature(
             "browse and filter local providers",
             show_directory,
             "commissioners",
-            teams_scopes=frozenset({"personal", "team", "groupChat"}),
+            # Listed where commissioners work together; it can still be typed anywhere.
+            teams_scopes=frozenset({"team", "groupChat"}),
             # The directory shows size and shape facts that are not public (see
             # storage.visibility.can_browse_directory): commissioners only, on every door.
             gate=Gate(

@@ -526,6 +526,9 @@ FEATURE = Feature(
             "download readiness answers or the directory as a spreadsheet",
             export,
             "commissioners",
+            # Teams lists at most 10 commands a scope; a team channel is where
+            # commissioners work together. It can still be typed in a personal chat.
+            teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
     actions={"export.": link_opened},

@@ -8,12 +8,14 @@ by its readiness answers.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clarification_tables import Clarification
+from storage.digest_tables import OpportunityDigestItem
 from storage.engagements import PROVIDER_ROLES, matching_area_codes, members_of
 from storage.models import (
     Membership,
@@ -31,6 +33,29 @@ from storage.opportunity_tables import (
 )
 
 
+@dataclass(frozen=True)
+class FitKeys:
+    """What an opportunity is matched on: the kinds of work (None: any) and the area codes a
+    provider may serve (None: anywhere). With neither, it fits nobody."""
+
+    services: frozenset[str] | None
+    areas: frozenset[str] | None
+
+    @property
+    def fits_nobody(self) -> bool:
+        return self.services is None and self.areas is None
+
+
+def fit_keys(opportunity: Opportunity) -> FitKeys:
+    """The one matching rule's inputs for an opportunity, used by both ways of asking."""
+    return FitKeys(
+        frozenset(opportunity.service_areas) or None,
+        frozenset(matching_area_codes(list(opportunity.area_served)))
+        if opportunity.area_served
+        else None,
+    )
+
+
 def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     """Providers that do this kind of work *and* serve these places, as SQL.
 
@@ -39,28 +64,78 @@ def matching_organisations(opportunity: Opportunity) -> Select[Any]:
     means any kind of work; no area means everywhere the council covers. With neither,
     nobody is matched: the team must say what the work is or where.
     """
+    keys = fit_keys(opportunity)
     clauses = []
-    if opportunity.service_areas:
-        clauses.append(
-            Organisation.id.in_(
-                select(OrganisationServiceArea.organisation_id).where(
-                    OrganisationServiceArea.value.in_(list(opportunity.service_areas))
-                )
-            )
-        )
-    if opportunity.area_served:
+    if keys.areas is not None:
         clauses.append(
             Organisation.id.in_(
                 select(OrganisationAreaServed.organisation_id).where(
-                    OrganisationAreaServed.value.in_(
-                        matching_area_codes(list(opportunity.area_served))
-                    )
+                    OrganisationAreaServed.value.in_(sorted(keys.areas))
+                )
+            )
+        )
+    if keys.services is not None:
+        clauses.append(
+            Organisation.id.in_(
+                select(OrganisationServiceArea.organisation_id).where(
+                    OrganisationServiceArea.value.in_(sorted(keys.services))
                 )
             )
         )
     if not clauses:
         return select(Organisation.id).where(Organisation.id.is_(None))
     return select(Organisation.id).where(and_(*clauses))
+
+
+async def fitting_pairs(
+    session: AsyncSession, opportunities: list[Opportunity]
+) -> dict[int, set[int]]:
+    """Which of these opportunities fit each organisation: organisation id -> opportunity ids.
+
+    The same rule as `matching_organisations` (the same `fit_keys`: a provider fits when it
+    does one of the kinds of work and serves one of the places), for hundreds of
+    opportunities at once: two queries read who does which of the kinds of work and serves
+    which of the places these opportunities name, and the sets are matched here. Two
+    queries however many providers and opportunities there are.
+    """
+    keys = {o.id: fit_keys(o) for o in opportunities}
+    services = sorted({v for k in keys.values() if k.services for v in k.services})
+    areas = sorted({c for k in keys.values() if k.areas for c in k.areas})
+    does: dict[int, set[str]] = {}
+    doing: dict[str, set[int]] = {}
+    if services:
+        for organisation_id, value in await session.execute(
+            select(OrganisationServiceArea.organisation_id, OrganisationServiceArea.value).where(
+                OrganisationServiceArea.value.in_(services)
+            )
+        ):
+            does.setdefault(organisation_id, set()).add(value)
+            doing.setdefault(value, set()).add(organisation_id)
+    serving: dict[str, set[int]] = {}
+    if areas:
+        for organisation_id, code in await session.execute(
+            select(OrganisationAreaServed.organisation_id, OrganisationAreaServed.value).where(
+                OrganisationAreaServed.value.in_(areas)
+            )
+        ):
+            serving.setdefault(code, set()).add(organisation_id)
+    fits: dict[int, set[int]] = {}
+    for opportunity_id, k in keys.items():
+        if k.fits_nobody:
+            continue
+        found: set[int] = set()
+        if k.areas is not None:
+            for code in k.areas:
+                found |= serving.get(code, set())
+            if k.services is not None:
+                wanted = k.services
+                found = {org for org in found if not does.get(org, set()).isdisjoint(wanted)}
+        elif k.services is not None:
+            for value in k.services:
+                found |= doing.get(value, set())
+        for organisation_id in found:
+            fits.setdefault(organisation_id, set()).add(opportunity_id)
+    return fits
 
 
 async def matches(
@@ -158,12 +233,16 @@ def interest_counts(organisations: list[Organisation], attribute: str) -> Counte
 
 
 def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
-    """Everyone who hears about a change: each person announced to, every member of an
-    organisation that registered interest (even after withdrawing, they hear it closed),
-    and every member of an organisation that asked a question about it."""
+    """Everyone who hears about a change: each person announced to or sent it in a weekly
+    digest, every member of an organisation that registered interest (even after
+    withdrawing, they hear it closed), and every member of an organisation that asked a
+    question about it."""
     announced = select(OpportunityAnnouncement.person_id).where(
         OpportunityAnnouncement.opportunity_id == opportunity_id,
         OpportunityAnnouncement.person_id.is_not(None),
+    )
+    in_digests = select(OpportunityDigestItem.person_id).where(
+        OpportunityDigestItem.opportunity_id == opportunity_id
     )
     interested = members_of(
         select(OpportunityInterest.organisation_id).where(
@@ -175,7 +254,7 @@ def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
             Clarification.opportunity_id == opportunity_id, Clarification.asked_for.is_not(None)
         )
     )
-    return announced.union(interested, asked)
+    return announced.union(in_digests, interested, asked)
 
 
 async def organisation_of_people(

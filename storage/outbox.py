@@ -7,7 +7,7 @@ the delivering.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -149,12 +149,28 @@ async def send_to_people(
     `not_before` is one moment for all, or each person's own (quiet hours); anyone missing
     from the mapping is due now.
     """
+    return await send_each(session, person_ids, lambda _: payload, key, not_before=not_before)
+
+
+async def send_each(
+    session: AsyncSession,
+    person_ids: Select[Any] | Sequence[int],
+    payload_for: Callable[[int], dict[str, Any] | None],
+    key: str,
+    *,
+    not_before: datetime | Mapping[int, datetime] | None = None,
+) -> dict[int, tuple[Address, str]]:
+    """`send_to_people` with each person's own message (a digest): `payload_for(person_id)`
+    gives it, or None to send that person nothing. Still two reads and bulk inserts."""
     now = datetime.now(UTC)
     each = not_before if isinstance(not_before, Mapping) else {}
     at = not_before if isinstance(not_before, datetime) else now
     sent: dict[int, tuple[Address, str]] = {}
     rows: list[dict[str, Any]] = []
     for person_id, where in (await addresses_for(session, person_ids)).items():
+        payload = payload_for(person_id)
+        if payload is None:
+            continue
         message_key = key.format(person_id=person_id)
         sent[person_id] = (where, message_key)
         rows.append(

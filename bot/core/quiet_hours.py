@@ -10,9 +10,9 @@ doors or the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Convene messages people from 8am to 8pm in their own time zone unless they choose otherwise.
 DAY_STARTS = time(8, 0)
@@ -73,3 +73,26 @@ def next_waking_moment(
             local.date() + timedelta(days=1), preferences.day_starts, tzinfo=tz
         )
     return start.astimezone(moment.tzinfo)
+
+
+def zone_named(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    """A person's stored time zone, or `default` when they have none (or a broken one)."""
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def digest_day(moment: datetime, tz: ZoneInfo, preferences: Preferences) -> date | None:
+    """The person's own day, when `moment` is on their digest weekday, at or after the start
+    of their day and while they are awake; else None. A weekly digest may go then."""
+    if preferences.opportunities != HowOften.WEEKLY:
+        return None
+    local = moment.astimezone(tz)
+    if local.weekday() != preferences.digest_weekday:
+        return None
+    if local.time() < preferences.day_starts or not is_awake(moment, tz, preferences):
+        return None
+    return local.date()

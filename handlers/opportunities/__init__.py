@@ -26,6 +26,7 @@ from handlers.opportunities import (
     changes,
     clarifications,
     closing,
+    digest,
     open_data,
     providers,
     reminders,
@@ -34,6 +35,7 @@ from handlers.opportunities import (
 )
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
+from storage.digests import DIGEST_KIND
 from storage.opportunities import (
     interest_of,
     interested_organisations,
@@ -145,7 +147,7 @@ FEATURE = Feature(
             "(councils: post one)",
             opportunities,
             subcommands=STEPS,
-            teams_scopes=frozenset({"team", "groupChat"}),
+            teams_scopes=frozenset({"personal", "team", "groupChat"}),
         ),
     ),
     actions={"opendata.": _link_opened},
@@ -163,6 +165,7 @@ FEATURE = Feature(
     reminders={
         closing.CLOSE_KIND: closing.close_on_schedule,
         reminders.REMINDER_KIND: reminders.remind_before_deadline,
+        DIGEST_KIND: digest.build_digests,
     },
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),

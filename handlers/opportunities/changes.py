@@ -38,7 +38,7 @@ from handlers.opportunities.setup import (
     opportunity_topic,
     which_one,
 )
-from handlers.opportunities.views import WHO_SEES, guardrail_text
+from handlers.opportunities.views import WHO_SEES, guardrail_text, waiting_words
 from storage import audit
 from storage.models import FormResponse
 from storage.opportunity_tables import (
@@ -167,7 +167,13 @@ class AmendmentForm(_ChangeForm):
             who_sees=WHO_SEES,
         )
         told = await tell_everyone(
-            session, opportunity, message, AnnouncementKind.AMENDED, str(amendment.id), now
+            session,
+            opportunity,
+            message,
+            AnnouncementKind.AMENDED,
+            str(amendment.id),
+            now,
+            services.tz,
         )
         await audit.record_turn(
             session,
@@ -202,8 +208,10 @@ def _sent(told: Told, what: str) -> list[Reply]:
     return [
         Notice(
             text=f"{what} is on its way to {told.people} "
-            f"{'person' if told.people == 1 else 'people'}, all at the same moment, and is "
-            "on the record.",
+            f"{'person' if told.people == 1 else 'people'}"
+            + ("" if told.in_the_morning else ", all at the same moment,")
+            + " and is on the record."
+            + waiting_words(told),
             level="success",
         )
     ]
@@ -238,7 +246,7 @@ class WithdrawalForm(_ChangeForm):
             who_sees=WHO_SEES,
         )
         told = await tell_everyone(
-            session, opportunity, message, AnnouncementKind.WITHDRAWN, "1", now
+            session, opportunity, message, AnnouncementKind.WITHDRAWN, "1", now, services.tz
         )
         await audit.record_turn(
             session,

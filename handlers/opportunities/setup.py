@@ -34,7 +34,7 @@ from handlers.opportunities.common import (
 from handlers.opportunities.guardrails import check_guardrails
 from handlers.opportunities.reminders import schedule_deadline_reminders
 from handlers.opportunities.routing import RouteCheck, check_route
-from handlers.opportunities.views import announcement, full_details, guardrail_text
+from handlers.opportunities.views import announcement, full_details, guardrail_text, waiting_words
 from storage import audit
 from storage.engagement_tables import Engagement
 from storage.engagements import engagements_of
@@ -650,7 +650,11 @@ async def publish_opportunity(
     opportunity.published_at = now
     council = await authority_name(session, opportunity)
     told = await announce(
-        session, opportunity, announcement(opportunity, lots, council, services.tz), now
+        session,
+        opportunity,
+        announcement(opportunity, lots, council, services.tz),
+        now,
+        services.tz,
     )
     await schedule_closing(session, opportunity)
     await schedule_deadline_reminders(session, opportunity, now, services.tz)
@@ -666,6 +670,8 @@ async def publish_opportunity(
         people_told=told.people,
         organisations_told=told.organisations,
         channels=told.channels,
+        in_weekly_digests=told.in_digest,
+        when_their_day_starts=told.in_the_morning,
         engagement_id=opportunity.engagement_id,
         private_conversations_cancelled=cancelled,
     )
@@ -683,14 +689,15 @@ def published_replies(published: Published) -> list[Reply]:
     text = (
         f"Published. We are sending it to {told.people} "
         f"{'person' if told.people == 1 else 'people'} in {told.organisations} "
-        f"{'organisation' if told.organisations == 1 else 'organisations'} it fits, all at "
-        "the same moment"
+        f"{'organisation' if told.organisations == 1 else 'organisations'} it fits"
+        + ("" if told.in_the_morning else ", all at the same moment")
         + (
             f", and to {told.channels} channel{'s' if told.channels != 1 else ''}"
             if told.channels
             else ""
         )
         + ". We will tell them about every change you make."
+        + waiting_words(told)
     )
     if o.engagement_id is not None:
         n = published.conversations_cancelled

@@ -13,6 +13,7 @@ from bot.core.cpv import cpv_label
 from bot.core.law import ROUTE_NAMES, Route
 from bot.core.reply import Button, Fact, Message, Section
 from handlers.opportunities import guardrails as g
+from handlers.opportunities.announce import Told
 from handlers.opportunities.common import (
     COMMAND,
     FORMAT_WORDS,
@@ -26,7 +27,8 @@ from storage.opportunity_tables import Opportunity, OpportunityLot
 
 #: Said under every announcement and card: who sees what a provider does here.
 WHO_SEES = (
-    "Every provider this fits got this same message at the same time. If you say you are "
+    "Every provider this fits is sent this same message at the same time, unless they "
+    "chose quiet hours or a weekly list. If you say you are "
     "interested, only the council's commissioning team sees your name. Other providers "
     "never see who is interested."
 )
@@ -225,6 +227,24 @@ def announcement(
         buttons=provider_buttons(opportunity),
         who_sees=WHO_SEES,
     )
+
+
+def waiting_words(told: Told) -> str:
+    """Who hears later, by their own choice: overnight, or in a weekly digest."""
+    said = ""
+    if told.in_the_morning:
+        n = told.in_the_morning
+        said += (
+            f" {n} of them {'does' if n == 1 else 'do'} not get messages at this time of "
+            "day, so theirs will go when their day starts."
+        )
+    if told.in_digest:
+        n = told.in_digest
+        said += (
+            f" {n} more {'person' if n == 1 else 'people'} chose to hear once a week, so "
+            "it goes in their next weekly list."
+        )
+    return said
 
 
 #: Said under every deadline reminder.

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.quiet_hours import DEFAULT, Preferences, is_awake, next_waking_moment
+from bot.core.quiet_hours import (
+    DEFAULT,
+    HowOften,
+    Preferences,
+    digest_day,
+    is_awake,
+    next_waking_moment,
+    zone_named,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -62,3 +70,22 @@ def test_the_moment_chosen_is_never_earlier_and_always_awake(moment: datetime, z
     assert chosen >= moment
     assert is_awake(chosen, tz, DEFAULT)
     assert (chosen - moment).total_seconds() <= 13 * 3600
+
+
+def test_a_weekly_digest_is_due_on_the_chosen_day_from_the_start_of_the_day() -> None:
+    weekly = Preferences(opportunities=HowOften.WEEKLY, digest_weekday=2)  # Wednesday
+    wednesday_7am = datetime(2026, 1, 14, 7, 0, tzinfo=UTC)
+    assert digest_day(wednesday_7am, LONDON, weekly) is None  # before the day starts
+    assert digest_day(wednesday_7am.replace(hour=8), LONDON, weekly) == wednesday_7am.date()
+    assert digest_day(wednesday_7am.replace(hour=20), LONDON, weekly) is None  # too late
+    assert digest_day(wednesday_7am.replace(day=13, hour=9), LONDON, weekly) is None  # Tuesday
+    assert digest_day(wednesday_7am.replace(hour=9), LONDON, DEFAULT) is None  # not weekly
+    # 11pm on Tuesday in London is 8am on Wednesday in Tokyo: their day, in their zone.
+    tuesday_late = datetime(2026, 1, 13, 23, 0, tzinfo=UTC)
+    assert digest_day(tuesday_late, ZoneInfo("Asia/Tokyo"), weekly) == wednesday_7am.date()
+
+
+def test_a_missing_or_broken_zone_name_falls_back_to_the_default() -> None:
+    assert zone_named(None, LONDON) is LONDON
+    assert zone_named("Not/AZone", LONDON) is LONDON
+    assert zone_named("Asia/Tokyo", LONDON) == ZoneInfo("Asia/Tokyo")

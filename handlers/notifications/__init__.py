@@ -1,0 +1,53 @@
+"""Notifications: how often a person hears of new opportunities (as soon as one is posted,
+once a week in one message, or never) and the hours Convene may message them.
+
+`notifications` opens the form on any door. Home shows the current choice with a button
+to change it, so it is one press away on Slack's App Home, Teams' `home` and the web.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.feature import Command, Feature, HomeSection
+from bot.core.reply import Button, Reply, Section
+from bot.core.turn import Actor, Turn
+from bot.services import Services
+from handlers.forms import open_form
+from handlers.notifications.choices import COMMAND, PREFERENCES, describe
+from storage.notification_preferences import preferences_for
+
+
+async def notifications(turn: Turn, services: Services) -> list[Reply]:
+    """Open the form with the person's current choices."""
+    return await open_form(turn, services, PREFERENCES)
+
+
+async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """For people in a provider organisation: what they chose, and a button to change it."""
+    if not actor.member_of():
+        return []
+    chosen = (await preferences_for(session, [actor.person_id]))[actor.person_id]
+    return [
+        Section(
+            heading="How we tell you about new opportunities",
+            text=describe(chosen, actor.timezone),
+            buttons=[Button(label="Change", action=f"cmd.{COMMAND}")],
+        )
+    ]
+
+
+FEATURE = Feature(
+    name="notifications",
+    commands=(
+        Command(
+            COMMAND,
+            "choose how often we tell you about new opportunities, and when we may message you",
+            notifications,
+            opens_form=True,
+            teams_scopes=frozenset({"personal"}),
+        ),
+    ),
+    form_purposes=(PREFERENCES,),
+    home_sections=(HomeSection(order=90, sections=_home_sections),),
+)
