@@ -3,7 +3,9 @@
 `opportunities` lists them (a council's own; for providers, the open ones that fit them).
 Teams: `new`, `edit N`, `lot N` (add a lot), `lot N L` (change lot L), `preview N`,
 `publish N`, `amend N`, `withdraw N`, `interested N`. Providers: `show N`, `interest N`,
-`leave N`, `calendar N`. Chat doors type them; buttons carry them as values.
+`leave N`, `calendar N`; finding partners (handlers/opportunities/partners.py): `partners N`,
+`takedown N`, `partnering N`, `talk P`, `agree I`, `decline I`, `introduce P Q`,
+`consortium N`, `invite I`. Chat doors type them; buttons carry them as values.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
-from handlers.opportunities import changes, closing, providers, setup
+from handlers.opportunities import changes, closing, partners, providers, setup
 from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.opportunities import (
@@ -39,6 +41,15 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
+    SubCommand("partners", partners.open_post, opens_form=True),
+    SubCommand("takedown", partners.take_down, numbered=True, changes_things=True),
+    SubCommand("partnering", partners.show_partners, numbered=True),
+    SubCommand("talk", partners.talk, numbered=True, changes_things=True),
+    SubCommand("agree", partners.agree, numbered=True, changes_things=True),
+    SubCommand("decline", partners.decline, numbered=True, changes_things=True),
+    SubCommand("introduce", partners.introduce, changes_things=True),
+    SubCommand("consortium", partners.open_consortium, opens_form=True),
+    SubCommand("invite", partners.invite, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -112,7 +123,14 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    form_purposes=(setup.SETUP, setup.LOT, changes.AMEND, changes.WITHDRAW),
+    form_purposes=(
+        setup.SETUP,
+        setup.LOT,
+        changes.AMEND,
+        changes.WITHDRAW,
+        partners.POST,
+        partners.CONSORTIUM,
+    ),
     reminders={closing.CLOSE_KIND: closing.close_on_schedule},
     home_sections=(HomeSection(order=25, sections=_home_sections),),
     exports=(DeadlineCalendars,),
