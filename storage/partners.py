@@ -244,3 +244,28 @@ async def confirmed_consortia(session: AsyncSession, opportunity_id: int) -> lis
             )
         ).all()
     )
+
+
+async def waiting_for(
+    session: AsyncSession, organisation_ids: set[int]
+) -> list[tuple[PartnerIntroduction, Opportunity]]:
+    """Requests to talk that these organisations have not answered yet, oldest first."""
+    if not organisation_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(PartnerIntroduction, Opportunity)
+            .join(Opportunity, Opportunity.id == PartnerIntroduction.opportunity_id)
+            .where(
+                PartnerIntroduction.state == IntroductionState.ASKED,
+                or_(
+                    PartnerIntroduction.first_organisation_id.in_(organisation_ids)
+                    & PartnerIntroduction.first_answer.is_(None),
+                    PartnerIntroduction.second_organisation_id.in_(organisation_ids)
+                    & PartnerIntroduction.second_answer.is_(None),
+                ),
+            )
+            .order_by(PartnerIntroduction.id)
+        )
+    ).all()
+    return [(introduction, opportunity) for introduction, opportunity in rows]

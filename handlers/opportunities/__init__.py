@@ -132,6 +132,9 @@ FEATURE = Feature(
         partners.CONSORTIUM,
     ),
     reminders={closing.CLOSE_KIND: closing.close_on_schedule},
-    home_sections=(HomeSection(order=25, sections=_home_sections),),
+    home_sections=(
+        HomeSection(order=25, sections=_home_sections),
+        HomeSection(order=26, sections=partners.home_sections),
+    ),
     exports=(DeadlineCalendars,),
 )

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
-from bot.core.turn import Turn
+from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.forms import FormPurpose, Subject, form_view, open_form
@@ -68,6 +68,7 @@ from storage.partners import (
     partner_counts,
     post_of,
     side_of,
+    waiting_for,
 )
 from storage.visibility import Refusal
 
@@ -1521,11 +1522,30 @@ async def invite(turn: Turn, services: Services, introduction_id: int | None) ->
     ]
 
 
+# --- Home ------------------------------------------------------------------------------------
+
+
+async def home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
+    """Requests to talk waiting for this provider's answer (never saying who asked)."""
+    sections = []
+    for _, opportunity in await waiting_for(session, actor.member_of()):
+        sections.append(
+            Section(
+                heading=f"Finding partners: {opportunity.title}",
+                text="A provider would like to talk with you about working together. Say yes "
+                "or no: we share names only when you both say yes.",
+                buttons=[_partnering(opportunity.id)],
+            )
+        )
+    return sections
+
+
 __all__ = [
     "CONSORTIUM",
     "POST",
     "agree",
     "decline",
+    "home_sections",
     "introduce",
     "invite",
     "open_consortium",

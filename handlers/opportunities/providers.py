@@ -181,6 +181,16 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                         action=f"cmd.{COMMAND}",
                         value=f"leave {opportunity.id}",
                     )
+        if opportunity.partners_wanted and (team or open_now):
+            # Finding partners (handlers/opportunities/partners.py): posts for providers,
+            # counts for the team.
+            buttons.append(
+                Button(
+                    label="Partners" if team else "Find partners",
+                    action=f"cmd.{COMMAND}",
+                    value=f"partnering {opportunity.id}",
+                )
+            )
         return [
             Message(
                 title=opportunity.title,

@@ -104,6 +104,8 @@ async def test_a_post_is_anonymous_until_both_say_yes(door: TestDoor) -> None:
     amina = await door.sign_in("Amina Begum", door=Door.SLACK)
     tom_post = await post(tom, n, TOM_BRINGS, TOM_NEEDS, lot="1")
 
+    assert "Find partners" in text_of(await amina.say(f"opportunities show {n}"))
+    assert "Partners" in text_of(await priya.say(f"opportunities show {n}"))
     seen = text_of(await amina.say(f"opportunities partnering {n}"))
     assert TOM_BRINGS in seen and TOM_NEEDS in seen and "North Preston" not in seen
     assert "Registered charity" in seen and "Lot" in seen  # its kind; the lot it is for
@@ -115,10 +117,14 @@ async def test_a_post_is_anonymous_until_both_say_yes(door: TestDoor) -> None:
     assert "would like to talk" in request and ASHA not in request and ASHA_EMAIL not in request
     waiting = text_of(await tom.say(f"opportunities partnering {n}"))
     assert "Waiting for your answer" in waiting and ASHA not in waiting
+    home = text_of(await tom.say("home"))
+    assert "would like to talk with you" in home and ASHA not in home
 
     i = await introduction_id(door.services)
+    assert "would like to talk" not in text_of(await amina.say("home"))  # she asked
     made = text_of(await tom.say(f"opportunities agree {i}"))
     assert f"You can now talk with {ASHA}" in made
+    assert "would like to talk with you" not in text_of(await tom.say("home"))
     # Both are told, each on their own door, with the other's details.
     assert ASHA_EMAIL in await messages(tom)
     amina_told = [q for q in await amina.inbox() if TRUST_EMAIL in q.text]
