@@ -395,7 +395,8 @@ async def take_down_post(
     post.taken_down_at = now
     post.updated_at = now
     for introduction in await introductions_of(session, opportunity.id, post.organisation_id):
-        if introduction.state == IntroductionState.ASKED:
+        waiting = answer_of(introduction, post.organisation_id) is None
+        if introduction.state == IntroductionState.ASKED and waiting:
             introduction.state = IntroductionState.DECLINED
             introduction.decided_at = now
     await audit.record_turn(

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.files import TakenFile
+from bot.core.reply import FileOffer
 from bot.core.turn import Door
 from bot.demo import area_codes
 from bot.services import Services
@@ -349,6 +351,17 @@ async def test_who_learns_about_a_partner_post(
         )
     }
     surfaces["messages"] = await messages(person)
+    exports = 0
+    for what in ("directory", "readiness"):  # every export, as CSV, where one is offered
+        replies = await person.say("export", what=what, format="csv")
+        if any(isinstance(r, FileOffer) for r in replies):
+            taken = await person.take_file()
+            assert isinstance(taken, TakenFile)
+            exported = taken.data.decode("utf-8")
+            assert TOM_BRINGS not in exported and TOM_NEEDS not in exported, (name, what)
+            exports += 1
+    # Only commissioners export (their own council's files); none holds a post.
+    assert exports == (2 if name in ("Priya Shah", "Yusuf Khan") else 0)
     everything = "\n".join(surfaces.values())
     partnering = surfaces[f"opportunities partnering {n}"]
     if rule in (OWN, ANON, NAMES):
