@@ -35,7 +35,7 @@ from handlers.forms import FormPurpose, Subject, form_view, open_form
 from handlers.opportunities.common import COMMAND, Refused, number_at, refuse, runs_it
 from handlers.opportunities.views import areas_text
 from storage import audit
-from storage.engagements import commissioning_team, members_of
+from storage.engagements import commissioning_team, matching_area_codes, members_of
 from storage.forms import latest_definition
 from storage.models import FormResponse, Organisation, ResponseState
 from storage.opportunities import lots_of, matches
@@ -228,6 +228,29 @@ def _opportunity_in(topic: str | None) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+async def _post_problems(
+    session: AsyncSession, opportunity: Opportunity, answers: dict[str, Any]
+) -> dict[str, str]:
+    """A lot the opportunity does not have, or places it does not cover, by field."""
+    problems: dict[str, str] = {}
+    lot = answers.get("lot")
+    numbers = [found.number for found in await lots_of(session, opportunity.id)]
+    if lot is not None and int(lot) not in numbers:
+        problems["lot"] = f"{opportunity.title} has no lot {lot}." + (
+            " Its lots are " + ", ".join(str(n) for n in numbers) + "."
+            if numbers
+            else " It has no lots: leave this blank."
+        )
+    areas = set(answers.get("area_served") or [])
+    covered = set(matching_area_codes(list(opportunity.area_served)))
+    if areas and covered and not areas & covered:
+        problems["area_served"] = (
+            f"{opportunity.title} is for {areas_text(list(opportunity.area_served))}. Choose "
+            "a place there, or leave this blank."
+        )
+    return problems
+
+
 class PostForm(FormPurpose):
     """`opportunities partners 4`: a provider's "looking for partners" post, new or changed."""
 
@@ -297,17 +320,11 @@ class PostForm(FormPurpose):
                 )
             ]
         answers = response.answers
-        lot = answers.get("lot")
-        numbers = [lot.number for lot in await lots_of(session, opportunity.id)]
-        if lot is not None and int(lot) not in numbers:
-            problem = f"{opportunity.title} has no lot {lot}." + (
-                " Its lots are " + ", ".join(str(n) for n in numbers) + "."
-                if numbers
-                else " It has no lots: leave this blank."
-            )
-            await refuse(session, turn, opportunity, "partners", f"no lot {lot}")
+        problems = await _post_problems(session, opportunity, answers)
+        if problems:
+            await refuse(session, turn, opportunity, "partners", " ".join(problems.values()))
             _back_to_draft(response)
-            return [form_view(definition, response, 0, errors={"lot": problem})]
+            return [form_view(definition, response, 0, errors=problems)]
         now = services.clock.now()
         post = await post_of(session, opportunity.id, response.organisation_id)
         changed = post is not None and post.state == PostState.OPEN
@@ -322,6 +339,7 @@ class PostForm(FormPurpose):
         post.brings = answers["brings"]
         post.needs = answers["needs"]
         post.area_served = list(answers.get("area_served") or [])
+        lot = answers.get("lot")
         post.lot_number = int(lot) if lot is not None else None
         post.state = PostState.OPEN
         post.taken_down_at = None

@@ -230,8 +230,14 @@ async def test_posting_checks_its_answers_and_can_be_taken_down(door: TestDoor) 
     async with door.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(PartnerPost)) == 0
     assert [r.details["reason"] for r in await refusals(door.services, tom.person_id)] == [
-        "no lot 7"
+        "Youth mental health in Preston has no lot 7. Its lots are 1, 2."
     ]
+    elsewhere = form_in(
+        await tom.send_page(
+            refused, {"brings": TOM_BRINGS, "needs": TOM_NEEDS, "area_served": "Burnley"}
+        )
+    )
+    assert "is for Preston" in elsewhere.errors["area_served"] and "lot" not in elsewhere.errors
     again = form_in(await tom.say(f"opportunities partners {n}"))
     await tom.send_page(again, {"brings": TOM_BRINGS, "needs": TOM_NEEDS, "lot": "2"})
     assert "Your post is up" in tom.text()
