@@ -181,10 +181,10 @@ async def _about(session: AsyncSession) -> Any:
     return words
 
 
-def _post_facts(post: PartnerPost, opportunity: Opportunity) -> list[Fact]:
+def _post_facts(post: PartnerPost, opportunity: Opportunity, who: str = "They") -> list[Fact]:
     facts = [
-        Fact(label="They bring", value=post.brings),
-        Fact(label="They need", value=post.needs),
+        Fact(label=f"{who} bring", value=post.brings),
+        Fact(label=f"{who} need", value=post.needs),
         Fact(label="Where", value=areas_text(list(post.area_served or opportunity.area_served))),
     ]
     if post.lot_number is not None:
@@ -662,7 +662,7 @@ def partner_replies(view: PartnerView, turn: Turn) -> list[Reply]:
             sections.append(
                 Section(
                     heading="Your post",
-                    facts=_post_facts(own, o),
+                    facts=_post_facts(own, o, "You"),
                     buttons=[
                         Button(
                             label="Change it", action=f"cmd.{COMMAND}", value=f"partners {o.id}"
