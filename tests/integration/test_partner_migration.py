@@ -46,6 +46,13 @@ def populate(connection: Connection) -> None:
             {"id": 2, "name": "Asha", "slug": "asha", "created_at": WHEN, "updated_at": WHEN},
         ],
     )
+    # Rows that cascade from an organisation: a rebuilt `organisations` table must not take
+    # them with it (SQLite drops the old table with foreign keys on).
+    connection.execute(
+        sa.table("organisation_service_areas", sa.column("organisation_id"), sa.column("value"))
+        .insert()
+        .values(organisation_id=1, value="children_young_people")
+    )
     json_columns = ("service_areas", "cpv_codes", "area_served", "submission_formats")
     connection.execute(
         sa.table(
@@ -78,7 +85,10 @@ def populate(connection: Connection) -> None:
 
 def read_back(connection: Connection) -> list[tuple[object, ...]]:
     rows = connection.execute(sa.text("SELECT id, name FROM organisations ORDER BY id"))
-    return [tuple(row) for row in rows]
+    areas = connection.execute(
+        sa.text("SELECT organisation_id, value FROM organisation_service_areas")
+    )
+    return [tuple(row) for row in rows] + [tuple(row) for row in areas]
 
 
 def tables(connection: Connection) -> set[str]:

@@ -55,10 +55,13 @@ def _drop_indexes(table: str, *columns: str) -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_infrastructure", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ALTER TABLE, never a batch "move and copy" (see 0010): on SQLite a rebuilt
+    # `organisations` table would take every row that cascades from it when the old one is
+    # dropped with foreign keys on.
+    op.add_column(
+        "organisations",
+        sa.Column("is_infrastructure", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "partner_posts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -170,5 +173,4 @@ def downgrade() -> None:
     op.drop_table("partner_introductions")
     _drop_indexes("partner_posts", "opportunity_id", "organisation_id")
     op.drop_table("partner_posts")
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_column("is_infrastructure")
+    op.drop_column("organisations", "is_infrastructure")
