@@ -269,3 +269,14 @@ async def waiting_for(
         )
     ).all()
     return [(introduction, opportunity) for introduction, opportunity in rows]
+
+
+async def mark_infrastructure(
+    session: AsyncSession, slug: str, is_infrastructure: bool
+) -> Organisation | None:
+    """Say whether an organisation is a local infrastructure organisation (a CVS); None
+    when no organisation has this short name."""
+    organisation = await session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is not None:
+        organisation.is_infrastructure = is_infrastructure
+    return organisation
