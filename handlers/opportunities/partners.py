@@ -1368,6 +1368,18 @@ class ConsortiumForm(FormPurpose):
             confirmed=complete,
         )
         view = ConsortiumView(consortium, members)
+        shares = [m.share_percent for m, _ in members if m.share_percent is not None]
+        uneven = (
+            [
+                Notice(
+                    text=f"The members' shares add up to {sum(shares)}%, not 100%. Agree them "
+                    "with your partners, and each can change its own here.",
+                    level="warning",
+                )
+            ]
+            if complete and len(shares) == len(members) and sum(shares) != 100
+            else []
+        )
         if newly:
             await _tell_confirmed(session, services, opportunity, view)
         replies: list[Reply] = [
@@ -1387,6 +1399,7 @@ class ConsortiumForm(FormPurpose):
                 level="success",
                 buttons=[_partnering(opportunity.id)],
             ),
+            *uneven,
             Message(
                 title=f"Your consortium: {opportunity.title}",
                 sections=[_consortium_section(view, "Members")],

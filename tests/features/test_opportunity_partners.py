@@ -297,8 +297,11 @@ async def test_a_consortium_each_member_confirms(door: TestDoor) -> None:
     form = form_in(await amina.say(f"opportunities consortium {n}"))
     two_leads = form_in(await amina.send_page(form, {"role": "Counselling", "lead": "yes"}, page=0))
     assert "Riverside Youth Trust leads it already" in two_leads.errors["lead"]
-    await amina.fill(f"opportunities consortium {n}", {0: {"role": "Counselling", "lead": "no"}})
+    await amina.fill(
+        f"opportunities consortium {n}", {0: {"role": "Counselling", "lead": "no", "share": "30"}}
+    )
     assert "your consortium is confirmed" in amina.text()
+    assert "shares add up to 90%, not 100%" in amina.text()
 
     after = text_of(await priya.say(f"opportunities partnering {n}"))
     assert "Riverside Youth Trust (lead)" in after and "Runs the youth clubs (60% share)" in after
@@ -310,7 +313,7 @@ async def test_a_consortium_each_member_confirms(door: TestDoor) -> None:
         assert consortium is not None and consortium.state == "confirmed"
         members = (await session.scalars(select(ConsortiumMember))).all()
     assert sorted((m.role, m.share_percent) for m in members) == [
-        ("Counselling", None),
+        ("Counselling", 30),
         ("Runs the youth clubs", 60),
     ]
 
