@@ -630,6 +630,9 @@ def _request_section(request: Request, opportunity_id: int) -> Section:
         text="You said yes. We will tell you if they say yes too, and then share both your "
         "names and contact details.",
         facts=facts,
+        buttons=[
+            Button(label="Take back our yes", action=f"cmd.{COMMAND}", value=f"decline {i.id}")
+        ],
     )
 
 
@@ -981,7 +984,8 @@ async def answer_introduction(
     introduction_id: int | None,
     answer: Answer,
 ) -> Answered:
-    """One side's yes or no. Only the two organisations may answer, once each."""
+    """One side's yes or no. Only the two organisations may answer; a yes once, and a no
+    (taking back a yes, too) until both have said yes."""
     assert turn.actor is not None
     attempted = "agree" if answer == Answer.YES else "decline"
     introduction = await load_locked(session, PartnerIntroduction, introduction_id)
@@ -999,7 +1003,10 @@ async def answer_introduction(
     if introduction is None or mine is None or opportunity is None:
         await refuse(session, turn, opportunity, attempted, "not theirs to answer")
         raise NotForYou(NO_SUCH_REQUEST)
-    if introduction.state != IntroductionState.ASKED or answer_of(introduction, mine):
+    # A yes is given once; a no can also take back a yes while the other side has not
+    # answered (either can decline, until both said yes).
+    said = answer_of(introduction, mine)
+    if introduction.state != IntroductionState.ASKED or (said and answer == Answer.YES):
         await refuse(session, turn, opportunity, attempted, "already answered")
         raise AlreadyDone(
             "This request is already answered, so nothing changed. Type "

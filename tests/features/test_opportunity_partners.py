@@ -219,6 +219,22 @@ async def test_only_a_cvs_in_the_area_may_introduce(door: TestDoor) -> None:
         assert await session.scalar(select(func.count()).select_from(PartnerIntroduction)) == 0
 
 
+async def test_the_asker_can_take_back_its_yes_quietly(door: TestDoor) -> None:
+    _, n = await published(door)
+    tom = await door.sign_in("Tom Okafor")
+    amina = await door.sign_in("Amina Begum")
+    tom_post = await post(tom, n, TOM_BRINGS, TOM_NEEDS)
+    await amina.say(f"opportunities talk {tom_post}")
+    i = await introduction_id(door.services)
+    assert "would like to talk with you" in text_of(await tom.say("home"))
+    assert "Take back our yes" in text_of(await amina.say(f"opportunities partnering {n}"))
+
+    assert "you said no" in text_of(await amina.say(f"opportunities decline {i}"))
+    assert "would like to talk with you" not in text_of(await tom.say("home"))
+    assert "already answered" in text_of(await tom.say(f"opportunities agree {i}"))
+    assert ASHA not in await messages(tom) and TRUST not in await messages(amina)
+
+
 async def test_posting_checks_its_answers_and_can_be_taken_down(door: TestDoor) -> None:
     _, n = await published(door)
     tom = await door.sign_in("Tom Okafor")
