@@ -20,6 +20,7 @@ The rule for names is `storage.partners`' (one place); every view here goes thro
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -160,7 +161,7 @@ async def seat_for(
 # --- the anonymous summary -------------------------------------------------------------------
 
 
-async def _about(session: AsyncSession) -> Any:
+async def _about(session: AsyncSession) -> Callable[[Organisation], list[Fact]]:
     """A function giving an organisation's size and kind in the profile's own words (never
     its name): what a provider may know of another before both say yes."""
     profile = await latest_definition(session, "organisation_profile")
@@ -1049,7 +1050,9 @@ def answered_replies(answered: Answered) -> list[Reply]:
     ]
 
 
-async def _answering(turn: Turn, services: Services, run: Any) -> list[Reply]:
+async def _answering(
+    turn: Turn, services: Services, run: Callable[[AsyncSession], Awaitable[Answered]]
+) -> list[Reply]:
     async with services.db.session() as session:
         try:
             answered = await run(session)
