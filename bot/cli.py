@@ -301,6 +301,31 @@ def forget_person_command(
     typer.echo("Done. Their details are removed; the record now says 'Removed person'.")
 
 
+@app.command("infrastructure")
+def infrastructure(
+    slug: Annotated[str, typer.Argument(help="The organisation's short name.")],
+    off: Annotated[bool, typer.Option("--off", help="It is not one (any more).")] = False,
+) -> None:
+    """Mark an organisation as the local infrastructure organisation (a CVS) for the places
+    it serves: its members see partner posts there with names, and suggest introductions."""
+    from storage.partners import mark_infrastructure
+
+    async def run(services: Services) -> str | None:
+        async with services.db.session() as session:
+            organisation = await mark_infrastructure(session, slug, not off)
+            return organisation.name if organisation else None
+
+    name = _with_database(run)
+    if name is None:
+        _fail(f"No organisation has the short name {slug!r}. Nothing was changed.")
+    typer.echo(
+        f"{name} is no longer marked as a local infrastructure organisation."
+        if off
+        else f"{name} is now a local infrastructure organisation: its members can broker "
+        "partners for opportunities in the places it serves."
+    )
+
+
 @app.command("areas-report")
 def areas_report() -> None:
     """List the places typed before areas were codes that could not be matched to one.

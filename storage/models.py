@@ -106,6 +106,9 @@ class Organisation(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    #: A local infrastructure organisation (a CVS): it convenes providers and may broker
+    #: introductions between partners in the places it serves (migration 0016).
+    is_infrastructure: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -485,5 +488,6 @@ import storage.engagement_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_route_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
+import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

@@ -11,6 +11,9 @@ contract the organisation does not qualify for), `leave N`, `calendar N`, `ask N
 question, answered for everyone). Open data (each published opportunity's OCDS, a
 council's grants in 360Giving) is public web pages. Chat doors type them; buttons carry
 them as values.
+
+Finding partners (`partners.py`): `partners N`, `takedown N`, `partnering N`,
+`talk P`, `agree I`, `decline I`, `introduce P Q`, `consortium N`, `invite I`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from handlers.opportunities import (
     closing,
     digest,
     open_data,
+    partners,
     providers,
     reminders,
     route,
@@ -66,6 +70,15 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("ask", clarifications.ask, opens_form=True),
     SubCommand("answer", clarifications.answer, opens_form=True),
     SubCommand("questions", clarifications.questions_to_answer, numbered=True),
+    SubCommand("partners", partners.open_post, opens_form=True),
+    SubCommand("takedown", partners.take_down, numbered=True, changes_things=True),
+    SubCommand("partnering", partners.show_partners, numbered=True),
+    SubCommand("talk", partners.talk, numbered=True, changes_things=True),
+    SubCommand("agree", partners.agree, numbered=True, changes_things=True),
+    SubCommand("decline", partners.decline, numbered=True, changes_things=True),
+    SubCommand("introduce", partners.introduce, changes_things=True),
+    SubCommand("consortium", partners.open_consortium, opens_form=True),
+    SubCommand("invite", partners.invite, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -161,13 +174,18 @@ FEATURE = Feature(
         clarifications.ASK,
         clarifications.ANSWER,
         awards.AWARD,
+        partners.POST,
+        partners.CONSORTIUM,
     ),
     reminders={
         closing.CLOSE_KIND: closing.close_on_schedule,
         reminders.REMINDER_KIND: reminders.remind_before_deadline,
         DIGEST_KIND: digest.build_digests,
     },
-    home_sections=(HomeSection(order=25, sections=_home_sections),),
+    home_sections=(
+        HomeSection(order=25, sections=_home_sections),
+        HomeSection(order=26, sections=partners.home_sections),
+    ),
     exports=(DeadlineCalendars,),
     pages=open_data.PAGES,
 )

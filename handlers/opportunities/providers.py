@@ -206,6 +206,16 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                         value=f"ask {opportunity.id}",
                     )
                 )
+        if opportunity.partners_wanted and (team or open_now):
+            # Finding partners (handlers/opportunities/partners.py): posts for providers,
+            # counts for the team.
+            buttons.append(
+                Button(
+                    label="Partners" if team else "Find partners",
+                    action=f"cmd.{COMMAND}",
+                    value=f"partnering {opportunity.id}",
+                )
+            )
         grants = await grants_section(session, opportunity) if team else []
         return [
             Message(
