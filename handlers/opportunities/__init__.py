@@ -12,7 +12,7 @@ question, answered for everyone). Open data (each published opportunity's OCDS, 
 council's grants in 360Giving) is public web pages. Chat doors type them; buttons carry
 them as values.
 
-Finding partners (`partners.py`): `partners N`, `takedown N`, `partnering N`,
+Finding partners (`partners/`): `partners N`, `takedown N`, `partnering N`,
 `talk P`, `agree I`, `decline I`, `introduce P Q`, `consortium N`, `invite I`.
 """
 

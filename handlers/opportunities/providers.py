@@ -207,7 +207,7 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                     )
                 )
         if opportunity.partners_wanted and (team or open_now):
-            # Finding partners (handlers/opportunities/partners.py): posts for providers,
+            # Finding partners (handlers/opportunities/partners/): posts for providers,
             # counts for the team.
             buttons.append(
                 Button(
