@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -15,6 +15,7 @@ from handlers.opportunities.partners.common import (
     AlreadyDone,
     NotForYou,
     NotOpen,
+    answer_buttons,
     is_open,
     organisation_summary,
     post_facts,
@@ -122,19 +123,7 @@ async def suggest_introduction(
                         heading="About them", facts=post_facts(theirs, opportunity) + about(them)
                     )
                 ],
-                buttons=[
-                    Button(
-                        label="Yes, share our details",
-                        action=f"cmd.{COMMAND}",
-                        value=f"agree {introduction.id}",
-                        style="primary",
-                    ),
-                    Button(
-                        label="No, thank you",
-                        action=f"cmd.{COMMAND}",
-                        value=f"decline {introduction.id}",
-                    ),
-                ],
+                buttons=answer_buttons(introduction.id),
                 who_sees="Only your organisation sees this.",
             ),
             f"partners:{introduction.id}:suggested:{{person_id}}",

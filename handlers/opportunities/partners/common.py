@@ -168,3 +168,20 @@ async def tell_organisations(
     payload = ReplyList(replies=[message]).model_dump(mode="json")
     people = members_of(select(Organisation.id).where(Organisation.id.in_(organisation_ids)))
     await send_to_people(session, people, payload, key, not_before=services.clock.now())
+
+
+def answer_buttons(introduction_id: int) -> list[Button]:
+    """Yes or no to sharing names: the same two buttons wherever a request is answered."""
+    return [
+        Button(
+            label="Yes, share our details",
+            action=f"cmd.{COMMAND}",
+            value=f"agree {introduction_id}",
+            style="primary",
+        ),
+        Button(
+            label="No, thank you",
+            action=f"cmd.{COMMAND}",
+            value=f"decline {introduction_id}",
+        ),
+    ]

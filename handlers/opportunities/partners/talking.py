@@ -20,6 +20,7 @@ from handlers.opportunities.partners.common import (
     AlreadyDone,
     NotForYou,
     NotOpen,
+    answer_buttons,
     contact_facts,
     fitting_organisation,
     is_open,
@@ -167,19 +168,7 @@ async def ask_to_talk(
             "have not told them who you are. Say yes and we share both your names and "
             "contact details. Say no and nobody is told your name.",
             sections=[Section(heading="About them", facts=facts)],
-            buttons=[
-                Button(
-                    label="Yes, share our details",
-                    action=f"cmd.{COMMAND}",
-                    value=f"agree {introduction.id}",
-                    style="primary",
-                ),
-                Button(
-                    label="No, thank you",
-                    action=f"cmd.{COMMAND}",
-                    value=f"decline {introduction.id}",
-                ),
-            ],
+            buttons=answer_buttons(introduction.id),
             who_sees="Only your organisation sees this.",
         ),
         f"partners:{introduction.id}:asked:{{person_id}}",

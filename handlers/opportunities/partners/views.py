@@ -13,6 +13,7 @@ from bot.services import Services
 from handlers.opportunities.common import COMMAND, Refused
 from handlers.opportunities.partners.common import (
     Seat,
+    answer_buttons,
     contact_facts,
     organisation_summary,
     post_facts,
@@ -209,15 +210,7 @@ def _request_section(request: Request, opportunity_id: int) -> Section:
             text=f"{why} We don't tell you who they are, or them who you are, unless you both "
             "say yes. If you say no, they are not told your name.",
             facts=facts,
-            buttons=[
-                Button(
-                    label="Yes, share our details",
-                    action=f"cmd.{COMMAND}",
-                    value=f"agree {i.id}",
-                    style="primary",
-                ),
-                Button(label="No, thank you", action=f"cmd.{COMMAND}", value=f"decline {i.id}"),
-            ],
+            buttons=answer_buttons(i.id),
         )
     return Section(
         heading="Waiting for the other provider",
