@@ -24,9 +24,11 @@ from storage.models import (
     OrganisationServiceArea,
 )
 from storage.opportunity_tables import (
+    AnnouncementKind,
     InterestState,
     Opportunity,
     OpportunityAnnouncement,
+    OpportunityFollower,
     OpportunityInterest,
     OpportunityLot,
     OpportunityState,
@@ -233,12 +235,15 @@ def interest_counts(organisations: list[Organisation], attribute: str) -> Counte
 
 
 def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
-    """Everyone who hears about a change: each person announced to or sent it in a weekly
-    digest, every member of an organisation that registered interest (even after
-    withdrawing, they hear it closed), and every member of an organisation that asked a
-    question about it."""
+    """Everyone who hears about a change: each person told of it when it was published or
+    sent it in a weekly digest, every member of an organisation that registered interest (even after
+    withdrawing, they hear it closed), every member of an organisation that asked a
+    question about it, and each person following it."""
+    # Told when it was published: a change sent later is not a reason to hear the next
+    # one (someone who stopped following would hear every change after that).
     announced = select(OpportunityAnnouncement.person_id).where(
         OpportunityAnnouncement.opportunity_id == opportunity_id,
+        OpportunityAnnouncement.kind == AnnouncementKind.PUBLISHED,
         OpportunityAnnouncement.person_id.is_not(None),
     )
     in_digests = select(OpportunityDigestItem.person_id).where(
@@ -254,7 +259,10 @@ def everyone_to_tell(opportunity_id: int) -> CompoundSelect[Any]:
             Clarification.opportunity_id == opportunity_id, Clarification.asked_for.is_not(None)
         )
     )
-    return announced.union(in_digests, interested, asked)
+    following = select(OpportunityFollower.person_id).where(
+        OpportunityFollower.opportunity_id == opportunity_id
+    )
+    return announced.union(in_digests, interested, asked, following)
 
 
 async def organisation_of_people(

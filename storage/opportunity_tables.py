@@ -151,6 +151,21 @@ class OpportunityInterest(Base):
     withdrawn_at: Mapped[datetime | None]
 
 
+class OpportunityFollower(Base):
+    """A person following an opportunity: they hear every change and answered question,
+    without saying their organisation is interested. Nobody else sees who follows."""
+
+    __tablename__ = "opportunity_followers"
+
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    followed_at: Mapped[datetime]
+
+
 class OpportunityAmendment(Base):
     """What changed after publishing, in words, by whom and when (sent to everyone)."""
 

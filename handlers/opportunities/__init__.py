@@ -7,10 +7,10 @@ six route questions), `preview N`, `publish N` (refused while the route's rules 
 step done, with the notice's identifier), `undo N step`, `amend N`, `withdraw N`,
 `interested N`, `questions N` (waiting to be answered), `answer N Q`, `award N` (a grant
 given, for grant routes). Providers: `show N`, `interest N` (refused for a reserved
-contract the organisation does not qualify for), `leave N`, `calendar N`, `ask N` (a
-question, answered for everyone). Open data (each published opportunity's OCDS, a
-council's grants in 360Giving) is public web pages. Chat doors type them; buttons carry
-them as values.
+contract the organisation does not qualify for), `leave N`, `follow N` / `unfollow N`
+(hear every change without saying you are interested), `calendar N`, `ask N` (a question,
+answered for everyone). Open data (each published opportunity's OCDS, a council's grants
+in 360Giving) is public web pages. Chat doors type them; buttons carry them as values.
 
 Finding partners (`partners/`): `partners N`, `takedown N`, `partnering N`,
 `talk P`, `agree I`, `decline I`, `introduce P Q`, `consortium N`, `invite I`.
@@ -30,6 +30,7 @@ from handlers.opportunities import (
     clarifications,
     closing,
     digest,
+    following,
     open_data,
     partners,
     providers,
@@ -64,6 +65,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("show", providers.show, numbered=True),
     SubCommand("interest", providers.register_interest, numbered=True, changes_things=True),
     SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
+    SubCommand("follow", following.follow, numbered=True, changes_things=True),
+    SubCommand("unfollow", following.unfollow, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
     SubCommand("award", awards.open_award, opens_form=True),

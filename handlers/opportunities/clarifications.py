@@ -30,6 +30,7 @@ from handlers.membership import HOW_TO_JOIN
 from handlers.opportunities.announce import tell_everyone
 from handlers.opportunities.common import (
     COMMAND,
+    NOT_FOUND,
     Refused,
     load_for_team,
     number_at,
@@ -42,8 +43,6 @@ from storage.clarification_tables import About, Clarification
 from storage.models import FormResponse
 from storage.opportunity_tables import AnnouncementKind, Opportunity, OpportunityState
 from storage.visibility import Refusal
-
-NOT_FOUND = f"We couldn't find that opportunity. Type {COMMAND} to see the open ones."
 
 
 class OpportunityQuestions(ClarificationSubject):

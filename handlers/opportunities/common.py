@@ -61,6 +61,10 @@ STATE_WORDS = {
 }
 
 
+#: Said when a number names no opportunity this person may see (a draft is not shown).
+NOT_FOUND = f"We couldn't find that opportunity. Type {COMMAND} to see the open ones."
+
+
 class NotTheTeam(Refused):
     """The opportunity is missing, or belongs to another council's commissioning team."""
 

@@ -24,6 +24,7 @@ from handlers.opportunities.awards import grants_section
 from handlers.opportunities.calendar import calendar_offer
 from handlers.opportunities.common import (
     COMMAND,
+    NOT_FOUND,
     STATE_WORDS,
     Refused,
     authority_name,
@@ -32,6 +33,7 @@ from handlers.opportunities.common import (
     refuse,
     runs_it,
 )
+from handlers.opportunities.following import is_following
 from handlers.opportunities.open_data import is_grant, ocds_button
 from handlers.opportunities.routing import reserved_refusal
 from handlers.opportunities.setup import preview_replies
@@ -55,8 +57,6 @@ from storage.opportunity_tables import (
     OpportunityInterest,
     OpportunityState,
 )
-
-NOT_FOUND = f"We couldn't find that opportunity. Type {COMMAND} to see the open ones."
 
 
 def _is_open(opportunity: Opportunity, services: Services) -> bool:
@@ -198,6 +198,14 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                         action=f"cmd.{COMMAND}",
                         value=f"leave {opportunity.id}",
                     )
+            followed = await is_following(session, opportunity.id, actor.person_id)
+            buttons.append(
+                Button(
+                    label="Stop following" if followed else "Follow for updates",
+                    action=f"cmd.{COMMAND}",
+                    value=f"{'unfollow' if followed else 'follow'} {opportunity.id}",
+                )
+            )
             if clarifications.asking_open(opportunity, services.clock.now(), actor.timezone):
                 buttons.append(
                     Button(

@@ -13,7 +13,7 @@ from bot.core.forms import format_answer
 from bot.core.reply import Button, Fact, Message, ReplyList
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.opportunities.common import COMMAND, Refused, refuse, runs_it
+from handlers.opportunities.common import COMMAND, NOT_FOUND, Refused, refuse, runs_it
 from handlers.opportunities.views import areas_text
 from storage.engagements import members_of
 from storage.forms import latest_definition
@@ -28,7 +28,6 @@ from storage.partners import (
     brokers_for,
 )
 
-NOT_FOUND = f"We couldn't find that opportunity. Type {COMMAND} to see the open ones."
 ONLY_FITTING = (
     "Only providers this opportunity fits, and the local support organisation for its "
     "area, can see partner posts. Nothing was changed."
