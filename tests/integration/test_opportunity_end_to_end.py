@@ -44,6 +44,7 @@ from bot.clock import LONDON, FixedClock, format_when
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from storage.models import ChatIdentity, Door, OutboxMessage, WorkState
+from storage.opportunity_route_tables import OpportunityChecklistStep, OpportunityRoute
 from storage.opportunity_tables import (
     Opportunity,
     OpportunityAmendment,
@@ -86,6 +87,17 @@ AMINA = TeamsUser(
 TITLE = "Family wellbeing in Preston and Burnley"
 CHANGE = "We need one more week to answer everyone's questions."
 REASON = "The money for this work was cut in the council's budget."
+#: The six route questions as Priya answers them: a grant (so 360Giving applies).
+ROUTE_ANSWERS = {
+    "funding": "grant",
+    "health_care": "no",
+    "service_kind": "people_services",
+    "value": "£80,000",
+    "how_chosen": "open",
+    "reserve": "no",
+}
+#: The subsidy database's reference for the grant, recorded with the checklist step.
+SUBSIDY_REF = "SC10432"
 LOTS = (
     ("Preston families", "£20,000", "£30,000"),
     ("Burnley families", "£30,000", "£50,000"),
@@ -236,9 +248,8 @@ class Story:
 # --- the stages ------------------------------------------------------------------------------
 
 
-async def stage_post_preview_publish(story: Story) -> None:
-    """1. Priya posts it on the web through the real forms, with two lots, previews it as
-    providers will see it, and publishes it."""
+async def stage_post(story: Story) -> None:
+    """1. Priya posts it on the web through the real forms, with two lots."""
     priya = story.priya
     html = await priya.fill_in(
         "new",
@@ -266,8 +277,6 @@ async def stage_post_preview_publish(story: Story) -> None:
                 "price_weight": "20",
                 "social_value_weight": "10",
                 "partners_wanted": "yes",
-                # A grant, so the 360Giving stage (to come) applies to this same opportunity.
-                "route": "grant",
                 # Typed into the box as a person would; checked against the CPV 2008 list.
                 "cpv_codes": "85312000",
             },
@@ -298,6 +307,70 @@ async def stage_post_preview_publish(story: Story) -> None:
         (2, "Burnley families", 3_000_000, 5_000_000),
     ]
 
+
+async def stage_route(story: Story) -> None:
+    """2. Before previewing, Priya answers the six route questions on the web: a grant, so
+    the Act does not apply and 360Giving does. The checklist shows what the route needs
+    (subsidy control), and she records that step done; it is on the record."""
+    n = story.n
+    shown = text_of(await story.priya.fill_in(f"route {n}", [ROUTE_ANSWERS]))
+    for words in (
+        f"The route for {TITLE}: Grant",
+        "It is a grant, not a purchase, so the Procurement Act does not apply. "
+        "Subsidy control rules apply instead.",
+        "Providers never see them",
+    ):
+        assert words in shown, (words, shown)
+    async with story.services.db.session() as session:
+        choice = await session.get(OpportunityRoute, n)
+    assert choice is not None and choice.route == "grant"
+    assert choice.chosen_by == story.priya_id
+    assert (await story.opportunity()).route == "grant"
+    [chosen] = await audit_actions(story.services, "opportunity.route_chosen")
+    assert chosen.actor_id == story.priya_id and chosen.details["route"] == "grant"
+
+    checklist = text_of(await story.priya.open(f"checklist {n}"))
+    for words in (
+        f"Checklist for {TITLE}",
+        "The route: Grant. 0 of 1 steps done.",
+        "To do: Check subsidy control",
+        "A grant is not a procurement, so no Find a Tender notices are needed. Check the "
+        "grant meets the subsidy control principles before you award it.",
+        "Only your council's commissioning team",
+    ):
+        assert words in checklist, (words, checklist)
+
+    # The step's "Mark done" button opens the form with the step chosen. It is not a Find a
+    # Tender notice, so the form asks for no notice identifier; she gives the subsidy
+    # database reference anyway, and it is kept.
+    done = text_of(
+        await story.priya.fill_in(
+            f"done {n} subsidy_control", [{"step": "subsidy_control", "notice_id": SUBSIDY_REF}]
+        )
+    )
+    assert "Recorded: Check subsidy control." in done and "It is on the record" in done, done
+    assert "1 of 1 steps done" in done
+    async with story.services.db.session() as session:
+        [step] = (await session.scalars(select(OpportunityChecklistStep))).all()
+    assert (step.opportunity_id, step.step, step.notice_id, step.done_by) == (
+        n,
+        "subsidy_control",
+        SUBSIDY_REF,
+        story.priya_id,
+    )
+    assert step.done_on == story.clock.now().date()
+    [recorded] = await audit_actions(story.services, "opportunity.step_done")
+    assert recorded.actor_id == story.priya_id
+    assert (recorded.details["step"], recorded.details["notice_id"]) == (
+        "subsidy_control",
+        SUBSIDY_REF,
+    )
+
+
+async def stage_preview_publish(story: Story) -> None:
+    """3. She previews it as providers will see it, and publishes it."""
+    n = story.n
+    priya = story.priya
     preview = text_of(await priya.open(f"preview {n}"))
     assert "This is exactly what every provider it fits will see" in preview, preview
     assert (
@@ -320,11 +393,6 @@ async def stage_post_preview_publish(story: Story) -> None:
     [audit] = await audit_actions(story.services, "opportunity.published")
     assert audit.actor_id == story.priya_id
     assert (audit.details["people_told"], audit.details["organisations_told"]) == (3, 3)
-
-
-# INTEGRATOR: route checklist. After publishing, the route ("grant") shows Priya the steps
-# and notices it needs, with due dates from the legal data by the procurement's start date;
-# mark one done with its notice identifier on the web and check it is on the record.
 
 
 async def stage_told_at_once(story: Story) -> None:
@@ -713,8 +781,9 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     story = await meet_everyone(
         services, app_server, fake_slack, fake_teams, slack_poster, browsers
     )
-    await stage_post_preview_publish(story)
-    # INTEGRATOR: route checklist (see the note after stage_post_preview_publish).
+    await stage_post(story)
+    await stage_route(story)
+    await stage_preview_publish(story)
     await stage_told_at_once(story)
     # INTEGRATOR: the weekly-digest provider gets it in their digest.
     await stage_is_this_for_us(story)
