@@ -39,11 +39,22 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import SENDER
+from bot.app import SENDER, SWEEP
 from bot.clock import LONDON, FixedClock, format_when
 from bot.outbox.sender import OutboxSender
+from bot.scheduler import DueSweep
 from bot.services import Services
-from storage.models import ChatIdentity, Door, OutboxMessage, WorkState
+from storage.digest_tables import OpportunityDigestItem
+from storage.models import (
+    ChatIdentity,
+    Door,
+    Organisation,
+    OutboxMessage,
+    Person,
+    Role,
+    WorkState,
+)
+from storage.notification_tables import NotificationPreference
 from storage.opportunity_route_tables import OpportunityChecklistStep, OpportunityRoute
 from storage.opportunity_tables import (
     Opportunity,
@@ -52,6 +63,7 @@ from storage.opportunity_tables import (
     OpportunityLot,
     OpportunityState,
 )
+from storage.people import grant
 from tests.features.engagement_story import add_sam
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
 from tests.support.doors import chat_door_settings, flatten
@@ -107,8 +119,9 @@ LOTS = (
 PROVIDERS = {
     "slack": ("Riverside Youth Trust", "Tom Okafor"),
     "teams": ("Asha Women's Centre", "Amina Begum"),
-    "web": ("Eastgate Community Kitchen", "Grace Lee"),
+    "web": ("Eastgate Community Kitchen", "Grace Lee", "Ruth Evans"),
 }
+RUTH_EMAIL = "ruth@eastgatekitchen.example"
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,23 @@ def next_monday_morning(real: datetime) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=LONDON)
 
 
+def move_clock(story: Story, to: datetime) -> None:
+    """Time passes: the story's clock moves on to `to` (never back)."""
+    assert to >= story.clock.now(), (to, story.clock.now())
+    story.clock.advance(to - story.clock.now())
+
+
+async def add_member(services: Services, name: str, email: str, organisation: str) -> None:
+    """An admin adds a person to a provider organisation (as `add_sam` does)."""
+    async with services.db.session() as session:
+        found = await session.scalar(select(Organisation).where(Organisation.slug == organisation))
+        assert found is not None, organisation
+        person = Person(name=name, email=email, is_demo=True)
+        session.add(person)
+        await session.flush()
+        await grant(session, person, Role.PROVIDER_MEMBER, organisation_id=found.id)
+
+
 def web_day(when: datetime) -> str:
     """A date as a person types it into the web form."""
     return when.strftime("%d/%m/%Y")
@@ -167,7 +197,9 @@ async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
 
 @pytest.fixture
 async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, RecordingWebUser]]:
-    users = {name: RecordingWebUser(app_server.url) for name in ("Priya Shah", "Grace Lee")}
+    users = {
+        name: RecordingWebUser(app_server.url) for name in ("Priya Shah", "Grace Lee", "Ruth Evans")
+    }
     yield users
     for user in users.values():
         await user.close()
@@ -191,9 +223,16 @@ class Story:
     people: dict[str, int]
     joan: int
     priya_id: int
+    #: Ruth Evans (Eastgate, on the web, weekly digest on Wednesdays) and her browser.
+    ruth_web: OpportunityBrowser
+    #: The app's due sweep (run by hand: the scheduler is off in tests).
+    sweep: DueSweep
     opportunity_id: int = 0
     #: The announcement's outbox key on each door (its buttons are pressed later).
     announced: dict[str, str] = field(default_factory=dict)
+    ruth: int = 0
+    #: Whether Ruth has had it in her digest (then she is told of changes).
+    ruth_told: bool = False
     #: Sam Patel, who joins Tom's trust after publishing (0 until then).
     sam: int = 0
 
@@ -209,9 +248,14 @@ class Story:
 
     def to_tell(self) -> dict[int, str]:
         """Who hears of a change (person id -> their door): the three providers told at
-        publishing, and Sam once he has joined an interested organisation."""
+        publishing, Ruth once it was in her weekly digest, and Sam once he has joined an
+        interested organisation."""
         doors = {person: door for door, person in self.people.items()}
-        return {**doors, self.sam: "web"} if self.sam else doors
+        if self.ruth_told:
+            doors[self.ruth] = "web"
+        if self.sam:
+            doors[self.sam] = "web"
+        return doors
 
     async def seen_by_each(self, key: str) -> dict[str, str]:
         """After a send pass: every row for `key` is sent, and each person reads it on
@@ -233,6 +277,8 @@ class Story:
         }
         if self.sam in rows:
             seen["sam"] = await inbox(self.sam)
+        if self.ruth in rows:
+            seen["ruth"] = await inbox(self.ruth)
         return seen
 
     async def interest_rows(self) -> list[tuple[int, str]]:
@@ -367,6 +413,27 @@ async def stage_route(story: Story) -> None:
     )
 
 
+async def stage_ruth_chooses_weekly(story: Story) -> None:
+    """Ruth Evans joins Eastgate Community Kitchen (an admin adds her), signs in on the web
+    and chooses, on the `notifications` form, to hear of new opportunities once a week, on
+    Wednesdays."""
+    await add_member(story.services, "Ruth Evans", RUTH_EMAIL, "eastgate-community-kitchen")
+    story.ruth = await person_id(story.services, RUTH_EMAIL)
+    await story.ruth_web.user.sign_in_locally("Ruth Evans")
+    assert isinstance(story.ruth_web.user, RecordingWebUser)
+    story.ruth_web.user.pages.clear()
+    saved = text_of(
+        await story.ruth_web.fill_in_form(
+            "notifications", "", [{"how_often": "weekly", "digest_day": "2", "when": "usual"}]
+        )
+    )
+    assert "Wednesday" in saved, saved
+    async with story.services.db.session() as session:
+        chosen = await session.get(NotificationPreference, story.ruth)
+    assert chosen is not None
+    assert (chosen.opportunities, chosen.digest_weekday) == ("weekly", 2), chosen
+
+
 async def stage_preview_publish(story: Story) -> None:
     """3. She previews it as providers will see it, and publishes it."""
     n = story.n
@@ -420,14 +487,40 @@ async def stage_told_at_once(story: Story) -> None:
     assert TITLE in await story.grace.inbox()
 
 
-# INTEGRATOR: notification preferences and the weekly digest. Add, before publishing, a
-# person who fits and chose a weekly digest on some weekday (the demo has no fourth fitting
-# organisation: a second member of Asha or Eastgate, or a new organisation in Preston, will
-# do). At publishing nothing is queued for them now (`story.to_tell()` and the "3 people in
-# 3 organisations" words stay right); move `story.clock` to their digest day and 9am, run
-# the app's due sweep, `settle`: one digest message on their door lists this opportunity.
-# Someone who chose "none" gets nothing. Decide whether they hear of changes (amend,
-# withdraw) and add them to `Story.to_tell` if so.
+async def stage_weekly_digest(story: Story) -> None:
+    """Ruth, who chose a weekly digest on Wednesdays, was sent nothing at publishing. On
+    Wednesday, at the start of her day, the due sweep sends her one digest on the web that
+    lists it; a second run that day adds nothing. Once it is in her digest she is told of it,
+    so she hears of every change from now on."""
+    n = story.n
+    assert not await rows_like(story.services, f"opportunity-digest:{story.ruth}:%")
+    assert story.ruth not in {a.person_id for a in await announcements(story.services, n, "published")}
+    wednesday = datetime.combine(
+        story.when.now.date() + timedelta(days=2), time(9, 0), tzinfo=LONDON
+    )
+    move_clock(story, wednesday)
+    await story.sweep.run_once()
+    await settle(story.sender)
+    [row] = await rows_like(story.services, "opportunity-digest:%")
+    assert row.idempotency_key == f"opportunity-digest:{story.ruth}:{wednesday.date().isoformat()}"
+    assert (row.person_id, str(row.door), row.state) == (story.ruth, "web", WorkState.DONE)
+    [payload] = await inbox_payloads(story.services, story.ruth, "opportunity-digest:")
+    digest = flatten(payload)
+    assert "New opportunities for you this week" in digest, digest
+    assert TITLE in digest and format_when(story.when.deadline) in digest, digest
+    assert "Riverside Borough Council" in digest
+    assert TITLE in await story.ruth_web.inbox()
+    async with story.services.db.session() as session:
+        items = (await session.scalars(select(OpportunityDigestItem))).all()
+    assert [(i.person_id, i.opportunity_id, i.outbox_key) for i in items] == [
+        (story.ruth, n, row.idempotency_key)
+    ]
+    # The next hour's run adds nothing: one digest a week.
+    move_clock(story, wednesday + timedelta(hours=1))
+    await story.sweep.run_once()
+    await settle(story.sender)
+    assert len(await rows_like(story.services, "opportunity-digest:%")) == 1
+    story.ruth_told = True
 
 
 async def stage_is_this_for_us(story: Story) -> None:
@@ -583,7 +676,7 @@ async def stage_amend_deadline(story: Story) -> None:
             [{"what_changed": CHANGE, "submission_deadline": web_day(story.when.new_deadline)}],
         )
     )
-    assert "This change is on its way to 4 people, all at the same moment" in page, page
+    assert "This change is on its way to 5 people, all at the same moment" in page, page
     async with story.services.db.session() as session:
         [amendment] = (await session.scalars(select(OpportunityAmendment))).all()
     assert (amendment.old_deadline, amendment.new_deadline) == (
@@ -593,7 +686,7 @@ async def stage_amend_deadline(story: Story) -> None:
     assert (amendment.made_by, amendment.made_at) == (story.priya_id, story.clock.now())
     assert (await story.opportunity()).submission_deadline == story.when.new_deadline
     [audit] = await audit_actions(story.services, "opportunity.amended")
-    assert audit.details["people_told"] == 4 and audit.details["amendment_id"] == amendment.id
+    assert audit.details["people_told"] == 5 and audit.details["amendment_id"] == amendment.id
 
     # Grace withdrew her interest, but she was told of it, so she hears of the change too.
     key = f"opportunity:{n}:amended:{amendment.id}"
@@ -652,12 +745,12 @@ async def stage_withdraw(story: Story) -> None:
     same moment; interest can't be registered any more."""
     n = story.n
     page = text_of(await story.priya.fill_in(f"withdraw {n}", [{"reason": REASON}]))
-    assert "The news that it is withdrawn is on its way to 4 people" in page, page
+    assert "The news that it is withdrawn is on its way to 5 people" in page, page
     withdrawn = await story.opportunity()
     assert withdrawn.state == OpportunityState.WITHDRAWN
     assert (withdrawn.withdrawn_at, withdrawn.withdrawal_reason) == (story.clock.now(), REASON)
     [audit] = await audit_actions(story.services, "opportunity.withdrawn")
-    assert audit.actor_id == story.priya_id and audit.details["people_told"] == 4
+    assert audit.actor_id == story.priya_id and audit.details["people_told"] == 5
 
     key = f"opportunity:{n}:withdrawn:1"
     rows = told_together(await rows_like(story.services, f"{key}:%"), story.to_tell(), key)
@@ -689,13 +782,13 @@ async def the_whole_record(story: Story) -> None:
             .select_from(OutboxMessage)
             .where(OutboxMessage.person_id == story.joan)
         )
-    assert len(rows) == 3 + 4 + 4 and all(r.state == WorkState.DONE for r in rows)
+    assert len(rows) == 3 + 5 + 5 and all(r.state == WorkState.DONE for r in rows)
     assert joan_told == 0, "Joan was never told: it never fitted her"
     kinds = [
         len(await announcements(story.services, story.n, kind))
         for kind in ("published", "amended", "withdrawn")
     ]
-    assert kinds == [3, 4, 4]
+    assert kinds == [3, 5, 5]
 
 
 def valid_for_every_platform(story: Story) -> None:
@@ -727,6 +820,7 @@ async def meet_everyone(
     services.clock = clock
     sender: OutboxSender = app_server.runner.app[SENDER]
     priya = OpportunityBrowser(browsers["Priya Shah"])
+    ruth_web = OpportunityBrowser(browsers["Ruth Evans"])
     grace = OpportunityBrowser(browsers["Grace Lee"])
     await priya.user.sign_in_locally("Priya Shah")
     await grace.user.sign_in_locally("Grace Lee")
@@ -764,6 +858,8 @@ async def meet_everyone(
         tom=tom,
         amina=amina,
         grace=grace,
+        ruth_web=ruth_web,
+        sweep=app_server.runner.app[SWEEP],
         people=people,
         joan=await person_id(services, "joan@silverthreads.example"),
         priya_id=await person_id(services, "priya.shah@riverside.example"),
@@ -783,9 +879,10 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     )
     await stage_post(story)
     await stage_route(story)
+    await stage_ruth_chooses_weekly(story)
     await stage_preview_publish(story)
     await stage_told_at_once(story)
-    # INTEGRATOR: the weekly-digest provider gets it in their digest.
+    await stage_weekly_digest(story)
     await stage_is_this_for_us(story)
     await stage_interest(story)
     # INTEGRATOR: clarification asked and published; partner finder (both agree first).

@@ -68,6 +68,17 @@ class OpportunityBrowser(Browser):
         assert status == 200, text_of(html)
         return html
 
+    async def fill_in_form(self, command: str, words: str, pages: list[dict[str, Any]]) -> str:
+        """Open a form with another command (`notifications`, `pipeline plan`) and send each
+        page in turn."""
+        path = f"/do/{command}" + (f"?words={quote_plus(words)}" if words else "")
+        status, html = await self.user.get(path)
+        assert status == 200, text_of(html)
+        for index, values in enumerate(pages):
+            status, html = await self.send_page(html, index, values)
+            assert status == 200, text_of(html)
+        return html
+
     async def confirm(self, words: str) -> str:
         """A changing step: the link only asks to confirm; the confirm button posts it."""
         html = await self.open(words)
