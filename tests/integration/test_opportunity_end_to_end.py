@@ -32,6 +32,7 @@ go, with what each must show. They are not faked here.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -44,6 +45,7 @@ from bot.clock import LONDON, FixedClock, format_when
 from bot.outbox.sender import OutboxSender
 from bot.scheduler import DueSweep
 from bot.services import Services
+from storage.clarification_tables import Clarification
 from storage.digest_tables import OpportunityDigestItem
 from storage.models import (
     ChatIdentity,
@@ -62,6 +64,12 @@ from storage.opportunity_tables import (
     OpportunityInterest,
     OpportunityLot,
     OpportunityState,
+)
+from storage.partner_tables import (
+    Consortium,
+    ConsortiumMember,
+    PartnerIntroduction,
+    PartnerPost,
 )
 from storage.people import grant
 from tests.features.engagement_story import add_sam
@@ -110,6 +118,13 @@ ROUTE_ANSWERS = {
 }
 #: The subsidy database's reference for the grant, recorded with the checklist step.
 SUBSIDY_REF = "SC10432"
+QUESTION = "We are Riverside Youth Trust in Preston. Can we bid for the Preston lot only?"
+PUBLISHED_QUESTION = "Can an organisation bid for one lot only?"
+ANSWER = "Yes. You can bid for one lot or for both."
+#: What would name the asker.
+ASKER = ("Riverside Youth Trust", "Youth Trust", "Tom Okafor", "Okafor")
+BRINGS = "Youth workers who know the families on the Preston estates"
+NEEDS = "Counsellors who can see parents and take referrals"
 LOTS = (
     ("Preston families", "£20,000", "£30,000"),
     ("Burnley families", "£30,000", "£50,000"),
@@ -233,6 +248,8 @@ class Story:
     ruth: int = 0
     #: Whether Ruth has had it in her digest (then she is told of changes).
     ruth_told: bool = False
+    #: Whether Tom and Amina both said yes to talking (then each may see the other's name).
+    introduced: bool = False
     #: Sam Patel, who joins Tom's trust after publishing (0 until then).
     sam: int = 0
 
@@ -494,7 +511,9 @@ async def stage_weekly_digest(story: Story) -> None:
     so she hears of every change from now on."""
     n = story.n
     assert not await rows_like(story.services, f"opportunity-digest:{story.ruth}:%")
-    assert story.ruth not in {a.person_id for a in await announcements(story.services, n, "published")}
+    assert story.ruth not in {
+        a.person_id for a in await announcements(story.services, n, "published")
+    }
     wednesday = datetime.combine(
         story.when.now.date() + timedelta(days=2), time(9, 0), tzinfo=LONDON
     )
@@ -604,17 +623,159 @@ async def stage_interest(story: Story) -> None:
     assert withdrew.actor_id == story.people["web"] and withdrew.door == "web"
 
 
-# INTEGRATOR: clarifications (the shared clarification module). A provider asks a question
-# from one door before `story.when.questions_close`; Priya publishes the answer on the web;
-# it reaches everyone told or interested at the same moment (`told_together`), with no name
-# on it (check every door's payload for the asker's names, as the engagement test does), and
-# the Q&A shows on each door. A question after `questions_close` is refused and audited.
+async def stage_clarification(story: Story) -> None:
+    """Tom asks a question in Slack before the last day for questions, naming his trust.
+    Priya sees who asked, edits the question so it can't identify him, and answers it on
+    the web for everyone: it reaches everyone told or interested at the same moment, with no
+    name on it on any door, and the Q&A is in the full details on every door."""
+    n = story.n
+    opened = await story.tom.say(f"opportunities ask {n}")
+    assert "Ask the council a question" in opened, opened
+    assert "published without your name" in opened
+    thanks = await story.tom.say(QUESTION)
+    assert "The council will answer your question for everyone told" in thanks, thanks
+    assert "without your name or your organisation's name" in thanks
+    async with story.services.db.session() as session:
+        [question] = (await session.scalars(select(Clarification))).all()
+    assert (question.opportunity_id, question.question, question.published_at) == (
+        n,
+        QUESTION,
+        None,
+    )
+    [asked] = await audit_actions(story.services, "clarification.asked")
+    assert (asked.actor_id, asked.door) == (story.people["slack"], "slack")
 
-# INTEGRATOR: partner finder. Tom posts "looking for partners" (what he brings, what he
-# needs, area); Amina, who fits, sees it without Tom's contact details; she says yes, Tom
-# says yes, and only then each gets the other's contact details; the consortium is recorded.
-# Before both agree, nobody sees the other's details on any door: `no_provider_saw_another`
-# already reads everything each provider was shown; call it between the two yeses too.
+    # The team sees the question and who asked; nobody else is told anything yet.
+    waiting = text_of(await story.priya.open(f"questions {n}"))
+    assert QUESTION in waiting and "Riverside Youth Trust" in waiting, waiting
+    key = f"opportunity:{n}:clarification:{question.id}"
+    assert not await rows_like(story.services, f"{key}:%")
+
+    move_clock(story, story.clock.now() + timedelta(hours=2))
+    page = text_of(
+        await story.priya.fill_in(
+            f"answer {n} {question.id}",
+            [{"question": PUBLISHED_QUESTION, "answer": ANSWER, "who_for": "everyone"}],
+        )
+    )
+    told = story.to_tell()
+    assert (
+        f"Published on {format_when(story.clock.now())} to {len(told)} people told about it" in page
+    ), page
+    rows = told_together(await rows_like(story.services, f"{key}:%"), told, key)
+    assert {r.next_attempt_at for r in rows.values()} == {story.clock.now()}
+    [published] = await audit_actions(story.services, "clarification.published")
+    assert published.details["recipients"] == len(told)
+    assert published.details["edited_for_anonymity"] is True
+    await settle(story.sender)
+    seen = await story.seen_by_each(key)
+    assert set(seen) == {"slack", "teams", "web", "ruth"}
+    for door, text in seen.items():
+        assert PUBLISHED_QUESTION in text and ANSWER in text, (door, text)
+        assert "edited to keep the asker anonymous" in text, door
+        for secret in ASKER:
+            assert secret not in text, (door, secret)
+
+    # The Q&A is in the full details on every door, still with no name.
+    details = {
+        "slack": await story.tom.say(f"opportunities show {n}"),
+        "teams": flatten(await story.amina.say(f"opportunities show {n}")),
+        "web": text_of(await story.grace.open(f"show {n}")),
+    }
+    for door, text in details.items():
+        assert "Questions and answers" in text and ANSWER in text, (door, text)
+        assert PUBLISHED_QUESTION in text and QUESTION not in text, door
+    for door in ("teams", "web"):
+        for secret in ASKER:
+            assert secret not in details[door], (door, secret)
+
+
+async def stage_partners(story: Story) -> None:
+    """Tom posts "looking for partners" in Slack. Amina, in Teams, whom it fits, sees the post
+    without his name or contact and asks to talk; Tom is asked without her name. Nobody has
+    seen the other's name until Tom says yes too; then each gets the other's contact details
+    on their own door. Tom records a consortium and invites Asha; Amina confirms it, and
+    the team is told."""
+    n = story.n
+    opened = await story.tom.say(f"opportunities partners {n}")
+    assert "Looking for partners" in opened, opened
+    for answer in (BRINGS, NEEDS, "Preston"):
+        await story.tom.say(answer)
+    up = await story.tom.say("1")  # the lot
+    assert "Your post is up" in up and "not your name" in up, up
+    async with story.services.db.session() as session:
+        [post] = (await session.scalars(select(PartnerPost))).all()
+    assert (post.opportunity_id, post.brings, post.needs) == (n, BRINGS, NEEDS)
+
+    # Amina sees what Tom's trust brings and needs, but not who it is.
+    [listing] = await story.amina.say(f"opportunities partnering {n}")
+    shown = flatten(listing)
+    assert BRINGS in shown and NEEDS in shown and "Registered charity" in shown, shown
+    for secret in (*PROVIDERS["slack"], "tom@riversideyouth.example", "Okafor"):
+        assert secret not in shown, secret
+    asked = await story.amina.press(listing["channelData"]["convene"]["key"], f"talk {post.id}")
+    assert "without telling them who you are" in asked, asked
+    async with story.services.db.session() as session:
+        [introduction] = (await session.scalars(select(PartnerIntroduction))).all()
+    i = introduction.id
+    [asha] = {introduction.first_organisation_id, introduction.second_organisation_id} - {
+        post.organisation_id
+    }
+    tom_id, amina_id = story.people["slack"], story.people["teams"]
+    asking_key = f"partners:{i}:asked:{tom_id}"
+    await settle(story.sender)
+    asking = story.tom.read(asking_key)
+    assert "would like to talk" in asking, asking
+    # One yes so far: nobody has seen another provider's name or contact, on any door.
+    no_provider_saw_another(story)
+    for door, text in (
+        ("slack", story.tom.everything_seen()),
+        ("teams", story.amina.everything_seen()),
+    ):
+        for email in ("amina@ashacentre.example", "tom@riversideyouth.example"):
+            assert email not in text, (door, email)
+
+    said = await story.tom.press(asking_key, f"agree {i}")
+    assert "You can now talk with Asha Women's Centre" in said, said
+    await settle(story.sender)
+    told_tom = story.tom.read(f"partners:{i}:introduced:{post.organisation_id}:{tom_id}")
+    assert "Asha Women's Centre" in told_tom and "amina@ashacentre.example" in told_tom
+    [amina_key] = [
+        key
+        for key in (
+            f"partners:{i}:introduced:{org}:{amina_id}" for org in (asha, post.organisation_id)
+        )
+        if story.amina.with_key(key)
+    ]
+    told_amina = story.amina.read(amina_key)
+    assert "Riverside Youth Trust" in told_amina and "tom@riversideyouth.example" in told_amina
+    story.introduced = True
+
+    # The consortium: Tom's part (he leads), his invitation, and Amina's part confirm it.
+    for answer in (f"opportunities consortium {n}", "Runs the youth clubs", "yes"):
+        await story.tom.say(answer)
+    saved = await story.tom.say("60")
+    assert "your part is saved" in saved, saved
+    invited = await story.tom.say(f"opportunities invite {i}")
+    assert "We have asked Asha" in invited, invited
+    confirmed = await story.amina.fill(
+        f"opportunities consortium {n}", {"role": "Counselling", "lead": "no", "share": "40"}
+    )
+    assert "your consortium is confirmed" in confirmed, confirmed
+    async with story.services.db.session() as session:
+        [consortium] = (await session.scalars(select(Consortium))).all()
+        members = (await session.scalars(select(ConsortiumMember))).all()
+    assert consortium.state == "confirmed" and consortium.opportunity_id == n
+    assert sorted((m.organisation_id, m.role, m.share_percent) for m in members) == sorted(
+        [
+            (post.organisation_id, "Runs the youth clubs", 60),
+            (asha, "Counselling", 40),
+        ]
+    )
+    team = text_of(await story.priya.open(f"partnering {n}"))
+    assert "Riverside Youth Trust (lead)" in team and "Runs the youth clubs (60% share)" in team
+    assert "Counselling" in team, team
+    assert "A consortium is confirmed" in await story.priya.inbox()
 
 
 async def stage_team_sees_interest(story: Story) -> None:
@@ -647,16 +808,21 @@ async def stage_team_sees_interest(story: Story) -> None:
 
 def no_provider_saw_another(story: Story) -> None:
     """Nothing any provider was shown, on their door, names another provider or its person:
-    every Slack DM and press answer, every Teams activity and card, every web page."""
-    seen = {
-        "slack": story.tom.everything_seen(),
-        "teams": story.amina.everything_seen(),
-        "web": story.grace.everything_seen(),
-    }
-    for door, text in seen.items():
+    every Slack DM and press answer, every Teams activity and card, every web page (Grace's
+    and Ruth's). The one exception is mutual consent: once Tom and Amina both said yes to
+    talking, each may see the other's name and contact, and nobody else's."""
+    seen = [
+        ("slack", story.tom.everything_seen()),
+        ("teams", story.amina.everything_seen()),
+        ("web", story.grace.everything_seen()),
+    ]
+    if story.ruth:
+        seen.append(("web", story.ruth_web.everything_seen()))
+    consented = {("slack", "teams"), ("teams", "slack")} if story.introduced else set()
+    for door, text in seen:
         assert TITLE in text, door  # the check reads what they really saw
         for other, names in PROVIDERS.items():
-            if other == door:
+            if other == door or (door, other) in consented:
                 continue
             for name in names:
                 assert name not in text, (door, name)
@@ -768,7 +934,9 @@ async def stage_withdraw(story: Story) -> None:
 
 
 async def the_whole_record(story: Story) -> None:
-    """Every message about it went out once, and each is an announcement on the record."""
+    """Every message about it went out once, and each announcement is on the record: three
+    at publishing, the answer to the question to the four then told, each change to the five
+    told or interested (Ruth from her digest, Sam from joining), and the reminders."""
     async with story.services.db.session() as session:
         rows = (
             await session.scalars(
@@ -782,13 +950,20 @@ async def the_whole_record(story: Story) -> None:
             .select_from(OutboxMessage)
             .where(OutboxMessage.person_id == story.joan)
         )
-    assert len(rows) == 3 + 5 + 5 and all(r.state == WorkState.DONE for r in rows)
+    assert all(r.state == WorkState.DONE for r in rows)
+    by_kind = Counter(r.idempotency_key.split(":")[2] for r in rows)
+    assert by_kind == {
+        "published": 3,
+        "clarification": 4,
+        "amended": 5,
+        "withdrawn": 5,
+    }, by_kind
     assert joan_told == 0, "Joan was never told: it never fitted her"
-    kinds = [
-        len(await announcements(story.services, story.n, kind))
+    kinds = {
+        kind: len(await announcements(story.services, story.n, kind))
         for kind in ("published", "amended", "withdrawn")
-    ]
-    assert kinds == [3, 5, 5]
+    }
+    assert kinds == {"published": 3, "amended": 5, "withdrawn": 5}
 
 
 def valid_for_every_platform(story: Story) -> None:
@@ -885,7 +1060,8 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     await stage_weekly_digest(story)
     await stage_is_this_for_us(story)
     await stage_interest(story)
-    # INTEGRATOR: clarification asked and published; partner finder (both agree first).
+    await stage_clarification(story)
+    await stage_partners(story)
     await stage_team_sees_interest(story)
     await stage_amend_deadline(story)
     # INTEGRATOR: reminders fire on working days; OCDS and 360Giving exports validate.

@@ -202,8 +202,43 @@ class TeamsProvider(TeamsPerson):
         response = await self.execute(verb, data, reply_to_id=activity["id"])
         return flatten(invoke_card(response.body))
 
+    async def fill(self, words: str, values: Json) -> str:
+        """Type `words`, which answers with a one-page form card; fill it in and press Send
+        (an `Action.Execute` with the inputs). Returns what Teams shows after: the card
+        put in the form's place and any messages posted."""
+        [activity] = [a for a in await self.say(words) if _teams_verb(cards_of(a), "form.submit")]
+        [card] = cards_of(activity)
+        action = _teams_verb([card], "form.submit")
+        assert action is not None
+        before = len(self.shown())
+        response = await self.execute(
+            "form.submit", {**dict(action.get("data") or {}), **values}, reply_to_id=activity["id"]
+        )
+        return flatten([invoke_card(response.body), self.shown()[before:]])
+
     def everything_seen(self) -> str:
         return json.dumps([self.shown(), self.returned], ensure_ascii=False)
+
+
+def _teams_verb(cards: list[Json], verb: str) -> Json | None:
+    """The first `Action.Execute` with this verb on these cards."""
+
+    def walk(node: Any) -> Json | None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                return node
+            children: Any = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            return None
+        for child in children:
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    return walk(cards)
 
 
 def _teams_button(card: Json, value: str) -> tuple[str, Json]:
