@@ -35,16 +35,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import SENDER, SWEEP
 from bot.clock import LONDON, FixedClock, format_when
+from bot.core.clock import as_utc
+from bot.core.working_days import is_working_day
 from bot.outbox.sender import OutboxSender
 from bot.scheduler import DueSweep
 from bot.services import Services
+from handlers.opportunities.reminders import REMINDER_KIND
 from storage.clarification_tables import Clarification
 from storage.digest_tables import OpportunityDigestItem
 from storage.models import (
@@ -53,6 +56,7 @@ from storage.models import (
     Organisation,
     OutboxMessage,
     Person,
+    Reminder,
     Role,
     WorkState,
 )
@@ -252,6 +256,8 @@ class Story:
     introduced: bool = False
     #: Sam Patel, who joins Tom's trust after publishing (0 until then).
     sam: int = 0
+    #: Deadline reminders sent (once the reminders stage has run).
+    reminded: int = 0
 
     @property
     def n(self) -> int:
@@ -887,14 +893,97 @@ async def stage_amend_deadline(story: Story) -> None:
     assert starts == story.when.new_deadline and TITLE in summary
 
 
-# INTEGRATOR: deadline reminders. The interested (Tom and Amina; Sam too if reminders go
-# to every member of an interested organisation, as changes do) are reminded 14 days,
-# 3 working days and the morning of `story.when.new_deadline` (the amended one), each on a
-# working day: move `story.clock` to each due time, run the app's due sweep
-# (`app_server.runner.app[SWEEP]`, as the engagement test does), then `settle`. Grace
-# (withdrew) and Joan (never told) get none. Keep this before the withdrawal stage: the
-# opportunity must still be open. Later stages read `story.clock.now()`, so moving the clock
-# here is safe.
+def working_days_back(day: date, count: int) -> date:
+    """The day `count` working days (England and Wales) before `day`."""
+    while count:
+        day -= timedelta(days=1)
+        count -= is_working_day(day)
+    return day
+
+
+def on_or_before_a_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+async def stage_reminders(story: Story) -> None:
+    """The interested (Tom's trust, Tom and Sam, and Amina) are reminded of the amended
+    deadline 14 days before, 3 working days before and on its morning, each on a working
+    day: 10am, 10am and 8am in London. Grace's kitchen withdrew its interest, so she and
+    Ruth get none; nor does Joan, whom it never fitted."""
+    n = story.n
+    deadline = story.when.new_deadline
+    day = deadline.date()
+    expected = {
+        "14_days": datetime.combine(
+            on_or_before_a_working_day(day - timedelta(days=14)), time(10), tzinfo=LONDON
+        ),
+        "3_working_days": datetime.combine(working_days_back(day, 3), time(10), tzinfo=LONDON),
+        "morning_of": datetime.combine(on_or_before_a_working_day(day), time(8), tzinfo=LONDON),
+    }
+    async with story.services.db.session() as session:
+        waiting = (
+            await session.scalars(
+                select(Reminder).where(
+                    Reminder.kind == REMINDER_KIND, Reminder.state == WorkState.PENDING
+                )
+            )
+        ).all()
+    assert {r.target_id: as_utc(r.due_at) for r in waiting} == {
+        f"{n}:{which}": as_utc(moment) for which, moment in expected.items()
+    }, "scheduled for the amended deadline"
+    interested = {story.people["slack"]: "slack", story.people["teams"]: "teams", story.sam: "web"}
+    for which, moment in expected.items():
+        assert is_working_day(moment.date()) and moment < deadline, which
+        move_clock(story, moment)
+        await story.sweep.run_once()
+        key = f"opportunity:{n}:reminder:{which}:{deadline.astimezone(UTC):%Y%m%dT%H%M}"
+        rows = told_together(await rows_like(story.services, f"{key}:%"), interested, key)
+        assert {r.next_attempt_at for r in rows.values()} == {moment}
+        await settle(story.sender)
+        assert all(r.state == WorkState.DONE for r in await rows_like(story.services, f"{key}:%"))
+        [sam] = await inbox_payloads(story.services, story.sam, rows[story.sam].idempotency_key)
+        seen = {
+            "slack": story.tom.read(rows[story.people["slack"]].idempotency_key),
+            "teams": story.amina.read(rows[story.people["teams"]].idempotency_key),
+            "sam": flatten(sam),
+        }
+        for door, text in seen.items():
+            assert f"Deadline reminder: {TITLE}" in text, (door, text)
+            assert f"close on {format_when(deadline)}" in text, (door, text)
+            assert format_when(story.when.deadline) not in text, "the old deadline is gone"
+    reminded = await announcements(story.services, n, "reminded")
+    assert len(reminded) == 3 * len(interested)
+    assert {a.person_id for a in reminded} == set(interested)
+    everyone = await rows_like(story.services, f"opportunity:{n}:reminder:%")
+    for left_out in (story.people["web"], story.ruth, story.joan):
+        assert left_out not in {r.person_id for r in everyone}
+    story.reminded = len(everyone)
+
+
+async def stage_question_too_late(story: Story) -> None:
+    """After the last day for questions, Amina's question is refused in Teams with that day
+    in full; nothing is asked or sent, and the attempt is on the record."""
+    n = story.n
+    assert story.clock.now() > story.when.questions_close
+    before = await rows_like(story.services, f"opportunity:{n}:%")
+    refused = flatten(await story.amina.say(f"opportunities ask {n}"))
+    assert (
+        f"The last day for questions about {TITLE} was {format_when(story.when.questions_close)}"
+        in refused
+    ), refused
+    assert "Nothing was sent" in refused
+    async with story.services.db.session() as session:
+        assert len((await session.scalars(select(Clarification))).all()) == 1
+    assert len(await rows_like(story.services, f"opportunity:{n}:%")) == len(before)
+    attempt = (await audit_actions(story.services, "opportunity.refused"))[-1]
+    assert (attempt.actor_id, attempt.door, attempt.details["attempted"]) == (
+        story.people["teams"],
+        "teams",
+        "ask",
+    )
+
 
 # INTEGRATOR: open data. The OCDS 1.1.5 release package (UK extension, merged as a JSON Merge
 # Patch) for this opportunity and its amendment validates against ../shared/standards, with
@@ -957,13 +1046,14 @@ async def the_whole_record(story: Story) -> None:
         "clarification": 4,
         "amended": 5,
         "withdrawn": 5,
+        "reminder": 9,
     }, by_kind
     assert joan_told == 0, "Joan was never told: it never fitted her"
     kinds = {
         kind: len(await announcements(story.services, story.n, kind))
-        for kind in ("published", "amended", "withdrawn")
+        for kind in ("published", "amended", "withdrawn", "reminded")
     }
-    assert kinds == {"published": 3, "amended": 5, "withdrawn": 5}
+    assert kinds == {"published": 3, "amended": 5, "withdrawn": 5, "reminded": 9}
 
 
 def valid_for_every_platform(story: Story) -> None:
@@ -1064,7 +1154,9 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     await stage_partners(story)
     await stage_team_sees_interest(story)
     await stage_amend_deadline(story)
-    # INTEGRATOR: reminders fire on working days; OCDS and 360Giving exports validate.
+    await stage_reminders(story)
+    await stage_question_too_late(story)
+    # INTEGRATOR: OCDS and 360Giving exports validate.
     await stage_withdraw(story)
     await the_whole_record(story)
     no_provider_saw_another(story)
