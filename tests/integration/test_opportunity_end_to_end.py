@@ -32,6 +32,9 @@ go, with what each must show. They are not faked here.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -82,6 +85,7 @@ from tests.support.doors import chat_door_settings, flatten
 from tests.support.engagements import inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
+from tests.support.open_standards import giving_errors, ocds_errors, published_giving_schemas
 from tests.support.opportunities import (
     OpportunityBrowser,
     RecordingWebUser,
@@ -129,6 +133,9 @@ ANSWER = "Yes. You can bid for one lot or for both."
 ASKER = ("Riverside Youth Trust", "Youth Trust", "Tom Okafor", "Okafor")
 BRINGS = "Youth workers who know the families on the Preston estates"
 NEEDS = "Counsellors who can see parents and take referrals"
+OCID_PREFIX = "ocds-abc123"
+#: The council's own org-id, for the 360Giving file.
+ORG_ID = "GB-LAE-RIV"
 LOTS = (
     ("Preston families", "£20,000", "£30,000"),
     ("Burnley families", "£30,000", "£50,000"),
@@ -202,8 +209,13 @@ def web_day(when: datetime) -> str:
 
 @pytest.fixture
 def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
-    """Slack (one workspace) and Teams (one tenant), each aimed at its fake."""
-    return chat_door_settings(fake_slack, fake_teams)
+    """Slack (one workspace) and Teams (one tenant), each aimed at its fake; the open data
+    settings 360Giving needs (the council's org-id) and a registered OCID prefix."""
+    return {
+        **chat_door_settings(fake_slack, fake_teams),
+        "ocid_prefix": OCID_PREFIX,
+        "open_data_org_ids": f"riverside={ORG_ID}",
+    }
 
 
 @pytest.fixture
@@ -985,11 +997,70 @@ async def stage_question_too_late(story: Story) -> None:
     )
 
 
-# INTEGRATOR: open data. The OCDS 1.1.5 release package (UK extension, merged as a JSON Merge
-# Patch) for this opportunity and its amendment validates against ../shared/standards, with
-# both lots, the CPV item (85312000, typed on the form), value and dates; the 360Giving export
-# of this grant (the route is "grant"; it needs an award first) validates against the shipped
-# 360Giving schema. Fetch both over HTTP as Priya (tests/support/open_standards.py helps).
+async def stage_open_data(story: Story) -> None:
+    """The opportunity's page links to its open data. The OCDS release package, fetched over
+    HTTP, is valid OCDS 1.1.5 with the UK extension: the tender as published and the
+    amendment with the new deadline, both lots and the CPV code typed on the form. Priya
+    records a grant award on the web; the council's 360Giving JSON and CSV hold it and the
+    JSON validates against the 360Giving schema."""
+    n = story.n
+    page = await story.priya.open(f"show {n}")
+    assert f'href="/opportunities/{n}/ocds.json"' in page and "Open data (OCDS)" in text_of(page)
+    status, content_type, body = await story.priya.get_file(f"/opportunities/{n}/ocds.json")
+    assert status == 200 and content_type.startswith("application/json")
+    package = json.loads(body)
+    assert ocds_errors(package) == []
+    releases = package["releases"]
+    assert [r["tag"] for r in releases] == [["tender"], ["tenderAmendment"]]
+    assert {r["ocid"] for r in releases} == {f"{OCID_PREFIX}-OPP-{n}"}
+    ends = [datetime.fromisoformat(r["tender"]["tenderPeriod"]["endDate"]) for r in releases]
+    assert ends == [story.when.deadline, story.when.new_deadline]
+    tender = releases[1]["tender"]
+    assert tender["amendments"][0]["rationale"] == CHANGE
+    assert tender["title"] == TITLE
+    assert [(lot["title"], lot["value"]["amount"]) for lot in tender["lots"]] == [
+        ("Preston families", 30000),
+        ("Burnley families", 50000),
+    ]
+    assert tender["value"]["amount"] == 80000 and tender["minValue"]["amount"] == 50000
+    assert "85312000" in json.dumps(tender["items"]), tender["items"]
+    assert releases[0]["buyer"]["name"] == "Riverside Borough Council"
+
+    # The grant, recorded on the web, is public in the 360Giving standard.
+    awarded_on = story.clock.now().date()
+    said = text_of(
+        await story.priya.fill_in(
+            f"award {n}",
+            [
+                {
+                    "organisation": "Riverside Youth Trust",
+                    "amount": "£60,000",
+                    "awarded_on": awarded_on.strftime("%d/%m/%Y"),
+                }
+            ],
+        )
+    )
+    assert "Recorded: a grant of £60,000 to Riverside Youth Trust" in said, said
+    [audit] = await audit_actions(story.services, "opportunity.grant_awarded")
+    assert audit.actor_id == story.priya_id
+    status, content_type, body = await story.priya.get_file("/grants/riverside/360giving.json")
+    assert status == 200 and content_type.startswith("application/json")
+    grants = json.loads(body)
+    assert giving_errors(grants, published_giving_schemas()) == []
+    [grant] = grants["grants"]
+    assert grant["recipientOrganization"][0]["id"] == "GB-CHC-1100001"
+    assert grant["fundingOrganization"][0]["id"] == ORG_ID
+    assert (grant["amountAwarded"], grant["awardDate"]) == (60000, awarded_on.isoformat())
+    assert grant["title"] == TITLE
+    status, content_type, body = await story.priya.get_file("/grants/riverside/360giving.csv")
+    assert status == 200 and content_type.startswith("text/csv")
+    [row] = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert (row["Recipient Org:Identifier"], row["Funding Org:Identifier"]) == (
+        "GB-CHC-1100001",
+        ORG_ID,
+    )
+    assert row["Amount Awarded"] == "60000.00"
+
 
 # INTEGRATOR: pipeline. The 18-month pipeline lists a planned opportunity as advance notice
 # to providers and exports in the UK1 shape.
@@ -1156,7 +1227,7 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     await stage_amend_deadline(story)
     await stage_reminders(story)
     await stage_question_too_late(story)
-    # INTEGRATOR: OCDS and 360Giving exports validate.
+    await stage_open_data(story)
     await stage_withdraw(story)
     await the_whole_record(story)
     no_provider_saw_another(story)

@@ -123,6 +123,11 @@ class OpportunityBrowser(Browser):
         async with self.user.client.get(self.user.base + unescape(link.group(1))) as resp:
             return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
 
+    async def get_file(self, path: str) -> tuple[int, str, bytes]:
+        """Fetch a file (open data, an export) as this signed-in browser."""
+        async with self.user.client.get(self.user.base + path) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
+
     def everything_seen(self) -> str:
         assert isinstance(self.user, RecordingWebUser)
         return "\n".join(text_of(page) for page in self.user.pages)
