@@ -133,6 +133,7 @@ ANSWER = "Yes. You can bid for one lot or for both."
 ASKER = ("Riverside Youth Trust", "Youth Trust", "Tom Okafor", "Okafor")
 BRINGS = "Youth workers who know the families on the Preston estates"
 NEEDS = "Counsellors who can see parents and take referrals"
+PLANNED = "Youth clubs in Preston"
 OCID_PREFIX = "ocds-abc123"
 #: The council's own org-id, for the 360Giving file.
 ORG_ID = "GB-LAE-RIV"
@@ -180,6 +181,11 @@ def next_monday_morning(real: datetime) -> datetime:
     while day.weekday() != 0:
         day += timedelta(days=1)
     return datetime.combine(day, time(9, 0), tzinfo=LONDON)
+
+
+def full_day(day: date) -> str:
+    """A day in full, as people read it: "Friday 6 March 2026"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def move_clock(story: Story, to: datetime) -> None:
@@ -1062,8 +1068,76 @@ async def stage_open_data(story: Story) -> None:
     assert row["Amount Awarded"] == "60000.00"
 
 
-# INTEGRATOR: pipeline. The 18-month pipeline lists a planned opportunity as advance notice
-# to providers and exports in the UK1 shape.
+async def stage_pipeline(story: Story) -> None:
+    """Priya plans what the council will buy next on the web and publishes the pipeline as
+    advance notice. Tom sees it in Slack and Amina in Teams, with dates in full and a note
+    that plans change; nobody is sent a message. The team's UK1 files (CSV and JSON) download
+    for Priya, and not for a provider."""
+    today = story.clock.now().date()
+    publication_on, starts_on = today + timedelta(days=90), today + timedelta(days=270)
+    planned = text_of(
+        await story.priya.fill_in_form(
+            "pipeline",
+            "plan",
+            [
+                {
+                    "title": PLANNED,
+                    "description": "Evening clubs for young people aged 11 to 18.",
+                    "value_min": "£2,200,000",
+                    "value_max": "£2,500,000",
+                    "route": "light_touch",
+                    "publication_on": publication_on.strftime("%d/%m/%Y"),
+                    "contract_start_on": starts_on.strftime("%d/%m/%Y"),
+                    "area_served": "Preston",
+                    "cpv_codes": "85312000",
+                }
+            ],
+        )
+    )
+    assert "Planned:" in planned and full_day(publication_on) in planned, planned
+    assert "don't see it until you publish" in planned
+    before = await rows_like(story.services, "%")
+    published = text_of(await story.priya.confirm_command("pipeline", "publish"))
+    assert "Published" in published and "1 planned opportunit" in published, published
+    assert "pipeline notice (UK1)" in published  # over the UK1 figure
+    [audited] = await audit_actions(story.services, "pipeline.published")
+    assert audited.actor_id == story.priya_id and len(audited.details["entries"]) == 1
+    assert len(await rows_like(story.services, "%")) == len(before), "a list, not a message"
+
+    seen = {
+        "slack": await story.tom.say("pipeline"),
+        "teams": flatten(await story.amina.say("pipeline")),
+    }
+    for door, text in seen.items():
+        for words in (
+            f"Riverside Borough Council: {PLANNED}",
+            full_day(publication_on),
+            full_day(starts_on),
+            "£2,200,000 to £2,500,000",
+            "Plans can change",
+        ):
+            assert words in text, (door, words, text)
+
+    status, content_type, body = await story.priya.get_file("/pipeline/riverside/uk1.json")
+    assert status == 200 and content_type.startswith("application/json")
+    document = json.loads(body)
+    assert document["noticeType"] == "UK1"
+    [row] = document["plannedProcurements"]
+    assert (row["title"], row["estimatedValueMaximum"], row["mustBeListed"]) == (
+        PLANNED,
+        "2500000.00",
+        True,
+    )
+    assert row["estimatedTenderNoticeDate"] == publication_on.isoformat()
+    assert row["cpvCodes"] == ["85312000"] and row["deliveryAreaNames"] == ["Preston"]
+    status, content_type, body = await story.priya.get_file("/pipeline/riverside/uk1.csv")
+    assert status == 200 and content_type.startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][1] == "Title" and rows[1][1] == PLANNED and len(rows) == 2
+    # A provider may not have the team's file; the attempt is on the record.
+    status, _, body = await story.grace.get_file("/pipeline/riverside/uk1.csv")
+    assert status == 403 and "not yours to download" in body.decode()
+    assert PLANNED not in body.decode()
 
 
 async def stage_withdraw(story: Story) -> None:
@@ -1228,6 +1302,7 @@ async def test_an_opportunity_from_posting_to_withdrawal_with_providers_on_three
     await stage_reminders(story)
     await stage_question_too_late(story)
     await stage_open_data(story)
+    await stage_pipeline(story)
     await stage_withdraw(story)
     await the_whole_record(story)
     no_provider_saw_another(story)

@@ -79,6 +79,15 @@ class OpportunityBrowser(Browser):
             assert status == 200, text_of(html)
         return html
 
+    async def confirm_command(self, command: str, words: str) -> str:
+        """A changing step of another command (`pipeline publish`): the link only asks to
+        confirm; the confirm button posts it."""
+        status, html = await self.user.get(f"/do/{command}?words={quote_plus(words)}")
+        assert status == 200 and "Please confirm" in text_of(html), text_of(html)
+        status, html = await self.user.post(f"/do/{command}", {"words": words})
+        assert status == 200, text_of(html)
+        return html
+
     async def confirm(self, words: str) -> str:
         """A changing step: the link only asks to confirm; the confirm button posts it."""
         html = await self.open(words)
