@@ -1,33 +1,51 @@
 """Opportunities from posting to withdrawal, with providers on three doors: the acceptance
-test of issue 14, for the parts that exist so far.
+test of issue 14, with every slice built so far.
 
 Priya Shah (Riverside Borough Council) works on the web. The providers it fits: Tom Okafor
-(Riverside Youth Trust) in Slack, Amina Begum (Asha Women's Centre) in Teams and Grace Lee
-(Eastgate Community Kitchen) on the web. Joan Hughes (Silver Threads Befriending, older
-people) does not fit it. Everything goes over real HTTP to one running app: signed requests
-to /slack/events with the app calling a fake Slack Web API, JWT-signed activities to
-/api/messages with replies going to a fake Bot Connector, and a browser session for the web.
-Messages leave through the app's own outbox sender, drained by hand (the scheduler is off in
-tests). Time is a `FixedClock` in the services from the start, on the next Monday at 9am.
+(Riverside Youth Trust) in Slack, Amina Begum (Asha Women's Centre) in Teams, and Grace Lee
+and Ruth Evans (Eastgate Community Kitchen) on the web; Ruth chose a weekly digest. Joan
+Hughes (Silver Threads Befriending, older people) does not fit it. Everything goes over real
+HTTP to one running app: signed requests to /slack/events with the app calling a fake Slack
+Web API, JWT-signed activities to /api/messages with replies going to a fake Bot Connector,
+and a browser session for the web. Messages leave through the app's own outbox sender,
+drained by hand, and the due sweep is run by hand (the scheduler is off in tests). Time is a
+`FixedClock` in the services from the start, on the next Monday at 9am; stages move it on.
 
 The story, one stage after another (each an `async def stage_…(story)` below, called in
 order by the test at the bottom):
 
- 1. Priya posts it on the web, page by page, adds two lots, previews it and publishes it.
- 2. The three providers it fits, and only they, are told at the same moment (one outbox
-    message and one `OpportunityAnnouncement` each, the same `next_attempt_at`); Joan is not.
- 3. Each sees the "Is this for us?" card on their own door, and presses Full details.
- 4. Each says "we're interested" from their own door; a second press is refused politely
+ 1. Priya posts it on the web, page by page, and adds two lots.
+ 2. She answers the six route questions (a grant: outside the Act, subsidy control); the
+    checklist shows the step the route needs, and she records it done, on the record.
+ 3. Ruth (a second member of Eastgate) chooses a weekly digest on Wednesdays on the web.
+ 4. Priya previews it and publishes it.
+ 5. The three providers it fits who chose "as soon as", and only they, are told at the same
+    moment (one outbox message and one `OpportunityAnnouncement` each); Joan and Ruth not.
+ 6. On Wednesday the due sweep sends Ruth one digest listing it; a second run adds nothing.
+ 7. Each of the three sees the "Is this for us?" card on their own door and Full details.
+ 8. Each says "we're interested" from their own door; a second press is refused politely
     and nothing doubles; Grace withdraws her interest.
- 5. The team sees interest in aggregate (size, kind) with names; no provider ever sees
+ 9. Tom asks a question in Slack; Priya edits it so it can't identify him and answers it on
+    the web for everyone: everyone told or interested gets it at the same moment with no
+    name on it, and the Q&A is in the full details on every door.
+10. Tom posts "looking for partners" in Slack; Amina sees it in Teams without his name and
+    asks to talk; names and contacts go to both only after Tom says yes too; they confirm a
+    consortium and the team is told.
+11. The team sees interest in aggregate (size, kind) with names; no provider ever sees
     another provider's name, on any door (checked against everything each was shown).
- 6. Priya moves the deadline: everyone told or interested gets the change, on the record,
+12. Priya moves the deadline: everyone told or interested gets the change, on the record,
     and the calendar file (.ics) gives the new deadline on Slack and on the web.
- 7. Priya withdraws it: everyone is told, with her reason; interest can't be registered now.
- 8. Everything Slack and Teams were given is valid Block Kit and Adaptive Cards.
-
-Stages still to come from the other opportunity slices are marked `INTEGRATOR:` where they
-go, with what each must show. They are not faked here.
+13. Deadline reminders for the new deadline (14 days, 3 working days, the morning of) go to
+    the interested only, each on a working day, from the due sweep.
+14. After the last day for questions, Amina's question is refused and audited.
+15. The OCDS package (with the amendment) and, after Priya records the grant, the 360Giving
+    JSON and CSV are fetched over HTTP and validated against the standards.
+16. Priya plans and publishes the pipeline; Tom and Amina see it; the UK1 files are the
+    team's.
+17. Priya withdraws it: everyone is told, with her reason; interest can't be registered now.
+18. Every message about it went out once and is on the record; no provider saw another's
+    name (apart from Tom and Amina after both said yes); everything Slack and Teams were
+    given is valid Block Kit and Adaptive Cards.
 """
 
 from __future__ import annotations
@@ -336,7 +354,7 @@ class Story:
 
 
 async def stage_post(story: Story) -> None:
-    """1. Priya posts it on the web through the real forms, with two lots."""
+    """Priya posts it on the web through the real forms, with two lots."""
     priya = story.priya
     html = await priya.fill_in(
         "new",
@@ -396,7 +414,7 @@ async def stage_post(story: Story) -> None:
 
 
 async def stage_route(story: Story) -> None:
-    """2. Before previewing, Priya answers the six route questions on the web: a grant, so
+    """Before previewing, Priya answers the six route questions on the web: a grant, so
     the Act does not apply and 360Giving does. The checklist shows what the route needs
     (subsidy control), and she records that step done; it is on the record."""
     n = story.n
@@ -476,7 +494,7 @@ async def stage_ruth_chooses_weekly(story: Story) -> None:
 
 
 async def stage_preview_publish(story: Story) -> None:
-    """3. She previews it as providers will see it, and publishes it."""
+    """She previews it as providers will see it, and publishes it."""
     n = story.n
     priya = story.priya
     preview = text_of(await priya.open(f"preview {n}"))
@@ -504,7 +522,7 @@ async def stage_preview_publish(story: Story) -> None:
 
 
 async def stage_told_at_once(story: Story) -> None:
-    """2. The providers it fits, and only they, are told at the same moment, each on their
+    """The providers it fits, and only they, are told at the same moment, each on their
     own door, each on the record; Joan (older people) is not."""
     n = story.n
     key = f"opportunity:{n}:published"
@@ -567,7 +585,7 @@ async def stage_weekly_digest(story: Story) -> None:
 
 
 async def stage_is_this_for_us(story: Story) -> None:
-    """3. Each provider reads the plain card on their own door, then presses Full details."""
+    """Each provider reads the plain card on their own door, then presses Full details."""
     n = story.n
     card_words = (
         "Families with children in Preston and Burnley",
@@ -608,7 +626,7 @@ async def stage_is_this_for_us(story: Story) -> None:
 
 
 async def stage_interest(story: Story) -> None:
-    """4. Each says "we're interested" from their own door; a second press is refused
+    """Each says "we're interested" from their own door; a second press is refused
     politely and nothing doubles; Grace withdraws her interest on the web."""
     n = story.n
     tom = await story.tom.press(story.announced["slack"], f"interest {n}")
@@ -803,7 +821,7 @@ async def stage_partners(story: Story) -> None:
 
 
 async def stage_team_sees_interest(story: Story) -> None:
-    """5. The team sees interest in aggregate with names; providers never see each other."""
+    """The team sees interest in aggregate with names; providers never see each other."""
     n = story.n
     summary = text_of(await story.priya.open(f"interested {n}"))
     for words in (
@@ -853,7 +871,7 @@ def no_provider_saw_another(story: Story) -> None:
 
 
 async def stage_amend_deadline(story: Story) -> None:
-    """6. Priya moves the deadline. Everyone told or interested gets the change at the same
+    """Priya moves the deadline. Everyone told or interested gets the change at the same
     moment, on the record, with both dates; the calendar file gives the new deadline."""
     n = story.n
     # Sam Patel joins Tom's trust now (an admin adds him). He was never told of it, but his
@@ -1141,7 +1159,7 @@ async def stage_pipeline(story: Story) -> None:
 
 
 async def stage_withdraw(story: Story) -> None:
-    """7. Priya withdraws it: everyone told or interested hears it with her reason, at the
+    """Priya withdraws it: everyone told or interested hears it with her reason, at the
     same moment; interest can't be registered any more."""
     n = story.n
     page = text_of(await story.priya.fill_in(f"withdraw {n}", [{"reason": REASON}]))
@@ -1202,7 +1220,7 @@ async def the_whole_record(story: Story) -> None:
 
 
 def valid_for_every_platform(story: Story) -> None:
-    """8. Everything sent to Slack was valid Block Kit, and every Teams card valid."""
+    """Everything sent to Slack was valid Block Kit, and every Teams card valid."""
     problems = block_kit_problems(BlockKitLog(fakes=[story.fake_slack]))
     problems += card_problems(
         CardLog(fakes=[story.fake_teams], returned=[("invoke", c) for c in story.amina.returned])
