@@ -307,8 +307,9 @@ class Story:
 
     def to_tell(self) -> dict[int, str]:
         """Who hears of a change (person id -> their door): the three providers told at
-        publishing, Ruth once it was in her weekly digest, and Sam once he has joined an
-        interested organisation."""
+        publishing, Ruth once it was in her weekly digest (she is also in Eastgate, which
+        registered interest, and that alone would do: `everyone_to_tell`), and Sam once he
+        has joined an interested organisation."""
         doors = {person: door for door, person in self.people.items()}
         if self.ruth_told:
             doors[self.ruth] = "web"
@@ -446,8 +447,8 @@ async def stage_route(story: Story) -> None:
         assert words in checklist, (words, checklist)
 
     # The step's "Mark done" button opens the form with the step chosen. It is not a Find a
-    # Tender notice, so the form asks for no notice identifier; she gives the subsidy
-    # database reference anyway, and it is kept.
+    # Tender notice, so an identifier is not required; she gives the subsidy database's
+    # reference, and it is kept with the step.
     done = text_of(
         await story.priya.fill_in(
             f"done {n} subsidy_control", [{"step": "subsidy_control", "notice_id": SUBSIDY_REF}]
@@ -512,6 +513,7 @@ async def stage_preview_publish(story: Story) -> None:
 
     page = text_of(await priya.confirm(f"publish {n}"))
     assert "Published. We are sending it to 3 people in 3 organisations" in page, page
+    assert "1 more person chose to hear once a week, so it goes in their next weekly list" in page
     published = await story.opportunity()
     assert published.state == OpportunityState.OPEN
     assert published.published_at == story.when.now
@@ -548,8 +550,8 @@ async def stage_told_at_once(story: Story) -> None:
 
 async def stage_weekly_digest(story: Story) -> None:
     """Ruth, who chose a weekly digest on Wednesdays, was sent nothing at publishing. On
-    Wednesday, at the start of her day, the due sweep sends her one digest on the web that
-    lists it; a second run that day adds nothing. Once it is in her digest she is told of it,
+    Wednesday morning the due sweep sends her one digest on the web that lists it; a second
+    run that day adds nothing. Once it is in her digest she is told of it,
     so she hears of every change from now on."""
     n = story.n
     assert not await rows_like(story.services, f"opportunity-digest:{story.ruth}:%")
