@@ -292,8 +292,6 @@ class Story:
     introduced: bool = False
     #: Sam Patel, who joins Tom's trust after publishing (0 until then).
     sam: int = 0
-    #: Deadline reminders sent (once the reminders stage has run).
-    reminded: int = 0
 
     @property
     def n(self) -> int:
@@ -997,7 +995,6 @@ async def stage_reminders(story: Story) -> None:
     everyone = await rows_like(story.services, f"opportunity:{n}:reminder:%")
     for left_out in (story.people["web"], story.ruth, story.joan):
         assert left_out not in {r.person_id for r in everyone}
-    story.reminded = len(everyone)
 
 
 async def stage_question_too_late(story: Story) -> None:
