@@ -68,6 +68,26 @@ class OpportunityBrowser(Browser):
         assert status == 200, text_of(html)
         return html
 
+    async def fill_in_form(self, command: str, words: str, pages: list[dict[str, Any]]) -> str:
+        """Open a form with another command (`notifications`, `pipeline plan`) and send each
+        page in turn."""
+        path = f"/do/{command}" + (f"?words={quote_plus(words)}" if words else "")
+        status, html = await self.user.get(path)
+        assert status == 200, text_of(html)
+        for index, values in enumerate(pages):
+            status, html = await self.send_page(html, index, values)
+            assert status == 200, text_of(html)
+        return html
+
+    async def confirm_command(self, command: str, words: str) -> str:
+        """A changing step of another command (`pipeline publish`): the link only asks to
+        confirm; the confirm button posts it."""
+        status, html = await self.user.get(f"/do/{command}?words={quote_plus(words)}")
+        assert status == 200 and "Please confirm" in text_of(html), text_of(html)
+        status, html = await self.user.post(f"/do/{command}", {"words": words})
+        assert status == 200, text_of(html)
+        return html
+
     async def confirm(self, words: str) -> str:
         """A changing step: the link only asks to confirm; the confirm button posts it."""
         html = await self.open(words)
@@ -110,6 +130,11 @@ class OpportunityBrowser(Browser):
         link = re.search(r'href="(/downloads/[^"]+)"', html)
         assert link, text_of(html)
         async with self.user.client.get(self.user.base + unescape(link.group(1))) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
+
+    async def get_file(self, path: str) -> tuple[int, str, bytes]:
+        """Fetch a file (open data, an export) as this signed-in browser."""
+        async with self.user.client.get(self.user.base + path) as resp:
             return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
 
     def everything_seen(self) -> str:
@@ -191,8 +216,43 @@ class TeamsProvider(TeamsPerson):
         response = await self.execute(verb, data, reply_to_id=activity["id"])
         return flatten(invoke_card(response.body))
 
+    async def fill(self, words: str, values: Json) -> str:
+        """Type `words`, which answers with a one-page form card; fill it in and press Send
+        (an `Action.Execute` with the inputs). Returns what Teams shows after: the card
+        put in the form's place and any messages posted."""
+        [activity] = [a for a in await self.say(words) if _teams_verb(cards_of(a), "form.submit")]
+        [card] = cards_of(activity)
+        action = _teams_verb([card], "form.submit")
+        assert action is not None
+        before = len(self.shown())
+        response = await self.execute(
+            "form.submit", {**dict(action.get("data") or {}), **values}, reply_to_id=activity["id"]
+        )
+        return flatten([invoke_card(response.body), self.shown()[before:]])
+
     def everything_seen(self) -> str:
         return json.dumps([self.shown(), self.returned], ensure_ascii=False)
+
+
+def _teams_verb(cards: list[Json], verb: str) -> Json | None:
+    """The first `Action.Execute` with this verb on these cards."""
+
+    def walk(node: Any) -> Json | None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                return node
+            children: Any = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            return None
+        for child in children:
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    return walk(cards)
 
 
 def _teams_button(card: Json, value: str) -> tuple[str, Json]:
