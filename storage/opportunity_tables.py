@@ -96,6 +96,9 @@ class Opportunity(Base):
     procurement_starts_on: Mapped[date | None]
     submission_deadline: Mapped[datetime | None]
     clarification_deadline: Mapped[datetime | None]
+    #: A briefing event for providers, if there is one: when, and where or how to join.
+    briefing_at: Mapped[datetime | None]
+    briefing_where: Mapped[str | None] = mapped_column(Text)
     partners_wanted: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16), default=OpportunityState.DRAFT)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -46,7 +46,8 @@ def sign(settings: Settings, ticket: CalendarTicket) -> str:
 
 
 def deadline_calendar(opportunity: Opportunity, council: str, now: datetime) -> bytes:
-    """One event at the deadline for bids, with a reminder a week before."""
+    """One event at the deadline for bids, with a reminder a week before; and the
+    briefing for providers, when there is one, with a reminder the day before."""
     assert opportunity.submission_deadline is not None
     calendar = Calendar()
     calendar.add("prodid", "-//Convene//Opportunities//EN")
@@ -64,7 +65,27 @@ def deadline_calendar(opportunity: Opportunity, council: str, now: datetime) -> 
     alarm.add("trigger", timedelta(days=-7))
     event.add_component(alarm)
     calendar.add_component(event)
+    if opportunity.briefing_at is not None:
+        calendar.add_component(_briefing(opportunity, council, now, opportunity.briefing_at))
     return bytes(calendar.to_ical())
+
+
+def _briefing(opportunity: Opportunity, council: str, now: datetime, at: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"opportunity-{opportunity.id}-briefing@convene")
+    event.add("dtstamp", now)
+    event.add("dtstart", at)
+    event.add("dtend", at + timedelta(hours=1))
+    event.add("summary", f"Briefing for providers: {opportunity.title} ({council})")
+    if opportunity.briefing_where:
+        event.add("location", opportunity.briefing_where)
+    event.add("description", f"{council} explains {opportunity.title} and answers questions.")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"The briefing for {opportunity.title} is tomorrow")
+    alarm.add("trigger", timedelta(days=-1))
+    event.add_component(alarm)
+    return event
 
 
 def calendar_offer(

@@ -190,6 +190,8 @@ class OpportunitySetup(TeamForm):
             "assets": o.assets,
             "submission_deadline": _local_day(o.submission_deadline),
             "clarification_deadline": _local_day(o.clarification_deadline),
+            "briefing_at": o.briefing_at.isoformat() if o.briefing_at else None,
+            "briefing_where": o.briefing_where,
             "procurement_starts_on": o.procurement_starts_on.isoformat()
             if o.procurement_starts_on
             else None,
@@ -230,6 +232,13 @@ class OpportunitySetup(TeamForm):
             answers.get("submission_deadline"),
             answers.get("clarification_deadline"),
         )
+        briefing = answers.get("briefing_at")
+        if deadline and briefing and datetime.fromisoformat(briefing) >= moment(deadline):
+            problems["briefing_at"] = (
+                "The briefing must be before the deadline for bids, so it can help people bid."
+            )
+        if answers.get("briefing_where") and not briefing:
+            problems["briefing_at"] = "Say when the briefing is, or leave where empty."
         if deadline and questions and questions >= deadline:
             problems["clarification_deadline"] = (
                 "The last day for questions must be before the deadline for bids, so answers "
@@ -360,6 +369,9 @@ def apply_answers(opportunity: Opportunity, answers: dict[str, Any], services: S
     o.submission_deadline = moment(deadline, services.tz) if deadline else None
     questions = answers.get("clarification_deadline")
     o.clarification_deadline = moment(questions, services.tz) if questions else None
+    briefing = answers.get("briefing_at")
+    o.briefing_at = datetime.fromisoformat(briefing) if briefing else None
+    o.briefing_where = answers.get("briefing_where") if briefing else None
     engagement = answers.get("engagement")
     o.engagement_id = int(engagement) if engagement is not None else None
     starts = answers.get("procurement_starts_on")
@@ -510,6 +522,8 @@ def problems(opportunity: Opportunity, lots: list[OpportunityLot], now: datetime
     questions = opportunity.clarification_deadline
     if deadline is not None and questions is not None and questions >= deadline:
         found.append("The last day for questions is not before the deadline for bids.")
+    if opportunity.briefing_at is not None and opportunity.briefing_at <= now:
+        found.append("The briefing for providers has passed. Change its time, or remove it.")
     low, high = opportunity.value_min_pence, opportunity.value_max_pence
     if low is not None and high is not None and low > high:
         found.append("The least it might be worth is more than the most it might be worth.")

@@ -153,6 +153,17 @@ def full_details(
             label="Last day for questions",
             value=deadline_text_at(o.clarification_deadline, tz),
         ),
+        *(
+            [
+                Fact(
+                    label="Briefing for providers",
+                    value=format_when(o.briefing_at, tz)
+                    + (f", {o.briefing_where}" if o.briefing_where else ""),
+                )
+            ]
+            if o.briefing_at
+            else []
+        ),
         Fact(
             label="How bids are judged",
             value=f"Quality {o.quality_weight}%, price {o.price_weight}%, "
