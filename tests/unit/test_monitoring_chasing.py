@@ -17,7 +17,7 @@ from bot.core.working_days import is_working_day, next_working_day
 LONDON = ZoneInfo("Europe/London")
 
 
-def test_a_check_in_sent_on_a_monday_is_chased_thursday_then_the_next_tuesday() -> None:
+def test_a_check_in_sent_on_a_monday_is_chased_on_thursday_and_the_next_wednesday() -> None:
     sent = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # Monday 2 November 2026
     chases = chase_moments(sent, LONDON)
     assert [c.step for c in chases] == list(ChaseStep)
