@@ -61,3 +61,28 @@ def next_working_day(after: date, region: str = ENGLAND_AND_WALES) -> date:
     while not is_working_day(day, region):
         day += timedelta(days=1)
     return day
+
+
+def working_day_on_or_after(day: date, region: str = ENGLAND_AND_WALES) -> date:
+    """`day` itself if it is a working day, else the next one: where a check-in planned
+    for a Saturday or a bank holiday goes."""
+    return day if is_working_day(day, region) else next_working_day(day, region)
+
+
+def working_day_on_or_before(day: date, region: str = ENGLAND_AND_WALES) -> date:
+    """`day` itself if it is a working day, else the working day before it: where a
+    reminder about a deadline that falls on a non-working day goes, so it is never late."""
+    day = _a_day(day)
+    while not is_working_day(day, region):
+        day -= timedelta(days=1)
+    return day
+
+
+def working_days_after(day: date, count: int, region: str = ENGLAND_AND_WALES) -> date:
+    """The `count`-th working day after `day` (not counting `day` itself): a message sent on
+    a Monday is chased "after 3 working days" on Thursday."""
+    if count < 1:
+        raise ValueError("count at least one working day")
+    for _ in range(count):
+        day = next_working_day(day, region)
+    return day

@@ -79,6 +79,9 @@ EXPECTED: dict[str, list[tuple[date, date | None, int | bool | str, str]]] = {
     "standstill.urgent_direct_award_mandatory": [(ACT_STARTS, None, False, "s.51(3)")],
     "below_threshold.tender_notice": [(ACT_STARTS, None, "UK4", "s.86")],
     "below_threshold.contract_details": [(ACT_STARTS, None, "UK7", "s.87")],
+    "key_dates.end_of_term_first_months": [(ACT_STARTS, None, 6, "good practice, not law")],
+    "key_dates.end_of_term_second_months": [(ACT_STARTS, None, 3, "good practice, not law")],
+    "tupe.employee_liability_information_days": [(ACT_STARTS, None, 28, "reg. 11(6)")],
 }
 
 

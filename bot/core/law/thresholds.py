@@ -6,12 +6,12 @@ estimated contract values in pounds including VAT, as the Act's thresholds are.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from bot.core.law.rules import whole_number, yes_or_no
+from bot.core.months import add_months
 
 #: What a contract is for, as far as thresholds care.
 ContractKind = Literal["goods_services", "works", "light_touch"]
@@ -107,9 +107,7 @@ def pipeline_months(on: date) -> int:
 def pipeline_ends(on: date) -> date:
     """The last day a pipeline published `on` covers: the same day, `pipeline_months` later
     (the month's last day when that month is shorter)."""
-    months = on.month - 1 + pipeline_months(on)
-    year, month = on.year + months // 12, months % 12 + 1
-    return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
+    return add_months(on, pipeline_months(on))
 
 
 def pipeline_contract_floor(on: date) -> int:
