@@ -284,7 +284,7 @@ async def test_the_checklist_shows_each_step_with_due_dates_and_records_what_is_
     # The award, then the signing: the contract details notice is due 120 days later.
     await _record(priya, n, "contract_award_notice", notice_id="2026/S 000-004321")
     recorded = await _record(priya, n, "contract_signed")
-    assert "Due by Tuesday 12 May 2026" in recorded
+    assert "Due by Monday 11 May 2026" in recorded
     assert [e.details["step"] for e in await _audit(door, "opportunity.step_done")] == [
         "tender_notice",
         "contract_award_notice",
@@ -294,7 +294,7 @@ async def test_the_checklist_shows_each_step_with_due_dates_and_records_what_is_
     # Undo a mistake: marked not done again, on the record.
     undone = text_of(await priya.say(f"opportunities undo {n} contract_signed"))
     assert "Contract signed is marked not done again" in undone
-    assert "Tuesday 12 May 2026" not in undone
+    assert "Monday 11 May 2026" not in undone
     assert "contract_signed" not in await _steps(door, n)
     [event] = await _audit(door, "opportunity.step_undone")
     assert event.details["step"] == "contract_signed"

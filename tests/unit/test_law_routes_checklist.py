@@ -112,8 +112,9 @@ def test_a_standard_contract_needs_uk2_then_uk4_uk6_standstill_and_uk7() -> None
     assert "Thursday 31 December 2026" in standstill.words
     assert "s.51" in standstill.citation
     details = step(steps, K.CONTRACT_DETAILS_NOTICE)
-    assert details.due == date(2027, 1, 30)  # 30 calendar days
-    assert "within 30 days" in details.words and "Saturday 30 January 2027" in details.words
+    # 30 days beginning with the day it was signed (s.53), so the day itself counts.
+    assert details.due == date(2027, 1, 29)
+    assert "within 30 days" in details.words and "Friday 29 January 2027" in details.words
     assert "s.53" in details.citation
 
 
@@ -162,7 +163,7 @@ def test_light_touch_has_no_standstill_and_120_days_for_uk7() -> None:
         K.CONTRACT_DETAILS_NOTICE,
     ]
     details = step(steps, K.CONTRACT_DETAILS_NOTICE)
-    assert details.due == date(2027, 4, 17)  # 120 days after Friday 18 December 2026
+    assert details.due == date(2027, 4, 16)  # 120 days beginning with Friday 18 December 2026
     assert "within 120 days" in details.words
 
 

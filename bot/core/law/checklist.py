@@ -12,10 +12,15 @@ skipped, from `bot.core.working_days`); the contract details notice in calendar 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
-from bot.core.law.notices import NOTICE_NAMES, contract_details_notice_days, standstill_days
+from bot.core.law.notices import (
+    NOTICE_NAMES,
+    contract_details_notice_days,
+    last_day_within,
+    standstill_days,
+)
 from bot.core.law.routes import Route, RouteDecision
 from bot.core.law.rules import notice_code, rule, yes_or_no
 from bot.core.law.thresholds import Money, is_above_threshold, is_regulated_below_threshold
@@ -135,7 +140,7 @@ def _award_steps(
             )
         )
     within = contract_details_notice_days(decision.light_touch, on)
-    due = signed_on + timedelta(days=within) if signed_on else None
+    due = last_day_within(signed_on, within) if signed_on else None
     steps.append(
         _notice(
             StepKey.CONTRACT_DETAILS_NOTICE,

@@ -7,7 +7,7 @@ Every figure comes from the rules in force on the procurement's start date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from bot.core.law.rules import notice_code, rule, whole_number, yes_or_no
 
@@ -114,3 +114,12 @@ def notice_steps(
         _step("notice.contract_details", f"Within {days} days of entering into the contract", on)
     )
     return steps
+
+
+def last_day_within(first_day: date, days: int) -> date:
+    """The last day of a period of `days` days beginning with `first_day`, as the Act counts
+    ("within the period of 30 days beginning with the day on which ..."): the first day
+    counts, so 30 days from 1 March end on 30 March."""
+    if days < 1:
+        raise ValueError("a period is at least a day")
+    return first_day + timedelta(days=days - 1)

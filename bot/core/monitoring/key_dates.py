@@ -23,6 +23,7 @@ from enum import StrEnum
 from bot.core.clock import format_date
 from bot.core.law.notices import (
     contract_details_notice_days,
+    last_day_within,
     payment_days,
     termination_notice_days,
 )
@@ -146,15 +147,6 @@ class KeyDate:
     on: date
     audience: Audience
     citation: str
-
-
-def last_day_within(first_day: date, days: int) -> date:
-    """The last day of a period of `days` days beginning with `first_day`, as the Act counts
-    ("within the period of 30 days beginning with the day on which ..."): the first day
-    counts, so 30 days from 1 March end on 30 March."""
-    if days < 1:
-        raise ValueError("a period is at least a day")
-    return first_day + timedelta(days=days - 1)
 
 
 def _cited(name: str, on: date) -> str:
