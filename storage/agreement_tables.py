@@ -60,7 +60,8 @@ class Agreement(Base):
     below_threshold: Mapped[bool] = mapped_column(default=False)
     reserved: Mapped[bool] = mapped_column(default=False)
     framework_call_off: Mapped[bool] = mapped_column(default=False)
-    grant: Mapped[bool] = mapped_column(default=False)
+    #: A grant (outside the Procurement Act), not a contract.
+    grant_funded: Mapped[bool] = mapped_column(default=False)
     value_pence: Mapped[int | None] = mapped_column(Pence)
     #: A `VatBasis` value.
     vat_basis: Mapped[str] = mapped_column(String(16))

@@ -157,7 +157,7 @@ def kpi_shortfall(agreement: Agreement, kpi_count: int) -> KpiShortfall | None:
     """Whether the agreement has fewer KPIs than the Act needs, by the legal data in force
     on its start day: a contract (not a grant) worth more than the figure, not light-touch,
     not a framework call-off. None when it has enough, or the Act's rule does not apply."""
-    if agreement.grant or agreement.value_pence is None:
+    if agreement.grant_funded or agreement.value_pence is None:
         return None
     pounds = Decimal(agreement.value_pence) / 100
     try:

@@ -79,7 +79,7 @@ async def register_rows(session: AsyncSession, agreements: list[Agreement]) -> l
         shortfall = kpi_shortfall(a, len(kpis))
         try:
             uk7_days: Cell = (
-                None if a.grant else contract_details_notice_days(a.light_touch, a.starts_on)
+                None if a.grant_funded else contract_details_notice_days(a.light_touch, a.starts_on)
             )
         except LawError:
             uk7_days = None
@@ -93,7 +93,7 @@ async def register_rows(session: AsyncSession, agreements: list[Agreement]) -> l
                 _yes(a.below_threshold),
                 _yes(a.reserved),
                 _yes(a.framework_call_off),
-                _yes(a.grant),
+                _yes(a.grant_funded),
                 parties_words(parties),
                 lead,
                 None if a.value_pence is None else Decimal(a.value_pence) / 100,

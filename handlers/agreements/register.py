@@ -408,7 +408,7 @@ class AgreementForm(TeamForm):
         agreement.below_threshold = regime.below_threshold
         agreement.reserved = regime.reserved
         agreement.framework_call_off = regime.framework_call_off
-        agreement.grant = regime.grant
+        agreement.grant_funded = regime.grant
         agreement.value_pence = reading.value_pence
         agreement.vat_basis = answers["vat_basis"]
         agreement.area_served = list(answers.get("area_served") or [])

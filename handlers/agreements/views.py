@@ -49,7 +49,7 @@ def value_words(agreement: Agreement) -> str:
 
 def regime_words(agreement: Agreement) -> str:
     flags = [
-        (agreement.grant, "grant"),
+        (agreement.grant_funded, "grant"),
         (agreement.light_touch, "light-touch"),
         (agreement.below_threshold, "below the threshold"),
         (agreement.reserved, "reserved"),

@@ -168,7 +168,7 @@ async def test_a_contract_is_recorded_with_dates_in_full_and_the_laws_payment_te
         assert agreement.value_pence == 25_000_000
         # Left blank: the law's figure on the start day (s.68).
         assert agreement.payment_terms_days == payment_days(START)
-        assert (agreement.light_touch, agreement.grant, agreement.framework_call_off) == (
+        assert (agreement.light_touch, agreement.grant_funded, agreement.framework_call_off) == (
             False,
             False,
             False,

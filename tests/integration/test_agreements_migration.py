@@ -26,7 +26,7 @@ def record_agreement(connection: Connection) -> None:
                 sa.column(c)
                 for c in ("light_touch", "below_threshold", "reserved", "framework_call_off")
             ),
-            sa.column("grant"),
+            sa.column("grant_funded"),
             sa.column("value_pence"),
             sa.column("vat_basis"),
             sa.column("area_served", JSONType),
@@ -48,7 +48,7 @@ def record_agreement(connection: Connection) -> None:
             below_threshold=False,
             reserved=False,
             framework_call_off=False,
-            grant=False,
+            grant_funded=False,
             value_pence=THIRTY_MILLION_PENCE,
             vat_basis="including",
             area_served=[],

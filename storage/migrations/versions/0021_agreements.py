@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("below_threshold", sa.Boolean(), nullable=False),
         sa.Column("reserved", sa.Boolean(), nullable=False),
         sa.Column("framework_call_off", sa.Boolean(), nullable=False),
-        sa.Column("grant", sa.Boolean(), nullable=False),
+        sa.Column("grant_funded", sa.Boolean(), nullable=False),
         sa.Column(
             "value_pence",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
