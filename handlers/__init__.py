@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 def features() -> Features:
     """Every feature, imported on first use so a feature module may import this package."""
     from handlers import (
+        agreements,
         deliveries,
         directory,
         engagements,
@@ -44,6 +45,7 @@ def features() -> Features:
             engagements.FEATURE,
             opportunities.FEATURE,
             pipeline.FEATURE,
+            agreements.FEATURE,
             notifications.FEATURE,
             home.FEATURE,
             organisations.FEATURE,

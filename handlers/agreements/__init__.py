@@ -1,0 +1,116 @@
+"""The agreements register (issue 15, first slice): the grants and contracts a council has
+made with providers, with their parties, money, dates and KPIs.
+
+`agreements` lists them: the team's own council's register (with the s.52 KPI warnings and
+the register file), or, for providers, only the agreements their organisation is party to.
+Team steps: `new` (a new agreement; `new N` starts from opportunity N, carrying over its
+title, route, value, areas and its confirmed consortium), `edit N`. `show N` is for the team
+and the agreement's parties; anyone else is told it was not found, and the attempt is on
+the record. The register file is a web download for the team
+(`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
+"""
+
+from __future__ import annotations
+
+from bot.core.feature import Command, Feature, SubCommand, run_step
+from bot.core.reply import Notice, Reply
+from bot.core.turn import Door, Turn
+from bot.services import Services
+from handlers.agreements import register
+from handlers.agreements.common import COMMAND, Refused, is_party, load_for_viewer, runs_it
+from handlers.agreements.export import PAGES
+from handlers.agreements.views import agreement_message, provider_register, team_register
+from handlers.forms import open_form
+from storage.agreements import (
+    agreements_of_councils,
+    agreements_of_organisations,
+    kpis_of,
+    parties_of,
+)
+from storage.models import Authority
+
+
+def _links(turn: Turn, services: Services) -> str:
+    """Web links: the same site on the web, the full address from chat."""
+    return "" if turn.door == Door.WEB else services.settings.base_url
+
+
+async def list_agreements(turn: Turn, services: Services) -> list[Reply]:
+    """The team's register for each council it commissions for; a provider's own."""
+    assert turn.actor is not None
+    actor = turn.actor
+    replies: list[Reply] = []
+    async with services.db.session() as session:
+        for authority_id in sorted(actor.commissioner_for()):
+            authority = await session.get(Authority, authority_id)
+            if authority is None:
+                continue
+            rows = [
+                (a, await parties_of(session, a.id), len(await kpis_of(session, a.id)))
+                for a in await agreements_of_councils(session, {authority_id})
+            ]
+            replies.append(team_register(authority, rows, _links(turn, services)))
+        if actor.member_of() or not actor.is_commissioner:
+            rows = [
+                (a, await parties_of(session, a.id), len(await kpis_of(session, a.id)))
+                for a in await agreements_of_organisations(session, actor.member_of())
+            ]
+            replies.append(provider_register(rows))
+    return replies
+
+
+async def new(turn: Turn, services: Services) -> list[Reply]:
+    return await open_form(turn, services, register.FORM)
+
+
+async def show(turn: Turn, services: Services, agreement_id: int | None) -> list[Reply]:
+    """`agreements show 4`: for the team and the agreement's parties only."""
+    async with services.db.session() as session:
+        try:
+            agreement = await load_for_viewer(session, turn, agreement_id, "show")
+        except Refused as refusal:
+            return [Notice(text=refusal.message, level=refusal.level)]
+        for_team = runs_it(turn, agreement)
+        assert for_team or await is_party(session, turn, agreement)
+        return agreement_message(
+            agreement,
+            await parties_of(session, agreement.id),
+            await kpis_of(session, agreement.id),
+            for_team=for_team,
+        )
+
+
+#: Every step of `agreements`, each declared once with what it does.
+STEPS: tuple[SubCommand, ...] = (
+    SubCommand("new", new, opens_form=True),
+    SubCommand("edit", new, opens_form=True),
+    SubCommand("show", show, numbered=True),
+)
+_STEPS = {step.name: step for step in STEPS}
+
+
+async def agreements(turn: Turn, services: Services) -> list[Reply]:
+    """Route `agreements <step> …` to the step; a bare `agreements` lists them."""
+    return await run_step(COMMAND, _STEPS, turn, services, listing=list_agreements)
+
+
+async def link_opened(turn: Turn, services: Services) -> list[Reply]:
+    """Slack also tells the app when somebody presses a link button: nothing to say back."""
+    return []
+
+
+FEATURE = Feature(
+    name="agreements",
+    commands=(
+        Command(
+            COMMAND,
+            "grants and contracts made with providers (councils: record yours)",
+            agreements,
+            subcommands=STEPS,
+            teams_scopes=frozenset({"team", "groupChat"}),
+        ),
+    ),
+    actions={"agreements.": link_opened},
+    form_purposes=(register.FORM,),
+    pages=PAGES,
+)
