@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,5 +57,39 @@ async def record_turn(
         door=turn.door,
         object_type=object_type,
         object_id=object_id,
+        **fields,
+    )
+
+
+class Audited(Protocol):
+    """Anything refused is a row with an id and the authority it belongs to."""
+
+    id: int
+    authority_id: int
+
+
+async def record_refusal(
+    session: AsyncSession,
+    turn: Turn,
+    action: str,
+    object_type: str,
+    subject: Audited | None,
+    attempted: str,
+    reason: str,
+    *,
+    authority_id: int | None = None,
+    **fields: Any,
+) -> AuditEvent:
+    """Keep a record of an attempt that was refused (nothing else changes): what was tried
+    on what, and why not, so a council can show who tried what they may not."""
+    return await record_turn(
+        session,
+        turn,
+        action,
+        object_type=object_type,
+        object_id=subject.id if subject else None,
+        authority_id=subject.authority_id if subject else authority_id,
+        attempted=attempted,
+        reason=reason,
         **fields,
     )

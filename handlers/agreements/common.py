@@ -78,15 +78,15 @@ async def refuse(
     **fields: object,
 ) -> None:
     """Keep a record of an attempt that was refused (nothing else changes)."""
-    await audit.record_turn(
+    await audit.record_refusal(
         session,
         turn,
         "agreement.refused",
-        object_type="agreement",
-        object_id=agreement.id if agreement else None,
-        authority_id=agreement.authority_id if agreement else authority_id,
-        attempted=attempted,
-        reason=reason,
+        "agreement",
+        agreement,
+        attempted,
+        reason,
+        authority_id=authority_id,
         **fields,
     )
 

@@ -114,15 +114,8 @@ async def refuse(
     reason: str,
 ) -> None:
     """Keep a record of an attempt that was refused (nothing else changes)."""
-    await audit.record_turn(
-        session,
-        turn,
-        "opportunity.refused",
-        object_type="opportunity",
-        object_id=opportunity.id if opportunity else None,
-        authority_id=opportunity.authority_id if opportunity else None,
-        attempted=attempted,
-        reason=reason,
+    await audit.record_refusal(
+        session, turn, "opportunity.refused", "opportunity", opportunity, attempted, reason
     )
 
 

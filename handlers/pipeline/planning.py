@@ -67,15 +67,8 @@ async def refuse(
     session: AsyncSession, turn: Turn, entry: PipelineEntry | None, attempted: str, reason: str
 ) -> None:
     """Keep a record of an attempt that was refused (nothing else changes)."""
-    await audit.record_turn(
-        session,
-        turn,
-        "pipeline.refused",
-        object_type="pipeline_entry",
-        object_id=entry.id if entry else None,
-        authority_id=entry.authority_id if entry else None,
-        attempted=attempted,
-        reason=reason,
+    await audit.record_refusal(
+        session, turn, "pipeline.refused", "pipeline_entry", entry, attempted, reason
     )
 
 
