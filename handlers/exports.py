@@ -26,7 +26,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature
+from bot.core.feature import Command, Feature, link_pressed
 from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
 from bot.core.reply import Button, FileOffer, Message, Notice, Reply
 from bot.core.turn import Door, Turn, parse_command
@@ -50,7 +50,7 @@ from storage.visibility import Refusal, can_export
 
 LINK_MINUTES = 15
 LINK_SECONDS = LINK_MINUTES * 60
-#: The action Slack reports when somebody presses the download link (see `link_opened`).
+#: The action Slack reports when somebody presses the download link (see `bot.core.feature.link_pressed`).
 DOWNLOAD_ACTION = "export.download"
 SALT = "convene.export"
 
@@ -513,11 +513,6 @@ def _menu(authority: Authority) -> Message:
     )
 
 
-async def link_opened(turn: Turn, services: Services) -> list[Reply]:
-    """Slack also tells the app when somebody presses a link button: nothing to say back."""
-    return []
-
-
 FEATURE = Feature(
     name="exports",
     commands=(
@@ -531,6 +526,6 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    actions={"export.": link_opened},
+    actions={"export.": link_pressed},
     exports=(ExportFiles,),
 )

@@ -64,6 +64,12 @@ def fits(actor: Any, audience: str) -> bool:
     return audience == "admins" and bool(actor.is_admin)
 
 
+async def link_pressed(turn: Any, services: Any) -> list[Reply]:
+    """For a feature's link buttons: Slack also tells the app when somebody presses a link
+    button, and there is nothing to say back (the browser opened the link)."""
+    return []
+
+
 @dataclass(frozen=True)
 class GatedAction:
     """A button kept to an audience, like a gated command: the router checks it for every

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
+from bot.core.feature import Command, Feature, HomeSection, SubCommand, link_pressed, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
@@ -149,11 +149,6 @@ async def _interested_in(session: AsyncSession, actor: Actor, services: Services
     return sections
 
 
-async def _link_opened(turn: Turn, services: Services) -> list[Reply]:
-    """Slack also tells the app when somebody presses a link button: nothing to say back."""
-    return []
-
-
 FEATURE = Feature(
     name="opportunities",
     commands=(
@@ -166,7 +161,7 @@ FEATURE = Feature(
             teams_scopes=frozenset({"personal", "team", "groupChat"}),
         ),
     ),
-    actions={"opendata.": _link_opened},
+    actions={"opendata.": link_pressed},
     form_purposes=(
         setup.SETUP,
         setup.LOT,

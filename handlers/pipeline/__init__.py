@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.core.feature import Command, Feature, SubCommand, run_step
+from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_step
 from bot.core.law import pipeline_ends
 from bot.core.reply import Button, Notice, Reply
 from bot.core.turn import Door, Turn
@@ -159,11 +159,6 @@ async def pipeline(turn: Turn, services: Services) -> list[Reply]:
     return await run_step(COMMAND, _STEPS, turn, services, listing=list_pipeline)
 
 
-async def link_opened(turn: Turn, services: Services) -> list[Reply]:
-    """Slack also tells the app when somebody presses a link button: nothing to say back."""
-    return []
-
-
 FEATURE = Feature(
     name="pipeline",
     commands=(
@@ -175,7 +170,7 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    actions={"pipeline.": link_opened},
+    actions={"pipeline.": link_pressed},
     form_purposes=(planning.FORM,),
     pages=PAGES,
 )
