@@ -62,3 +62,24 @@ async def cancel_reminders(
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def pending_reminders(
+    session: AsyncSession, *, kind: str, target_type: str, target_prefix: str
+) -> list[Reminder]:
+    """The pending reminders of this kind whose target starts with `target_prefix` (all of
+    one record's, say "4:"), soonest first. Claimed or finished ones are not included."""
+    return list(
+        (
+            await session.scalars(
+                select(Reminder)
+                .where(
+                    Reminder.kind == kind,
+                    Reminder.target_type == target_type,
+                    Reminder.target_id.startswith(target_prefix, autoescape=True),
+                    Reminder.state == WorkState.PENDING,
+                )
+                .order_by(Reminder.due_at, Reminder.id)
+            )
+        ).all()
+    )

@@ -17,8 +17,17 @@ from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.agreements import register
-from handlers.agreements.common import COMMAND, Refused, is_party, load_for_viewer, runs_it
+from handlers.agreements.common import (
+    COMMAND,
+    Refused,
+    is_party,
+    load_for_viewer,
+    runs_it,
+    today,
+)
 from handlers.agreements.export import PAGES
+from handlers.agreements.key_date_views import upcoming_message
+from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
 from handlers.agreements.views import agreement_message, provider_register, team_register
 from handlers.forms import open_form
 from storage.agreements import (
@@ -72,12 +81,16 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             return [Notice(text=refusal.message, level=refusal.level)]
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
-        return agreement_message(
-            agreement,
-            await parties_of(session, agreement.id),
-            await kpis_of(session, agreement.id),
-            for_team=for_team,
-        )
+        dates = upcoming(await planned_for(session, agreement), today(services), for_team=for_team)
+        return [
+            *agreement_message(
+                agreement,
+                await parties_of(session, agreement.id),
+                await kpis_of(session, agreement.id),
+                for_team=for_team,
+            ),
+            upcoming_message(dates, for_team=for_team),
+        ]
 
 
 #: Every step of `agreements`, each declared once with what it does.
@@ -113,4 +126,5 @@ FEATURE = Feature(
     actions={"agreements.": link_opened},
     form_purposes=(register.FORM,),
     pages=PAGES,
+    reminders={REMINDER_KIND: remind_of_key_date},
 )

@@ -32,6 +32,7 @@ from handlers.agreements.common import (
     regime_of,
     today,
 )
+from handlers.agreements.key_dates import schedule_key_dates
 from handlers.agreements.views import saved_replies
 from handlers.engagements.common import number_at, words_of
 from handlers.forms import Subject
@@ -461,6 +462,7 @@ class AgreementForm(TeamForm):
                 )
             )
         await session.flush()
+        await schedule_key_dates(session, agreement, services)
         response.topic = topic_for(agreement.id)
         await audit.record_turn(
             session,
