@@ -361,8 +361,8 @@ async def make_due(db: Any, count: int, spread: float, lead: float) -> datetime:
     async with db.session() as session:
         await session.execute(
             text(
-                "UPDATE reminders SET due_at = :first"
-                " + make_interval(secs => CAST(target_id AS INTEGER) * :step)"
+                "UPDATE reminders SET due_at = CAST(:first AS TIMESTAMPTZ) + make_interval("
+                "secs => CAST(target_id AS INTEGER) * CAST(:step AS DOUBLE PRECISION))"
                 " WHERE kind = :kind"
             ),
             {"first": first, "step": spread / count, "kind": KIND},
