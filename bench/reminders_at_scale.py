@@ -450,10 +450,16 @@ async def sweep_run(db: Any, db_url: str, folder: Path, options: argparse.Namesp
             f" back up in {restart:.1f} s"
         )
         deadline = last_due + timedelta(seconds=options.lease_seconds + options.timeout)
+        said = time.monotonic()
         while datetime.now(UTC) < deadline:
             left = await states(db)
             if not left.get("pending") and not left.get("claimed"):
                 break
+            if time.monotonic() - said >= 30:
+                said = time.monotonic()
+                elapsed = (datetime.now(UTC) - first) / (last_due - first)
+                due = min(count, max(0, int(count * elapsed)))
+                print(f"  {await fired_count(db, 'sweep'):,} fired, {due:,} due so far", flush=True)
             await asyncio.sleep(1.0)
         await asyncio.sleep(2.0)  # a late duplicate would show now
         watch.read()
