@@ -29,8 +29,8 @@ only in its memory, so a kill would lose every one not yet run.
 Prints, for each: fired (distinct reminders handled), duplicates (reminders handled more
 than once), lost (never handled and no longer queued), lateness after due (p50, p99, max),
 and each process's peak RSS (VmHWM from /proc, read every 0.2 s while it runs; the
-killed one's is its last reading). Targets: 0 duplicates, 0 lost, p99 lateness under 2 s, peak RSS under 200 MB per
-process. Ends with `targets met` or what fell short.
+killed one's is its last reading). Targets: 0 duplicates, 0 lost, p99 lateness under 2 s,
+peak RSS under 200 MB per process. Ends with `targets met` or what fell short.
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python -m bench.reminders_at_scale
     python -m bench.reminders_at_scale --reminders 5000 --spread-seconds 30   # a quick run
