@@ -1,7 +1,8 @@
 """The scheduler: APScheduler wakes two loops; the database holds all the state.
 
 - the due sweep claims due reminders (row leases; `FOR UPDATE SKIP LOCKED` on
-  PostgreSQL) and hands each to the handler registered for its kind;
+  PostgreSQL) and hands each to the handler registered for its kind, a backlog batch
+  after batch; the handler's database work and the reminder marked done commit together;
 - the outbox loop runs a delivery pass.
 
 APScheduler's own job store is in memory and holds nothing that matters: if the
@@ -25,6 +26,10 @@ from storage.models import Reminder, WorkState
 log = logging.getLogger(__name__)
 
 ReminderHandler = Callable[[Reminder, Services], Awaitable[None]]
+
+
+class ClaimLost(Exception):
+    """The reminder's lease ran out while it was being handled and another worker took it."""
 
 
 class DueSweep:
@@ -61,29 +66,63 @@ class DueSweep:
         return list(rows)
 
     async def run_once(self, limit: int = 50) -> int:
+        """One pass: a batch, and straight away the next while batches come back full (a
+        backlog, such as thousands of check-ins due in the same minutes, goes at the
+        database's pace, not `limit` per tick). Returns how many reminders were done."""
         done = 0
-        for reminder in await self.due_reminders(limit):
-            handler = self.handlers.get(reminder.kind)
-            values: dict[str, object]
-            try:
+        while True:
+            batch = await self.due_reminders(limit)
+            for reminder in batch:
+                done += await self._handle(reminder)
+            if len(batch) < limit:
+                return done
+
+    async def _handle(self, reminder: Reminder) -> int:
+        """Run one claimed reminder's handler. Its database work and the reminder marked
+        done commit together, in one unit of work: a process killed in between keeps
+        neither, so the reminder comes back when the lease runs out and is handled once, not
+        twice. If the lease ran out meanwhile and another worker holds the claim now, this
+        worker's work is rolled back and left to that one. 1 if done, else 0."""
+        handler = self.handlers.get(reminder.kind)
+        try:
+            async with self.services.db.unit_of_work() as session:
                 if handler is None:
                     raise LookupError(f"no handler for reminder kind {reminder.kind!r}")
                 await handler(reminder, self.services)
-                values = {"state": WorkState.DONE, "done_at": self.services.clock.now()}
-                done += 1
-            except Exception as exc:
-                log.exception("reminder %s (%s) failed", reminder.id, reminder.kind)
-                dead = reminder.attempts >= self.services.settings.outbox_max_attempts
-                values = {
-                    "state": WorkState.DEAD if dead else WorkState.PENDING,
-                    "due_at": self.services.clock.now()
-                    + timedelta(seconds=backoff_seconds(reminder.attempts)),
-                    "last_error": f"{type(exc).__name__}: {exc}"[:2000],
-                }
-            values["lease_until"] = None
+                finished = await release(
+                    session,
+                    Reminder,
+                    reminder.id,
+                    worker=self.worker,
+                    values={
+                        "state": WorkState.DONE,
+                        "done_at": self.services.clock.now(),
+                        "lease_until": None,
+                    },
+                )
+                if not finished:
+                    raise ClaimLost
+            return 1
+        except ClaimLost:
+            log.warning(
+                "reminder %s (%s): the lease ran out before it was done; another worker has it now",
+                reminder.id,
+                reminder.kind,
+            )
+            return 0
+        except Exception as exc:
+            log.exception("reminder %s (%s) failed", reminder.id, reminder.kind)
+            dead = reminder.attempts >= self.services.settings.outbox_max_attempts
+            values: dict[str, object] = {
+                "state": WorkState.DEAD if dead else WorkState.PENDING,
+                "due_at": self.services.clock.now()
+                + timedelta(seconds=backoff_seconds(reminder.attempts)),
+                "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                "lease_until": None,
+            }
             async with self.services.db.session() as session:
                 await release(session, Reminder, reminder.id, worker=self.worker, values=values)
-        return done
+            return 0
 
 
 def until_shutdown(job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:

@@ -245,3 +245,96 @@ async def test_a_reminder_not_yet_due_is_not_claimed(services: Services) -> None
     clock.advance(timedelta(hours=1))
     assert await sweep.run_once() == 1
     assert handled == [reminder_id]
+
+
+async def effects(services: Services) -> list[str]:
+    """What the handlers below leave behind: reminders of another kind, one per firing."""
+    async with services.db.session() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(Reminder.target_id).where(Reminder.kind == "test.effect")
+                )
+            ).all()
+        )
+
+
+async def leave_effect(services: Services, row: Reminder) -> None:
+    async with services.db.session() as session:
+        await schedule_reminder(
+            session,
+            kind="test.effect",
+            due_at=row.due_at + timedelta(days=1),
+            target_type="test",
+            target_id=row.id,
+        )
+
+
+async def test_a_backlog_bigger_than_a_batch_is_done_in_one_pass(services: Services) -> None:
+    """Before, a pass took one batch (50) and the rest waited for the next tick (30 s):
+    100,000 reminders due within minutes fell hours behind (bench/reminders_at_scale.py)."""
+    now = datetime.now(UTC)
+    services.clock = FixedClock(now)
+    ids = await schedule_many(services, 125, now - timedelta(seconds=1))
+    handled: list[int] = []
+
+    async def handle(row: Reminder, _services: Services) -> None:
+        handled.append(row.id)
+
+    sweep = DueSweep(services, {KIND: handle}, worker="sweeper-a")
+    assert await sweep.run_once(limit=50) == 125
+    assert sorted(handled) == sorted(ids)
+    await assert_all_done(services, 125)
+
+
+async def test_a_handlers_work_is_kept_only_if_its_reminder_is_done(
+    services: Services, second_services: Services
+) -> None:
+    """The handler's writes and `done` commit together: work done under a claim that has
+    meanwhile gone to another worker (its lease ran out) is rolled back, so the reminder's
+    effect happens once, by the worker that finishes it. A process killed between its
+    handler and `done` is the same case: its work was never committed."""
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    services.clock = clock
+    second_services.clock = clock
+    (reminder_id,) = await schedule_many(services, 1, now - timedelta(seconds=1))
+    other = DueSweep(second_services, worker="sweeper-b")
+
+    async def slow(row: Reminder, handler_services: Services) -> None:
+        # This worker takes longer than its lease; meanwhile sweeper-b claims the reminder.
+        clock.advance(timedelta(seconds=handler_services.settings.lease_seconds + 1))
+        assert [r.id for r in await other.due_reminders()] == [reminder_id]
+        await leave_effect(handler_services, row)
+
+    slow_sweep = DueSweep(services, {KIND: slow}, worker="sweeper-a")
+    assert await slow_sweep.run_once() == 0
+    assert await effects(services) == [], "the late worker's work was rolled back"
+    row = await reminder(services, reminder_id)
+    assert row.state == WorkState.CLAIMED and row.claimed_by == "sweeper-b"
+
+    async def quick(row: Reminder, handler_services: Services) -> None:
+        await leave_effect(handler_services, row)
+
+    other.on(KIND, quick)
+    clock.advance(timedelta(seconds=services.settings.lease_seconds + 1))
+    assert await other.run_once() == 1
+    assert await effects(services) == [str(reminder_id)]
+    assert (await reminder(services, reminder_id)).state == WorkState.DONE
+
+
+async def test_a_failing_handlers_half_done_work_is_not_kept(services: Services) -> None:
+    now = datetime.now(UTC)
+    services.clock = FixedClock(now)
+    (reminder_id,) = await schedule_many(services, 1, now - timedelta(seconds=1))
+
+    async def half(row: Reminder, handler_services: Services) -> None:
+        await leave_effect(handler_services, row)
+        raise ConnectionError("the council's calendar did not answer")
+
+    sweep = DueSweep(services, {KIND: half}, worker="sweeper-a")
+    assert await sweep.run_once() == 0
+    assert await effects(services) == []
+    row = await reminder(services, reminder_id)
+    assert row.state == WorkState.PENDING and row.attempts == 1
+    assert row.last_error == "ConnectionError: the council's calendar did not answer"
