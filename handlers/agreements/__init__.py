@@ -16,7 +16,7 @@ from bot.core.feature import Command, Feature, SubCommand, run_step
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import register
+from handlers.agreements import monitoring, register
 from handlers.agreements.common import COMMAND, Refused, is_party, load_for_viewer, runs_it
 from handlers.agreements.export import PAGES
 from handlers.agreements.views import agreement_message, provider_register, team_register
@@ -72,12 +72,15 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             return [Notice(text=refusal.message, level=refusal.level)]
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
-        return agreement_message(
-            agreement,
-            await parties_of(session, agreement.id),
-            await kpis_of(session, agreement.id),
-            for_team=for_team,
-        )
+        return [
+            *agreement_message(
+                agreement,
+                await parties_of(session, agreement.id),
+                await kpis_of(session, agreement.id),
+                for_team=for_team,
+            ),
+            *await monitoring.monitoring_sections(session, turn, agreement),
+        ]
 
 
 #: Every step of `agreements`, each declared once with what it does.
@@ -85,6 +88,12 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
+    SubCommand("plan", monitoring.propose, numbered=True, changes_things=True),
+    SubCommand("accept", monitoring.accept, numbered=True, changes_things=True),
+    SubCommand("monitoring", monitoring.show_monitoring, numbered=True),
+    SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
+    SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
+    SubCommand("away", monitoring.set_away, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -112,5 +121,9 @@ FEATURE = Feature(
     ),
     actions={"agreements.": link_opened},
     form_purposes=(register.FORM,),
+    reminders={
+        monitoring.CHECKIN_KIND: monitoring.send_checkin,
+        monitoring.CHASE_KIND: monitoring.chase_checkin,
+    },
     pages=PAGES,
 )
