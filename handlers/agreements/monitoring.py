@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_date, format_when
 from bot.core.monitoring import (
+    CHASING,
     ChaseStep,
     Frequency,
     MonitoringPlan,
@@ -41,7 +42,7 @@ from bot.core.monitoring import (
 from bot.core.quiet_hours import next_waking_moment, zone_named
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn, parse_command
-from bot.core.working_days import next_working_day
+from bot.core.working_days import next_working_day, working_days_after
 from bot.services import Services
 from handlers.agreements.common import (
     COMMAND,
@@ -340,6 +341,28 @@ async def send_checkin(reminder: Reminder, services: Services) -> None:
         await _schedule_chases(session, checkin, asked, now)
 
 
+async def _pause_chases(
+    session: AsyncSession, checkin: CheckinRow, step: ChaseStep, away: date
+) -> None:
+    """Move this chase to the first working day after `away`, and the later ones after it
+    with the same gaps in working days as the chasing policy gives."""
+    back = next_working_day(away)
+    steps = CHASING.steps()
+    counts = dict(steps)
+    for later, count in steps:
+        if count < counts[step]:
+            continue
+        on = working_days_after(back, count - counts[step]) if count > counts[step] else back
+        await schedule_reminder(
+            session,
+            kind=CHASE_KIND,
+            due_at=start_of_working_day(on, LONDON),
+            target_type="monitoring_checkin",
+            target_id=f"{checkin.id}:{later.value}",
+            payload={"checkin_id": checkin.id, "step": later.value},
+        )
+
+
 async def chase_checkin(reminder: Reminder, services: Services) -> None:
     """Due: remind the reporting organisation, or (the last step) tell the team."""
     now = services.clock.now()
@@ -354,14 +377,7 @@ async def chase_checkin(reminder: Reminder, services: Services) -> None:
         asked = await reporters(session, checkin.organisation_id)
         away = await away_of(session, asked, now.astimezone(LONDON).date())
         if away is not None:  # everyone asked is away: wait until the day after
-            await schedule_reminder(
-                session,
-                kind=CHASE_KIND,
-                due_at=start_of_working_day(next_working_day(away), LONDON),
-                target_type="monitoring_checkin",
-                target_id=f"{checkin.id}:{step.value}",
-                payload=dict(reminder.payload),
-            )
+            await _pause_chases(session, checkin, step, away)
             return
         if step is ChaseStep.TELL_COMMISSIONER:
             organisation = await session.get(Organisation, checkin.organisation_id)

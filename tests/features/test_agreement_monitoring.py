@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.enums import Door
 from handlers.agreements.monitoring import CHASE_KIND, CHECKIN_KIND
 from storage.agreement_tables import Agreement, AgreementParty
 from storage.models import AuditEvent, Organisation
@@ -140,12 +142,14 @@ async def test_a_plan_needs_both_sides_and_has_no_default_frequency(door: TestDo
     assert "No check-ins have been sent yet" in said
 
 
+@pytest.mark.parametrize("tom_door", [Door.SLACK, Door.TEAMS, Door.WEB])
 async def test_a_checkin_goes_on_a_working_morning_and_is_answered_in_chat(
-    door: TestDoor,
+    door: TestDoor, tom_door: Door
 ) -> None:
     door.freeze(NOW)
     agreement_id = await make_agreement(door)
-    priya, tom = await agreed(door, agreement_id)
+    priya, _ = await agreed(door, agreement_id)
+    tom = await door.sign_in("Tom Okafor", door=tom_door)
     checkin_id = await send_first(door)
 
     (sent,) = [q for q in await door.outbox(person_id=tom.person_id) if "Check-in" in q.text]
@@ -208,16 +212,23 @@ async def test_a_non_responder_is_chased_then_only_the_team_is_told(door: TestDo
     await door.sweep()
     assert not any(t.startswith("Second reminder") for t in await texts_to(door, "Tom Okafor"))
     await tom.say("agreements away off")
-    moved = [
-        r.due_at
+    moved = sorted(
+        (r.payload["step"], r.due_at)
         for r in await door.reminders(kind=CHASE_KIND)
-        if r.state == "pending" and r.payload["step"] == "second_reminder"
+        if r.state == "pending"
+    )
+    # The team is told 3 working days after the paused reminder, as before.
+    assert moved == [
+        ("second_reminder", datetime(2026, 3, 2, 8, 0, tzinfo=UTC)),
+        ("tell_commissioner", datetime(2026, 3, 5, 8, 0, tzinfo=UTC)),
     ]
-    assert moved == [datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
 
     door.advance(datetime(2026, 3, 2, 8, 0, tzinfo=UTC) - door.now())
     await door.sweep()
     assert any(t.startswith("Second reminder") for t in await texts_to(door, "Tom Okafor"))
+    assert not [t for t in await texts_to(door, "Priya Shah") if "No answer yet" in t]
+    door.advance(datetime(2026, 3, 5, 8, 0, tzinfo=UTC) - door.now())
+    await door.sweep()
     told = [t for t in await texts_to(door, "Priya Shah") if "No answer yet" in t]
     assert len(told) == 1 and "not a mark against them" in told[0]
     for other in ("Amina Begum", "Grace Lee"):
