@@ -12,11 +12,11 @@ the record. The register file is a web download for the team
 
 from __future__ import annotations
 
-from bot.core.feature import Command, Feature, SubCommand, run_step
+from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_step
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import register
+from handlers.agreements import monitoring, register
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -90,6 +90,7 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
                 for_team=for_team,
             ),
             upcoming_message(dates, for_team=for_team),
+            *await monitoring.monitoring_sections(session, turn, agreement),
         ]
 
 
@@ -98,6 +99,12 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
+    SubCommand("plan", monitoring.propose, numbered=True, changes_things=True),
+    SubCommand("accept", monitoring.accept, numbered=True, changes_things=True),
+    SubCommand("monitoring", monitoring.show_monitoring, numbered=True),
+    SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
+    SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
+    SubCommand("away", monitoring.set_away, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -105,11 +112,6 @@ _STEPS = {step.name: step for step in STEPS}
 async def agreements(turn: Turn, services: Services) -> list[Reply]:
     """Route `agreements <step> …` to the step; a bare `agreements` lists them."""
     return await run_step(COMMAND, _STEPS, turn, services, listing=list_agreements)
-
-
-async def link_opened(turn: Turn, services: Services) -> list[Reply]:
-    """Slack also tells the app when somebody presses a link button: nothing to say back."""
-    return []
 
 
 FEATURE = Feature(
@@ -123,8 +125,12 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
-    actions={"agreements.": link_opened},
+    actions={"agreements.": link_pressed},
     form_purposes=(register.FORM,),
+    reminders={
+        REMINDER_KIND: remind_of_key_date,
+        monitoring.CHECKIN_KIND: monitoring.send_checkin,
+        monitoring.CHASE_KIND: monitoring.chase_checkin,
+    },
     pages=PAGES,
-    reminders={REMINDER_KIND: remind_of_key_date},
 )
