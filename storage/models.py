@@ -489,6 +489,7 @@ import storage.engagement_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_route_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
+import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

@@ -6,7 +6,9 @@ the register file), or, for providers, only the agreements their organisation is
 Team steps: `new` (a new agreement; `new N` starts from opportunity N, carrying over its
 title, route, value, areas and its confirmed consortium), `edit N`. `show N` is for the team
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
-the record. The register file is a web download for the team
+the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
+`framework N ...` proposes a change to it, or accepts or declines the other side's
+(`handlers/agreements/outcomes.py`). The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
 
@@ -16,7 +18,7 @@ from bot.core.feature import Command, Feature, SubCommand, run_step
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import register
+from handlers.agreements import outcomes, register
 from handlers.agreements.common import COMMAND, Refused, is_party, load_for_viewer, runs_it
 from handlers.agreements.export import PAGES
 from handlers.agreements.views import agreement_message, provider_register, team_register
@@ -72,12 +74,15 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             return [Notice(text=refusal.message, level=refusal.level)]
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
-        return agreement_message(
-            agreement,
-            await parties_of(session, agreement.id),
-            await kpis_of(session, agreement.id),
-            for_team=for_team,
-        )
+        return [
+            *agreement_message(
+                agreement,
+                await parties_of(session, agreement.id),
+                await kpis_of(session, agreement.id),
+                for_team=for_team,
+            ),
+            *await outcomes.summary_sections(session, turn, agreement),
+        ]
 
 
 #: Every step of `agreements`, each declared once with what it does.
@@ -85,6 +90,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
+    SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
+    SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
