@@ -141,13 +141,13 @@ def read_request(words: list[str]) -> Ask | Decide | str:
     if action != ProposalAction.ADD or kind == ItemKind.INDICATOR:
         want = "outcome's number" if action == ProposalAction.ADD else f"{kind}'s number"
         found = _ref(rest[0], kind) if rest else None
-        if action == ProposalAction.ADD and rest and rest[0].isdigit():
+        if action == ProposalAction.ADD and rest and rest[0].isdigit() and int(rest[0]) > 0:
             found = (int(rest[0]),)
         if found is None:
             example = "1.2" if kind == ItemKind.INDICATOR and action != ProposalAction.ADD else "1"
             return f"Give the {want} as shown in the framework, like {example}."
         ref, rest = found, rest[1:]
-    text = " ".join(rest).strip()
+    text = " ".join(rest).strip().strip("\"'“”").strip()
     if action == ProposalAction.REMOVE:
         return Ask(action, kind, ref, None)
     if not text:
@@ -653,8 +653,12 @@ def decided_replies(result: Decided, side: Side) -> list[Reply]:
 
 def _raw_words(turn: Turn) -> list[str]:
     """The typed words after `agreements framework N`, with their capitals kept."""
-    words = [w for w in (turn.text or "").split() if w.lower() != "chat"]
-    return words[3:]
+    words = (turn.text or "").split()
+    lowered = [w.lower() for w in words]
+    start = lowered.index(CHANGE_STEP) + 1 if CHANGE_STEP in lowered else len(words)
+    if start < len(words) and words[start].isdigit():
+        start += 1  # the agreement's number (else it came as id=N)
+    return [w for w in words[start:] if not w.lower().startswith("id=")]
 
 
 async def show_framework(turn: Turn, services: Services, agreement_id: int | None) -> list[Reply]:

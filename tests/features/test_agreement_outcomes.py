@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.agreements.outcomes import Ask, Decide, read_request
 from storage.models import AuditEvent
-from storage.outcome_tables import ItemKind, OutcomeItem, OutcomeProposal
+from storage.outcome_tables import ItemKind, OutcomeItem, OutcomeProposal, ProposalAction
 from tests.features.engagement_story import add_hilltop
 from tests.features.test_agreements import NOW, answers, record
 from tests.support.inprocess import Conversation, TestDoor, text_of
@@ -113,13 +114,17 @@ async def test_only_what_the_other_side_accepts_changes_the_framework(door: Test
     assert "already declined" in said
 
     # Change and remove go the same way.
-    await tom.say(f"agreements framework {n} change outcome 1 Young people feel safe at home")
+    await tom.say(
+        f"agreements framework {n} change outcome 1 Young people chat with a trusted adult"
+    )
     await priya.say(f"agreements framework {n} accept {(await last_proposal(door)).id}")
     await priya.say(f"agreements framework {n} remove output 1")
     await tom.say(f"agreements framework {n} accept {(await last_proposal(door)).id}")
     async with door.services.db.session() as session:
         items = (await session.scalars(select(OutcomeItem))).all()
-        assert [(i.kind, i.text) for i in items] == [("outcome", "Young people feel safe at home")]
+        assert [(i.kind, i.text) for i in items] == [
+            ("outcome", "Young people chat with a trusted adult")
+        ]
     shown = text_of(await tom.say(f"agreements outcomes {n}"))
     assert 'Remove output 1: "Sessions run each month"' in shown or (
         'Remove output: "Sessions run each month"' in shown
@@ -180,10 +185,11 @@ async def test_bad_requests_and_strangers_change_nothing_and_are_on_the_record(
         ("accept 999", "There is no proposal 999"),
         ("decline", "Give the proposal's number"),
         ("add output " + "x" * 501, "Keep it under 500"),
+        ("add indicator 0 Words", "Give the outcome's number"),
     ]:
         said = text_of(await tom.say(f"agreements framework {n} {typed}"))
         assert words in said and "Nothing was changed" in said, (typed, said)
-    assert len(await audited(door, tom, "agreement.refused")) == 9
+    assert len(await audited(door, tom, "agreement.refused")) == 10
     assert await framework(door) == before
 
     for name in ("Grace Lee", "Yusuf Khan"):
@@ -197,3 +203,21 @@ async def test_bad_requests_and_strangers_change_nothing_and_are_on_the_record(
             assert "couldn't find that agreement" in said and "Young people" not in said
         assert len(await audited(door, other, "agreement.refused")) == 3
     assert await framework(door) == before
+
+
+def typed_as(text: str) -> list[str]:
+    return text.split()
+
+
+def test_what_is_typed_is_read_with_its_capitals_and_every_word() -> None:
+    assert read_request(typed_as("add outcome 'Young people chat with a trusted adult'")) == Ask(
+        ProposalAction.ADD, ItemKind.OUTCOME, (), "Young people chat with a trusted adult"
+    )
+    assert read_request(typed_as("remove indicator 2.3")) == Ask(
+        ProposalAction.REMOVE, ItemKind.INDICATOR, (2, 3), None
+    )
+    assert read_request(typed_as("change outputs 1 Sessions a week")) == Ask(
+        ProposalAction.CHANGE, ItemKind.OUTPUT, (1,), "Sessions a week"
+    )
+    assert read_request(typed_as("Decline 7 Not now")) == Decide(False, 7, "Not now")
+    assert isinstance(read_request(typed_as("change indicator 2 Words")), str)
