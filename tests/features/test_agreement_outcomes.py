@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.enums import Door
 from handlers.agreements.outcomes import Ask, Decide, read_request
 from storage.models import AuditEvent
 from storage.outcome_tables import ItemKind, OutcomeItem, OutcomeProposal, ProposalAction
@@ -60,7 +62,7 @@ async def test_only_what_the_other_side_accepts_changes_the_framework(door: Test
     door.freeze(NOW)
     priya = await door.sign_in("Priya Shah")
     n = await record(priya, answers())
-    tom = await door.sign_in("Tom Okafor")
+    tom = await door.sign_in("Tom Okafor", door=Door.TEAMS)
 
     said = text_of(await priya.say(f"agreements framework {n} add outcome Young people feel safer"))
     assert "Proposed, number" in said and "Riverside Youth Trust" in said
@@ -165,8 +167,9 @@ async def test_gentle_warnings_never_refuse(door: TestDoor) -> None:
         assert len((await session.scalars(select(OutcomeProposal))).all()) == 6
 
 
+@pytest.mark.parametrize("on", [Door.WEB, Door.SLACK, Door.TEAMS])
 async def test_bad_requests_and_strangers_change_nothing_and_are_on_the_record(
-    door: TestDoor,
+    door: TestDoor, on: Door
 ) -> None:
     door.freeze(NOW)
     await add_hilltop(door.services)
@@ -174,7 +177,7 @@ async def test_bad_requests_and_strangers_change_nothing_and_are_on_the_record(
     n = await record(priya, answers())
     await priya.say(f"agreements framework {n} add outcome Young people feel safer")
     before = await framework(door)
-    tom = await door.sign_in("Tom Okafor")
+    tom = await door.sign_in("Tom Okafor", door=on)
     for typed, words in [
         ("add", "Say which"),
         ("add outcome", "Write the words"),
@@ -193,7 +196,7 @@ async def test_bad_requests_and_strangers_change_nothing_and_are_on_the_record(
     assert await framework(door) == before
 
     for name in ("Grace Lee", "Yusuf Khan"):
-        other = await door.sign_in(name)
+        other = await door.sign_in(name, door=on)
         for command in (
             f"agreements outcomes {n}",
             f"agreements framework {n} add outcome Mine",
