@@ -66,13 +66,18 @@ LONGEST = 500
 
 _OUTPUT_LIKE = re.compile(r"^\s*(\d|number\s+of\b|no\.\s+of\b)", re.IGNORECASE)
 
-HOW = (
-    f"Type {COMMAND} {CHANGE_STEP} and the agreement's number, then what you propose, for "
-    f"example: {COMMAND} {CHANGE_STEP} 4 add outcome Young people feel safer. You can add, "
-    "change or remove an outcome, an indicator or an output. For an indicator, give its "
-    "outcome's number (add indicator 1 ...) or its own number (change indicator 1.2 ...). To "
-    "answer a proposal: accept and its number, or decline, its number and your reason."
-)
+
+def how(agreement_id: int) -> str:
+    """How to propose or answer, with this agreement's number."""
+    return (
+        f"To propose a change, type {COMMAND} {CHANGE_STEP} {agreement_id} and what you "
+        f"propose, for example: {COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young "
+        "people feel safer. You can add, change or remove an outcome, an indicator or an "
+        "output. For an indicator, give its outcome's number (add indicator 1 ...) or its own "
+        "number (change indicator 1.2 ...). To answer a proposal: accept and its number, or "
+        "decline, its number and your reason."
+    )
+
 
 OUTCOME_VS_OUTPUT = (
     "An outcome is the change that matters, like 'young people feel safer'. An output is a "
@@ -603,10 +608,16 @@ def framework_message(framework: Framework, *, side: Side) -> list[Reply]:
             title=f"Outcomes framework: {agreement.title} (number {agreement.id})",
             text="Outcomes are the change that matters; outputs are counts of activity. "
             "Either side can propose a change; it only happens when the other side "
-            f"accepts it. {HOW}",
+            f"accepts it. {how(agreement.id)}",
             sections=sections,
-            who_sees="Your council's commissioning team and each organisation party to the "
-            "agreement see this framework and every proposal. No other provider sees it.",
+            who_sees=(
+                "Your council's commissioning team and each organisation party to the "
+                "agreement see this framework and every proposal. No other provider sees it."
+                if side == Side.TEAM
+                else "Your organisation, the other organisations party to the agreement and "
+                "the council's commissioning team see this framework and every proposal. No "
+                "other provider sees it."
+            ),
         )
     ]
     replies.extend(Notice(text=note, level="warning") for note in framework_notes(framework))
@@ -687,7 +698,7 @@ async def change_framework(turn: Turn, services: Services, agreement_id: int | N
             request = read_request(_raw_words(turn))
             if isinstance(request, str):
                 await refuse(session, turn, agreement, CHANGE_STEP, "request does not parse")
-                raise BadRequest(f"{request} Nothing was changed. {HOW}")
+                raise BadRequest(f"{request} Nothing was changed. {how(agreement.id)}")
             side = side_of(turn, agreement)
             if isinstance(request, Decide):
                 return decided_replies(await decide(session, turn, agreement, request, now), side)
