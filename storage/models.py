@@ -490,6 +490,7 @@ import storage.monitoring_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_route_tables  # noqa: E402
 import storage.opportunity_tables  # noqa: E402
+import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402, F401

@@ -6,7 +6,9 @@ the register file), or, for providers, only the agreements their organisation is
 Team steps: `new` (a new agreement; `new N` starts from opportunity N, carrying over its
 title, route, value, areas and its confirmed consortium), `edit N`. `show N` is for the team
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
-the record. The register file is a web download for the team
+the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
+`framework N ...` proposes a change to it, or accepts or declines the other side's
+(`handlers/agreements/outcomes.py`). The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
 
@@ -16,7 +18,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, register
+from handlers.agreements import monitoring, outcomes, register
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -91,6 +93,7 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             ),
             upcoming_message(dates, for_team=for_team),
             *await monitoring.monitoring_sections(session, turn, agreement),
+            *await outcomes.summary_sections(session, turn, agreement),
         ]
 
 
@@ -105,6 +108,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
     SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
+    SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
+    SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
