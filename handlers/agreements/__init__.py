@@ -6,7 +6,8 @@ the register file), or, for providers, only the agreements their organisation is
 Team steps: `new` (a new agreement; `new N` starts from opportunity N, carrying over its
 title, route, value, areas and its confirmed consortium), `edit N`. `show N` is for the team
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
-the record. The register file is a web download for the team
+the record. Variations (`vary N`, `variations N`, `variation V ...`) are in
+`handlers/agreements/variations.py`. The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
 
@@ -16,7 +17,7 @@ from bot.core.feature import Command, Feature, SubCommand, run_step
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import register
+from handlers.agreements import register, variations
 from handlers.agreements.common import COMMAND, Refused, is_party, load_for_viewer, runs_it
 from handlers.agreements.export import PAGES
 from handlers.agreements.views import agreement_message, provider_register, team_register
@@ -72,12 +73,15 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             return [Notice(text=refusal.message, level=refusal.level)]
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
-        return agreement_message(
-            agreement,
-            await parties_of(session, agreement.id),
-            await kpis_of(session, agreement.id),
-            for_team=for_team,
-        )
+        return [
+            *agreement_message(
+                agreement,
+                await parties_of(session, agreement.id),
+                await kpis_of(session, agreement.id),
+                for_team=for_team,
+            ),
+            await variations.variations_reply(session, turn, agreement),
+        ]
 
 
 #: Every step of `agreements`, each declared once with what it does.
@@ -85,6 +89,9 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
+    SubCommand("vary", variations.vary, numbered=True, changes_things=True),
+    SubCommand("variations", variations.show_variations, numbered=True),
+    SubCommand("variation", variations.variation, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -113,4 +120,5 @@ FEATURE = Feature(
     actions={"agreements.": link_opened},
     form_purposes=(register.FORM,),
     pages=PAGES,
+    reminders={variations.NOTICE_KIND: variations.remind_to_record_notice},
 )

@@ -1,0 +1,28 @@
+"""Reading an agreement's variations. Rows only, never words; who may see them is decided
+by the callers' checks (`handlers/agreements/common.py`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.variation_tables import AgreementVariation, VariationState
+
+
+async def variations_of(session: AsyncSession, agreement_id: int) -> list[AgreementVariation]:
+    """Every variation of the agreement, in the order they were asked for."""
+    return list(
+        (
+            await session.scalars(
+                select(AgreementVariation)
+                .where(AgreementVariation.agreement_id == agreement_id)
+                .order_by(AgreementVariation.id)
+            )
+        ).all()
+    )
+
+
+def approved_in_order(variations: list[AgreementVariation]) -> list[AgreementVariation]:
+    """The approved ones, in the order they were approved (the order they took effect)."""
+    approved = [v for v in variations if v.state == VariationState.APPROVED]
+    return sorted(approved, key=lambda v: (v.decided_at is None, v.decided_at, v.id))
