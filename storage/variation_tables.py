@@ -63,6 +63,8 @@ class AgreementVariation(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     #: A `VariationState` value.
     state: Mapped[str] = mapped_column(String(16), default=VariationState.REQUESTED)
+    #: The other side's answer: agreed (True) or disagreed (False); None until it answers.
+    other_side_agreed: Mapped[bool | None]
     response_reason: Mapped[str | None] = mapped_column(Text)
     responded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     responded_at: Mapped[datetime | None]

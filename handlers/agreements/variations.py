@@ -317,6 +317,7 @@ async def answer_variation(
         await refuse(session, turn, agreement, attempted, problem[0], variation=variation.id)
         raise WrongSide(problem[1])
     variation.state = VariationState.AGREED if agree else VariationState.DISAGREED
+    variation.other_side_agreed = agree
     variation.response_reason = reason or None
     variation.responded_by = turn.actor.person_id
     variation.responded_at = services.clock.now()
@@ -591,17 +592,10 @@ def variation_section(
         Fact(label="Where it is", value=STATE_WORDS[VariationState(variation.state)]),
     ]
     if variation.responded_at is not None:
-        answer = "Agreed" if variation.state != VariationState.DISAGREED else "Disagreed"
-        if variation.state in (VariationState.APPROVED, VariationState.REJECTED):
-            answer = "Answered"
-        facts.append(
-            Fact(
-                label="The other side's answer",
-                value=f"{answer}: {variation.response_reason}"
-                if variation.response_reason
-                else answer,
-            )
-        )
+        answer = "Agreed" if variation.other_side_agreed else "Disagreed"
+        if variation.response_reason:
+            answer += f": {variation.response_reason}"
+        facts.append(Fact(label="The other side's answer", value=answer))
     if variation.decided_at is not None:
         facts.append(Fact(label="Approvers' reason", value=variation.decision_reason or ""))
     if total is not None:

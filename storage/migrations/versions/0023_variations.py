@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("new_ends_on", sa.Date(), nullable=True),
         sa.Column("evidence", sa.Text(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("other_side_agreed", sa.Boolean(), nullable=True),
         sa.Column("response_reason", sa.Text(), nullable=True),
         sa.Column("responded_by", sa.Integer(), nullable=True),
         sa.Column("responded_at", storage.types.UTCDateTime(), nullable=True),
