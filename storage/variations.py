@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.agreement_tables import AgreementParty
+from storage.models import Membership, Role
 from storage.variation_tables import AgreementVariation, VariationState
 
 
@@ -26,3 +28,21 @@ def approved_in_order(variations: list[AgreementVariation]) -> list[AgreementVar
     """The approved ones, in the order they were approved (the order they took effect)."""
     approved = [v for v in variations if v.state == VariationState.APPROVED]
     return sorted(approved, key=lambda v: (v.decided_at is None, v.decided_at, v.id))
+
+
+async def party_people(session: AsyncSession, agreement_id: int) -> list[int]:
+    """The people of the agreement's provider parties (their members and admins)."""
+    return list(
+        (
+            await session.scalars(
+                select(Membership.person_id)
+                .join(AgreementParty, AgreementParty.organisation_id == Membership.organisation_id)
+                .where(
+                    AgreementParty.agreement_id == agreement_id,
+                    Membership.role.in_([Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER]),
+                )
+                .distinct()
+                .order_by(Membership.person_id)
+            )
+        ).all()
+    )

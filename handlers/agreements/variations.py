@@ -60,7 +60,7 @@ from storage.models import Reminder
 from storage.outbox import send_to_people
 from storage.reminders import cancel_reminders, schedule_reminder
 from storage.variation_tables import AgreementVariation, Side, VariationState
-from storage.variations import approved_in_order, variations_of
+from storage.variations import approved_in_order, party_people, variations_of
 
 NOTICE_KIND = "agreement.change_notice"
 TARGET_TYPE = "agreement_variation"
@@ -271,6 +271,16 @@ async def request_variation(
         authority_id=agreement.authority_id,
         agreement_id=agreement.id,
         side=str(side),
+    )
+    if side == Side.COUNCIL:
+        others = await party_people(session, agreement.id)
+    else:
+        others = [p.id for p in await commissioning_team(session, agreement.authority_id)]
+    await send_to_people(
+        session,
+        others,
+        ReplyList(replies=[asked_message(agreement, variation)]).model_dump(mode="json"),
+        f"variation:{variation.id}:asked:person:{{person_id}}",
     )
     return variation
 
@@ -549,6 +559,28 @@ STATE_WORDS = {
     VariationState.APPROVED: "Approved",
     VariationState.REJECTED: "Rejected",
 }
+
+
+def asked_message(agreement: Agreement, variation: AgreementVariation) -> Message:
+    """To the other side: a change has been asked for; please agree or disagree."""
+    asker = "The council" if variation.side == Side.COUNCIL else "The provider"
+    return Message(
+        title=f"A change is asked for: {agreement.title}",
+        text=(
+            f"{asker} asks to change agreement {agreement.id}: {variation.what_changes}. "
+            f"Why: {variation.why}. Please say whether you agree: type {COMMAND} variation "
+            f'{variation.id} agree, or {COMMAND} variation {variation.id} disagree reason="...". '
+            "Then the council's approvers decide."
+        ),
+        buttons=[
+            Button(
+                label="See the variation",
+                action=f"cmd.{COMMAND}",
+                value=f"variations {agreement.id}",
+            )
+        ],
+        who_sees=WHO_SEES,
+    )
 
 
 def notice_needed_message(agreement: Agreement, variation: AgreementVariation) -> Message:

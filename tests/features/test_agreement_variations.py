@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.enums import Door
 from storage.agreement_tables import Agreement
 from storage.models import AuditEvent, WorkState
 from storage.variation_tables import AgreementVariation
@@ -219,6 +220,18 @@ async def test_each_side_only_does_its_part(door: TestDoor) -> None:
     tom = await door.sign_in("Tom Okafor")
     agreement_id = await record(priya, answers())
     await tom.say(f'agreements vary {agreement_id} what="New hall" why="Old one closed"')
+    # The other side is asked to answer; the asker is not.
+    asked = [
+        q
+        for q in await door.outbox(person_id=priya.person_id)
+        if "asks to change" in text_of(q.replies)
+    ]
+    assert len(asked) == 1 and "New hall" in text_of(asked[0].replies)
+    assert not [
+        q
+        for q in await door.outbox(person_id=tom.person_id)
+        if "asks to change" in text_of(q.replies)
+    ]
     variation = await latest_variation(door)
     before = await variations(door)
     # Tom asked, so Tom can't answer; Priya can't approve before the answer.
@@ -250,7 +263,8 @@ async def test_each_side_only_does_its_part(door: TestDoor) -> None:
     assert len(await refusals(door, tom)) == 2 and len(await refusals(door, priya)) == 3
 
 
-async def test_another_provider_and_another_council_see_nothing(door: TestDoor) -> None:
+@pytest.mark.parametrize("on", [Door.WEB, Door.SLACK, Door.TEAMS])
+async def test_another_provider_and_another_council_see_nothing(door: TestDoor, on: Door) -> None:
     door.freeze(NOW)
     await add_hilltop(door.services)
     priya = await door.sign_in("Priya Shah")
@@ -258,10 +272,14 @@ async def test_another_provider_and_another_council_see_nothing(door: TestDoor) 
     await priya.say(
         f'agreements vary {agreement_id} what="Secret change" why="Demand" value=£5,000'
     )
+    # Tom, of the party, is asked; nobody else is sent anything about it.
+    tom = await door.sign_in("Tom Okafor")
+    about_it = [q for q in await door.outbox() if "Secret change" in text_of(q.replies)]
+    assert [q.row.person_id for q in about_it] == [tom.person_id]
     variation = await latest_variation(door)
     before = await variations(door)
     for name in ("Grace Lee", "Yusuf Khan"):
-        other = await door.sign_in(name)
+        other = await door.sign_in(name, door=on)
         for command in (
             f"agreements variations {agreement_id}",
             f'agreements vary {agreement_id} what="x" why="y"',
