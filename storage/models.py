@@ -493,4 +493,5 @@ import storage.opportunity_tables  # noqa: E402
 import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
-import storage.slack_tables  # noqa: E402, F401
+import storage.slack_tables  # noqa: E402
+import storage.variation_tables  # noqa: E402, F401

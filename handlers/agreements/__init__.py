@@ -8,7 +8,8 @@ title, route, value, areas and its confirmed consortium), `edit N`. `show N` is 
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
 the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
 `framework N ...` proposes a change to it, or accepts or declines the other side's
-(`handlers/agreements/outcomes.py`). The register file is a web download for the team
+(`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
+are in `handlers/agreements/variations.py`. The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
 
@@ -18,7 +19,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register
+from handlers.agreements import monitoring, outcomes, register, variations
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -94,6 +95,7 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             upcoming_message(dates, for_team=for_team),
             *await monitoring.monitoring_sections(session, turn, agreement),
             *await outcomes.summary_sections(session, turn, agreement),
+            await variations.variations_reply(session, turn, agreement),
         ]
 
 
@@ -110,6 +112,9 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
     SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
+    SubCommand("vary", variations.vary, numbered=True, changes_things=True),
+    SubCommand("variations", variations.show_variations, numbered=True),
+    SubCommand("variation", variations.variation, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -136,6 +141,7 @@ FEATURE = Feature(
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,
         monitoring.CHASE_KIND: monitoring.chase_checkin,
+        variations.NOTICE_KIND: variations.remind_to_record_notice,
     },
     pages=PAGES,
 )

@@ -1,0 +1,48 @@
+"""Reading an agreement's variations. Rows only, never words; who may see them is decided
+by the callers' checks (`handlers/agreements/common.py`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.agreement_tables import AgreementParty
+from storage.models import Membership, Role
+from storage.variation_tables import AgreementVariation, VariationState
+
+
+async def variations_of(session: AsyncSession, agreement_id: int) -> list[AgreementVariation]:
+    """Every variation of the agreement, in the order they were asked for."""
+    return list(
+        (
+            await session.scalars(
+                select(AgreementVariation)
+                .where(AgreementVariation.agreement_id == agreement_id)
+                .order_by(AgreementVariation.id)
+            )
+        ).all()
+    )
+
+
+def approved_in_order(variations: list[AgreementVariation]) -> list[AgreementVariation]:
+    """The approved ones, in the order they were approved (the order they took effect)."""
+    approved = [v for v in variations if v.state == VariationState.APPROVED]
+    return sorted(approved, key=lambda v: (v.decided_at is None, v.decided_at, v.id))
+
+
+async def party_people(session: AsyncSession, agreement_id: int) -> list[int]:
+    """The people of the agreement's provider parties (their members and admins)."""
+    return list(
+        (
+            await session.scalars(
+                select(Membership.person_id)
+                .join(AgreementParty, AgreementParty.organisation_id == Membership.organisation_id)
+                .where(
+                    AgreementParty.agreement_id == agreement_id,
+                    Membership.role.in_([Role.PROVIDER_ADMIN, Role.PROVIDER_MEMBER]),
+                )
+                .distinct()
+                .order_by(Membership.person_id)
+            )
+        ).all()
+    )
