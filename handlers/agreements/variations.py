@@ -49,6 +49,7 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
+from handlers.agreements.key_dates import schedule_key_dates
 from handlers.engagements.common import words_of
 from handlers.opportunities.common import money
 from handlers.steps import load_locked
@@ -412,6 +413,10 @@ async def decide_variation(
             agreement.ends_on = agreement.ends_on + timedelta(days=variation.term_change_days)
             agreement.updated_at = now
     await session.flush()
+    if approve and variation.term_change_days:
+        # A new end moves every key date worked out from it (end of term, extension
+        # decision, the 6- and 3-month warnings), as saving the agreement would.
+        await schedule_key_dates(session, agreement, services)
     totals = totals_for(agreement, await variations_of(session, agreement.id))
     mine = [t for v, t in totals.rows if v.id == variation.id]
     notice = bool(approve and mine and mine[0].change_notice_required)

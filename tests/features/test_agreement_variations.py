@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.clock import LONDON
 from bot.core.enums import Door
 from storage.agreement_tables import Agreement
 from storage.models import AuditEvent, WorkState
@@ -290,3 +291,26 @@ async def test_another_provider_and_another_council_see_nothing(door: TestDoor, 
             assert "couldn't find that agreement" in said and "Secret change" not in said, said
         assert len(await refusals(door, other)) == 4
     assert await variations(door) == before
+
+
+async def test_an_approved_new_end_moves_the_key_date_reminders(door: TestDoor) -> None:
+    """The end-of-term reminder follows the agreement's end when a variation moves it."""
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    tom = await door.sign_in("Tom Okafor")
+    agreement_id = await record(priya, answers())  # 1 April 2026 to 31 March 2028
+
+    async def end_of_term() -> date:
+        (found,) = [
+            r
+            for r in await door.reminders(kind="agreement.key_date")
+            if r.state == WorkState.PENDING
+            and r.target_id.startswith(f"{agreement_id}:end_of_term:")
+        ]
+        return found.due_at.astimezone(LONDON).date()
+
+    # Reminded on the last working day on or before the end: Friday 31 March 2028.
+    assert await end_of_term() == date(2028, 3, 31)
+    await vary_and_approve(tom, priya, priya, agreement_id, "ends=2028-09-30")
+    # The new end is Saturday 30 September 2028: reminded on Friday 29 September.
+    assert await end_of_term() == date(2028, 9, 29)
