@@ -10,7 +10,7 @@ and a confirmation after every submission.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +169,17 @@ async def open_form(turn: Turn, services: Services, purpose: FormPurpose) -> lis
             return await _start_chat(session, turn, services, purpose, definition, response)
         preface = await purpose.preface(session, turn, subject)
         return [*preface, form_view(definition, response, response.current_page)]
+
+
+def form_step(purpose: FormPurpose) -> Callable[[Turn, Services], Awaitable[list[Reply]]]:
+    """A step that only opens `purpose`'s form (`opportunities ask 4`), declared where the
+    steps are listed instead of a one-line wrapper function per form."""
+
+    async def step(turn: Turn, services: Services) -> list[Reply]:
+        return await open_form(turn, services, purpose)
+
+    step.__qualname__ = f"open {type(purpose).__name__}"
+    return step
 
 
 def form_view(

@@ -10,17 +10,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Command, Feature, HomeSection
-from bot.core.reply import Button, Reply, Section
-from bot.core.turn import Actor, Turn
+from bot.core.reply import Button, Section
+from bot.core.turn import Actor
 from bot.services import Services
-from handlers.forms import open_form
+from handlers.forms import form_step
 from handlers.notifications.choices import COMMAND, PREFERENCES, describe
 from storage.notification_preferences import preferences_for
-
-
-async def notifications(turn: Turn, services: Services) -> list[Reply]:
-    """Open the form with the person's current choices."""
-    return await open_form(turn, services, PREFERENCES)
 
 
 async def _home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
@@ -43,7 +38,8 @@ FEATURE = Feature(
         Command(
             COMMAND,
             "choose how often we tell you about new opportunities, and when we may message you",
-            notifications,
+            # The form opens with the person's current choices.
+            form_step(PREFERENCES),
             opens_form=True,
             teams_scopes=frozenset({"personal"}),
         ),

@@ -24,6 +24,7 @@ from bot.core.feature import Command, Feature, HomeSection, SubCommand, link_pre
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
+from handlers.forms import form_step
 from handlers.opportunities import (
     awards,
     changes,
@@ -54,9 +55,9 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", setup.open_setup, opens_form=True),
     SubCommand("edit", setup.open_setup, opens_form=True),
     SubCommand("lot", setup.open_lot, opens_form=True),
-    SubCommand("route", route.open_route, opens_form=True),
+    SubCommand("route", form_step(route.ROUTE), opens_form=True),
     SubCommand("checklist", route.show_checklist, numbered=True),
-    SubCommand("done", route.open_step_done, opens_form=True),
+    SubCommand("done", form_step(route.STEP_DONE), opens_form=True),
     SubCommand("undo", route.undo, numbered=True, changes_things=True),
     SubCommand("amend", changes.amend, opens_form=True),
     SubCommand("withdraw", changes.withdraw, opens_form=True),
@@ -69,18 +70,18 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("unfollow", following.unfollow, numbered=True, changes_things=True),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
-    SubCommand("award", awards.open_award, opens_form=True),
-    SubCommand("ask", clarifications.ask, opens_form=True),
-    SubCommand("answer", clarifications.answer, opens_form=True),
+    SubCommand("award", form_step(awards.AWARD), opens_form=True),
+    SubCommand("ask", form_step(clarifications.ASK), opens_form=True),
+    SubCommand("answer", form_step(clarifications.ANSWER), opens_form=True),
     SubCommand("questions", clarifications.questions_to_answer, numbered=True),
-    SubCommand("partners", partners.open_post, opens_form=True),
+    SubCommand("partners", form_step(partners.POST), opens_form=True),
     SubCommand("takedown", partners.take_down, numbered=True, changes_things=True),
     SubCommand("partnering", partners.show_partners, numbered=True),
     SubCommand("talk", partners.talk, numbered=True, changes_things=True),
     SubCommand("agree", partners.agree, numbered=True, changes_things=True),
     SubCommand("decline", partners.decline, numbered=True, changes_things=True),
     SubCommand("introduce", partners.introduce, changes_things=True),
-    SubCommand("consortium", partners.open_consortium, opens_form=True),
+    SubCommand("consortium", form_step(partners.CONSORTIUM), opens_form=True),
     SubCommand("invite", partners.invite, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}

@@ -17,7 +17,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Fact, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject
 from handlers.opportunities.common import (
     COMMAND,
     Refused,
@@ -163,10 +163,6 @@ class AwardForm(TeamForm):
 
 
 AWARD = AwardForm()
-
-
-async def open_award(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, AWARD)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers import clarifications as shared
 from handlers.clarifications import ClarificationSubject
-from handlers.forms import FormPurpose, Subject, open_form
+from handlers.forms import FormPurpose, Subject
 from handlers.membership import HOW_TO_JOIN
 from handlers.opportunities.announce import tell_everyone
 from handlers.opportunities.common import (
@@ -301,11 +301,3 @@ def asking_open(opportunity: Opportunity, now: datetime, tz: ZoneInfo) -> bool:
 
 ASK = AskQuestion()
 ANSWER = AnswerQuestion()
-
-
-async def ask(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, ASK)
-
-
-async def answer(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, ANSWER)

@@ -32,7 +32,7 @@ from bot.core.law import (
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import Subject, form_view, open_form
+from handlers.forms import Subject, form_view
 from handlers.opportunities.common import (
     COMMAND,
     Refused,
@@ -245,11 +245,6 @@ def decision_replies(chosen: Chosen) -> list[Reply]:
 
 
 ROUTE = RouteForm()
-
-
-async def open_route(turn: Turn, services: Services) -> list[Reply]:
-    """`opportunities route 4`."""
-    return await open_form(turn, services, ROUTE)
 
 
 # --- the checklist ---------------------------------------------------------------------------
@@ -565,11 +560,6 @@ async def record_step(
 STEP_DONE = StepDoneForm()
 
 
-async def open_step_done(turn: Turn, services: Services) -> list[Reply]:
-    """`opportunities done 4` (which step is asked) or `done 4 tender_notice`."""
-    return await open_form(turn, services, STEP_DONE)
-
-
 async def undo_step(
     session: AsyncSession, turn: Turn, opportunity_id: int | None, key: str | None
 ) -> Checklist:
@@ -621,8 +611,6 @@ __all__ = [
     "CONTRACT_SIGNED",
     "ROUTE",
     "STEP_DONE",
-    "open_route",
-    "open_step_done",
     "show_checklist",
     "undo",
 ]

@@ -21,9 +21,9 @@ The rule for names is `storage.partners`' (one place); every view here goes thro
 from __future__ import annotations
 
 from handlers.opportunities.partners.broker import introduce
-from handlers.opportunities.partners.consortium import CONSORTIUM, invite, open_consortium
+from handlers.opportunities.partners.consortium import CONSORTIUM, invite
 from handlers.opportunities.partners.home import home_sections
-from handlers.opportunities.partners.posts import POST, open_post, take_down
+from handlers.opportunities.partners.posts import POST, take_down
 from handlers.opportunities.partners.talking import agree, decline, talk
 from handlers.opportunities.partners.views import show_partners
 
@@ -35,8 +35,6 @@ __all__ = [
     "home_sections",
     "introduce",
     "invite",
-    "open_consortium",
-    "open_post",
     "show_partners",
     "take_down",
     "talk",

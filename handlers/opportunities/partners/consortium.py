@@ -13,7 +13,7 @@ from bot.core.reply import Button, Message, Notice, Reply, ReplyList
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
-from handlers.forms import FormPurpose, Subject, form_view, open_form
+from handlers.forms import FormPurpose, Subject, form_view
 from handlers.opportunities.common import COMMAND, Refused, number_at, refuse
 from handlers.opportunities.partners.common import (
     NOT_FOUND,
@@ -248,11 +248,6 @@ async def _tell_confirmed(
 
 
 CONSORTIUM = ConsortiumForm()
-
-
-async def open_consortium(turn: Turn, services: Services) -> list[Reply]:
-    """`opportunities consortium 4`."""
-    return await open_form(turn, services, CONSORTIUM)
 
 
 @dataclass(frozen=True)

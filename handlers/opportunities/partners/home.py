@@ -7,17 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.reply import Section
 from bot.core.turn import Actor
 from bot.services import Services
-from handlers.opportunities.partners.broker import introduce
 from handlers.opportunities.partners.common import partnering
-from handlers.opportunities.partners.consortium import CONSORTIUM, invite, open_consortium
-from handlers.opportunities.partners.posts import POST, open_post, take_down
-from handlers.opportunities.partners.talking import agree, decline, talk
-from handlers.opportunities.partners.views import show_partners
-from storage.partners import (
-    waiting_for,
-)
-
-# --- Home ------------------------------------------------------------------------------------
+from storage.partners import waiting_for
 
 
 async def home_sections(session: AsyncSession, actor: Actor, services: Services) -> list[Section]:
@@ -33,19 +24,3 @@ async def home_sections(session: AsyncSession, actor: Actor, services: Services)
             )
         )
     return sections
-
-
-__all__ = [
-    "CONSORTIUM",
-    "POST",
-    "agree",
-    "decline",
-    "home_sections",
-    "introduce",
-    "invite",
-    "open_consortium",
-    "open_post",
-    "show_partners",
-    "take_down",
-    "talk",
-]

@@ -12,7 +12,7 @@ from bot.core.reply import Button, Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
-from handlers.forms import FormPurpose, Subject, form_view, open_form
+from handlers.forms import FormPurpose, Subject, form_view
 from handlers.opportunities.common import COMMAND, Refused, number_at, refuse
 from handlers.opportunities.partners.common import (
     NOT_FOUND,
@@ -204,11 +204,6 @@ class PostForm(FormPurpose):
 
 
 POST = PostForm()
-
-
-async def open_post(turn: Turn, services: Services) -> list[Reply]:
-    """`opportunities partners 4`."""
-    return await open_form(turn, services, POST)
 
 
 @dataclass(frozen=True)
