@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 8
     scheduler_enabled: bool = True
     suppression_minimum: int = 5
+    #: The largest file a person may send (a report, a photo, a voice note), in bytes. Doors
+    #: refuse bigger files before fetching them; features check it again on the bytes.
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     #: Engagement guardrail: warn when an engagement is open for fewer days than this. It is
     #: the council's own choice, not the law: no Act sets a length for pre-market engagement
     #: (seed 004's six weeks is for tender windows, which opportunities will check). Four

@@ -16,7 +16,18 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import LONDON
 from bot.core.enums import Door, Role
 
-__all__ = ["Action", "Actor", "Door", "Grant", "Intent", "Submission", "Turn", "parse_command"]
+__all__ = [
+    "Action",
+    "Actor",
+    "Attachment",
+    "AttachmentProblem",
+    "Door",
+    "Grant",
+    "Intent",
+    "Submission",
+    "Turn",
+    "parse_command",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,27 @@ class Submission:
     intent: Intent = Intent.NEXT
 
 
+class AttachmentProblem(StrEnum):
+    """Why a door could not hand over a file the person sent; the feature words the reply."""
+
+    TOO_BIG = "too_big"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the person sent with their turn: a Slack file, a Teams attachment, a web upload.
+
+    The door has already fetched the bytes (refusing anything over the size limit before
+    fetching it, and saying so in `problem` with no bytes). The name and type are only what
+    the sender claimed: features check the bytes themselves before keeping anything."""
+
+    filename: str
+    content_type: str
+    data: bytes = b""
+    problem: AttachmentProblem | None = None
+
+
 @dataclass(frozen=True)
 class Turn:
     """One thing a person did. `conversation` identifies the chat (or `web`) for chat-mode state."""
@@ -135,6 +167,8 @@ class Turn:
     submission: Submission | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     prefers_chat: bool = False
+    #: Files sent with the turn (a chat message with a file, a web form with an upload).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def wants_chat(self) -> bool:
