@@ -39,7 +39,7 @@ from handlers.engagements.common import (
     submitted_engagement,
     team_engagement,
 )
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage.clarification_tables import About
 from storage.engagement_tables import Clarification, Engagement
 from storage.engagements import add_participants, participant_people, waiting_questions
@@ -278,13 +278,10 @@ ANSWER = AnswerQuestion()
 UPDATE = PublishUpdate()
 
 
-async def ask(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, ASK)
+ask = form_step(ASK)
 
 
-async def reply_to_question(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, ANSWER)
+reply_to_question = form_step(ANSWER)
 
 
-async def post_update(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, UPDATE)
+post_update = form_step(UPDATE)

@@ -30,7 +30,7 @@ from handlers.engagements.common import (
     submitted_engagement,
 )
 from handlers.engagements.feedback import feedback_summary
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage import audit
 from storage.engagement_tables import (
     BookingState,
@@ -548,5 +548,4 @@ class YouSaidWeDid(TeamForm):
 YOU_SAID = YouSaidWeDid()
 
 
-async def you_said_we_did(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, YOU_SAID)
+you_said_we_did = form_step(YOU_SAID)

@@ -24,7 +24,7 @@ from handlers.engagements.common import (
     submitted_engagement,
     team_engagement,
 )
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage import audit
 from storage.engagement_tables import ConflictDeclaration, Engagement, EngagementState
 from storage.engagements import commissioning_team, conflict_declarations, not_yet_declared
@@ -116,8 +116,7 @@ class DeclareConflicts(TeamForm):
 DECLARE = DeclareConflicts()
 
 
-async def declare(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, DECLARE)
+declare = form_step(DECLARE)
 
 
 async def show_declarations(

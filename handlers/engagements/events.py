@@ -27,7 +27,7 @@ from handlers.engagements.common import (
     refuse,
     submitted_engagement,
 )
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from handlers.membership import HOW_TO_JOIN
 from storage import audit
 from storage.engagement_tables import (
@@ -152,8 +152,7 @@ async def schedule_event_reminders(
 EVENT = AddEvent()
 
 
-async def add_event(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, EVENT)
+add_event = form_step(EVENT)
 
 
 async def rsvp(turn: Turn, services: Services, event_id: int | None) -> list[Reply]:

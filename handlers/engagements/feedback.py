@@ -17,7 +17,7 @@ from bot.core.reply import Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import number_at
-from handlers.forms import FormPurpose, Subject, open_form
+from handlers.forms import FormPurpose, Subject, form_step
 from storage.engagement_tables import Engagement, EngagementFeedback, FeedbackGiven
 from storage.engagements import participant_organisations
 from storage.models import FormResponse
@@ -123,8 +123,7 @@ def _rating(value: object) -> int | None:
 FEEDBACK = GiveFeedback()
 
 
-async def give_feedback(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, FEEDBACK)
+give_feedback = form_step(FEEDBACK)
 
 
 async def feedback_summary(

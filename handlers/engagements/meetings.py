@@ -30,7 +30,7 @@ from handlers.engagements.common import (
     refuse,
     submitted_engagement,
 )
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage import audit
 from storage.engagement_tables import Engagement, MeetingRequest, MeetingState
 from storage.engagements import members_of
@@ -339,16 +339,13 @@ TIMES = ProposeTimes()
 NOTES = MeetingNotes()
 
 
-async def write_notes(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, NOTES)
+write_notes = form_step(NOTES)
 
 
-async def ask_to_talk(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, REQUEST)
+ask_to_talk = form_step(REQUEST)
 
 
-async def propose_times(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, TIMES)
+propose_times = form_step(TIMES)
 
 
 async def pick_time(turn: Turn, services: Services, request_id: int | None) -> list[Reply]:

@@ -37,7 +37,7 @@ from handlers.engagements.common import (
 )
 from handlers.engagements.conflicts import declaration_facts
 from handlers.engagements.setup import apply_notice_fields
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage import audit
 from storage.engagement_tables import (
     Clarification,
@@ -348,8 +348,7 @@ class NoticeFacts(TeamForm):
 NOTICE_FACTS = NoticeFacts()
 
 
-async def change_notice_facts(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, NOTICE_FACTS)
+change_notice_facts = form_step(NOTICE_FACTS)
 
 
 async def show_record(turn: Turn, services: Services, engagement_id: int | None) -> list[Reply]:

@@ -29,7 +29,7 @@ from handlers.engagements.common import (
 )
 from handlers.engagements.conflicts import remind_to_declare
 from handlers.engagements.working_days import working_days_before
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from storage import audit
 from storage.engagement_tables import (
     AuthorityChannel,
@@ -239,8 +239,7 @@ class EngagementSetup(TeamForm):
 SETUP = EngagementSetup()
 
 
-async def open_setup(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, SETUP)
+open_setup = form_step(SETUP)
 
 
 async def build_questions(session: AsyncSession, engagement: Engagement) -> FormDefinition | None:

@@ -25,7 +25,7 @@ from handlers.engagements.common import (
     runs_it,
 )
 from handlers.engagements.setup import invitation_message
-from handlers.forms import Subject, open_form
+from handlers.forms import Subject, form_step
 from handlers.membership import HOW_TO_JOIN
 from storage import audit, clarifications
 from storage.clarification_tables import About
@@ -334,5 +334,4 @@ class EngagementAnswers(ProviderForm):
 ANSWERS = EngagementAnswers()
 
 
-async def answer(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, ANSWERS)
+answer = form_step(ANSWERS)

@@ -14,7 +14,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import Subject, form_view, open_form
+from handlers.forms import Subject, form_step, form_view
 from handlers.opportunities.announce import Told, tell_everyone
 from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
@@ -265,9 +265,7 @@ AMEND = AmendmentForm()
 WITHDRAW = WithdrawalForm()
 
 
-async def amend(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, AMEND)
+amend = form_step(AMEND)
 
 
-async def withdraw(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, WITHDRAW)
+withdraw = form_step(WITHDRAW)

@@ -141,7 +141,10 @@ async def load_for_team(
         opportunity = await load_locked(session, Opportunity, opportunity_id)
     else:
         opportunity = await session.get(Opportunity, opportunity_id) if opportunity_id else None
-    if opportunity is None or not runs_it(turn.actor, opportunity):
+    if opportunity is None:
+        await refuse(session, turn, None, attempted, f"no opportunity {opportunity_id}")
+        raise NotTheTeam(f"{NOT_FOUND} Nothing was changed.")
+    if not runs_it(turn.actor, opportunity):
         await refuse(session, turn, opportunity, attempted, "not the team")
         raise NotTheTeam(ONLY_THE_TEAM)
     return opportunity

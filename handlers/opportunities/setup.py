@@ -17,7 +17,7 @@ from bot.core.turn import Turn, row_id
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.engagements.meetings import close_private_conversations
-from handlers.forms import FormPurpose, Subject, form_view, open_form
+from handlers.forms import FormPurpose, Subject, form_step, form_view
 from handlers.opportunities.announce import Told, announce
 from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
@@ -381,8 +381,7 @@ def apply_answers(opportunity: Opportunity, answers: dict[str, Any], services: S
 SETUP = OpportunitySetup()
 
 
-async def open_setup(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, SETUP)
+open_setup = form_step(SETUP)
 
 
 # --- lots ------------------------------------------------------------------------------------
@@ -504,8 +503,7 @@ async def _lot(session: AsyncSession, opportunity_id: int, number: int) -> Oppor
 LOT = LotForm()
 
 
-async def open_lot(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, LOT)
+open_lot = form_step(LOT)
 
 
 # --- preview and guardrails ------------------------------------------------------------------

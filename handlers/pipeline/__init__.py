@@ -18,7 +18,7 @@ from bot.core.reply import Button, Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.engagements.common import Refused
-from handlers.forms import open_form
+from handlers.forms import form_step
 from handlers.opportunities.setup import preview_replies
 from handlers.pipeline import planning
 from handlers.pipeline.common import COMMAND, today
@@ -59,8 +59,7 @@ async def list_pipeline(turn: Turn, services: Services) -> list[Reply]:
     return replies
 
 
-async def plan(turn: Turn, services: Services) -> list[Reply]:
-    return await open_form(turn, services, planning.FORM)
+plan = form_step(planning.FORM)
 
 
 async def remove(turn: Turn, services: Services, entry_id: int | None) -> list[Reply]:
