@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, select
+from sqlalchemy import CompoundSelect, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clarification_tables import Clarification
@@ -208,6 +208,35 @@ async def interest_of(
             OpportunityInterest.organisation_id == organisation_id,
         )
     )
+
+
+async def interested_counts(session: AsyncSession, opportunity_ids: list[int]) -> dict[int, int]:
+    """How many organisations are interested in each opportunity, in one query (a team's
+    Home lists all its open ones)."""
+    if not opportunity_ids:
+        return {}
+    rows = await session.execute(
+        select(OpportunityInterest.opportunity_id, func.count())
+        .where(
+            OpportunityInterest.opportunity_id.in_(opportunity_ids),
+            OpportunityInterest.state == InterestState.INTERESTED,
+        )
+        .group_by(OpportunityInterest.opportunity_id)
+    )
+    return {opportunity_id: count for opportunity_id, count in rows.tuples()}
+
+
+async def interested_opportunity_ids(session: AsyncSession, organisation_ids: set[int]) -> set[int]:
+    """The opportunities any of these organisations said it is interested in, in one query."""
+    if not organisation_ids:
+        return set()
+    rows = await session.scalars(
+        select(OpportunityInterest.opportunity_id).where(
+            OpportunityInterest.organisation_id.in_(organisation_ids),
+            OpportunityInterest.state == InterestState.INTERESTED,
+        )
+    )
+    return set(rows.all())
 
 
 async def interested_organisations(

@@ -43,12 +43,12 @@ from handlers.opportunities.calendar import DeadlineCalendars
 from handlers.opportunities.common import COMMAND, STATE_WORDS, deadline_text
 from storage.digests import DIGEST_KIND
 from storage.opportunities import (
-    interest_of,
-    interested_organisations,
+    interested_counts,
+    interested_opportunity_ids,
     open_opportunities,
     opportunities_of,
 )
-from storage.opportunity_tables import InterestState, OpportunityState
+from storage.opportunity_tables import OpportunityState
 
 #: Every step of `opportunities`, each declared once with what it does.
 STEPS: tuple[SubCommand, ...] = (
@@ -97,12 +97,16 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
     sections = await _interested_in(session, actor, services)
     if not actor.is_commissioner:
         return sections
-    for o in await opportunities_of(session, actor.commissioner_for()):
-        if o.state not in (OpportunityState.DRAFT, OpportunityState.OPEN):
-            continue
+    in_play = [
+        o
+        for o in await opportunities_of(session, actor.commissioner_for())
+        if o.state in (OpportunityState.DRAFT, OpportunityState.OPEN)
+    ]
+    counts = await interested_counts(session, [o.id for o in in_play])
+    for o in in_play:
         text = STATE_WORDS[OpportunityState(o.state)] + "."
         if o.state == OpportunityState.OPEN:
-            interested = len(await interested_organisations(session, o.id))
+            interested = counts.get(o.id, 0)
             waiting = await clarifications.waiting_count(session, o)
             text = (
                 f"Open. Deadline for bids: {deadline_text(o, actor.timezone)}. "
@@ -129,25 +133,17 @@ async def _interested_in(session: AsyncSession, actor: Actor, services: Services
     if not organisations:
         return []
     now = services.clock.now()
-    sections: list[Section] = []
-    for o in await open_opportunities(session):
-        if o.submission_deadline is None or o.submission_deadline <= now:
-            continue
-        for organisation_id in organisations:
-            row = await interest_of(session, o.id, organisation_id)
-            if row is not None and row.state == InterestState.INTERESTED:
-                sections.append(
-                    Section(
-                        heading=f"Opportunity: {o.title}",
-                        text="You said you are interested. Deadline for bids: "
-                        f"{deadline_text(o, actor.timezone)}.",
-                        buttons=[
-                            Button(label="See it", action=f"cmd.{COMMAND}", value=f"show {o.id}")
-                        ],
-                    )
-                )
-                break
-    return sections
+    interested = await interested_opportunity_ids(session, organisations)
+    return [
+        Section(
+            heading=f"Opportunity: {o.title}",
+            text="You said you are interested. Deadline for bids: "
+            f"{deadline_text(o, actor.timezone)}.",
+            buttons=[Button(label="See it", action=f"cmd.{COMMAND}", value=f"show {o.id}")],
+        )
+        for o in await open_opportunities(session)
+        if o.id in interested and o.submission_deadline is not None and o.submission_deadline > now
+    ]
 
 
 FEATURE = Feature(

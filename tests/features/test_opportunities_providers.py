@@ -213,13 +213,19 @@ async def test_home_shows_the_team_its_opportunities_and_a_provider_its_interest
     door: TestDoor,
 ) -> None:
     priya, opportunity_id = await _published(door)
-    assert "Opportunity: " + TITLE in text_of(await priya.say("home"))
+    team_home = text_of(await priya.say("home"))
+    assert "Opportunity: " + TITLE in team_home and "0 interested" in team_home
     tom = await door.sign_in("Tom Okafor")
     assert "Opportunity: " + TITLE not in text_of(await tom.say("home"))
     await tom.say(f"opportunities interest {opportunity_id}")
     home = text_of(await tom.say("home"))
     assert "Opportunity: " + TITLE in home and DEADLINE_WORDS in home
+    assert "You said you are interested" in home
+    assert "1 interested" in text_of(await priya.say("home"))
     assert "opportunities" in text_of(await tom.say("help"))
+    # Someone else's interest is not theirs: Grace's organisation said nothing.
+    grace = await door.sign_in("Grace Lee")
+    assert "You said you are interested" not in text_of(await grace.say("home"))
 
 
 async def test_it_closes_at_its_deadline_and_an_amended_deadline_moves_the_closing(
