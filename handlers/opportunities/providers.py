@@ -45,6 +45,7 @@ from storage.opportunities import (
     interest_counts,
     interest_in,
     interest_of,
+    interested_opportunity_ids,
     interested_organisations,
     lots_of,
     matches,
@@ -110,13 +111,9 @@ async def list_opportunities(turn: Turn, services: Services) -> list[Reply]:
                 if _is_open(o, services) and await matches(session, o, organisations)
             ]
             sections = []
+            ours = await interested_opportunity_ids(session, organisations)
             for o in fitting[:20]:
-                interested = False
-                for org in organisations:
-                    row = await interest_of(session, o.id, org)
-                    interested = interested or (
-                        row is not None and row.state == InterestState.INTERESTED
-                    )
+                interested = o.id in ours
                 sections.append(
                     Section(
                         heading=o.title,
