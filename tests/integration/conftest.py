@@ -10,8 +10,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.app import SENDER
+from tests.slack.conftest import SlackPoster
+from tests.support.doors import SLACK_SECRET
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
+from tests.support.servers import RunningApp
 
 
 @pytest.fixture
@@ -29,3 +33,12 @@ async def fake_teams(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBotFr
         monkeypatch.setenv(name, value)
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
+    """Signed Slack requests to the app under test; waits for its sends when done."""
+    poster = SlackPoster(app_server.url, SLACK_SECRET)
+    yield poster
+    await poster.close()
+    await app_server.runner.app[SENDER].idle()

@@ -55,13 +55,12 @@ from storage.models import (
     FormResponse,
     Organisation,
     OutboxMessage,
-    Person,
     Reminder,
     ResponseState,
     WorkState,
 )
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.doors import chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten, person_id
 from tests.support.engagements import Browser, SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -98,14 +97,6 @@ def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> d
 
 
 @pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
-
-
-@pytest.fixture
 async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, WebUser]]:
     users = {name: WebUser(app_server.url) for name in ("Priya Shah", "Grace Lee")}
     yield users
@@ -114,13 +105,6 @@ async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, WebUser]]:
 
 
 # --- small readers ---------------------------------------------------------------------------
-
-
-async def person_id(services: Services, email: str) -> int:
-    async with services.db.session() as session:
-        found = await session.scalar(select(Person.id).where(Person.email == email))
-    assert found is not None, email
-    return int(found)
 
 
 async def organisation_id(services: Services, slug: str) -> int:

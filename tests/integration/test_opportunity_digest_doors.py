@@ -6,7 +6,6 @@ A second run adds nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,12 +20,12 @@ from bot.scheduler import DueSweep
 from bot.services import Services
 from handlers import reminder_handlers
 from storage.digests import ensure_digest_job
-from storage.models import Authority, ChatIdentity, Door, Person
+from storage.models import Authority
 from storage.notification_preferences import save_preferences
 from storage.opportunity_tables import Opportunity, OpportunityState
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
 from tests.support.areas import codes
-from tests.support.doors import chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten, link_teams, person_id
 from tests.support.engagements import SlackPerson, TeamsPerson, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -52,21 +51,6 @@ def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> d
     return chat_door_settings(fake_slack, fake_teams)
 
 
-@pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
-
-
-async def person_id(services: Services, email: str) -> int:
-    async with services.db.session() as session:
-        found = await session.scalar(select(Person.id).where(Person.email == email))
-    assert found is not None, email
-    return int(found)
-
-
 async def test_weekly_digests_reach_slack_and_teams_on_their_day(
     services: Services,
     app_server: RunningApp,
@@ -81,15 +65,7 @@ async def test_weekly_digests_reach_slack_and_teams_on_their_day(
     fake_slack.add_user("T0001", TOM_SLACK, "Tom Okafor", email="tom@riversideyouth.example")
     tom = SlackPerson(slack_poster, fake_slack, sender, services, TOM_SLACK)
     assert "What I can help with" in await tom.say("help")
-    async with services.db.session() as session:
-        session.add(
-            ChatIdentity(
-                person_id=amina_id,
-                platform=Door.TEAMS,
-                workspace_id=fake_teams.tenant_id,
-                user_id=AMINA.aad_object_id,
-            )
-        )
+    await link_teams(services, amina_id, fake_teams, AMINA)
     amina = TeamsPerson(
         fake_teams, TeamsActivities.from_fake(fake_teams), app_server.url, sender, AMINA
     )

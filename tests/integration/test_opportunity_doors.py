@@ -21,10 +21,10 @@ from bot.app import SENDER
 from bot.clock import LONDON, format_when
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
-from storage.models import ChatIdentity, Door, Person
+from storage.models import ChatIdentity, Door
 from storage.opportunity_tables import Opportunity, OpportunityInterest
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.doors import chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten, person_id
 from tests.support.engagements import Browser, SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -66,26 +66,11 @@ def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> d
 
 
 @pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
-
-
-@pytest.fixture
 async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, WebUser]]:
     users = {name: WebUser(app_server.url) for name in ("Priya Shah", "Grace Lee")}
     yield users
     for user in users.values():
         await user.close()
-
-
-async def person_id(services: Services, email: str) -> int:
-    async with services.db.session() as session:
-        found = await session.scalar(select(Person.id).where(Person.email == email))
-    assert found is not None, email
-    return int(found)
 
 
 async def test_post_publish_tell_and_register_interest_on_every_door(

@@ -243,14 +243,6 @@ def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> d
 
 
 @pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
-
-
-@pytest.fixture
 async def browsers(app_server: RunningApp) -> AsyncIterator[dict[str, RecordingWebUser]]:
     users = {
         name: RecordingWebUser(app_server.url) for name in ("Priya Shah", "Grace Lee", "Ruth Evans")

@@ -9,20 +9,17 @@ tests are in test_opportunity_doors.py); the point here is the reminder's delive
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import SENDER
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
-from storage.models import ChatIdentity, Door, Person
 from tests.features.opportunity_story import NOW, TITLE, post
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.doors import chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten, link_teams, person_id
 from tests.support.engagements import SlackPerson, TeamsPerson, inbox_payloads, rows_like
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -47,21 +44,6 @@ def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> d
     return chat_door_settings(fake_slack, fake_teams)
 
 
-@pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
-
-
-async def person_id(services: Services, email: str) -> int:
-    async with services.db.session() as session:
-        found = await session.scalar(select(Person.id).where(Person.email == email))
-    assert found is not None, email
-    return int(found)
-
-
 async def test_a_deadline_reminder_reaches_every_door(
     services: Services,
     app_server: RunningApp,
@@ -75,15 +57,7 @@ async def test_a_deadline_reminder_reaches_every_door(
     assert "What I can help with" in await tom.say("help")
     amina_id = await person_id(services, "amina@ashacentre.example")
     grace_id = await person_id(services, "grace@eastgatekitchen.example")
-    async with services.db.session() as session:
-        session.add(
-            ChatIdentity(
-                person_id=amina_id,
-                platform=Door.TEAMS,
-                workspace_id=fake_teams.tenant_id,
-                user_id=AMINA.aad_object_id,
-            )
-        )
+    await link_teams(services, amina_id, fake_teams, AMINA)
     amina = TeamsPerson(
         fake_teams, TeamsActivities.from_fake(fake_teams), app_server.url, sender, AMINA
     )

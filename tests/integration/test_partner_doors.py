@@ -17,18 +17,17 @@ from bot.app import SENDER
 from bot.core.areas import code_for_words
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
-from storage.models import Authority, ChatIdentity, Door
+from storage.models import Authority
 from storage.opportunity_tables import Opportunity, OpportunityState
 from storage.partner_tables import PartnerIntroduction, PartnerPost
 from tests.integration.test_opportunity_doors import (
     AMINA,
-    SLACK_SECRET,
     TOM_SLACK,
     OpportunityBrowser,
     person_id,
 )
 from tests.slack.conftest import SlackPoster
-from tests.support.doors import chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten, link_teams
 from tests.support.engagements import SlackPerson, TeamsPerson, inbox_payloads
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -44,14 +43,6 @@ NEEDS = "Counsellors who take referrals"
 @pytest.fixture
 def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
     return chat_door_settings(fake_slack, fake_teams)
-
-
-@pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
 
 
 @pytest.fixture
@@ -106,15 +97,7 @@ async def test_partners_meet_only_when_both_say_yes_on_every_door(
     tom = SlackPerson(slack_poster, fake_slack, sender, services, TOM_SLACK)
     assert "What I can help with" in await tom.say("help")
     amina_id = await person_id(services, "amina@ashacentre.example")
-    async with services.db.session() as session:
-        session.add(
-            ChatIdentity(
-                person_id=amina_id,
-                platform=Door.TEAMS,
-                workspace_id=fake_teams.tenant_id,
-                user_id=AMINA.aad_object_id,
-            )
-        )
+    await link_teams(services, amina_id, fake_teams, AMINA)
     amina = TeamsPerson(
         fake_teams, TeamsActivities.from_fake(fake_teams), app_server.url, sender, AMINA
     )

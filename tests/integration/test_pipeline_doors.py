@@ -5,7 +5,6 @@ is answered quietly. Everything they are given is valid Block Kit and Adaptive C
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from storage.models import ChatIdentity, Door
 from tests.features.opportunity_story import post
 from tests.integration.test_opportunity_doors import AMINA, TOM_SLACK, person_id
 from tests.slack.conftest import BlockKitLog, SlackPoster, block_kit_problems
-from tests.support.doors import SLACK_SECRET, chat_door_settings, flatten
+from tests.support.doors import chat_door_settings, flatten
 from tests.support.engagements import SlackPerson, TeamsPerson
 from tests.support.fake_botframework import FakeBotFramework
 from tests.support.fake_slack import FakeSlack
@@ -32,14 +31,6 @@ from tests.teams.conftest import CardLog, card_problems
 @pytest.fixture
 def settings_overrides(fake_slack: FakeSlack, fake_teams: FakeBotFramework) -> dict[str, object]:
     return chat_door_settings(fake_slack, fake_teams)
-
-
-@pytest.fixture
-async def slack_poster(app_server: RunningApp) -> AsyncIterator[SlackPoster]:
-    poster = SlackPoster(app_server.url, SLACK_SECRET)
-    yield poster
-    await poster.close()
-    await app_server.runner.app[SENDER].idle()
 
 
 async def test_providers_read_the_pipeline_and_find_the_open_data_in_slack_and_teams(

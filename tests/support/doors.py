@@ -100,6 +100,29 @@ class Seen:
         return "\n".join([self.text, *self.files])
 
 
+async def person_id(services: Services, email: str) -> int:
+    """The id of the demo person with this email (they are made by the demo data)."""
+    async with services.db.session() as session:
+        found = await session.scalar(select(Person.id).where(Person.email == email))
+    assert found is not None, email
+    return int(found)
+
+
+async def link_teams(
+    services: Services, person: int, fake_teams: FakeBotFramework, user: TeamsUser
+) -> None:
+    """Say that `user` on the fake Teams tenant is Convene person `person`."""
+    async with services.db.session() as session:
+        session.add(
+            ChatIdentity(
+                person_id=person,
+                platform=Door.TEAMS,
+                workspace_id=fake_teams.tenant_id,
+                user_id=user.aad_object_id,
+            )
+        )
+
+
 def flatten(node: Any) -> str:
     """Every string in a JSON value, in order and one per line (Block Kit, cards, Slack
     messages): all a person could read in a payload."""
