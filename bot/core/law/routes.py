@@ -215,7 +215,7 @@ def choose_route(answers: Mapping[str, Any], started_on: date) -> RouteDecision:
         answers,
         "reserve",
         RESERVE,
-        "Do you want to keep it for certain kinds of organisation only?",
+        "Do you want to keep it for some kinds of organisation only?",
     )
     value = _pounds(answers)
     on = started_on

@@ -1,0 +1,68 @@
+"""Every question Convene ships reads at a reading age of about 9 (US grade 9 or below by the
+Flesch-Kincaid formula, via textstat), so a two-person charity and a resident can answer it.
+
+Short labels score erratically ("Organisation name" comes out at grade 20), so each question
+is scored as a person reads it: its label with its hint and help text together. The scorer
+must load offline (textstat is pinned to a release that carries its word lists): if it can't,
+this test fails rather than skips.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+import textstat
+
+from bot.core.forms.model import FormDefinition, load_definition
+
+#: US school grade 9: a reading age of about 14 on the formula, which GOV.UK's own
+#: readability guidance treats as the ceiling for plain English; most of ours sit far below.
+MAX_GRADE = 9.0
+
+
+def shipped_definitions() -> list[FormDefinition]:
+    folder = files("bot.core.forms") / "definitions"
+    return [
+        load_definition(entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    ]
+
+
+def as_read(*parts: str | None) -> str:
+    """The parts as one text, each ending as a sentence does (a label is read as one)."""
+    return " ".join(
+        part if part.rstrip().endswith((".", "?", "!", ":")) else f"{part.rstrip()}."
+        for part in parts
+        if part
+    )
+
+
+def question_texts() -> list[tuple[str, str]]:
+    return [
+        (f"{form.key}:{field.id}", as_read(field.label, field.hint, field.help))
+        for form in shipped_definitions()
+        for page in form.pages
+        for field in page.fields
+    ]
+
+
+def test_the_scorer_works_offline() -> None:
+    """A sanity check of the scorer itself: plain words score low, dense ones high."""
+    assert textstat.flesch_kincaid_grade("Is this service helping you? Tell us why.") < 4
+    dense = (
+        "Notwithstanding contractual obligations, organisational accountability necessitates "
+        "comprehensive documentation of procurement irregularities and remediation."
+    )
+    assert textstat.flesch_kincaid_grade(dense) > 15
+
+
+def test_there_are_questions_to_score() -> None:
+    assert len(question_texts()) > 150
+
+
+@pytest.mark.parametrize(("where", "text"), question_texts(), ids=lambda v: v[:40])
+def test_every_shipped_question_reads_at_grade_9_or_below(where: str, text: str) -> None:
+    grade = textstat.flesch_kincaid_grade(text)
+    assert grade <= MAX_GRADE, f"{where} reads at grade {grade:.1f}: {text!r}"
