@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
 
@@ -41,7 +41,7 @@ class EvidenceRow(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     #: Loaded only when the file is fetched, so lists stay light.
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     #: The council's commissioning team may see it: always needed to send a file.
     service_may_see: Mapped[bool] = mapped_column(default=False)
     #: The council may quote it, without the person's name.

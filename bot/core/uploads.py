@@ -338,13 +338,13 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int) -> Checked | Pro
     if isinstance(found, Problem):
         return found
     extension = claimed_extension(filename)
+    if found is CSV and extension != "csv":  # plain text is only ours when it says CSV
+        return Problem.NOT_ACCEPTED
     if extension and extension not in found.extensions:
         named = BY_EXTENSION.get(extension)
         if named is None and extension in ("html", "htm", "svg", "js", "exe", "xhtml", "php"):
             return Problem.UNSAFE
         return Problem.MISMATCH
-    if found is CSV and extension != "csv":  # plain text is only ours when it says CSV
-        return Problem.NOT_ACCEPTED
     kept = extension or found.extension
     return Checked(
         kind=found.kind,

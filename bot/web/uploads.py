@@ -13,6 +13,7 @@ door never decides what a file is: the feature checks the bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
@@ -92,7 +93,8 @@ async def read_with_files(
             continue  # the file box was left empty
         files.append(
             Attachment(
-                filename=part.filename,
+                # Browsers send `"` and line ends as %22, %0D, %0A; some clients encode more.
+                filename=unquote(part.filename),
                 content_type=part.headers.get("Content-Type", "application/octet-stream"),
                 data=b"" if over else bytes(kept),
                 problem=AttachmentProblem.TOO_BIG if over else None,
