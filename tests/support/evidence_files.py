@@ -32,10 +32,9 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 def docx(*, macros: bool = False) -> bytes:
     kind = "ms-word.document.macroEnabled" if macros else "openxmlformats-officedocument"
-    main = "main+xml" if not macros else "main+xml"
     types = (
         '<Types><Override PartName="/word/document.xml" ContentType="application/vnd.'
-        f'{kind}.wordprocessingml.document.{main}"/></Types>'
+        f'{kind}.wordprocessingml.document.main+xml"/></Types>'
     ).encode()
     entries = {"[Content_Types].xml": types, "word/document.xml": b"<w:document/>"}
     if macros:
