@@ -255,10 +255,9 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
             return _plain(refusal.message)
         if not turn.attachments:
             return [how_to_send(turn, services, checkin.id, agreement.title)]
-        problem = await _turn_problem(session, turn, agreement, checkin, consent, limit)
+        kept, problem = await _check_turn(session, turn, agreement, checkin, consent, limit)
         if problem:
             return _plain(problem)
-        kept, _ = check_files(turn.attachments, limit)
         rows = [
             EvidenceRow(
                 agreement_id=agreement.id,
@@ -319,21 +318,21 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
         ]
 
 
-async def _turn_problem(
+async def _check_turn(
     session: AsyncSession,
     turn: Turn,
     agreement: Agreement,
     checkin: CheckinRow,
     consent: Consent,
     limit: int,
-) -> str | None:
-    """Why nothing of this turn can be kept (on the record), or None when all is well."""
+) -> tuple[list[tuple[Attachment, Checked]], str | None]:
+    """The files to keep, or why nothing of this turn can be kept (on the record)."""
     attempted = "upload evidence"
     if len(turn.attachments) > MAX_FILES:
         await refuse(
             session, turn, agreement, attempted, "too many files", count=len(turn.attachments)
         )
-        return f"Send at most {MAX_FILES} files at a time. Nothing was kept."
+        return [], f"Send at most {MAX_FILES} files at a time. Nothing was kept."
     kept, refused = check_files(turn.attachments, limit)
     if refused:
         await refuse(
@@ -346,10 +345,10 @@ async def _turn_problem(
             files=[{"name": r.filename, "problem": r.problem.value} for r in refused],
         )
         words = " ".join(r.words for r in refused)
-        return f"{words} Nothing was kept, so please send all the files again."
+        return [], f"{words} Nothing was kept, so please send all the files again."
     if not consent.service_may_see:
         await refuse(session, turn, agreement, attempted, "no consent", checkin=checkin.id)
-        return (
+        return [], (
             "Please say the council's commissioning team may see these files: tick the box on "
             f"the upload page, or add team=yes to your message ({COMMAND} upload "
             f"{checkin.id} team=yes). Nothing was kept."
@@ -359,17 +358,17 @@ async def _turn_problem(
             await refuse(
                 session, turn, agreement, attempted, "already answered", checkin=checkin.id
             )
-            return (
+            return [], (
                 "This check-in has already been answered, so a report can't answer it again. "
                 "Send the files without report=yes to add them. Nothing was kept."
             )
         if not any(checked.kind == EvidenceKind.REPORT for _, checked in kept):
             await refuse(session, turn, agreement, attempted, "no report", checkin=checkin.id)
-            return (
+            return [], (
                 "To answer the check-in with your own report, send a report file "
                 f"({types_in_words(EvidenceKind.REPORT)}). Nothing was kept."
             )
-    return None
+    return kept, None
 
 
 async def evidence_of(session: AsyncSession, checkin_id: int) -> list[EvidenceRow]:
