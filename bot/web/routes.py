@@ -11,19 +11,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import format_when
-from bot.core.pages import PageRefusal, PageRequest, WebPage
+from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import ReplyList
 from bot.core.turn import MAX_ROW_ID, Action, Actor, Door, Intent, Submission, Turn, row_id
+from bot.core.uploads import size_words
 from bot.guard import Throttle, client_address
 from bot.services import Services
 from bot.turns import DatabaseDown, Delivery, DoorPipeline
 from bot.web.auth import COOKIE, SessionCodec, WebSession
 from bot.web.render import page, status_of, title_of
+from bot.web.uploads import BodyTooBig, PostedWithFiles, body_limit, read_with_files, sends_files
 from storage.health import schema_state
 from storage.inbox import read_inbox, unread_count
 from storage.people import load_session_actor
@@ -43,6 +46,7 @@ PIPELINE = web.AppKey("pipeline", DoorPipeline)
 CODEC = web.AppKey("codec", SessionCodec)
 SIGNIN_THROTTLE = web.AppKey("signin_throttle", Throttle)
 SESSION = web.RequestKey("session", WebSession)
+POSTED_FILES = web.RequestKey("posted_files", PostedWithFiles)
 MAX_BODY = 256 * 1024
 # The cookie outlives the session it carries (whose end is fixed by the signed timestamp),
 # so a browser still sends it after the session ends and we can say why they were signed out.
@@ -101,7 +105,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     to show us inside another site's frame, and not to tell other sites where people were.
     """
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # A file sets its own, stricter policy (a sandbox that runs nothing): keep it.
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Content-Type-Options"] = "nosniff"
@@ -121,7 +126,31 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     codec = request.app[CODEC]
     session = codec.load(request.cookies.get(COOKIE))
     request[SESSION] = session
-    if request.method == "POST":
+    if sends_files(request):  # a command with files: read as a stream, with its own limits
+        limit = request.app[SERVICES].settings.upload_max_bytes
+        try:
+            posted = await read_with_files(
+                request, max_file_bytes=limit, max_body_bytes=body_limit(limit, MAX_BODY)
+            )
+        except BodyTooBig:
+            return _problem(
+                request,
+                413,
+                "That was too much to send",
+                [
+                    "Nothing was saved.",
+                    f"Each file can be up to {size_words(limit)}. Send fewer files at a "
+                    "time, or make them smaller, and try again.",
+                ],
+            )
+        except ValueError:
+            return _problem(
+                request, 400, "We could not read that form", ["Nothing was saved. Try again."]
+            )
+        request[POSTED_FILES] = posted
+        if not codec.check_csrf(session, posted.fields.get("csrf_token")):
+            return _expired(request, session)
+    elif request.method == "POST":
         if request.content_length is not None and request.content_length > MAX_BODY:
             return _problem(
                 request,
@@ -140,17 +169,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             )
         token = form.get("csrf_token")
         if not codec.check_csrf(session, token if isinstance(token, str) else None):
-            refused = _problem(
-                request,
-                403,
-                "This page has expired",
-                [
-                    "For your security we did not save anything.",
-                    "Go back, reload the page and try again.",
-                ],
-            )
-            _save(request, refused, session)
-            return refused
+            return _expired(request, session)
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -169,6 +188,20 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = _database_down(request)
     _save(request, response, session)
     return response
+
+
+def _expired(request: web.Request, session: WebSession) -> web.Response:
+    refused = _problem(
+        request,
+        403,
+        "This page has expired",
+        [
+            "For your security we did not save anything.",
+            "Go back, reload the page and try again.",
+        ],
+    )
+    _save(request, refused, session)
+    return refused
 
 
 def _database_down(request: web.Request) -> web.Response:
@@ -503,10 +536,13 @@ async def run_command_posted(request: web.Request) -> web.StreamResponse:
     actor = await _actor(request)
     if actor is None:
         return _must_sign_in(request)
-    form = await request.post()
+    posted = request.get(POSTED_FILES)
+    form = posted.fields if posted is not None else await request.post()
     args = {k: str(v) for k, v in form.items() if k != "csrf_token" and isinstance(v, str) and v}
     text = _command_text(request.match_info["command"], args)
-    return await _render(request, Turn(door=Door.WEB, actor=actor, text=text, args=args))
+    attachments = posted.attachments if posted is not None else ()
+    turn = Turn(door=Door.WEB, actor=actor, text=text, args=args, attachments=attachments)
+    return await _render(request, turn)
 
 
 async def send_form_page(request: web.Request) -> web.StreamResponse:
@@ -593,14 +629,7 @@ def _serve_page(feature_page: WebPage) -> Handler:
             return _problem(request, answer.status, answer.title, answer.lines)
         if feature_page.format == "file":
             assert answer.body is not None and answer.content_type and answer.download_name
-            return web.Response(
-                body=answer.body,
-                headers={
-                    "Content-Type": answer.content_type,
-                    "Content-Disposition": f'attachment; filename="{answer.download_name}"',
-                    "X-Content-Type-Options": "nosniff",
-                },
-            )
+            return web.Response(body=answer.body, headers=file_headers(answer))
         if feature_page.format == "json":
             headers = {}
             if answer.download_name:
@@ -616,6 +645,29 @@ def _serve_page(feature_page: WebPage) -> Handler:
         )
 
     return serve
+
+
+#: A file is never shown in the site's pages: it runs nothing, loads nothing, and is kept
+#: by no shared cache, whatever its bytes hold.
+FILE_SECURITY_POLICY = "sandbox; default-src 'none'"
+
+
+def attachment_disposition(filename: str) -> str:
+    """`attachment`, with an ASCII name for old browsers and the exact name for the rest."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("\\", "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def file_headers(answer: PageContent) -> dict[str, str]:
+    """What a feature's file page is sent with: always a download, never shown inline."""
+    assert answer.content_type and answer.download_name
+    return {
+        "Content-Type": answer.content_type,
+        "Content-Disposition": attachment_disposition(answer.download_name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": FILE_SECURITY_POLICY,
+        "Cache-Control": "private, no-store",
+    }
 
 
 def _about_page(template: str, title: str) -> Handler:

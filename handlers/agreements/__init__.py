@@ -9,7 +9,8 @@ and the agreement's parties; anyone else is told it was not found, and the attem
 the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
 `framework N ...` proposes a change to it, or accepts or declines the other side's
 (`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
-are in `handlers/agreements/variations.py`. The register file is a web download for the team
+are in `handlers/agreements/variations.py`; files sent for a check-in (`upload C`,
+`evidence C`) in `handlers/agreements/evidence.py`. The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
 
@@ -19,7 +20,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register, variations
+from handlers.agreements import evidence, monitoring, outcomes, register, variations
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -110,6 +111,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
     SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
+    SubCommand("upload", evidence.upload, numbered=True, changes_things=True),
+    SubCommand("evidence", evidence.show_evidence, numbered=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
     SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
     SubCommand("vary", variations.vary, numbered=True, changes_things=True),
@@ -143,5 +146,5 @@ FEATURE = Feature(
         monitoring.CHASE_KIND: monitoring.chase_checkin,
         variations.NOTICE_KIND: variations.remind_to_record_notice,
     },
-    pages=PAGES,
+    pages=PAGES + evidence.PAGES,
 )

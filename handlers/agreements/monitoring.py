@@ -733,33 +733,9 @@ async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list
                 raise Refused(f"{problem} Nothing was changed.")
         except Refused as refusal:
             return _plain(refusal.message)
-        opened = checkin.opened_at or now
-        checkin.opened_at = opened
-        checkin.answered_at = now
-        checkin.answered_by = turn.actor.person_id
         checkin.answers = {k: v.strip() for k, v in args.items() if k in QUESTIONS or k == "notes"}
         checkin.rag = args.get("rag", "").strip().lower() or None
-        checkin.minutes_spent = max(1, math.ceil((now - opened).total_seconds() / 60))
-        await cancel_reminders(
-            session,
-            kind=CHASE_KIND,
-            target_type="monitoring_checkin",
-            target_ids=[f"{checkin.id}:{step.value}" for step in ChaseStep],
-        )
-        team = [p.id for p in await commissioning_team(session, agreement.authority_id)]
-        told = answers_message(agreement, checkin)
-        organisation = await session.get(Organisation, checkin.organisation_id)
-        if organisation is not None:
-            told.text = f"From {organisation.name}. {told.text}"
-        await _send(session, team, told, f"checkin-answer:{checkin.id}:{{person_id}}", now)
-        await audit.record_turn(
-            session,
-            turn,
-            "agreement.checkin_answered",
-            object_type="agreement",
-            object_id=agreement.id,
-            authority_id=agreement.authority_id,
-        )
+        await record_answer(session, turn, checkin, agreement, now)
         return [
             Notice(
                 text=f"Thank you: your check-in for {agreement.title} is sent. The council's "
@@ -768,6 +744,47 @@ async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list
                 level="success",
             )
         ]
+
+
+async def record_answer(
+    session: AsyncSession,
+    turn: Turn,
+    checkin: CheckinRow,
+    agreement: Agreement,
+    now: datetime,
+    *,
+    extra: list[Section] | None = None,
+) -> None:
+    """Mark the check-in answered (the burden meter's minutes), stop its chases, tell the
+    team (with `extra` sections, e.g. the files sent as the answer) and record it. Shared
+    by the answers typed here and a report sent instead (handlers/agreements/evidence.py)."""
+    assert turn.actor is not None
+    opened = checkin.opened_at or now
+    checkin.opened_at = opened
+    checkin.answered_at = now
+    checkin.answered_by = turn.actor.person_id
+    checkin.minutes_spent = max(1, math.ceil((now - opened).total_seconds() / 60))
+    await cancel_reminders(
+        session,
+        kind=CHASE_KIND,
+        target_type="monitoring_checkin",
+        target_ids=[f"{checkin.id}:{step.value}" for step in ChaseStep],
+    )
+    team = [p.id for p in await commissioning_team(session, agreement.authority_id)]
+    told = answers_message(agreement, checkin)
+    told.sections.extend(extra or [])
+    organisation = await session.get(Organisation, checkin.organisation_id)
+    if organisation is not None:
+        told.text = f"From {organisation.name}. {told.text}"
+    await _send(session, team, told, f"checkin-answer:{checkin.id}:{{person_id}}", now)
+    await audit.record_turn(
+        session,
+        turn,
+        "agreement.checkin_answered",
+        object_type="agreement",
+        object_id=agreement.id,
+        authority_id=agreement.authority_id,
+    )
 
 
 async def _answer_problem(
