@@ -131,14 +131,15 @@ class FileFetcher:
         self.timeout = timeout
 
     async def fetch_all(
-        self, session: aiohttp.ClientSession, offered: Iterable[OfferedFile], hosts: Hosts
+        self, session: aiohttp.ClientSession, offered: Iterable[tuple[OfferedFile, Hosts]]
     ) -> tuple[Attachment, ...]:
-        """Every offered file, in order, each fetched or with its problem. The time limit is
-        for all of them together (Teams waits 15 seconds for the whole turn)."""
+        """Every offered file, each from the hosts allowed for it, in the order the person
+        sent them, fetched or with its problem. The time limit is for all of them together
+        (Teams waits 15 seconds for the whole turn)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         fetched = []
-        for one in offered:
+        for one, hosts in offered:
             fetched.append(await self.fetch(session, one, hosts, within=deadline - loop.time()))
         return tuple(fetched)
 

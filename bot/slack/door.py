@@ -414,9 +414,8 @@ class SlackDoor:
                     context.get("team_id")
                 )
                 assert self.http is not None, "SlackDoor.start() was not called"
-                attachments = await self.fetcher.fetch_all(
-                    self.http, offered_in(event, token), self.file_hosts
-                )
+                offered = [(file, self.file_hosts) for file in offered_in(event, token)]
+                attachments = await self.fetcher.fetch_all(self.http, offered)
             _, args = parse_command(text)
             turn = Turn(
                 door=Door.SLACK,

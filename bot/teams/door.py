@@ -275,19 +275,15 @@ class TeamsDoor:
         allowed download hosts with no token, inline images from the activity's own Bot
         Connector with the bot's token (see `bot.teams.files`)."""
         assert self.http is not None, "TeamsDoor.start() was not called"
-        settings = self.services.settings
-        downloads, inline = offered_in(activity.attachments, {})
-        if inline:
-            headers = await self._connector_headers()
-            inline = [replace(image, headers=headers) for image in inline]
-        fetched = list(
-            await self.fetcher.fetch_all(
-                self.http, downloads, Hosts.parse(settings.teams_files_hosts)
-            )
-        )
+        offered = offered_in(activity.attachments)
+        downloads = Hosts.parse(self.services.settings.teams_files_hosts)
         connector = Hosts([host_of(activity.service_url)])
-        fetched += await self.fetcher.fetch_all(self.http, inline, connector)
-        return tuple(fetched)
+        token = await self._connector_headers() if any(on for _, on in offered) else {}
+        pairs = [
+            (replace(file, headers=token), connector) if on_connector else (file, downloads)
+            for file, on_connector in offered
+        ]
+        return await self.fetcher.fetch_all(self.http, pairs)
 
     async def _connector_headers(self) -> dict[str, str]:
         """The bot's Bot Connector token, as the sender uses it; none when the bot runs

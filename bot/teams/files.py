@@ -17,7 +17,6 @@ files: they are left alone.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Mapping
 from typing import Any
 
 from bot.chat_files import OfferedFile
@@ -25,13 +24,11 @@ from bot.chat_files import OfferedFile
 DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 
-def offered_in(
-    attachments: list[Any] | None, connector_headers: Mapping[str, str]
-) -> tuple[list[OfferedFile], list[OfferedFile]]:
-    """The files among an activity's attachments: (downloads, which need no token;
-    inline images, fetched with `connector_headers` from the Bot Connector)."""
-    downloads: list[OfferedFile] = []
-    inline: list[OfferedFile] = []
+def offered_in(attachments: list[Any] | None) -> list[tuple[OfferedFile, bool]]:
+    """The files among an activity's attachments, in order, each with whether it is on the
+    Bot Connector (an inline image, fetched with the bot's token) rather than a download
+    link (no token)."""
+    offered: list[tuple[OfferedFile, bool]] = []
     for attachment in attachments or []:
         kind = _text(getattr(attachment, "content_type", None)).lower()
         name = _text(getattr(attachment, "name", None))
@@ -40,31 +37,27 @@ def offered_in(
             content: dict[str, Any] = raw if isinstance(raw, dict) else {}
             url = content.get("downloadUrl")
             size = content.get("size")
-            downloads.append(
-                OfferedFile(
-                    filename=name,
-                    content_type=_guess(name, content.get("fileType")),
-                    url=url if isinstance(url, str) else None,
-                    size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                )
+            download = OfferedFile(
+                filename=name,
+                content_type=_guess(name, content.get("fileType")),
+                url=url if isinstance(url, str) else None,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             )
+            offered.append((download, False))
         elif kind.startswith("image/"):
             url = getattr(attachment, "content_url", None)
-            inline.append(
-                OfferedFile(
-                    filename=name or f"image{_extension(kind)}",
-                    content_type="image/png" if kind == "image/*" else kind,
-                    url=url if isinstance(url, str) else None,
-                    headers=connector_headers,
-                )
+            image = OfferedFile(
+                filename=name or f"image{_extension(kind)}",
+                content_type="image/png" if kind == "image/*" else kind,
+                url=url if isinstance(url, str) else None,
             )
-    return downloads, inline
+            offered.append((image, True))
+    return offered
 
 
 def has_files(attachments: list[Any] | None) -> bool:
-    """Whether any attachment is a file the door would fetch (no token needed to tell)."""
-    downloads, inline = offered_in(attachments, {})
-    return bool(downloads or inline)
+    """Whether any attachment is a file the door would fetch."""
+    return bool(offered_in(attachments))
 
 
 def _guess(name: str, file_type: Any) -> str:

@@ -21,8 +21,10 @@ from bot.core.turn import Turn
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from bot.slack.door import SlackDoor
+from bot.turns import DATABASE_DOWN
 from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackPoster
 from tests.slack.helpers import eventually, settle, text_of_blocks
+from tests.slack.test_slack_hardening_database_down import locked
 from tests.support.fake_slack import FakeSlack
 from tests.support.servers import RunningApp
 
@@ -40,6 +42,7 @@ def settings_overrides(fake_slack: FakeSlack) -> dict[str, object]:
         "slack_files_hosts": "127.0.0.1",
         "upload_max_bytes": LIMIT,
         "chat_file_timeout_seconds": 1.0,
+        "database_timeout_seconds": 1.0,
     }
 
 
@@ -207,3 +210,33 @@ async def test_a_file_with_no_words_still_gets_an_answer(
     shared = fake_slack.share_file("photo.png", b"\x89PNG", mimetype="image/png")
     said = await send_files(slack, fake_slack, sender, app_server, [shared], text="")
     assert said.strip()
+
+
+async def test_when_the_database_is_down_the_person_is_told_in_the_dm(
+    slack: SlackPoster,
+    fake_slack: FakeSlack,
+    app_server: RunningApp,
+    database_url: str,
+    tom: str,
+) -> None:
+    """Slack was answered before the turn ran, so it will not send the message again:
+    nothing is saved, and the person hears so straight away rather than never."""
+    shared = fake_slack.share_file("photo.png", b"\x89PNG", mimetype="image/png")
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "DU0001",
+        "channel_type": "im",
+        "user": "U0001",
+        "text": "echofiles",
+        "files": [shared],
+        "ts": f"{time.time():.6f}",
+    }
+    door = app_server.runner.app[SLACK]
+    assert isinstance(door, SlackDoor)
+    async with locked(database_url):
+        status, _ = await slack.event(event, event_id="EvFileDown")
+        assert status == 200
+        await door.files_done()
+    said = [m.get("text") for m in fake_slack.delivered("U0001")]
+    assert said == [DATABASE_DOWN]

@@ -67,7 +67,8 @@ async def test_a_file_and_an_image_reach_the_feature(
     shared = fake_teams.shared_file("testimony.docx", b"PK-testimony", size=12)
     image = fake_teams.inline_image(b"\x89PNG-pasted")
     card = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"body": []}}
-    said = await send_files(teams, sender, [shared, image, card])
+    said = await send_files(teams, sender, [image, shared, card])
+    assert said.index("image.png") < said.index("testimony.docx")  # in the order sent
     assert (
         "testimony.docx application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         " 12 ok b'PK-testimony'" in said

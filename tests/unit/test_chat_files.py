@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.chat_files import FileFetcher, Hosts, OfferedFile
 from bot.core.turn import Attachment, AttachmentProblem
 from bot.slack.files import offered_in as slack_offered
+from bot.slack.gate import shape_problem
 from bot.teams.files import DOWNLOAD_INFO
 from bot.teams.files import has_files as teams_has_files
 from bot.teams.files import offered_in as teams_offered
@@ -131,8 +132,9 @@ async def test_a_redirect_on_the_same_host_is_followed(server: Server) -> None:
 
 async def test_the_time_limit_is_for_all_the_files_together(server: Server) -> None:
     async with aiohttp.ClientSession() as session:
+        hosts = Hosts(["127.0.0.1"])
         got = await FileFetcher(LIMIT, 0.5).fetch_all(
-            session, [offer(server, "slow.txt"), offer(server, "small.txt")], Hosts(["127.0.0.1"])
+            session, [(offer(server, "slow.txt"), hosts), (offer(server, "small.txt"), hosts)]
         )
     assert [a.problem for a in got] == [AttachmentProblem.UNREADABLE] * 2
     assert [path for path, _ in server.requests] == ["/slow.txt"]
@@ -181,12 +183,24 @@ def test_teams_files_and_images_are_told_apart_from_cards() -> None:
         ),
         SimpleNamespace(content_type="image/*", content_url="https://smba.example/v3/a/1"),
     ]
-    downloads, inline = teams_offered(attachments, {"Authorization": "Bearer b"})
-    assert [(d.filename, d.content_type, d.url, d.size, dict(d.headers)) for d in downloads] == [
-        ("report.pdf", "application/pdf", "https://x.sharepoint.com/d", 9, {})
-    ]
-    assert [(i.content_type, i.url, dict(i.headers)) for i in inline] == [
-        ("image/png", "https://smba.example/v3/a/1", {"Authorization": "Bearer b"})
+    offered = teams_offered(attachments)
+    assert [(f.filename, f.content_type, f.url, f.size, on) for f, on in offered] == [
+        ("report.pdf", "application/pdf", "https://x.sharepoint.com/d", 9, False),
+        ("image.png", "image/png", "https://smba.example/v3/a/1", None, True),
     ]
     assert teams_has_files(attachments)
     assert not teams_has_files(attachments[:2])
+
+
+def test_the_slack_gate_checks_the_files_it_will_read() -> None:
+    def body(files: object) -> dict[str, object]:
+        event = {"type": "message", "channel_type": "im", "files": files}
+        return {"type": "event_callback", "event_id": "Ev1", "event": event}
+
+    assert shape_problem(body([{"name": "a.pdf", "size": 3, "url_private": "https://x"}])) is None
+    assert (
+        shape_problem(body([{"name": "a.pdf", "size": "3"}]))
+        == "event.files.size has the wrong type"
+    )
+    assert shape_problem(body([{"url_private_download": 5}])) is not None
+    assert shape_problem(body("a.pdf")) == "event.files is not a list"
