@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     #: The largest file a person may send (a report, a photo, a voice note), in bytes. Doors
     #: refuse bigger files before fetching them; features check it again on the bytes.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    #: How long a chat door may spend fetching one file a person sent in Slack or Teams.
+    #: Teams waits 15 s for an answer and the files are fetched before it gets one.
+    chat_file_timeout_seconds: float = Field(10.0, gt=0)
+    #: The only hosts Slack files are fetched from (with the bot token), comma-separated;
+    #: `.example.com` allows any host under example.com. Files on any other host are
+    #: never fetched.
+    slack_files_hosts: str = "files.slack.com"
+    #: Hosts Teams file downloads come from (pre-authenticated links to the person's
+    #: OneDrive or SharePoint), comma-separated, `.` at the start for any host under it.
+    #: Inline images are fetched, with the bot's token, only from the activity's serviceUrl.
+    teams_files_hosts: str = ".sharepoint.com"
     #: Engagement guardrail: warn when an engagement is open for fewer days than this. It is
     #: the council's own choice, not the law: no Act sets a length for pre-market engagement
     #: (seed 004's six weeks is for tender windows, which opportunities will check). Four

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from bot.app import build_app, build_services, prepare
@@ -27,7 +28,9 @@ from tests.support.web import WebUser
 
 # Property tests check what is true, never how fast: hypothesis's default 200 ms deadline per
 # example is a timed assertion that fails on a loaded 2-core CI machine, so it is off.
-hypothesis_settings.register_profile("convene", deadline=None)
+hypothesis_settings.register_profile(
+    "convene", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 hypothesis_settings.load_profile("convene")
 
 logging.getLogger("apscheduler").setLevel(logging.WARNING)

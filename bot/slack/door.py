@@ -22,6 +22,7 @@ outbound message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,12 +39,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.chat_files import FileFetcher, Hosts
 from bot.core.reply import FormView, Notice, Reply, file_offer_in
 from bot.core.router import Router
 from bot.core.turn import Action, Actor, Door, Intent, Turn, parse_command
 from bot.services import Services
 from bot.slack import blocks as kit
 from bot.slack import modals
+from bot.slack.files import has_files, offered_in
 from bot.slack.gate import SlackGate
 from bot.slack.home import DM, SlackHome, try_again_later
 from bot.slack.identity import acting
@@ -51,6 +54,7 @@ from bot.slack.install import BOT_SCOPES as BOT_SCOPES
 from bot.slack.install import SlackInstalls, word
 from bot.slack.sender import SlackSender, SlackTokens
 from bot.turns import (
+    DATABASE_DOWN,
     DatabaseDown,
     Delivery,
     DoorPipeline,
@@ -127,6 +131,10 @@ class SlackDoor:
         self.sender = SlackSender(services, SlackTokens(services, self.installs.store))
         self.home = SlackHome(pipeline)
         self.http: aiohttp.ClientSession | None = None
+        self.fetcher = FileFetcher(settings.upload_max_bytes, settings.chat_file_timeout_seconds)
+        self.file_hosts = Hosts.parse(settings.slack_files_hosts)
+        #: DMs with files, worked on after Slack was answered (see `_on_message`).
+        self._file_turns: set[asyncio.Task[None]] = set()
         self._socket_mode: Any = None
         self._register()
 
@@ -149,11 +157,18 @@ class SlackDoor:
             log.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
+        await self.files_done()
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
             self._socket_mode = None
         if self.http is not None:
             await self.http.close()
+
+    async def files_done(self) -> None:
+        """Wait for the DMs with files being worked on (each is bounded by the fetch time
+        limit), so none is cut off half way when the app stops."""
+        while self._file_turns:
+            await asyncio.gather(*self._file_turns, return_exceptions=True)
 
     # --- mounting -------------------------------------------------------------------------
 
@@ -336,10 +351,21 @@ class SlackDoor:
         self, event: dict[str, Any], context: dict[str, Any], body: dict[str, Any]
     ) -> BoltResponse | None:
         """A DM to the bot: a command, or the next answer of a chat-mode form. Handled before
-        Slack is answered; if it can't be, Slack is asked to send it again later."""
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+        Slack is answered; if it can't be, Slack is asked to send it again later.
+
+        A DM with files is the exception: fetching them may take longer than the 3 seconds
+        Slack waits, so Slack is answered at once and the files are fetched and the turn
+        run after (`_with_files`)."""
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return None
+        if event.get("subtype") not in (None, "file_share"):
             return None
         text = (event.get("text") or "").strip()
+        if has_files(event):
+            work = asyncio.create_task(self._with_files(event, dict(context), body, text))
+            self._file_turns.add(work)
+            work.add_done_callback(self._file_turns.discard)
+            return None
         if not text:
             return None
         event_id = str(body.get("event_id"))
@@ -364,6 +390,64 @@ class SlackDoor:
         if outcome.failed:
             return try_again_later()
         return None
+
+    async def _with_files(
+        self, event: dict[str, Any], context: dict[str, Any], body: dict[str, Any], text: str
+    ) -> None:
+        """A DM with files, after Slack was answered: who sent it, then their files (only
+        for somebody Convene knows: nobody else's files are fetched), then the turn with
+        the files on it, handled once like any DM.
+
+        Slack will not send this event again, so when the database fails the person is
+        told straight away in their DM rather than through the outbox (which is in the
+        database too)."""
+        event_id = str(body.get("event_id"))
+        try:
+            try:
+                actor = await acting(self.pipeline, context)
+            except DatabaseDown:
+                await self._apologise(event, context)
+                return
+            attachments: tuple[Any, ...] = ()
+            if actor is not None:
+                token = context.get("bot_token") or await self.sender.tokens.bot_token(
+                    context.get("team_id")
+                )
+                assert self.http is not None, "SlackDoor.start() was not called"
+                offered = [(file, self.file_hosts) for file in offered_in(event, token)]
+                attachments = await self.fetcher.fetch_all(self.http, offered)
+            _, args = parse_command(text)
+            turn = Turn(
+                door=Door.SLACK,
+                actor=actor,
+                conversation=DM,
+                text=text or None,
+                args=args,
+                prefers_chat=True,
+                attachments=attachments,
+            )
+            outcome = await self._run(
+                turn,
+                self._dm(context, actor, f"slack:event:{event_id}"),
+                event=Event("slack", event_id),
+            )
+            if outcome.failed:
+                await self._apologise(event, context)
+        except Exception:  # a task nobody awaits: say what failed here, never lose it silently
+            log.exception("a Slack DM with files failed")
+
+    async def _apologise(self, event: dict[str, Any], context: dict[str, Any]) -> None:
+        """Nothing was saved and Slack won't send the message again: say so in the DM."""
+        channel = event.get("channel")
+        token = context.get("bot_token") or await self.sender.tokens.bot_token(
+            context.get("team_id")
+        )
+        if not isinstance(channel, str) or not token:
+            return
+        try:
+            await self.client.chat_postMessage(channel=channel, text=DATABASE_DOWN, token=token)
+        except Exception as exc:  # Slack's side; nothing more we can do
+            log.warning("could not tell a person their file was not saved (%s)", type(exc).__name__)
 
     async def _on_app_uninstalled(self, context: dict[str, Any]) -> BoltResponse | None:
         return await self._removed(context)

@@ -196,6 +196,17 @@ _ACTION: dict[str, Shape] = {
     "selected_option": {"value": str},
 }
 _MESSAGE: dict[str, Shape] = {"user": str, "channel": str, "thread_ts": str, "team": str}
+#: A file shared in a message (see `bot/slack/files.py`).
+_FILE: dict[str, Shape] = {
+    "id": str,
+    "name": str,
+    "title": str,
+    "mimetype": str,
+    "size": int,
+    "mode": str,
+    "url_private": str,
+    "url_private_download": str,
+}
 _EVENT: dict[str, Shape] = {
     "type": str,
     "user": str,
@@ -205,6 +216,7 @@ _EVENT: dict[str, Shape] = {
     "channel_id": str,
     "channel_type": str,
     "subtype": str,
+    "files": (_FILE,),
     "bot_id": str,
     "tab": str,
     "ts": str,

@@ -42,6 +42,7 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "commands",
+    "files:read",
     "files:write",
     "groups:history",
     "im:history",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import aiohttp
@@ -31,14 +32,16 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot.chat_files import FileFetcher, Hosts, host_of
 from bot.core.reply import FormView, Notice, Reply
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Attachment, Turn, parse_command
 from bot.guard import LogOnce, client_address, too_many
 from bot.services import Services
 from bot.teams import cards as kit
 from bot.teams.activity import UPDATES, problem, without_bot_mention
 from bot.teams.auth import BadTokens, ReusingAuthentication
 from bot.teams.card_actions import turn_for_card
+from bot.teams.files import has_files, offered_in
 from bot.teams.identity import TeamsPeople, tenant_of
 from bot.teams.sender import TeamsSender
 from bot.turns import (
@@ -122,6 +125,8 @@ class TeamsDoor:
         self.sender = TeamsSender(services, self.auth.credentials)
         self.people = TeamsPeople(pipeline, changed=self.sender.forget_service_url)
         self.http: aiohttp.ClientSession | None = None
+        settings = services.settings
+        self.fetcher = FileFetcher(settings.upload_max_bytes, settings.chat_file_timeout_seconds)
         self.bad_tokens = BadTokens(services.settings.bad_requests_per_minute)
         self._warn = LogOnce(log, 60.0)
 
@@ -245,17 +250,54 @@ class TeamsDoor:
 
     async def _message(self, activity: Activity) -> None:
         text = without_bot_mention(activity).strip()
-        if not text:
+        with_files = has_files(activity.attachments)
+        if not text and not with_files:
             return
         _, args = parse_command(text)
         turn = Turn(
             door=Door.TEAMS,
             actor=None,
             conversation=activity.conversation.id,
-            text=text,
+            text=text or None,
             args=args,
         )
+        if with_files:
+            # Who sent them first: nobody else's files are fetched. A database failure is
+            # a 503 (see `_on_turn`), so Teams sends the message again.
+            actor = await self.pipeline.actor(Door.TEAMS, lambda: self.people.sender_of(activity))
+            attachments = await self._files(activity) if actor is not None else ()
+            turn = replace(turn, actor=actor, attachments=attachments)
         await self._run(activity, turn, self._route(activity, self._key("msg", activity)))
+
+    async def _files(self, activity: Activity) -> tuple[Attachment, ...]:
+        """The files sent with a message, fetched before Teams is answered (within the
+        fetch time limit, well inside the 15 seconds Teams waits): downloads from the
+        allowed download hosts with no token, inline images from the activity's own Bot
+        Connector with the bot's token (see `bot.teams.files`)."""
+        assert self.http is not None, "TeamsDoor.start() was not called"
+        offered = offered_in(activity.attachments)
+        downloads = Hosts.parse(self.services.settings.teams_files_hosts)
+        connector = Hosts([host_of(activity.service_url)])
+        token = await self._connector_headers() if any(on for _, on in offered) else {}
+        pairs = [
+            (replace(file, headers=token), connector) if on_connector else (file, downloads)
+            for file, on_connector in offered
+        ]
+        return await self.fetcher.fetch_all(self.http, pairs)
+
+    async def _connector_headers(self) -> dict[str, str]:
+        """The bot's Bot Connector token, as the sender uses it; none when the bot runs
+        without an app id (local trials) or the token can't be had now (the images are then
+        unreadable, and the person is told)."""
+        credentials = self.auth.credentials
+        if not credentials.app_id:
+            return {}
+        try:
+            token = await credentials.credentials().token()
+        except Exception as exc:  # MSAL, the network: the files are unreadable, no crash
+            log.warning("could not get a Bot Connector token for a file (%s)", type(exc).__name__)
+            return {}
+        return {"Authorization": f"Bearer {token}"}
 
     async def _card_executed(self, turn_context: TurnContext) -> None:
         """Action.Execute: answer with the card that replaces the one pressed."""

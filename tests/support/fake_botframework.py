@@ -269,6 +269,31 @@ class _Raw:
     content_type: str
 
 
+#: How the fake answers a download of a file a person sent (`inline_image`, `shared_file`).
+FILE_ANSWERS = ("file", "rate_limited", "server_error", "login_page")
+#: A sign-in page, as SharePoint answers a download link that no longer works.
+LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>"
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+
+
+@dataclass
+class _ServedFile:
+    data: bytes
+    content_type: str
+    answer: str
+    #: Inline images need the bot's connector token; download links need none.
+    needs_token: bool
+
+
+@dataclass
+class FileDownload:
+    """One request for a file a person sent, and how the fake answered it."""
+
+    file_id: str
+    authorization: str | None
+    status: int
+
+
 @dataclass
 class _Bucket:
     rate: float
@@ -428,6 +453,9 @@ class FakeBotFramework:
         self.metadata_requests = 0
         self.conversations: dict[str, dict[str, StoredActivity]] = defaultdict(dict)
         self.created_conversations: list[Json] = []
+        #: Every download of a file a person sent (`inline_image`, `shared_file`).
+        self.file_downloads: list[FileDownload] = []
+        self._served_files: dict[str, _ServedFile] = {}
 
         self._apps: dict[str, str] = {app_id: app_password}
         self._access_tokens: dict[str, _AccessToken] = {}
@@ -1151,9 +1179,102 @@ class FakeBotFramework:
             return "get_member", cid, rest[3]
         return "unknown", cid, None
 
+    # ------------------------------------------------------------------ files people send
+
+    def inline_image(
+        self, data: bytes, *, content_type: str = "image/png", answer: str = "file"
+    ) -> Json:
+        """An image pasted into a Teams message: the activity attachment whose contentUrl is
+        on this connector, served only with a token the token endpoint issued (401
+        otherwise), answered as `answer` says (`FILE_ANSWERS`)."""
+        file_id = self._serve_file(data, content_type, answer, needs_token=True)
+        return {
+            "contentType": "image/*",
+            "contentUrl": f"{self.service_url}v3/attachments/{file_id}/views/original",
+        }
+
+    def shared_file(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        answer: str = "file",
+        size: int | None = None,
+        host: str | None = None,
+    ) -> Json:
+        """A file sent in a personal chat: the `file.download.info` attachment whose
+        `downloadUrl` is pre-authenticated (no token), like a OneDrive link. `size` goes in
+        the content when given; `host` puts another host name in the link (same port)."""
+        file_id = self._serve_file(data, "application/octet-stream", answer, needs_token=False)
+        base = self.http_url
+        if host is not None:
+            base = f"http://{host}:{self._http_port}"
+        content: Json = {
+            "downloadUrl": f"{base}/personal/files/{file_id}/download?tempauth=fake",
+            "uniqueId": file_id,
+            "fileType": name.rsplit(".", 1)[-1] if "." in name else "",
+        }
+        if size is not None:
+            content["size"] = size
+        return {
+            "contentType": FILE_DOWNLOAD_INFO,
+            "contentUrl": f"{base}/personal/files/{file_id}",
+            "name": name,
+            "content": content,
+        }
+
+    def downloads_of(self, attachment: Json) -> list[FileDownload]:
+        """Every request for the file behind an attachment `inline_image`/`shared_file` made."""
+        url = (attachment.get("content") or {}).get("downloadUrl") or attachment["contentUrl"]
+        file_id = url.split("/files/")[-1].split("/attachments/")[-1].split("/")[0]
+        with self._lock:
+            return [d for d in self.file_downloads if d.file_id == file_id]
+
+    def _serve_file(self, data: bytes, content_type: str, answer: str, *, needs_token: bool) -> str:
+        if answer not in FILE_ANSWERS:
+            raise ValueError(f"answer must be one of {FILE_ANSWERS}")
+        file_id = secrets.token_hex(8)
+        with self._lock:
+            self._served_files[file_id] = _ServedFile(data, content_type, answer, needs_token)
+        return file_id
+
+    def _file_answer(self, file_id: str, authorization: str | None) -> web.Response:
+        with self._lock:
+            served = self._served_files.get(file_id)
+        if served is None:
+            response = web.json_response(_error_body("NotFound", "Not found."), status=404)
+        elif served.needs_token and not self._token_ok(authorization):
+            response = web.json_response(_error_body("Unauthorized", "No token."), status=401)
+        elif served.answer == "rate_limited":
+            response = web.Response(status=429, headers={"Retry-After": "30"})
+        elif served.answer == "server_error":
+            response = web.Response(status=500, text="Internal Server Error")
+        elif served.answer == "login_page":
+            response = web.Response(status=200, text=LOGIN_PAGE, content_type="text/html")
+        else:
+            response = web.Response(status=200, body=served.data, content_type=served.content_type)
+        with self._lock:
+            self.file_downloads.append(FileDownload(file_id, authorization, response.status))
+        return response
+
+    def _token_ok(self, authorization: str | None) -> bool:
+        scheme, _, token = (authorization or "").partition(" ")
+        info = self._access_tokens.get(token) if scheme == "Bearer" else None
+        return (
+            info is not None and info.expires_at > time.time() and info.scope == BOT_FRAMEWORK_SCOPE
+        )
+
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0]
         segments = [unquote(s) for s in path.split("/")]
+        if request.method == "GET" and "files" in segments and segments[1] == "personal":
+            return self._file_answer(segments[segments.index("files") + 1], None)
+        if request.method == "GET" and "attachments" in segments and "v3" in segments:
+            where = segments.index("attachments")
+            return self._file_answer(
+                segments[where + 1] if len(segments) > where + 1 else "",
+                request.headers.get("Authorization"),
+            )
         if path.endswith("/.well-known/openid-configuration") and request.method == "GET":
             tenant = segments[1] if len(segments) > 2 else "common"
             with self._lock:

@@ -174,6 +174,36 @@ class _Failure:
     content_type: str = "text/html"
 
 
+#: How the fake answers a download of a file a person shared (`FakeSlack.share_file`).
+FILE_ANSWERS = ("file", "rate_limited", "server_error", "login_page", "slow")
+
+#: What Slack answers, with 200, to a file download without a good token: its sign-in page.
+LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
+
+
+@dataclass
+class SharedFile:
+    """A file a person shared in a message, served at its private URL."""
+
+    file_id: str
+    team_id: str
+    name: str
+    mimetype: str
+    data: bytes
+    #: One of `FILE_ANSWERS`: the bytes, 429, 500, a sign-in page, or nothing for 3 s.
+    answer: str = "file"
+
+
+@dataclass
+class FileDownload:
+    """One request for a shared file's private URL, and how the fake answered it."""
+
+    file_id: str
+    token: str | None
+    status: int
+    at: float
+
+
 @dataclass
 class _PendingUpload:
     """A file between files.getUploadURLExternal and files.completeUploadExternal."""
@@ -290,6 +320,9 @@ class FakeSlack:
         self.files: dict[str, Json] = {}
         self.file_contents: dict[str, bytes] = {}
         self.responses: dict[str, list[Json]] = defaultdict(list)
+        #: Files people shared (`share_file`), and every download of them.
+        self.shared_files: dict[str, SharedFile] = {}
+        self.file_downloads: list[FileDownload] = []
         self.workspaces: dict[str, Workspace] = {}
         self.users: dict[tuple[str, str], Json] = {}
         self.latency: float = 0.0
@@ -343,6 +376,7 @@ class FakeSlack:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
         app.router.add_post("/upload/v1/{upload_id}", self._handle_upload)
+        app.router.add_get("/files-pri/{file_id}/download/{name}", self._handle_file_download)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("*", "/{method}", self._handle_api)
         runner = web.AppRunner(app, access_log=None)
@@ -508,6 +542,84 @@ class FakeSlack:
         """Answer files.* in this workspace with ``missing_scope`` (needed: files:write), as
         Slack does for an install made before the app asked for that scope."""
         self.remove_scope("files:write", team_id)
+
+    def share_file(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        mimetype: str | None = None,
+        team_id: str = DEFAULT_TEAM_ID,
+        answer: str = "file",
+        size: int | None = None,
+        host: str | None = None,
+    ) -> Json:
+        """A file a person shares in a message: the file object Slack puts in the
+        message event's `files`, its private URL served by this fake.
+
+        `answer` says how a download is answered (`FILE_ANSWERS`); `size` is the size
+        the event claims (the real one unless given: a lie tests a door's cap); `host`
+        puts another host name in the URLs (same port), for a door that must refuse it.
+        Slack answers a download without a bot token of the workspace that has
+        `files:read` with its sign-in page (status 200, HTML), and so does this fake."""
+        if answer not in FILE_ANSWERS:
+            raise ValueError(f"answer must be one of {FILE_ANSWERS}")
+        file_id = self._next_id("F")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        kind = mimetype or MIMETYPES.get(extension, "application/octet-stream")
+        self.shared_files[file_id] = SharedFile(file_id, team_id, name, kind, data, answer)
+        base = self.url
+        if host is not None:
+            port = self.url.rsplit(":", 1)[1]
+            base = f"http://{host}:{port}"
+        url = f"{base}files-pri/{team_id}-{file_id}/download/{name}"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": kind,
+            "filetype": extension,
+            "size": len(data) if size is None else size,
+            "mode": "hosted",
+            "url_private": url.replace("/download/", "/"),
+            "url_private_download": url,
+        }
+
+    def downloads_of(self, file_id: str) -> list[FileDownload]:
+        """Every request for a shared file's private URL."""
+        return [d for d in self.file_downloads if d.file_id == file_id]
+
+    async def _handle_file_download(self, request: web.Request) -> web.StreamResponse:
+        _, _, file_id = request.match_info["file_id"].partition("-")
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        shared = self.shared_files.get(file_id)
+        info = self._tokens.get(token) if token and token not in self._revoked else None
+        allowed = (
+            shared is not None
+            and info is not None
+            and info.team_id == shared.team_id
+            and "files:read" in self.workspaces[shared.team_id].scopes
+        )
+        answer = shared.answer if shared is not None and allowed else "login_page"
+        if shared is None:
+            response: web.StreamResponse = web.Response(status=404, text="Not found")
+        elif answer == "rate_limited":
+            response = web.Response(status=429, headers={"Retry-After": "30"})
+        elif answer == "server_error":
+            response = web.Response(status=500, text="Internal Server Error")
+        elif answer == "login_page":
+            response = web.Response(status=200, text=LOGIN_PAGE, content_type="text/html")
+        elif answer == "slow":
+            await asyncio.sleep(3)  # longer than a door's fetch time limit in tests
+            response = web.Response(status=504)
+        else:
+            response = web.Response(status=200, body=shared.data, content_type=shared.mimetype)
+        self.file_downloads.append(
+            FileDownload(file_id, token or None, response.status, time.monotonic())
+        )
+        return response
 
     def remove_scope(self, scope: str, team_id: str = DEFAULT_TEAM_ID) -> None:
         """Take a scope away from the bot in a workspace (an install made before the

@@ -33,6 +33,8 @@ def test_rendered_manifest_uses_our_bot_id_scopes_and_host() -> None:
     (bot,) = manifest["bots"]  # type: ignore[index]
     assert bot["botId"] == APP_ID
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    # People send files (testimony, photos) in their personal chat; the Teams door fetches them.
+    assert bot["supportsFiles"] is True
     assert manifest["validDomains"] == ["convene.council.example"]
     assert "{{" not in json.dumps(manifest)
     assert manifest["manifestVersion"] == "1.22"
