@@ -111,6 +111,11 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             *await monitoring.monitoring_sections(session, turn, agreement),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
+            *(
+                [await assessments.assessments_reply(session, turn, agreement)]
+                if await kpis_of(session, agreement.id)
+                else []
+            ),
         ]
 
 
