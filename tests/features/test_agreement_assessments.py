@@ -324,6 +324,26 @@ async def test_ending_stops_later_reminders_and_starts_the_s80_and_last_assessme
                 target_type="monitoring_plan",
                 target_id=f"{plan.id}:{on}",
             )
+        ((party, _),) = await parties_of(session, agreement_id)
+        # One check-in due before the end (its chase stays), one after it (its chase goes).
+        for due in (date(2026, 10, 1), date(2026, 12, 1)):
+            checkin = CheckinRow(
+                agreement_id=agreement_id,
+                plan_id=plan.id,
+                organisation_id=party.organisation_id,
+                due_on=due,
+                sent_at=NOW,
+                questions=["effective"],
+            )
+            session.add(checkin)
+            await session.flush()
+            await schedule_reminder(
+                session,
+                kind="agreements.checkin_chase",
+                due_at=datetime.combine(due, datetime.min.time(), tzinfo=UTC),
+                target_type="monitoring_checkin",
+                target_id=f"{checkin.id}:first",
+            )
 
     said = text_of(await tom.say(f"agreements end {agreement_id}"))
     assert "Only the commissioning team" in said
@@ -341,6 +361,12 @@ async def test_ending_stops_later_reminders_and_starts_the_s80_and_last_assessme
     assert await pending(door, "agreement.key_date") == []
     checkins = await pending(door, "agreements.checkin")
     assert [r.target_id.split(":")[1] for r in checkins] == ["2026-07-01", "2026-10-01"]
+    async with door.services.db.session() as session:
+        kept = [
+            (await session.get(CheckinRow, int(r.target_id.split(":")[0]))).due_on  # type: ignore[union-attr]
+            for r in await pending(door, "agreements.checkin_chase")
+        ]
+    assert kept == [date(2026, 10, 1)]
     async with door.services.db.session() as session:
         agreement = await session.get(Agreement, agreement_id)
         assert agreement is not None and agreement.ends_on == date(2026, 11, 30)
