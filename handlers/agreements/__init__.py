@@ -10,8 +10,13 @@ the record. `outcomes N` shows the agreement's outcomes framework and the propos
 `framework N ...` proposes a change to it, or accepts or declines the other side's
 (`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
 are in `handlers/agreements/variations.py`; files sent for a check-in (`upload C`,
-`evidence C`) in `handlers/agreements/evidence.py`. The register file is a web download for the team
-(`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
+`evidence C`) in `handlers/agreements/evidence.py`. Performance assessments (s.71: `assess N`,
+`rate N`, `assessments N`, `assessment A ...`) are in `handlers/agreements/assessments.py`;
+ending an agreement (`end N`, `ending N`, `termination N id=...` for s.80) in
+`handlers/agreements/ending.py`. The register file is a web download for the team
+(`/agreements/{council}/register.csv` or `.xlsx`), and the check-in history and variations files are for the team and, with only
+their own rows, for providers (`handlers/agreements/export.py`): linked from the list on
+every door.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import evidence, monitoring, outcomes, register, variations
+from handlers.agreements import (
+    assessments,
+    ending,
+    evidence,
+    monitoring,
+    outcomes,
+    register,
+    variations,
+)
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -29,11 +42,11 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
-from handlers.agreements.export import PAGES
+from handlers.agreements.export import PAGES, files_message
 from handlers.agreements.key_date_views import upcoming_message
 from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
 from handlers.agreements.views import agreement_message, provider_register, team_register
-from handlers.forms import open_form
+from handlers.forms import form_step, open_form
 from storage.agreements import (
     agreements_of_councils,
     agreements_of_organisations,
@@ -63,12 +76,15 @@ async def list_agreements(turn: Turn, services: Services) -> list[Reply]:
                 for a in await agreements_of_councils(session, {authority_id})
             ]
             replies.append(team_register(authority, rows, _links(turn, services)))
+            replies.append(files_message(_links(turn, services), authority))
         if actor.member_of() or not actor.is_commissioner:
             rows = [
                 (a, await parties_of(session, a.id), len(await kpis_of(session, a.id)))
                 for a in await agreements_of_organisations(session, actor.member_of())
             ]
             replies.append(provider_register(rows))
+            if rows:
+                replies.append(files_message(_links(turn, services), None))
     return replies
 
 
@@ -97,6 +113,11 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             *await monitoring.monitoring_sections(session, turn, agreement),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
+            *(
+                [await assessments.assessments_reply(session, turn, agreement)]
+                if await kpis_of(session, agreement.id)
+                else []
+            ),
         ]
 
 
@@ -118,6 +139,13 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("vary", variations.vary, numbered=True, changes_things=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),
+    SubCommand("assess", form_step(assessments.FORM), opens_form=True),
+    SubCommand("rate", assessments.rate, numbered=True, changes_things=True),
+    SubCommand("assessments", assessments.show_assessments, numbered=True),
+    SubCommand("assessment", assessments.assessment, numbered=True, changes_things=True),
+    SubCommand("end", form_step(ending.FORM), opens_form=True),
+    SubCommand("ending", ending.ending, numbered=True),
+    SubCommand("termination", ending.termination, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
@@ -139,12 +167,15 @@ FEATURE = Feature(
         ),
     ),
     actions={"agreements.": link_pressed},
-    form_purposes=(register.FORM,),
+    form_purposes=(register.FORM, assessments.FORM, ending.FORM),
     reminders={
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,
         monitoring.CHASE_KIND: monitoring.chase_checkin,
         variations.NOTICE_KIND: variations.remind_to_record_notice,
+        assessments.ASSESS_KIND: assessments.remind_to_assess,
+        assessments.NOTICE_KIND: assessments.remind_to_record_notice,
+        ending.NOTICE_KIND: ending.remind_to_record_notice,
     },
     pages=PAGES + evidence.PAGES,
 )

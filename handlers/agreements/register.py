@@ -23,6 +23,7 @@ from bot.core.law import LawError, payment_days, rule
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.agreements.assessments import plan_assessments
 from handlers.agreements.common import (
     COMMAND,
     FORM_KEY,
@@ -463,6 +464,7 @@ class AgreementForm(TeamForm):
             )
         await session.flush()
         await schedule_key_dates(session, agreement, services)
+        await plan_assessments(session, agreement, services)
         response.topic = topic_for(agreement.id)
         await audit.record_turn(
             session,

@@ -66,6 +66,8 @@ EXPECTED: dict[str, list[tuple[date, date | None, int | bool | str, str]]] = {
     "kpis.contract_value_over": [(ACT_STARTS, None, 5_000_000, "s.52")],
     "kpis.minimum": [(ACT_STARTS, None, 3, "s.52")],
     "performance.assessment_months": [(ACT_STARTS, None, 12, "s.71")],
+    "performance.notice_days": [(ACT_STARTS, None, 30, "s.71(2)")],
+    "performance.provider_response_working_days": [(ACT_STARTS, None, 5, "Good practice")],
     "modification.goods_services_percent": [(ACT_STARTS, None, 10, "s.75(2)(a)(i)")],
     "modification.works_percent": [(ACT_STARTS, None, 15, "s.75(2)(a)(ii)")],
     "modification.term_percent": [(ACT_STARTS, None, 10, "s.75(2)(b)")],
