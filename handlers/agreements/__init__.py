@@ -9,14 +9,14 @@ and the agreement's parties; anyone else is told it was not found, and the attem
 the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
 `framework N ...` proposes a change to it, or accepts or declines the other side's
 (`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
-are in `handlers/agreements/variations.py`; files sent for a check-in (`upload C`,
-`evidence C`) in `handlers/agreements/evidence.py`. Performance assessments (s.71: `assess N`,
-`rate N`, `assessments N`, `assessment A ...`) are in `handlers/agreements/assessments.py`;
-ending an agreement (`end N`, `ending N`, `termination N id=...` for s.80) in
+are in `handlers/agreements/variations.py`; files sent for a check-in (`upload C`, `evidence
+C`) in `handlers/agreements/evidence.py`. Performance assessments (s.71: `assess N`, `rate
+N`, `assessments N`, `assessment A ...`) are in `handlers/agreements/assessments.py`; ending
+an agreement (`end N`, `ending N`, `termination N id=...` for s.80) in
 `handlers/agreements/ending.py`. The register file is a web download for the team
-(`/agreements/{council}/register.csv` or `.xlsx`), and the check-in history and variations files are for the team and, with only
-their own rows, for providers (`handlers/agreements/export.py`): linked from the list on
-every door.
+(`/agreements/{council}/register.csv` or `.xlsx`), and the check-in history and variations
+files are for the team and, with only their own rows, for providers
+(`handlers/agreements/export.py`): linked from the list on every door.
 """
 
 from __future__ import annotations
