@@ -8,7 +8,8 @@ title, route, value, areas and its confirmed consortium), `edit N`. `show N` is 
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
 the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
 `framework N ...` proposes a change to it, or accepts or declines the other side's
-(`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
+(`handlers/agreements/outcomes.py`). `invoice P` and `paid P` record a payment's invoice
+and mark it paid (`handlers/agreements/payments.py`). Variations (`vary N`, `variations N`, `variation V ...`)
 are in `handlers/agreements/variations.py`. The register file is a web download for the team
 (`/agreements/{council}/register.csv` or `.xlsx`), linked from the list on every door.
 """
@@ -19,7 +20,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register, variations
+from handlers.agreements import monitoring, outcomes, payments, register, variations
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -28,6 +29,7 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
+from handlers.agreements.details import load_details
 from handlers.agreements.export import PAGES
 from handlers.agreements.key_date_views import upcoming_message
 from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
@@ -90,7 +92,9 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
                 agreement,
                 await parties_of(session, agreement.id),
                 await kpis_of(session, agreement.id),
+                await load_details(session, agreement),
                 for_team=for_team,
+                on=today(services),
             ),
             upcoming_message(dates, for_team=for_team),
             *await monitoring.monitoring_sections(session, turn, agreement),
@@ -115,6 +119,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("vary", variations.vary, numbered=True, changes_things=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),
+    SubCommand("invoice", payments.invoice, numbered=True, changes_things=True),
+    SubCommand("paid", payments.paid, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 
