@@ -203,6 +203,8 @@ class Matched:
     line: NamedLine
     person_id: int | None
     organisation_id: int | None
+    #: Their name on Convene when they are on it (they may have been picked by email).
+    name: str
 
 
 async def match_people(
@@ -240,9 +242,10 @@ async def match_people(
             )
             continue
         if found is not None:
-            matched.append(Matched(line, found[0].id, found[1]))
+            matched.append(Matched(line, found[0].id, found[1], found[0].name))
         else:
-            matched.append(Matched(line, None, ids[0] if line.side == Side.PROVIDER else None))
+            organisation = ids[0] if line.side == Side.PROVIDER and ids else None
+            matched.append(Matched(line, None, organisation, line.name))
     return matched
 
 
@@ -281,7 +284,7 @@ async def save_details(
                 role=person.line.role,
                 person_id=person.person_id,
                 organisation_id=person.organisation_id,
-                name=person.line.name,
+                name=person.name[:200],
                 email=person.line.email,
             )
         )
