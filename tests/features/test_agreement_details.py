@@ -24,7 +24,7 @@ from storage.agreement_detail_tables import (
     AgreementPerson,
 )
 from storage.agreement_tables import Agreement
-from storage.models import Authority, AuditEvent, Organisation, Person, Role
+from storage.models import AuditEvent, Authority, Organisation, Person, Role
 from storage.people import grant
 from tests.features.engagement_story import add_sam
 from tests.features.test_agreements import NOW, answers, fill_keeping, record
