@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from storage.agreement_detail_tables import AgreementDate, AgreementPayment, AgreementPerson
 from storage.agreement_tables import Agreement
 from storage.forms import latest_definition, start_draft
-from storage.models import Authority, AuditEvent, Person
+from storage.models import AuditEvent, Authority, Person
 from tests.support.doors import Actor, Doors, every_door, words_in_path
 from tests.support.teams_activities import TeamsUser
 
