@@ -126,11 +126,16 @@ def dates_of(
     )
 
     def days(kind: DatedItemKind) -> tuple[date, ...]:
+        """This kind's days inside the term: an end moved earlier by a variation leaves a
+        later review or transfer behind, and that one has no reminder (the rest keep theirs)."""
         found: list[date] = []
         for item in recorded.dates:
             if item.kind == kind:
                 found += every_year(item.on, agreement.ends_on) if item.yearly else [item.on]
-        return tuple(sorted(set(found)))
+        inside = [d for d in found if d <= agreement.ends_on]
+        if kind in (DatedItemKind.REVIEW, DatedItemKind.PRICE_UPLIFT):
+            inside = [d for d in inside if d >= agreement.starts_on]
+        return tuple(sorted(set(inside)))
 
     signed = days(DatedItemKind.SIGNED)
     transfer = days(DatedItemKind.TUPE_TRANSFER)

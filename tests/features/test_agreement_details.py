@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from handlers.agreements.key_dates import REMINDER_KIND
+from handlers.agreements.key_dates import REMINDER_KIND, Recorded, plan
 from storage.agreement_detail_tables import (
     AgreementDate,
     AgreementPayment,
@@ -327,3 +327,25 @@ async def test_an_edit_keeps_what_is_known_of_each_payment(door: TestDoor) -> No
         ("Priya Shah", "contract_manager"),
         ("Tom Okafor", "service_manager"),
     ]
+
+
+def test_a_date_left_outside_the_term_by_a_moved_end_loses_only_its_own_reminder() -> None:
+    agreement = Agreement(
+        id=9,
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2026, 8, 31),
+        break_clauses=[],
+        light_touch=False,
+        grant_funded=False,
+        payment_terms_days=30,
+    )
+    recorded = Recorded(
+        dates=[
+            AgreementDate(kind="review", on=date(2027, 6, 1), yearly=False),
+            AgreementDate(kind="tupe_transfer", on=date(2026, 10, 1), yearly=False),
+            AgreementDate(kind="price_uplift", on=date(2026, 5, 1), yearly=True),
+        ]
+    )
+    kinds = [p.key_date.kind for p in plan(agreement, 0, recorded)]
+    assert "end_of_term" in kinds and "price_uplift" in kinds
+    assert "review" not in kinds and "employee_liability_information" not in kinds
