@@ -73,13 +73,10 @@ class Agreement(Base):
     extension_options: Mapped[str | None] = mapped_column(Text)
     #: Each break clause: {"on": "YYYY-MM-DD", "notice_days": n}.
     break_clauses: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    review_points: Mapped[str | None] = mapped_column(Text)
-    price_uplifts: Mapped[str | None] = mapped_column(Text)
-    payment_schedule: Mapped[str | None] = mapped_column(Text)
     payment_terms_days: Mapped[int]
-    #: The named people on each side, in words (name, role; one a line).
-    council_people: Mapped[str | None] = mapped_column(Text)
-    provider_contacts: Mapped[str | None] = mapped_column(Text)
+    #: Anything else about reviews, price rises and payments, in words. The people, dates
+    #: and payments themselves are in `storage/agreement_detail_tables.py`.
+    notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -482,6 +482,7 @@ class ReadinessAnswer(Base):
 
 
 # Slack's OAuth tables live on the same metadata so Alembic creates and checks them too.
+import storage.agreement_detail_tables  # noqa: E402
 import storage.agreement_tables  # noqa: E402
 import storage.assessment_tables  # noqa: E402
 import storage.clarification_tables  # noqa: E402

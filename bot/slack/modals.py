@@ -99,6 +99,9 @@ def page_answer(replies: Sequence[Reply], page: int, first_field: str | None) ->
         return {"response_action": "errors", "errors": dict(form.errors)}
     if form is not None:
         notices = [r for r in replies if isinstance(r, Notice)]
+        # Sent back to another page (a problem only the whole form shows): Slack can only
+        # mark errors on the page that was sent, so the problems go above the fields.
+        notices += [Notice(text=words, level="error") for words in form.errors.values()]
         return {"response_action": "update", "view": kit.form_modal(form, notices)}
     only = replies[0] if len(replies) == 1 else None
     if isinstance(only, Notice) and only.level == "error" and first_field:

@@ -8,7 +8,8 @@ title, route, value, areas and its confirmed consortium), `edit N`. `show N` is 
 and the agreement's parties; anyone else is told it was not found, and the attempt is on
 the record. `outcomes N` shows the agreement's outcomes framework and the proposals waiting;
 `framework N ...` proposes a change to it, or accepts or declines the other side's
-(`handlers/agreements/outcomes.py`). Variations (`vary N`, `variations N`, `variation V ...`)
+(`handlers/agreements/outcomes.py`). `invoice P` and `paid P` record a payment's invoice
+and mark it paid (`handlers/agreements/payments.py`). Variations (`vary N`, `variations N`, `variation V ...`)
 are in `handlers/agreements/variations.py`; files sent for a check-in (`upload C`, `evidence
 C`) in `handlers/agreements/evidence.py`. Performance assessments (s.71: `assess N`, `rate
 N`, `assessments N`, `assessment A ...`) are in `handlers/agreements/assessments.py`; ending
@@ -31,6 +32,7 @@ from handlers.agreements import (
     evidence,
     monitoring,
     outcomes,
+    payments,
     register,
     variations,
 )
@@ -42,6 +44,7 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
+from handlers.agreements.details import load_details
 from handlers.agreements.export import PAGES, files_message
 from handlers.agreements.key_date_views import upcoming_message
 from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
@@ -107,7 +110,9 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
                 agreement,
                 await parties_of(session, agreement.id),
                 await kpis_of(session, agreement.id),
+                await load_details(session, agreement),
                 for_team=for_team,
+                on=today(services),
             ),
             upcoming_message(dates, for_team=for_team),
             *await monitoring.monitoring_sections(session, turn, agreement),
@@ -146,6 +151,8 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("end", form_step(ending.FORM), opens_form=True),
     SubCommand("ending", ending.ending, numbered=True),
     SubCommand("termination", ending.termination, numbered=True, changes_things=True),
+    SubCommand("invoice", payments.invoice, numbered=True, changes_things=True),
+    SubCommand("paid", payments.paid, numbered=True, changes_things=True),
 )
 _STEPS = {step.name: step for step in STEPS}
 

@@ -30,8 +30,15 @@ from bot.core.reply import Button, Message
 from bot.core.turn import Actor
 from bot.services import Services
 from handlers.agreements.common import COMMAND, kpi_shortfall, today
+from handlers.agreements.details import load_details
 from handlers.agreements.monitoring import QUESTIONS
-from handlers.agreements.views import VAT_WORDS, breaks_words, parties_words, route_words
+from handlers.agreements.views import (
+    VAT_WORDS,
+    breaks_words,
+    details_cells,
+    parties_words,
+    route_words,
+)
 from handlers.export_files import (
     CONTENT_TYPES,
     Cell,
@@ -116,6 +123,7 @@ async def register_rows(session: AsyncSession, agreements: list[Agreement]) -> l
         kpis: list[AgreementKpi] = await kpis_of(session, a.id)
         lead = next((o.name for p, o in parties if p.role != PartyRole.MEMBER), None)
         shortfall = kpi_shortfall(a, len(kpis))
+        cells = details_cells(a, await load_details(session, a))
         try:
             uk7_days: Cell = (
                 None if a.grant_funded else contract_details_notice_days(a.light_touch, a.starts_on)
@@ -144,16 +152,16 @@ async def register_rows(session: AsyncSession, agreements: list[Agreement]) -> l
                 a.ends_on,
                 a.extension_options,
                 breaks_words(a),
-                a.review_points,
-                a.price_uplifts,
-                a.payment_schedule,
+                cells.reviews,
+                cells.price_uplifts,
+                cells.payments,
                 a.payment_terms_days,
                 "; ".join(a.area_served or []),
                 "; ".join(f"{k.name} ({k.measure}; target {k.target})" for k in kpis),
                 None if shortfall is None else shortfall.required,
                 uk7_days,
-                a.council_people,
-                a.provider_contacts,
+                cells.council_people,
+                cells.provider_people,
                 "; ".join(supplier_identifiers(o) for _, o in parties),
                 None if ending is None else ending.ended_on,
                 None if ending is None else ENDED_WORDS.get(ending.reason, ending.reason),

@@ -23,29 +23,61 @@ WHO_GETS = {
 }
 
 
+#: When people are named on the agreement, the reminder goes to them.
+NAMED_GET = (
+    "Only the people named on this agreement for this kind of date get this reminder "
+    "(everyone named on a side when nobody there has that role). No other provider does."
+)
+
+
 def _day_words(on: date, today: date) -> str:
     return "today" if on == today else f"on {format_date(on)}"
 
 
-def key_date_reminder(agreement: Agreement, key_date: KeyDate, *, today: date) -> Message:
-    """A reminder of one key date: what is due and when, why, and the button to act."""
+def key_date_reminder(
+    agreement: Agreement,
+    key_date: KeyDate,
+    *,
+    today: date,
+    payment_id: int | None = None,
+    named: bool = False,
+) -> Message:
+    """A reminder of one key date: what is due and when, why, and the button to act. For a
+    payment, the button marks it paid."""
+    buttons = [
+        Button(
+            label="Show the agreement",
+            action=f"cmd.{COMMAND}",
+            value=f"show {agreement.id}",
+            style="default" if payment_id else "primary",
+        )
+    ]
+    next_step = (
+        f"press Show the agreement to see it in full, or type {COMMAND} show {agreement.id}."
+    )
+    if payment_id is not None:
+        buttons.insert(
+            0,
+            Button(
+                label="Mark it paid",
+                action=f"cmd.{COMMAND}",
+                value=f"paid {payment_id}",
+                style="primary",
+            ),
+        )
+        next_step = (
+            f"pay it, then press Mark it paid (or type {COMMAND} paid {payment_id}). We stop "
+            "reminding you once it is marked paid."
+        )
     return Message(
         title=f"Key date: {agreement.title}",
         text=(
             f"{key_date.what}. This is due {_day_words(key_date.on, today)}.\n\n"
             f"Why: {key_date.citation}.\n\n"
-            "What to do next: press Show the agreement to see it in full, or type "
-            f"{COMMAND} show {agreement.id}."
+            f"What to do next: {next_step}"
         ),
-        buttons=[
-            Button(
-                label="Show the agreement",
-                action=f"cmd.{COMMAND}",
-                value=f"show {agreement.id}",
-                style="primary",
-            )
-        ],
-        who_sees=WHO_GETS[key_date.audience],
+        buttons=buttons,
+        who_sees=NAMED_GET if named else WHO_GETS[key_date.audience],
     )
 
 

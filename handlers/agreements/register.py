@@ -33,6 +33,14 @@ from handlers.agreements.common import (
     regime_of,
     today,
 )
+from handlers.agreements.details import (
+    check_payees,
+    details_answers,
+    load_details,
+    match_people,
+    read_details,
+    save_details,
+)
 from handlers.agreements.key_dates import schedule_key_dates
 from handlers.agreements.views import saved_replies
 from handlers.engagements.common import number_at, words_of
@@ -343,6 +351,7 @@ class AgreementForm(TeamForm):
                 )
         names = [str(answers.get("provider") or ""), *(m.name for m in reading.members)]
         seen: set[int] = set()
+        found: list[Organisation] = []
         for index, name in enumerate(names):
             where = "provider" if index == 0 else "members"
             organisation = await organisation_named(session, name)
@@ -361,6 +370,14 @@ class AgreementForm(TeamForm):
                 )
             else:
                 seen.add(organisation.id)
+                found.append(organisation)
+        details = read_details(answers)
+        assert response.authority_id is not None
+        await match_people(session, details, response.authority_id, found)
+        check_payees(details, names[0], names[1:])
+        for field_id, words in details.problems.items():
+            reading.problems.setdefault(field_id, words)
+        reading.reasons += details.reasons
         if reading.problems:
             agreement = await session.get(Agreement, agreement_of_topic(response.topic) or 0)
             await refuse(
@@ -418,12 +435,8 @@ class AgreementForm(TeamForm):
         agreement.ends_on = date.fromisoformat(answers["ends_on"])
         agreement.extension_options = answers.get("extension_options")
         agreement.break_clauses = reading.breaks
-        agreement.review_points = answers.get("review_points")
-        agreement.price_uplifts = answers.get("price_uplifts")
-        agreement.payment_schedule = answers.get("payment_schedule")
         agreement.payment_terms_days = payment_terms(answers, services)
-        agreement.council_people = answers.get("council_people")
-        agreement.provider_contacts = answers.get("provider_contacts")
+        agreement.notes = answers.get("notes")
         agreement.updated_at = now
         await session.flush()
         await session.execute(
@@ -441,9 +454,13 @@ class AgreementForm(TeamForm):
                 share_percent=reading.lead_share if consortium else None,
             )
         )
+        organisations = [lead]
+        payees: dict[str | None, int] = {None: lead.id}
         for member in reading.members:
             organisation = await organisation_named(session, member.name)
             assert organisation is not None
+            organisations.append(organisation)
+            payees[member.name.lower()] = organisation.id
             session.add(
                 AgreementParty(
                     agreement_id=agreement.id,
@@ -463,6 +480,9 @@ class AgreementForm(TeamForm):
                 )
             )
         await session.flush()
+        details = read_details(answers)
+        matched = await match_people(session, details, agreement.authority_id, organisations)
+        await save_details(session, agreement, details, matched, payees)
         await schedule_key_dates(session, agreement, services)
         await plan_assessments(session, agreement, services)
         response.topic = topic_for(agreement.id)
@@ -479,6 +499,7 @@ class AgreementForm(TeamForm):
             agreement,
             await parties_of(session, agreement.id),
             await kpis_of(session, agreement.id),
+            await load_details(session, agreement),
             new=new,
             on=today(services),
         )
@@ -535,20 +556,16 @@ async def answers_of(session: AsyncSession, agreement: Agreement) -> dict[str, A
         "provider": lead.name if lead else None,
         "provider_share": lead_share,
         "members": "\n".join(members) or None,
-        "council_people": agreement.council_people,
-        "provider_contacts": agreement.provider_contacts,
         "starts_on": agreement.starts_on.isoformat(),
         "ends_on": agreement.ends_on.isoformat(),
         "extension_options": agreement.extension_options,
-        "review_points": agreement.review_points,
-        "price_uplifts": agreement.price_uplifts,
-        "payment_schedule": agreement.payment_schedule,
         "payment_terms_days": agreement.payment_terms_days,
         "kpis": "\n".join(f"{k.name}; {k.measure}; {k.target}" for k in kpis) or None,
     }
     for number, clause in enumerate(breaks[:2], start=1):
         answers[f"break_{number}_on"] = clause.get("on")
         answers[f"break_{number}_notice_days"] = clause.get("notice_days")
+    answers.update(await details_answers(session, agreement, {o.id: o.name for _, o in parties}))
     return answers
 
 

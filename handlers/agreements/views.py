@@ -3,14 +3,17 @@ agreement in full (with the s.52 KPI warning), and what saving says back."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from bot.clock import format_date
 from bot.core.law import ROUTE_NAMES, Route
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from handlers.agreements.common import COMMAND, KpiShortfall, kpi_shortfall
+from handlers.agreements.details import AgreementDetails, PaymentRow, role_words
 from handlers.opportunities.common import money
 from handlers.opportunities.views import areas_text
+from storage.agreement_detail_tables import AgreementPerson, DatedItemKind, Payer, Side
 from storage.agreement_tables import (
     Agreement,
     AgreementKpi,
@@ -85,6 +88,125 @@ def breaks_words(agreement: Agreement) -> str:
     return "; ".join(out) or "None"
 
 
+def people_words(people: list[AgreementPerson], side: Side, none: str = "Nobody yet") -> str:
+    """'Priya Shah (contract manager); Sam Lee (finance, sam@example.org, not on Convene
+    yet, so no reminders)'."""
+    out = []
+    for person in people:
+        if person.side != side:
+            continue
+        bits = [role_words(person.role)]
+        if person.person_id is None:
+            bits += [person.email or "", "not on Convene yet, so no reminders"]
+        out.append(f"{person.name} ({', '.join(b for b in bits if b)})")
+    return "; ".join(out) or none
+
+
+def own_date_words(details: AgreementDetails, kind: DatedItemKind, none: str) -> str:
+    found = [
+        format_date(d.on) + (", then on that day every year" if d.yearly else "")
+        for d in details.dates
+        if d.kind == kind
+    ]
+    return "; ".join(found) or none
+
+
+def payment_words(row: PaymentRow, *, on: date, for_team: bool) -> str:
+    """'£10,000 from Preston City Council to Riverside Youth Trust. Invoice received ...'.
+    Lateness is for the team's eyes only."""
+    payment = row.payment
+    words = f"{money(payment.amount_pence)} from {row.payer_name} to {row.payee_name}."
+    if payment.payer == Payer.LEAD:
+        words += " The lead pays the member (Procurement Act 2023 s.73)."
+    if payment.paid_on is not None:
+        return f"{words} Paid on {format_date(payment.paid_on)}."
+    if payment.invoice_received_on is None:
+        return f"{words} No invoice yet."
+    words += f" Invoice received on {format_date(payment.invoice_received_on)}."
+    if row.pay_by is not None:
+        words += f" Pay by {format_date(row.pay_by)}."
+        if for_team and row.pay_by < on:
+            words += " This is late."
+    return words
+
+
+def details_sections(
+    agreement: Agreement, details: AgreementDetails, *, on: date, for_team: bool
+) -> list[Section]:
+    """The named people, the agreement's own dates, and its payments."""
+    facts = [
+        Fact(label="Named for the council", value=people_words(details.people, Side.COUNCIL)),
+        Fact(label="Named for the provider", value=people_words(details.people, Side.PROVIDER)),
+        Fact(
+            label="Signed",
+            value=own_date_words(details, DatedItemKind.SIGNED, "Not given (we use the start)"),
+        ),
+        Fact(label="Reviews", value=own_date_words(details, DatedItemKind.REVIEW, "None set")),
+        Fact(
+            label="Price rises",
+            value=own_date_words(details, DatedItemKind.PRICE_UPLIFT, "None set"),
+        ),
+        Fact(
+            label="Staff moving (TUPE)",
+            value=own_date_words(details, DatedItemKind.TUPE_TRANSFER, "None"),
+        ),
+    ]
+    if agreement.notes:
+        facts.append(Fact(label="Notes", value=agreement.notes))
+    payments = [
+        Fact(
+            label=f"Payment {row.payment.id}, due {format_date(row.payment.due_on)}",
+            value=payment_words(row, on=on, for_team=for_team),
+        )
+        for row in details.payments
+    ]
+    late = sum(
+        1
+        for row in details.payments
+        if for_team and row.payment.paid_on is None and row.pay_by and row.pay_by < on
+    )
+    how = (
+        f"When an invoice comes, type {COMMAND} invoice and the payment's number (and the day "
+        f"it came, if not today). When it is paid, type {COMMAND} paid and its number."
+    )
+    return [
+        Section(heading="People and dates", facts=facts),
+        Section(
+            heading="Payments",
+            text=(f"{late} late. " if late else "") + (how if payments else "None set."),
+            facts=payments,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class DetailCells:
+    """The register file's cells for the agreement's details, in words."""
+
+    reviews: str
+    price_uplifts: str
+    payments: str
+    council_people: str
+    provider_people: str
+
+
+def details_cells(agreement: Agreement, details: AgreementDetails) -> DetailCells:
+    payments = "; ".join(
+        f"{format_date(r.payment.due_on)}: {money(r.payment.amount_pence)} from {r.payer_name} "
+        f"to {r.payee_name}"
+        for r in details.payments
+    )
+    if agreement.notes:
+        payments = f"{payments}. Notes: {agreement.notes}" if payments else agreement.notes
+    return DetailCells(
+        reviews=own_date_words(details, DatedItemKind.REVIEW, ""),
+        price_uplifts=own_date_words(details, DatedItemKind.PRICE_UPLIFT, ""),
+        payments=payments,
+        council_people=people_words(details.people, Side.COUNCIL, ""),
+        provider_people=people_words(details.people, Side.PROVIDER, ""),
+    )
+
+
 def shortfall_words(shortfall: KpiShortfall) -> str:
     return (
         f"This contract is worth more than £{shortfall.over_pounds:,}, so the law says it "
@@ -98,10 +220,13 @@ def agreement_message(
     agreement: Agreement,
     parties: Parties,
     kpis: list[AgreementKpi],
+    details: AgreementDetails | None = None,
     *,
     for_team: bool,
+    on: date | None = None,
 ) -> list[Reply]:
-    """One agreement in full, with the KPI warning when the law needs more."""
+    """One agreement in full, with its people, dates and payments (late ones flagged for
+    the team only, as of `on`), and the KPI warning when the law needs more."""
     facts = [
         Fact(label="Number", value=str(agreement.id)),
         Fact(label="How it was funded or bought", value=route_words(agreement.route)),
@@ -112,15 +237,10 @@ def agreement_message(
         Fact(label="Areas", value=areas_text(list(agreement.area_served))),
         Fact(label="Extensions", value=agreement.extension_options or "None"),
         Fact(label="Break clauses", value=breaks_words(agreement)),
-        Fact(label="Reviews", value=agreement.review_points or "None set"),
-        Fact(label="Price rises", value=agreement.price_uplifts or "None set"),
-        Fact(label="Payments", value=agreement.payment_schedule or "Not set"),
         Fact(
             label="Paid within",
             value=f"{agreement.payment_terms_days} days of a correct invoice",
         ),
-        Fact(label="Named for the council", value=agreement.council_people or "Nobody yet"),
-        Fact(label="Named for the provider", value=agreement.provider_contacts or "Nobody yet"),
     ]
     if agreement.opportunity_id is not None:
         facts.append(Fact(label="From opportunity", value=str(agreement.opportunity_id)))
@@ -128,6 +248,10 @@ def agreement_message(
         Fact(label=k.name, value=f"Measured by: {k.measure}. Target: {k.target}.") for k in kpis
     ]
     sections = [Section(facts=facts)]
+    if details is not None:
+        sections += details_sections(
+            agreement, details, on=on or agreement.starts_on, for_team=for_team
+        )
     sections.append(
         Section(
             heading="Key performance indicators",
@@ -155,7 +279,13 @@ def agreement_message(
 
 
 def saved_replies(
-    agreement: Agreement, parties: Parties, kpis: list[AgreementKpi], *, new: bool, on: date
+    agreement: Agreement,
+    parties: Parties,
+    kpis: list[AgreementKpi],
+    details: AgreementDetails | None = None,
+    *,
+    new: bool,
+    on: date,
 ) -> list[Reply]:
     said = "Recorded" if new else "Changed"
     return [
@@ -165,7 +295,7 @@ def saved_replies(
             "a message.",
             level="success",
         ),
-        *agreement_message(agreement, parties, kpis, for_team=True),
+        *agreement_message(agreement, parties, kpis, details, for_team=True, on=on),
     ]
 
 

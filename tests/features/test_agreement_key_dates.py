@@ -91,7 +91,7 @@ async def test_reminders_go_on_the_working_day_before_boxing_day_to_the_right_pe
     assert sent.row.person_id == await door.person_id("Priya Shah")
     assert "Publish the contract details notice" in sent.text
     assert f"show {agreement_id}" in sent.text
-    assert "Only the council's commissioning team" in sent.text
+    assert "Only the people named on this agreement for this kind of date" in sent.text
 
     # Six months before the end, on its day: for both, so Priya and Tom.
     await _go_to(door, at(date(2026, 6, 26), 0, 1))

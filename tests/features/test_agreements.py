@@ -56,11 +56,13 @@ CONTRACT: dict[int, dict[str, Any]] = {
         "extension_options": "up to 2 x 12 months",
         "break_1_on": "2027-03-31",
         "break_1_notice_days": "90",
-        "review_points": "Every April",
-        "price_uplifts": "1 April each year, by CPI",
-        "payment_schedule": "Monthly in arrears",
+        "review_on": "2026-06-01",
+        "uplift_on": "2026-04-01",
+        "uplift_yearly": "yes",
+        "notes": "Price rises by CPI",
     },
     3: {"kpis": "Young people attending; monthly register; 120 a month"},
+    4: {"payments": "30 April 2026; £10,000"},
 }
 
 
@@ -70,9 +72,15 @@ def answers(**changes: Any) -> dict[int, dict[str, Any]]:
     for name, value in changes.items():
         page = next((i for i, p in CONTRACT.items() if name in p), None)
         if page is None:
-            page = {"provider_share": 1, "members": 1, "break_2_on": 2, "payment_terms_days": 2}[
-                name
-            ]
+            page = {
+                "provider_share": 1,
+                "members": 1,
+                "break_2_on": 2,
+                "signed_on": 2,
+                "review_yearly": 2,
+                "tupe_transfer_on": 2,
+                "payment_terms_days": 4,
+            }[name]
         changed[page][name] = value
     return changed
 
@@ -348,7 +356,7 @@ async def test_another_provider_and_another_council_see_nothing_on_any_door(
     tom = await door.sign_in("Tom Okafor", door=on)  # the party
     assert title in text_of(await tom.say("agreements"))
     shown = text_of(await tom.say(f"agreements show {agreement_id}"))
-    assert title in shown and "Priya Shah, contract manager" in shown
+    assert title in shown and "Priya Shah (contract manager)" in shown
     # A party may see it but not change it.
     assert "Only the commissioning team" in text_of(
         await tom.say(f"agreements edit {agreement_id}")

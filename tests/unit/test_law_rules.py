@@ -83,6 +83,7 @@ EXPECTED: dict[str, list[tuple[date, date | None, int | bool | str, str]]] = {
     "below_threshold.contract_details": [(ACT_STARTS, None, "UK7", "s.87")],
     "key_dates.end_of_term_first_months": [(ACT_STARTS, None, 6, "good practice, not law")],
     "key_dates.end_of_term_second_months": [(ACT_STARTS, None, 3, "good practice, not law")],
+    "key_dates.payment_reminder_working_days": [(ACT_STARTS, None, 5, "good practice, not law")],
     "tupe.employee_liability_information_days": [(ACT_STARTS, None, 28, "reg. 11(6)")],
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.core.monitoring.chasing import CHASING, Chase, ChasePolicy, ChaseStep, chase_moments
 from bot.core.monitoring.key_dates import (
+    PAYMENT_KINDS,
     THE_AGREEMENT,
     AgreementDates,
     Audience,
@@ -16,9 +17,13 @@ from bot.core.monitoring.key_dates import (
     KeyDate,
     KeyDateKind,
     KeyDatesError,
+    every_year,
     key_dates,
     last_day_within,
+    pay_by,
+    payment_terms_for,
     performance_assessment_days,
+    reminder_day,
 )
 from bot.core.monitoring.moments import start_of_working_day
 from bot.core.monitoring.schedule import (
@@ -33,6 +38,7 @@ from bot.core.monitoring.variations import RunningTotal, Variation, running_tota
 
 __all__ = [
     "CHASING",
+    "PAYMENT_KINDS",
     "THE_AGREEMENT",
     "AgreementDates",
     "Audience",
@@ -51,10 +57,14 @@ __all__ = [
     "Variation",
     "chase_moments",
     "checkin_moments",
+    "every_year",
     "key_dates",
     "last_day_within",
+    "pay_by",
+    "payment_terms_for",
     "performance_assessment_days",
     "planned_days",
+    "reminder_day",
     "running_totals",
     "start_of_working_day",
 ]

@@ -30,6 +30,7 @@ from bot.core.law.notices import (
 from bot.core.law.rules import rule, whole_number
 from bot.core.law.thresholds import performance_assessment_months
 from bot.core.months import add_months
+from bot.core.working_days import is_working_day, working_day_on_or_before
 
 #: Dates the parties set themselves are cited to the agreement, not to the law.
 THE_AGREEMENT = "The agreement's own terms"
@@ -117,6 +118,8 @@ class AgreementDates:
         for label, days in (("price uplift", self.uplift_dates), ("review", self.review_dates)):
             if any(not self.starts <= d <= self.ends for d in days):
                 raise KeyDatesError(f"Every {label} date must fall between the start and the end.")
+        if self.transfer_on is not None and self.transfer_on > self.ends:
+            raise KeyDatesError("Staff cannot move to a new employer after the agreement ends.")
         if self.payment_terms_days is not None and self.payment_terms_days < 1:
             raise KeyDatesError("Payment terms must be at least 1 day.")
 
@@ -299,10 +302,31 @@ def _transfer(agreement: AgreementDates) -> list[KeyDate]:
     ]
 
 
+def payment_terms_for(agreement: AgreementDates, *, subcontract: bool) -> tuple[int, str] | None:
+    """Days to pay a valid invoice, and why. In a public contract, 30 days at most (s.68;
+    s.73 for a consortium lead paying a member), so longer terms in the agreement give way
+    to the law and shorter ones stand. In a grant, the agreement's own terms, if any."""
+    terms = agreement.payment_terms_days
+    if agreement.under_the_act:
+        on = agreement.rules_on
+        name = "payment.subcontract_days" if subcontract else "payment.days"
+        legal = payment_days(on, subcontract=subcontract)
+        if terms is not None and terms < legal:
+            return terms, THE_AGREEMENT
+        return legal, _cited(name, on)
+    if terms is not None:
+        return terms, THE_AGREEMENT
+    return None
+
+
+def pay_by(agreement: AgreementDates, received: date, *, subcontract: bool) -> date | None:
+    """The last day to pay an invoice received on `received` (the day it came counts)."""
+    terms = payment_terms_for(agreement, subcontract=subcontract)
+    return None if terms is None else last_day_within(received, terms[0])
+
+
 def _payments(agreement: AgreementDates) -> list[KeyDate]:
-    """Payment due dates. In a public contract, 30 days at most (s.68), so longer terms in
-    the agreement give way to the law; shorter ones stand. In a grant, the agreement's own."""
-    on = agreement.rules_on
+    """Payment due dates: one per invoice received and not yet paid."""
     dates = []
     for invoices, kind, audience, subcontract, what in (
         (agreement.invoices, KeyDateKind.PAYMENT_DUE, Audience.TEAM, False, "Pay the invoice"),
@@ -314,19 +338,10 @@ def _payments(agreement: AgreementDates) -> list[KeyDate]:
             "Pay the consortium member's invoice",
         ),
     ):
-        if not invoices:
+        terms = payment_terms_for(agreement, subcontract=subcontract)
+        if not invoices or terms is None:
             continue
-        terms = agreement.payment_terms_days
-        if agreement.under_the_act:
-            legal = payment_days(on, subcontract=subcontract)
-            name = "payment.subcontract_days" if subcontract else "payment.days"
-            days, cited = legal, _cited(name, on)
-            if terms is not None and terms < legal:
-                days, cited = terms, THE_AGREEMENT
-        elif terms is not None:
-            days, cited = terms, THE_AGREEMENT
-        else:
-            continue
+        days, cited = terms
         for received in sorted(invoices):
             dates.append(
                 KeyDate(
@@ -338,6 +353,35 @@ def _payments(agreement: AgreementDates) -> list[KeyDate]:
                 )
             )
     return dates
+
+
+def every_year(first: date, until: date) -> tuple[date, ...]:
+    """A date that repeats each year (an annual review on 1 April): `first`, then the same
+    day each later year, up to and including `until`. 29 February falls on 28 February in
+    other years."""
+    days, n = [], 0
+    while (day := add_months(first, 12 * n)) <= until:
+        days.append(day)
+        n += 1
+    return tuple(days)
+
+
+#: Kinds of date that are a payment: reminded of some working days before, time to pay.
+PAYMENT_KINDS = frozenset({KeyDateKind.PAYMENT_DUE, KeyDateKind.MEMBER_PAYMENT_DUE})
+
+
+def reminder_day(key_date: KeyDate, rules_on: date) -> date:
+    """The day a key date's reminder goes: the working day on or before the date, never
+    after; for a payment, `key_dates.payment_reminder_working_days` working days before
+    its pay-by day, so the finance people have time to pay."""
+    day = working_day_on_or_before(key_date.on)
+    if key_date.kind in PAYMENT_KINDS:
+        count = whole_number("key_dates.payment_reminder_working_days", rules_on)
+        while count > 0:
+            day -= timedelta(days=1)
+            if is_working_day(day):
+                count -= 1
+    return day
 
 
 def key_dates(agreement: AgreementDates) -> list[KeyDate]:
