@@ -484,6 +484,7 @@ class ReadinessAnswer(Base):
 # Slack's OAuth tables live on the same metadata so Alembic creates and checks them too.
 import storage.agreement_tables  # noqa: E402
 import storage.clarification_tables  # noqa: E402
+import storage.conversation_tables  # noqa: E402
 import storage.digest_tables  # noqa: E402
 import storage.engagement_tables  # noqa: E402
 import storage.monitoring_tables  # noqa: E402

@@ -19,7 +19,14 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register, variations
+from handlers.agreements import (
+    conversation,
+    monitoring,
+    monitoring_forms,
+    outcomes,
+    register,
+    variations,
+)
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -93,7 +100,9 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
                 for_team=for_team,
             ),
             upcoming_message(dates, for_team=for_team),
-            *await monitoring.monitoring_sections(session, turn, agreement),
+            *await monitoring.monitoring_sections(
+                session, turn, agreement, now=services.clock.now()
+            ),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
         ]
@@ -104,11 +113,23 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
-    SubCommand("plan", monitoring.propose, numbered=True, changes_things=True),
+    SubCommand(
+        "plan", monitoring_forms.plan_step, numbered=True, changes_things=True, opens_form=True
+    ),
     SubCommand("accept", monitoring.accept, numbered=True, changes_things=True),
     SubCommand("monitoring", monitoring.show_monitoring, numbered=True),
     SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
-    SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
+    SubCommand(
+        "answer",
+        monitoring_forms.answer_step,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+    ),
+    SubCommand("reply", conversation.reply, numbered=True, changes_things=True, opens_form=True),
+    SubCommand("call", conversation.call, numbered=True, changes_things=True, opens_form=True),
+    SubCommand("pick", conversation.pick, numbered=True, changes_things=True),
+    SubCommand("indicator", conversation.indicator, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
     SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
@@ -136,7 +157,13 @@ FEATURE = Feature(
         ),
     ),
     actions={"agreements.": link_pressed},
-    form_purposes=(register.FORM,),
+    form_purposes=(
+        register.FORM,
+        monitoring_forms.CHECKIN,
+        monitoring_forms.PLAN,
+        conversation.REPLY,
+        conversation.CALL,
+    ),
     reminders={
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,
