@@ -308,7 +308,7 @@ async def offer_call(
                     label=when[:75],
                     action=f"cmd.{COMMAND}",
                     value=f"pick {call.id} {index}",
-                    style="primary" if index == 1 else None,
+                    style="primary" if index == 1 else "default",
                 )
                 for index, when in enumerate(times, start=1)
             ],
