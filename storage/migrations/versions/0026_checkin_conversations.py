@@ -28,8 +28,7 @@ def _json() -> Any:
 
 def upgrade() -> None:
     """The thread, the calls, indicator values and opens; a plan's targets."""
-    with op.batch_alter_table("monitoring_plans") as batch:
-        batch.add_column(sa.Column("targets", sa.Text(), nullable=True))
+    op.add_column("monitoring_plans", sa.Column("targets", sa.Text(), nullable=True))
     op.create_table(
         "checkin_messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -108,5 +107,6 @@ def downgrade() -> None:
     op.drop_table("checkin_calls")
     op.drop_index(op.f("ix_checkin_messages_checkin_id"), table_name="checkin_messages")
     op.drop_table("checkin_messages")
-    with op.batch_alter_table("monitoring_plans") as batch:
-        batch.drop_column("targets")
+    # A plain DROP COLUMN (SQLite 3.35 or later): a batch copy of the table would drop and
+    # re-create it, and the check-ins' ON DELETE CASCADE would take every check-in with it.
+    op.drop_column("monitoring_plans", "targets")
