@@ -1,7 +1,9 @@
 """The check-in form over real HTTP on every door: Tom (Riverside Youth Trust) answers one
 check-in in a Slack modal (submitted through the fake Slack), one on a Teams card (through
 the fake Bot Connector) and one in a web form; each answer lands in the database and the
-council's team is told. Priya's own answer attempt is refused on the door she uses."""
+council's team is told. Priya's own answer attempt is refused on the door she uses. Then
+Priya replies from Teams and offers a call from a Slack modal, Tom takes the time in Teams,
+and the thread shows in Slack; everything sent is valid Block Kit and Adaptive Cards."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ from sqlalchemy import select
 
 from bot.demo import AUTHORITY
 from storage.agreement_tables import Agreement, AgreementParty
+from storage.conversation_tables import CheckinCall
 from storage.models import Authority, FormResponse, Organisation, OutboxMessage
 from storage.monitoring_tables import CheckinRow, MonitoringPlanRow
+from tests.slack.conftest import BlockKitLog, block_kit_problems
 from tests.support.doors import Actor, Doors, every_door, words_in_query
 from tests.support.teams_activities import TeamsUser
 from tests.support.web import text_of
+from tests.teams.conftest import CardLog, card_problems
 
 TOM = Actor(
     "tom",
@@ -168,3 +173,29 @@ async def test_the_checkin_form_on_slack_teams_and_the_web(doors: Doors) -> None
         assert any(k.startswith(f"checkin-answer:{checkin_id}:") for k in keys)
     seen = await doors.teams_command(PRIYA, f"agreements answer {web_id}")
     assert "Only the organisation asked can answer" in seen.text
+
+    # --- after it: Priya replies in Teams, offers a call from a Slack modal, Tom picks ----
+    seen = await doors.teams_command(PRIYA, f'agreements reply {slack_id} text="Tell us more?"')
+    assert "Sent to the provider" in seen.text, seen.text[-2000:]
+    await doors.slack_command(PRIYA, f"agreements call {slack_id}")
+    async with doors.services.db.session() as session:
+        offer_form = await session.scalar(
+            select(FormResponse).where(FormResponse.topic == f"call:{slack_id}")
+        )
+    assert offer_form is not None
+    seen = await doors.slack_form(
+        PRIYA, offer_form.id, 0, {"option_1": "1 June 2027 10am"}, "submit"
+    )
+    assert "Sent 1 time(s)" in seen.text, seen.text[-2000:]
+    async with doors.services.db.session() as session:
+        offer = await session.scalar(select(CheckinCall))
+    assert offer is not None
+    seen = await doors.teams_command(TOM, f"agreements pick {offer.id} 1")
+    assert "Agreed: a call on Tuesday 1 June 2027, 10am" in seen.text, seen.text[-2000:]
+    seen = await doors.slack_command(TOM, f"agreements checkin {slack_id}")
+    assert "Tell us more?" in seen.text and "Call agreed for Tuesday 1 June 2027" in seen.text
+
+    # Everything sent was valid Block Kit and valid Adaptive Cards.
+    problems = block_kit_problems(BlockKitLog(fakes=[doors.fake_slack]))
+    problems += card_problems(CardLog(fakes=[doors.fake_teams], returned=[]))
+    assert problems == []
