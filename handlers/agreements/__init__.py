@@ -27,6 +27,7 @@ from handlers.agreements import (
     register,
     variations,
 )
+from handlers.agreements.call_calendar import CallCalendars
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -129,6 +130,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("reply", conversation.reply, numbered=True, changes_things=True, opens_form=True),
     SubCommand("call", conversation.call, numbered=True, changes_things=True, opens_form=True),
     SubCommand("pick", conversation.pick, numbered=True, changes_things=True),
+    SubCommand("calendar", conversation.call_file, numbered=True),
     SubCommand("indicator", conversation.indicator, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
@@ -171,4 +173,5 @@ FEATURE = Feature(
         variations.NOTICE_KIND: variations.remind_to_record_notice,
     },
     pages=PAGES,
+    exports=(CallCalendars,),
 )

@@ -5,6 +5,7 @@
     agreements call C                  the team offers one to three times for a call (a form)
     agreements pick K 2                the provider takes the second time of call offer K
     agreements pick K none note="..."  none of the times suit, with a note
+    agreements calendar K              the agreed call as a calendar file (.ics)
     agreements indicator N 1.2         one indicator's values over time
 
 Only the commissioning team and the reporting organisation (the sole provider, or a
@@ -28,6 +29,7 @@ from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
+from handlers.agreements.call_calendar import call_offer, may_join
 from handlers.agreements.common import (
     COMMAND,
     NOT_FOUND,
@@ -435,6 +437,13 @@ async def pick(turn: Turn, services: Services, call_id: int | None) -> list[Repl
             title=f"Call agreed: {when}",
             text=f"A call about the check-in for {agreement.title}, between {name} and the "
             f"council's commissioning team, on {when}.",
+            buttons=[
+                Button(
+                    label="Add to calendar",
+                    action=f"cmd.{COMMAND}",
+                    value=f"calendar {offer.id}",
+                )
+            ],
             who_sees=PRIVATE,
         )
         people = [*team, *await reporters(session, checkin.organisation_id)]
@@ -458,8 +467,24 @@ async def pick(turn: Turn, services: Services, call_id: int | None) -> list[Repl
             Notice(
                 text=f"Agreed: a call on {when}. We told the council's team. {PRIVATE}",
                 level="success",
-            )
+            ),
+            call_offer(services.settings, turn.door, turn.actor.person_id, offer),
         ]
+
+
+async def call_file(turn: Turn, services: Services, call_id: int | None) -> list[Reply]:
+    """`agreements calendar K`: the agreed call as a calendar file, for someone on the team
+    or in the reporting organisation; anyone else is told it was not found (on the record)."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        offer = await session.get(CheckinCall, call_id) if call_id else None
+        agreement = await may_join(session, turn.actor.person_id, offer) if offer else None
+        if offer is None or agreement is None:
+            await refuse(session, turn, None, "call calendar", "not the team or the reporter")
+            return _plain(NOT_FOUND)
+        if offer.state != CallState.AGREED or offer.agreed_for is None:
+            return _plain("No time has been agreed for this call yet, so there is no file.")
+        return [call_offer(services.settings, turn.door, turn.actor.person_id, offer)]
 
 
 # --- indicators -----------------------------------------------------------------------------

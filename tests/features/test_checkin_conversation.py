@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core.reply import FormView
+from bot.core.files import FileRefused, TakenFile
+from bot.core.reply import FileOffer, FormView, Reply
 from handlers.agreements.monitoring import CHASE_KIND
 from storage.conversation_tables import (
     CallState,
@@ -34,6 +35,10 @@ from tests.features.test_agreement_monitoring import (
     texts_to,
 )
 from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
+
+
+def _offers(replies: list[Reply]) -> list[FileOffer]:
+    return [r for r in replies if isinstance(r, FileOffer)]
 
 
 async def add_framework(door: TestDoor, agreement_id: int, *, made: datetime) -> list[int]:
@@ -310,6 +315,14 @@ async def test_arranging_a_call_with_times_in_full(door: TestDoor) -> None:
     assert "Nothing was changed" in tom.text()
     await tom.press("cmd.agreements", f"pick {offer.id} 2")
     assert "Agreed: a call on Monday 23 February 2026, 2pm" in tom.text(), tom.text()
+    # Tom takes the call as a calendar file; Priya asks for hers; Grace gets none.
+    taken = await tom.take_file()
+    assert isinstance(taken, TakenFile), taken
+    assert b"BEGIN:VEVENT" in taken.data and b"DTSTART:20260223T140000Z" in taken.data
+    await priya.say(f"agreements calendar {offer.id}")
+    assert isinstance(await priya.take_file(), TakenFile)
+    assert isinstance(await grace.take_file(next(iter(_offers(tom.last)))), FileRefused)
+    assert "couldn't find" in text_of(await grace.say(f"agreements calendar {offer.id}"))
     assert any(
         "Call agreed: Monday 23 February 2026, 2pm" in t for t in await texts_to(door, "Priya Shah")
     )
