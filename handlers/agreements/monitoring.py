@@ -22,6 +22,7 @@ agreement only (never a table across providers).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -875,9 +876,45 @@ async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list
     async with services.db.session() as session:
         try:
             checkin, agreement = await load_to_answer(session, turn, checkin_id)
-            return await record_answer(session, turn, services, checkin, agreement, args, {})
+            values = {k: v for k, v in args.items() if TYPED_INDICATOR.fullmatch(k)}
+            indicators = await _typed_indicators(session, turn, agreement, values)
+            answers = {k: v for k, v in args.items() if k not in values}
+            return await record_answer(
+                session, turn, services, checkin, agreement, answers, indicators
+            )
         except Refused as refusal:
             return _plain(refusal.message)
+
+
+#: A typed indicator value: `indicator_1_2="40"` for indicator 1.2.
+TYPED_INDICATOR = re.compile(r"indicator_(\d+)_(\d+)")
+
+
+async def _typed_indicators(
+    session: AsyncSession, turn: Turn, agreement: Agreement, typed: dict[str, str]
+) -> dict[int, str]:
+    """Typed indicator values by indicator id (raises Refused, on the record, for a number
+    the framework does not have)."""
+    if not typed:
+        return {}
+    framework = await framework_of(session, agreement)
+    found: dict[int, str] = {}
+    for key, value in typed.items():
+        match = TYPED_INDICATOR.fullmatch(key)
+        assert match is not None
+        outcome, inner = int(match[1]), int(match[2])
+        indicators = (
+            framework.outcomes[outcome - 1][1] if 1 <= outcome <= len(framework.outcomes) else []
+        )
+        if not 1 <= inner <= len(indicators):
+            await refuse(session, turn, agreement, "answer check-in", "no such indicator")
+            raise Refused(
+                f"This agreement has no indicator {outcome}.{inner}. Type {COMMAND} outcomes "
+                f"{agreement.id} to see them. Nothing was changed."
+            )
+        if value.strip():
+            found[indicators[inner - 1].id] = value.strip()[:400]
+    return found
 
 
 async def load_to_answer(

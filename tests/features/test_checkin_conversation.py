@@ -353,9 +353,13 @@ async def test_indicator_values_over_time_and_unopened_indicators(door: TestDoor
     indicator_ids = await add_framework(door, agreement_id, made=made)
     priya, tom = await agreed(door, agreement_id)
     checkin_id = await send_first(door)
-    await tom.say(f'agreements answer {checkin_id} effective="Yes" rag=green')
+    await tom.say(f'agreements answer {checkin_id} effective="Yes" rag=green indicator_3_1="9"')
+    assert "no indicator 3.1" in tom.text() and "Nothing was changed" in tom.text()
+    await tom.say(f'agreements answer {checkin_id} effective="Yes" rag=green indicator_1_1="8/10"')
+    assert "is sent" in tom.text(), tom.text()
     async with door.services.db.session() as session:
-        session.add(IndicatorValue(checkin_id=checkin_id, item_id=indicator_ids[0], value="8/10"))
+        (value,) = (await session.scalars(select(IndicatorValue))).all()
+        assert (value.item_id, value.value) == (indicator_ids[0], "8/10")
         # Someone opened 1.1 over a year ago: it counts as not opened in a year too.
         session.add(
             IndicatorOpened(
