@@ -182,9 +182,12 @@ class CheckinReply(FormPurpose):
         definition: FormDefinition,
     ) -> list[Reply]:
         checkin_id = int((response.topic or ":").split(":")[1])
-        return await send_reply(
-            session, turn, services, checkin_id, str(response.answers.get("text") or "")
-        )
+        try:
+            return await send_reply(
+                session, turn, services, checkin_id, str(response.answers.get("text") or "")
+            )
+        except Refused as refusal:  # no longer theirs to write on: nothing is sent
+            return _plain(refusal.message)
 
 
 REPLY = CheckinReply()
@@ -262,7 +265,10 @@ class OfferCall(FormPurpose):
             for key in ("option_1", "option_2", "option_3")
             if response.answers.get(key)
         ]
-        return await offer_call(session, turn, services, checkin_id, options)
+        try:
+            return await offer_call(session, turn, services, checkin_id, options)
+        except Refused as refusal:  # no longer on the team: nothing is sent
+            return _plain(refusal.message)
 
 
 async def _team_checkin(

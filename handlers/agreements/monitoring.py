@@ -65,6 +65,7 @@ from storage.models import Membership, Organisation, Reminder, Role
 from storage.monitoring_tables import AwayUntil, CheckinRow, MonitoringPlanRow, PlanState, Side
 from storage.notification_preferences import reach_of
 from storage.outbox import send_each
+from storage.outcome_tables import OutcomeItem
 from storage.reminders import cancel_reminders, schedule_reminder
 
 CHECKIN_KIND = "agreements.checkin"
@@ -800,8 +801,6 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
         thread = await thread_section(session, checkin.id, "the council's team")
         if thread is not None:
             shown.sections.append(thread)
-        if checkin.answered_at is not None:
-            shown.buttons = conversation_buttons(checkin, for_team=not reporter)
         return [shown]
 
 
@@ -817,8 +816,6 @@ def conversation_buttons(checkin: CheckinRow, *, for_team: bool) -> list[Button]
 
 async def values_of(session: AsyncSession, checkin_id: int) -> list[tuple[str, str]]:
     """The indicator values a check-in gave: (the indicator's words, the value)."""
-    from storage.outcome_tables import OutcomeItem
-
     rows = (
         await session.execute(
             select(OutcomeItem.text, IndicatorValue.value)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import Choice, Field, FieldType, FormDefinition, Page
-from bot.core.reply import Reply
+from bot.core.reply import Notice, Reply
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
 from handlers.agreements import monitoring
@@ -174,12 +174,18 @@ class CheckinAnswers(FormPurpose):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        checkin, agreement, args, indicators = await _answered(
-            session, turn, response, response.answers
-        )
-        return await monitoring.record_answer(
-            session, turn, services, checkin, agreement, args, indicators
-        )
+        try:
+            checkin, agreement, args, indicators = await _answered(
+                session, turn, response, response.answers
+            )
+        except Refused as refusal:
+            return [Notice(text=refusal.message, level="warning")]
+        try:
+            return await monitoring.record_answer(
+                session, turn, services, checkin, agreement, args, indicators
+            )
+        except Refused as refusal:  # answered meanwhile from another door: nothing changes
+            return [Notice(text=refusal.message, level="warning")]
 
 
 async def _answered(
@@ -301,10 +307,13 @@ class PlanProposal(FormPurpose):
         response: FormResponse,
         definition: FormDefinition,
     ) -> list[Reply]:
-        agreement = await _plan_agreement(session, turn, response)
-        return await monitoring.propose_plan(
-            session, turn, services, agreement, plan_args(response.answers)
-        )
+        try:
+            agreement = await _plan_agreement(session, turn, response)
+            return await monitoring.propose_plan(
+                session, turn, services, agreement, plan_args(response.answers)
+            )
+        except Refused as refusal:  # agreed meanwhile by the other side: nothing changes
+            return [Notice(text=refusal.message, level="warning")]
 
 
 async def _plan_agreement(session: AsyncSession, turn: Turn, response: FormResponse) -> Agreement:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.core.files import FileRefused, TakenFile
 from bot.core.reply import FileOffer, FormView, Reply
+from bot.core.turn import Intent
 from handlers.agreements.monitoring import CHASE_KIND
 from storage.conversation_tables import (
     CallState,
@@ -120,8 +121,6 @@ async def test_the_checkin_form_is_built_from_the_plan_and_timed(door: TestDoor)
         row = await session.get(CheckinRow, checkin_id)
         assert row is not None and row.answered_at is None  # nothing sent yet
     door.advance(timedelta(minutes=3))
-    from bot.core.turn import Intent
-
     await tom.send_page(last, {"notes": "A new volunteer started"}, intent=Intent.SUBMIT)
     assert "your check-in for Youth clubs in Preston is sent" in tom.text(), tom.text()
 
@@ -209,8 +208,6 @@ async def test_the_plan_as_a_form_with_no_frequency_chosen_for_you(door: TestDoo
     assert frequency.id == "frequency" and frequency.required and not form.values["frequency"]
     # Every few weeks, without saying how many: sent back, nothing saved.
     page = form_in(await priya.send_page(form, {"frequency": "every_n_weeks"}))
-    from bot.core.turn import Intent
-
     questions = next(f for f in page.fields if f.id == "questions")
     assert "Is it effective? Is it making the difference" in questions.choices[0].label
     back = await priya.send_page(
@@ -290,8 +287,6 @@ async def test_arranging_a_call_with_times_in_full(door: TestDoor) -> None:
         await tom.say(f"agreements call {checkin_id}")
     )
     form = form_in(await priya.say(f"agreements call {checkin_id}"))
-    from bot.core.turn import Intent
-
     back = await priya.send_page(form, {"option_1": "1 February 2026 10am"}, intent=Intent.SUBMIT)
     assert isinstance(back[0], FormView) and "has passed" in back[0].errors["option_1"]
     await priya.send_page(
@@ -404,3 +399,21 @@ async def test_indicators_newer_than_a_year_are_not_offered_for_removal(door: Te
     said = text_of(await priya.say(f"agreements monitoring {agreement_id}"))
     assert "Nobody has opened indicator 1.1" in said and "indicator 1.2" in said
     assert datetime(2026, 1, 1, tzinfo=UTC) < door.now()
+
+
+async def test_a_form_sent_after_a_typed_answer_changes_nothing(door: TestDoor) -> None:
+    door.freeze(NOW)
+    agreement_id = await make_agreement(door)
+    _, tom = await agreed(door, agreement_id)
+    checkin_id = await send_first(door)
+    form = form_in(await tom.say(f"agreements answer {checkin_id}"))
+    await tom.say(f'agreements answer {checkin_id} effective="Typed first" rag=green')
+    assert "is sent" in tom.text()
+    page = form_in(await tom.send_page(form, {"effective": "From the form", "rag": "red"}))
+    back = await tom.send_page(page, {}, intent=Intent.SUBMIT)
+    said = text_of(back)
+    assert "already been answered" in said, said
+    async with door.services.db.session() as session:
+        row = await session.get(CheckinRow, checkin_id)
+        assert row is not None and row.rag == "green"
+        assert row.answers == {"effective": "Typed first"}
