@@ -10,13 +10,18 @@ Steps of `agreements`:
   from `bot.core.monitoring.checkin_moments` (working days, at the start of the day).
 - `monitoring N`: the plan, the check-ins and the burden meter, for the team and parties.
 - `checkin C` opens check-in C (for the reporting organisation: the sole provider, or a
-  consortium's lead only); `answer C effective="..." rag=green` sends the answers.
+  consortium's lead only); `answer C` opens its form (`monitoring_forms.py`), and
+  `answer C effective="..." rag=green indicator_1_2="40"` sends the answers typed. Both end
+  in `record_answer`; `plan N` with no words opens the plan form, ending in `propose_plan`.
+- Replies, calls and indicator values after a check-in are in `conversation.py`.
 - `away 2026-08-14` pauses chases until after that day (`away off` to clear it).
 
 A check-in nobody answers is chased by `chase_moments` (3 and 7 working days), then the
 commissioning team is told: only the team, never other providers. An answer goes to the
 team as a prompt to talk, with a RAG rating only when the plan has one, shown per
-agreement only (never a table across providers).
+agreement only (never a table across providers). The burden meter counts check-ins,
+questions and minutes, and names each indicator nobody has opened in a year, with the words
+to propose removing it.
 """
 
 from __future__ import annotations
