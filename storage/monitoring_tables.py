@@ -56,6 +56,8 @@ class MonitoringPlanRow(Base):
     rag: Mapped[bool] = mapped_column(default=False)
     #: The reporting timeline in words ("within 10 working days of each check-in").
     timeline: Mapped[str | None] = mapped_column(Text)
+    #: Targets where relevant, in words ("40 young people a week by June").
+    targets: Mapped[str | None] = mapped_column(Text)
     #: A `Side` value.
     proposed_by_side: Mapped[str] = mapped_column(String(16))
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

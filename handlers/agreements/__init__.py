@@ -28,14 +28,17 @@ from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.agreements import (
     assessments,
+    conversation,
     ending,
     evidence,
     monitoring,
+    monitoring_forms,
     outcomes,
     payments,
     register,
     variations,
 )
+from handlers.agreements.call_calendar import CallCalendars
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -115,7 +118,9 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
                 on=today(services),
             ),
             upcoming_message(dates, for_team=for_team),
-            *await monitoring.monitoring_sections(session, turn, agreement),
+            *await monitoring.monitoring_sections(
+                session, turn, agreement, now=services.clock.now()
+            ),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
             *(
@@ -131,11 +136,24 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", new, opens_form=True),
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
-    SubCommand("plan", monitoring.propose, numbered=True, changes_things=True),
+    SubCommand(
+        "plan", monitoring_forms.plan_step, numbered=True, changes_things=True, opens_form=True
+    ),
     SubCommand("accept", monitoring.accept, numbered=True, changes_things=True),
     SubCommand("monitoring", monitoring.show_monitoring, numbered=True),
     SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
-    SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
+    SubCommand(
+        "answer",
+        monitoring_forms.answer_step,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+    ),
+    SubCommand("reply", conversation.reply, numbered=True, changes_things=True, opens_form=True),
+    SubCommand("call", conversation.call, numbered=True, changes_things=True, opens_form=True),
+    SubCommand("pick", conversation.pick, numbered=True, changes_things=True),
+    SubCommand("calendar", conversation.call_file, numbered=True),
+    SubCommand("indicator", conversation.indicator, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand("upload", evidence.upload, numbered=True, changes_things=True),
     SubCommand("evidence", evidence.show_evidence, numbered=True),
@@ -174,7 +192,15 @@ FEATURE = Feature(
         ),
     ),
     actions={"agreements.": link_pressed},
-    form_purposes=(register.FORM, assessments.FORM, ending.FORM),
+    form_purposes=(
+        register.FORM,
+        assessments.FORM,
+        ending.FORM,
+        monitoring_forms.CHECKIN,
+        monitoring_forms.PLAN,
+        conversation.REPLY,
+        conversation.CALL,
+    ),
     reminders={
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,
@@ -185,4 +211,5 @@ FEATURE = Feature(
         ending.NOTICE_KIND: ending.remind_to_record_notice,
     },
     pages=PAGES + evidence.PAGES,
+    exports=(CallCalendars,),
 )

@@ -9,7 +9,7 @@ Steps of `agreements`:
   `team=yes` (the council's commissioning team may see the files) is needed to send
   anything; `quote=yes` lets the council quote them without anyone's name;
   `people_agreed=yes` says the people shown or heard agreed. `report=yes` answers the
-  check-in with the report sent (as `answer` does: see `monitoring.record_answer`).
+  check-in with the report sent (as `answer` does: see `monitoring.mark_answered`).
 - `evidence C`: the check-in's files with download links, for the team and the reporting
   organisation only.
 
@@ -47,7 +47,7 @@ from bot.core.uploads import (
 )
 from bot.services import Services
 from handlers.agreements.common import COMMAND, Refused, refuse, runs_it
-from handlers.agreements.monitoring import _load_checkin, record_answer
+from handlers.agreements.monitoring import load_checkin, mark_answered
 from storage import audit
 from storage.agreement_tables import Agreement
 from storage.evidence_tables import EvidenceRow
@@ -242,7 +242,7 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
     consent = consent_of(turn)
     async with services.db.session() as session:
         try:
-            checkin, agreement, reporter = await _load_checkin(
+            checkin, agreement, reporter = await load_checkin(
                 session, turn, checkin_id, "upload evidence"
             )
             if not reporter:
@@ -296,7 +296,7 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
         listed = ", ".join(f"{r.filename} ({KIND_WORDS[EvidenceKind(r.kind)]})" for r in rows)
         if consent.answers_checkin:
             section = await files_section(session, checkin, services.settings.base_url)
-            await record_answer(session, turn, checkin, agreement, now, extra=[section])
+            await mark_answered(session, turn, checkin, agreement, now, extra=[section])
             said = (
                 f"Thank you: your report answers your check-in for {agreement.title}. We kept "
                 f"{listed}. The council's commissioning team has been told and may get in "
@@ -423,7 +423,7 @@ async def show_evidence(turn: Turn, services: Services, checkin_id: int | None) 
     """`agreements evidence C`: the check-in's files, for the team and the reporter only."""
     async with services.db.session() as session:
         try:
-            checkin, agreement, reporter = await _load_checkin(
+            checkin, agreement, reporter = await load_checkin(
                 session, turn, checkin_id, "see evidence"
             )
         except Refused as refusal:
@@ -462,7 +462,7 @@ async def upload_page(request: PageRequest, services: Services) -> PageContent |
     turn = Turn(door=Door.WEB, actor=request.actor, text=f"{COMMAND} upload {checkin_id}")
     async with services.db.session() as session:
         try:
-            checkin, agreement, reporter = await _load_checkin(
+            checkin, agreement, reporter = await load_checkin(
                 session, turn, checkin_id, "upload page"
             )
             if not reporter:

@@ -10,20 +10,27 @@ Steps of `agreements`:
   from `bot.core.monitoring.checkin_moments` (working days, at the start of the day).
 - `monitoring N`: the plan, the check-ins and the burden meter, for the team and parties.
 - `checkin C` opens check-in C (for the reporting organisation: the sole provider, or a
-  consortium's lead only); `answer C effective="..." rag=green` sends the answers.
+  consortium's lead only); `answer C` opens its form (`monitoring_forms.py`), and
+  `answer C effective="..." rag=green indicator_1_2="40"` sends the answers typed. Both end
+  in `record_answer`; `plan N` with no words opens the plan form, ending in `propose_plan`.
+- Replies, calls and indicator values after a check-in are in `conversation.py`.
 - `away 2026-08-14` pauses chases until after that day (`away off` to clear it).
 
 A check-in nobody answers is chased by `chase_moments` (3 and 7 working days), then the
 commissioning team is told: only the team, never other providers. An answer goes to the
 team as a prompt to talk, with a RAG rating only when the plan has one, shown per
-agreement only (never a table across providers).
+agreement only (never a table across providers). The burden meter counts check-ins,
+questions and minutes, and names each indicator nobody has opened in a year, with the words
+to propose removing it.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,13 +60,17 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
+from handlers.agreements.outcomes import CHANGE_STEP, framework_of
+from handlers.agreements.thread import thread_section
 from storage import audit
 from storage.agreement_tables import Agreement, AgreementParty, PartyRole
+from storage.conversation_tables import IndicatorOpened, IndicatorValue
 from storage.engagements import commissioning_team
 from storage.models import Membership, Organisation, Reminder, Role
 from storage.monitoring_tables import AwayUntil, CheckinRow, MonitoringPlanRow, PlanState, Side
 from storage.notification_preferences import reach_of
 from storage.outbox import send_each
+from storage.outcome_tables import OutcomeItem
 from storage.reminders import cancel_reminders, schedule_reminder
 
 CHECKIN_KIND = "agreements.checkin"
@@ -167,6 +178,14 @@ async def away_of(session: AsyncSession, person_ids: list[int], on: date) -> dat
 
 
 @dataclass(frozen=True)
+class Unopened:
+    """An indicator nobody on the team has opened in a year: its number ("1.2") and words."""
+
+    ref: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Burden:
     """What monitoring asks of the provider on one agreement."""
 
@@ -174,26 +193,66 @@ class Burden:
     questions_asked: int
     answered: int
     minutes: int
+    agreement_id: int = 0
+    #: Indicators nobody has opened in a year (a prompt to remove them).
+    unopened: tuple[Unopened, ...] = ()
 
 
-def burden_of(checkins: list[CheckinRow]) -> Burden:
+def burden_of(
+    checkins: list[CheckinRow], unopened: Sequence[Unopened] = (), agreement_id: int = 0
+) -> Burden:
     answered = [c for c in checkins if c.answered_at is not None]
     return Burden(
         checkins_sent=len(checkins),
         questions_asked=sum(len(c.questions) for c in checkins),
         answered=len(answered),
         minutes=sum(c.minutes_spent or 0 for c in answered),
+        agreement_id=agreement_id,
+        unopened=tuple(unopened),
     )
 
 
 def burden_text(burden: Burden) -> str:
     if not burden.checkins_sent:
-        return "No check-ins have been sent yet, so nothing has been asked of the provider."
-    return (
-        f"{burden.checkins_sent} check-in(s) sent, {burden.questions_asked} question(s) "
-        f"asked, {burden.answered} answered, {burden.minutes} minute(s) spent answering "
-        "(from opening the check-in to sending it)."
-    )
+        text = "No check-ins have been sent yet, so nothing has been asked of the provider."
+    else:
+        text = (
+            f"{burden.checkins_sent} check-in(s) sent, {burden.questions_asked} question(s) "
+            f"asked, {burden.answered} answered, {burden.minutes} minute(s) spent answering "
+            "(from opening the check-in to sending it)."
+        )
+    for item in burden.unopened:
+        text += (
+            f"\nNobody has opened indicator {item.ref} ({item.text}) in a year. If nobody uses "
+            "it, asking for it only adds work: propose removing it by typing "
+            f"{COMMAND} {CHANGE_STEP} {burden.agreement_id} remove indicator {item.ref}"
+        )
+    return text
+
+
+#: An indicator not opened for this long is offered for removal.
+UNOPENED_AFTER = timedelta(days=365)
+
+
+async def unopened_indicators(
+    session: AsyncSession, agreement: Agreement, now: datetime
+) -> list[Unopened]:
+    """Indicators in the framework for over a year that nobody has opened in the last year."""
+    framework = await framework_of(session, agreement)
+    found: list[Unopened] = []
+    for number, (_, indicators) in enumerate(framework.outcomes, start=1):
+        for inner, indicator in enumerate(indicators, start=1):
+            if now - indicator.created_at < UNOPENED_AFTER:
+                continue
+            last = await session.scalar(
+                select(IndicatorOpened.opened_at)
+                .where(IndicatorOpened.item_id == indicator.id)
+                .order_by(IndicatorOpened.opened_at.desc())
+                .limit(1)
+            )
+            if last is None or now - last >= UNOPENED_AFTER:
+                found.append(Unopened(f"{number}.{inner}", indicator.text))
+    return found
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -221,6 +280,7 @@ def plan_section(plan: MonitoringPlanRow) -> Section:
         f"How often: {how_often(plan)}",
         f"How: {plan.method}",
         f"Reporting timeline: {plan.timeline or 'not set'}",
+        f"Targets: {plan.targets or 'none set'}",
         f"Red, amber, green rating: {'yes' if plan.rag else 'no'}",
         f"Questions:\n{questions}",
     ]
@@ -237,17 +297,23 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
         text=(
             f"It is time for the check-in you agreed for {agreement.title} "
             f"(due {format_date(checkin.due_on)}). Every question is optional: answer the "
-            "ones that help. Open it to see the questions, then send your answers, for "
+            "ones that help. Press Answer to fill in the form (or type "
+            f"{COMMAND} answer {checkin.id}), or send your answers typed, for "
             f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week".'
         ),
         sections=[Section(heading="The questions", text=questions or "No questions.")],
         buttons=[
             Button(
+                label="Answer",
+                action=f"cmd.{COMMAND}",
+                value=f"answer {checkin.id}",
+                style="primary",
+            ),
+            Button(
                 label="Open the check-in",
                 action=f"cmd.{COMMAND}",
                 value=f"checkin {checkin.id}",
-                style="primary",
-            )
+            ),
         ],
         who_sees=ANSWER_SEES,
     )
@@ -256,7 +322,7 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
 # --- sending -------------------------------------------------------------------------------------
 
 
-async def _send(
+async def send_in_working_hours(
     session: AsyncSession, person_ids: list[int], message: Message, key: str, now: datetime
 ) -> None:
     """Queue `message` for each person, in their own working hours."""
@@ -267,6 +333,10 @@ async def _send(
     }
     payload = ReplyList(replies=[message]).model_dump(mode="json")
     await send_each(session, person_ids, lambda _: payload, key, not_before=not_before)
+
+
+#: The older name, kept for code written against it.
+_send = send_in_working_hours
 
 
 async def schedule_checkins(
@@ -331,7 +401,7 @@ async def send_checkin(reminder: Reminder, services: Services) -> None:
         session.add(checkin)
         await session.flush()
         asked = await reporters(session, organisation_id)
-        await _send(
+        await send_in_working_hours(
             session,
             asked,
             checkin_message(agreement, checkin),
@@ -400,11 +470,13 @@ async def chase_checkin(reminder: Reminder, services: Services) -> None:
                 ],
                 who_sees="Only your commissioning team is told. No other provider is.",
             )
-            await _send(session, team, message, f"checkin-told:{checkin.id}:{{person_id}}", now)
+            await send_in_working_hours(
+                session, team, message, f"checkin-told:{checkin.id}:{{person_id}}", now
+            )
             checkin.team_told_at = now
             return
         word = "Reminder: " if step is ChaseStep.FIRST_REMINDER else "Second reminder: "
-        await _send(
+        await send_in_working_hours(
             session,
             asked,
             checkin_message(agreement, checkin, chase=word),
@@ -473,6 +545,7 @@ def _read_plan(args: dict[str, str], agreement: Agreement) -> MonitoringPlanRow:
         questions=list(dict.fromkeys(questions)),
         rag=rag_word == "yes",
         timeline=(args.get("timeline") or "").strip() or None,
+        targets=(args.get("targets") or "").strip()[:2000] or None,
     )
     try:
         core_plan(agreement, row)
@@ -487,55 +560,84 @@ def _side(turn: Turn, agreement: Agreement) -> Side:
 
 async def propose(turn: Turn, services: Services, agreement_id: int | None) -> list[Reply]:
     """`agreements plan N ...`: the team or a provider party proposes the plan."""
-    assert turn.actor is not None
     _, args = parse_command(turn.text or "")
-    now = services.clock.now()
     async with services.db.session() as session:
         try:
             agreement = await load_for_viewer(session, turn, agreement_id, "plan")
-            existing = await plan_of(session, agreement.id)
-            if existing is not None and existing.state == PlanState.AGREED:
-                await refuse(session, turn, agreement, "plan", "plan already agreed")
-                return _plain(
-                    "Both sides have already agreed this plan, so it can't be changed here. "
-                    "Nothing was changed."
-                )
-            try:
-                proposal = _read_plan(args, agreement)
-            except BadPlan:
-                await refuse(session, turn, agreement, "plan", "bad plan", typed=args)
-                raise
+            return await propose_plan(session, turn, services, agreement, args)
         except Refused as refusal:
             return _plain(refusal.message)
-        plan = existing or MonitoringPlanRow(agreement_id=agreement.id)
-        for field in ("frequency", "every_weeks", "dates", "method", "questions", "rag"):
-            setattr(plan, field, getattr(proposal, field))
-        plan.timeline = proposal.timeline
-        plan.state = PlanState.PROPOSED
-        plan.proposed_by_side = _side(turn, agreement)
-        plan.proposed_by = turn.actor.person_id
-        plan.proposed_at = now
-        plan.accepted_by = None
-        plan.accepted_at = None
-        session.add(plan)
-        await session.flush()
-        await audit.record_turn(
-            session,
-            turn,
-            "agreement.monitoring_proposed",
-            object_type="agreement",
-            object_id=agreement.id,
-            authority_id=agreement.authority_id,
+
+
+class PlanAgreed(Refused):
+    """Both sides agreed the plan already: it is not changed here."""
+
+
+async def plan_refusal(
+    session: AsyncSession, turn: Turn, agreement: Agreement, args: dict[str, str]
+) -> Refused | None:
+    """Why this proposal can't be made (on the record), or None when it can."""
+    existing = await plan_of(session, agreement.id)
+    if existing is not None and existing.state == PlanState.AGREED:
+        await refuse(session, turn, agreement, "plan", "plan already agreed")
+        return PlanAgreed(
+            "Both sides have already agreed this plan, so it can't be changed here. "
+            "Nothing was changed."
         )
-        other = "the provider" if plan.proposed_by_side == Side.TEAM else "the council's team"
-        return [
-            Notice(
-                text=f"Proposed the monitoring plan for {agreement.title}. Nothing is sent "
-                f"until {other} accepts it: they can type {COMMAND} accept {agreement.id}.",
-                level="success",
-            ),
-            Message(sections=[plan_section(plan)], who_sees=_who_sees_plan()),
-        ]
+    try:
+        _read_plan(args, agreement)
+    except BadPlan as bad:
+        await refuse(session, turn, agreement, "plan", "bad plan", typed=args)
+        return bad
+    return None
+
+
+async def propose_plan(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    agreement: Agreement,
+    args: dict[str, str],
+) -> list[Reply]:
+    """The one step behind the typed plan and the plan form: propose `args` as agreement's
+    plan (raises Refused, on the record, when it can't be)."""
+    assert turn.actor is not None
+    now = services.clock.now()
+    refusal = await plan_refusal(session, turn, agreement, args)
+    if refusal is not None:
+        raise refusal
+    existing = await plan_of(session, agreement.id)
+    proposal = _read_plan(args, agreement)
+    plan = existing or MonitoringPlanRow(agreement_id=agreement.id)
+    for field in ("frequency", "every_weeks", "dates", "method", "questions", "rag"):
+        setattr(plan, field, getattr(proposal, field))
+    plan.timeline = proposal.timeline
+    plan.targets = proposal.targets
+    plan.state = PlanState.PROPOSED
+    plan.proposed_by_side = _side(turn, agreement)
+    plan.proposed_by = turn.actor.person_id
+    plan.proposed_at = now
+    plan.accepted_by = None
+    plan.accepted_at = None
+    session.add(plan)
+    await session.flush()
+    await audit.record_turn(
+        session,
+        turn,
+        "agreement.monitoring_proposed",
+        object_type="agreement",
+        object_id=agreement.id,
+        authority_id=agreement.authority_id,
+    )
+    other = "the provider" if plan.proposed_by_side == Side.TEAM else "the council's team"
+    return [
+        Notice(
+            text=f"Proposed the monitoring plan for {agreement.title}. Nothing is sent "
+            f"until {other} accepts it: they can type {COMMAND} accept {agreement.id}.",
+            level="success",
+        ),
+        Message(sections=[plan_section(plan)], who_sees=_who_sees_plan()),
+    ]
 
 
 def _who_sees_plan() -> str:
@@ -598,14 +700,15 @@ async def show_monitoring(turn: Turn, services: Services, agreement_id: int | No
             agreement = await load_for_viewer(session, turn, agreement_id, "monitoring")
         except Refused as refusal:
             return _plain(refusal.message)
-        return await monitoring_sections(session, turn, agreement)
+        return await monitoring_sections(session, turn, agreement, now=services.clock.now())
 
 
 async def monitoring_sections(
-    session: AsyncSession, turn: Turn, agreement: Agreement
+    session: AsyncSession, turn: Turn, agreement: Agreement, *, now: datetime | None = None
 ) -> list[Reply]:
     """The plan, the check-ins (answers only for the team and the reporting organisation)
-    and the burden meter, for someone already allowed to see the agreement."""
+    and the burden meter, for someone already allowed to see the agreement. Indicators
+    nobody opened in a year are counted as of `now` (left out when it is not given)."""
     assert turn.actor is not None
     plan = await plan_of(session, agreement.id)
     checkins = await checkins_of(session, agreement.id)
@@ -632,7 +735,13 @@ async def monitoring_sections(
         lines.append(line)
     if lines:
         sections.append(Section(heading="Check-ins", text="\n".join(lines)))
-    sections.append(Section(heading="Burden meter", text=burden_text(burden_of(checkins))))
+    unopened = await unopened_indicators(session, agreement, now) if now is not None else []
+    sections.append(
+        Section(
+            heading="Burden meter",
+            text=burden_text(burden_of(checkins, unopened, agreement.id)),
+        )
+    )
     return [
         Message(
             title=f"Monitoring: {agreement.title}",
@@ -642,7 +751,7 @@ async def monitoring_sections(
     ]
 
 
-async def _load_checkin(
+async def load_checkin(
     session: AsyncSession, turn: Turn, checkin_id: int | None, attempted: str
 ) -> tuple[CheckinRow, Agreement, bool]:
     """The check-in, for the reporting organisation's members (who answer) or the team."""
@@ -664,7 +773,7 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
     now = services.clock.now()
     async with services.db.session() as session:
         try:
-            checkin, agreement, reporter = await _load_checkin(
+            checkin, agreement, reporter = await load_checkin(
                 session, turn, checkin_id, "open check-in"
             )
         except Refused as refusal:
@@ -682,12 +791,54 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
                         "rag=amber or rag=green.",
                     )
                 )
-            message.buttons = []
+            message.buttons = [
+                Button(
+                    label="Answer",
+                    action=f"cmd.{COMMAND}",
+                    value=f"answer {checkin.id}",
+                    style="primary",
+                )
+            ]
             return [message]
-        return [answers_message(agreement, checkin)]
+        shown = answers_message(
+            agreement, checkin, await values_of(session, checkin.id), for_team=not reporter
+        )
+        thread = await thread_section(session, checkin.id, "the council's team")
+        if thread is not None:
+            shown.sections.append(thread)
+        return [shown]
 
 
-def answers_message(agreement: Agreement, checkin: CheckinRow) -> Message:
+def conversation_buttons(checkin: CheckinRow, *, for_team: bool) -> list[Button]:
+    """Reply (both sides) and Arrange a call (the team) on an answered check-in."""
+    buttons = [Button(label="Reply", action=f"cmd.{COMMAND}", value=f"reply {checkin.id}")]
+    if for_team:
+        buttons.append(
+            Button(label="Arrange a call", action=f"cmd.{COMMAND}", value=f"call {checkin.id}")
+        )
+    return buttons
+
+
+async def values_of(session: AsyncSession, checkin_id: int) -> list[tuple[str, str]]:
+    """The indicator values a check-in gave: (the indicator's words, the value)."""
+    rows = (
+        await session.execute(
+            select(OutcomeItem.text, IndicatorValue.value)
+            .join(OutcomeItem, OutcomeItem.id == IndicatorValue.item_id)
+            .where(IndicatorValue.checkin_id == checkin_id)
+            .order_by(IndicatorValue.id)
+        )
+    ).all()
+    return [(text, value) for text, value in rows]
+
+
+def answers_message(
+    agreement: Agreement,
+    checkin: CheckinRow,
+    values: Sequence[tuple[str, str]] = (),
+    *,
+    for_team: bool = True,
+) -> Message:
     if checkin.answered_at is None:
         return Message(
             title=f"Check-in for {agreement.title}",
@@ -699,54 +850,139 @@ def answers_message(agreement: Agreement, checkin: CheckinRow) -> Message:
         for q in checkin.questions
         if checkin.answers.get(q)
     ]
+    if values:
+        sections.append(
+            Section(heading="Indicators", text="\n".join(f"{t}: {v}" for t, v in values))
+        )
     extra = checkin.answers.get("notes")
     if extra:
         sections.append(Section(heading="Anything else", text=str(extra)))
     rag = f" They rated it {checkin.rag}." if checkin.rag else ""
+    prompt = (
+        " This is a prompt to talk: reply to them, or arrange a call, to hear more."
+        if for_team
+        else " You can reply to the council's team here."
+    )
     return Message(
         title=f"Check-in answered: {agreement.title}",
-        text=f"Answered {format_when(checkin.answered_at)}.{rag} This is a prompt to talk: "
-        "reply to them, or arrange a call, to hear more.",
+        text=f"Answered {format_when(checkin.answered_at)}.{rag}{prompt}",
         sections=sections,
+        buttons=conversation_buttons(checkin, for_team=for_team),
         who_sees=TEAM_SEES,
     )
 
 
 async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list[Reply]:
     """`agreements answer C effective="..." rag=green`: the reporter sends the answers."""
-    assert turn.actor is not None
     _, args = parse_command(turn.text or "")
-    now = services.clock.now()
     async with services.db.session() as session:
         try:
-            checkin, agreement, reporter = await _load_checkin(
-                session, turn, checkin_id, "answer check-in"
+            checkin, agreement = await load_to_answer(session, turn, checkin_id)
+            values = {k: v for k, v in args.items() if TYPED_INDICATOR.fullmatch(k)}
+            indicators = await _typed_indicators(session, turn, agreement, values)
+            answers = {k: v for k, v in args.items() if k not in values}
+            return await record_answer(
+                session, turn, services, checkin, agreement, answers, indicators
             )
-            if not reporter:
-                await refuse(session, turn, agreement, "answer check-in", "not the reporter")
-                raise Refused(
-                    "Only the organisation asked can answer this check-in. Nothing was changed."
-                )
-            problem = await _answer_problem(session, checkin, args)
-            if problem:
-                await refuse(session, turn, agreement, "answer check-in", problem, typed=args)
-                raise Refused(f"{problem} Nothing was changed.")
         except Refused as refusal:
             return _plain(refusal.message)
-        checkin.answers = {k: v.strip() for k, v in args.items() if k in QUESTIONS or k == "notes"}
-        checkin.rag = args.get("rag", "").strip().lower() or None
-        await record_answer(session, turn, checkin, agreement, now)
-        return [
-            Notice(
-                text=f"Thank you: your check-in for {agreement.title} is sent. The council's "
-                "commissioning team will read it and may get in touch to talk it through. "
-                "No other provider sees it.",
-                level="success",
+
+
+#: A typed indicator value: `indicator_1_2="40"` for indicator 1.2.
+TYPED_INDICATOR = re.compile(r"indicator_(\d+)_(\d+)")
+
+
+async def _typed_indicators(
+    session: AsyncSession, turn: Turn, agreement: Agreement, typed: dict[str, str]
+) -> dict[int, str]:
+    """Typed indicator values by indicator id (raises Refused, on the record, for a number
+    the framework does not have)."""
+    if not typed:
+        return {}
+    framework = await framework_of(session, agreement)
+    found: dict[int, str] = {}
+    for key, value in typed.items():
+        match = TYPED_INDICATOR.fullmatch(key)
+        assert match is not None
+        outcome, inner = int(match[1]), int(match[2])
+        indicators = (
+            framework.outcomes[outcome - 1][1] if 1 <= outcome <= len(framework.outcomes) else []
+        )
+        if not 1 <= inner <= len(indicators):
+            await refuse(session, turn, agreement, "answer check-in", "no such indicator")
+            raise Refused(
+                f"This agreement has no indicator {outcome}.{inner}. Type {COMMAND} outcomes "
+                f"{agreement.id} to see them. Nothing was changed."
             )
-        ]
+        if value.strip():
+            found[indicators[inner - 1].id] = value.strip()[:400]
+    return found
+
+
+async def load_to_answer(
+    session: AsyncSession, turn: Turn, checkin_id: int | None
+) -> tuple[CheckinRow, Agreement]:
+    """The check-in, for a member of the organisation asked; anyone else is refused (on the
+    record): the team is told only the reporter answers, others that it was not found."""
+    checkin, agreement, reporter = await load_checkin(session, turn, checkin_id, "answer check-in")
+    if not reporter:
+        await refuse(session, turn, agreement, "answer check-in", "not the reporter")
+        raise Refused("Only the organisation asked can answer this check-in. Nothing was changed.")
+    return checkin, agreement
+
+
+async def answer_problem(
+    session: AsyncSession,
+    turn: Turn,
+    checkin: CheckinRow,
+    agreement: Agreement,
+    args: dict[str, str],
+    indicators: dict[int, str],
+) -> str | None:
+    """What is wrong with these answers (on the record), or None."""
+    problem = await _answer_problem(session, checkin, args, bool(indicators))
+    if problem:
+        await refuse(session, turn, agreement, "answer check-in", problem, typed=args)
+    return problem
 
 
 async def record_answer(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    checkin: CheckinRow,
+    agreement: Agreement,
+    args: dict[str, str],
+    indicators: dict[int, str],
+) -> list[Reply]:
+    """The one step behind the typed answer and the check-in form: keep the answers and the
+    indicator values, stop the chases and tell the team (raises Refused, on the record)."""
+    assert turn.actor is not None
+    now = services.clock.now()
+    problem = await answer_problem(session, turn, checkin, agreement, args, indicators)
+    if problem:
+        raise Refused(f"{problem} Nothing was changed.")
+    checkin.answers = {
+        k: v.strip() for k, v in args.items() if (k in QUESTIONS or k == "notes") and v.strip()
+    }
+    checkin.rag = args.get("rag", "").strip().lower() or None
+    for item_id, value in indicators.items():
+        session.add(
+            IndicatorValue(checkin_id=checkin.id, item_id=item_id, value=value, recorded_at=now)
+        )
+    await session.flush()
+    await mark_answered(session, turn, checkin, agreement, now)
+    return [
+        Notice(
+            text=f"Thank you: your check-in for {agreement.title} is sent. The council's "
+            "commissioning team will read it and may get in touch to talk it through. "
+            "No other provider sees it.",
+            level="success",
+        )
+    ]
+
+
+async def mark_answered(
     session: AsyncSession,
     turn: Turn,
     checkin: CheckinRow,
@@ -757,7 +993,8 @@ async def record_answer(
 ) -> None:
     """Mark the check-in answered (the burden meter's minutes), stop its chases, tell the
     team (with `extra` sections, e.g. the files sent as the answer) and record it. Shared
-    by the answers typed here and a report sent instead (handlers/agreements/evidence.py)."""
+    by the answers given here (typed or by form) and a report sent instead
+    (handlers/agreements/evidence.py)."""
     assert turn.actor is not None
     opened = checkin.opened_at or now
     checkin.opened_at = opened
@@ -771,12 +1008,14 @@ async def record_answer(
         target_ids=[f"{checkin.id}:{step.value}" for step in ChaseStep],
     )
     team = [p.id for p in await commissioning_team(session, agreement.authority_id)]
-    told = answers_message(agreement, checkin)
+    told = answers_message(agreement, checkin, await values_of(session, checkin.id))
     told.sections.extend(extra or [])
     organisation = await session.get(Organisation, checkin.organisation_id)
     if organisation is not None:
         told.text = f"From {organisation.name}. {told.text}"
-    await _send(session, team, told, f"checkin-answer:{checkin.id}:{{person_id}}", now)
+    await send_in_working_hours(
+        session, team, told, f"checkin-answer:{checkin.id}:{{person_id}}", now
+    )
     await audit.record_turn(
         session,
         turn,
@@ -788,14 +1027,14 @@ async def record_answer(
 
 
 async def _answer_problem(
-    session: AsyncSession, checkin: CheckinRow, args: dict[str, str]
+    session: AsyncSession, checkin: CheckinRow, args: dict[str, str], has_values: bool = False
 ) -> str | None:
     if checkin.answered_at is not None:
         return "This check-in has already been answered."
     unknown = [k for k in args if k not in checkin.questions and k not in ("rag", "notes")]
     if unknown:
         return f"This check-in has no question called {unknown[0]!r}."
-    if not any(args.get(q, "").strip() for q in [*checkin.questions, "notes"]):
+    if not has_values and not any(args.get(q, "").strip() for q in [*checkin.questions, "notes"]):
         return (
             f"Answer at least one question, like {checkin.questions[0] if checkin.questions else 'notes'}"
             '="...".'
