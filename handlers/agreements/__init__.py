@@ -19,7 +19,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register, variations
+from handlers.agreements import monitoring, outcomes, register, variation_form, variations
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -112,7 +112,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
     SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
-    SubCommand("vary", variations.vary, numbered=True, changes_things=True),
+    SubCommand("vary", variation_form.vary, numbered=True, changes_things=True, opens_form=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),
 )
@@ -136,7 +136,7 @@ FEATURE = Feature(
         ),
     ),
     actions={"agreements.": link_pressed},
-    form_purposes=(register.FORM,),
+    form_purposes=(register.FORM, variation_form.FORM),
     reminders={
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,
