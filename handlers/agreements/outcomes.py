@@ -41,11 +41,13 @@ from handlers.agreements.common import (
     refuse,
     runs_it,
 )
+from handlers.agreements.telling import tell
 from handlers.agreements.views import parties_words
 from handlers.steps import load_locked
 from storage import audit
 from storage.agreement_tables import Agreement
 from storage.agreements import parties_of
+from storage.engagements import commissioning_team
 from storage.models import Person
 from storage.outcome_tables import (
     ItemKind,
@@ -55,6 +57,7 @@ from storage.outcome_tables import (
     ProposalStatus,
     Side,
 )
+from storage.variations import party_people
 
 SHOW_STEP = "outcomes"
 CHANGE_STEP = "framework"
@@ -367,9 +370,17 @@ async def propose(
         change=f"{ask.action} {ask.kind}",
     )
     warnings = guidance(framework, ask)
+    changed = await framework_of(session, agreement)
+    await tell(
+        session,
+        await _other_side_people(session, agreement, side, turn.actor.person_id),
+        proposed_message(changed, proposal),
+        f"outcomes:{proposal.id}:proposed:{{person_id}}",
+        now,
+    )
     return Proposed(
         proposal,
-        await framework_of(session, agreement),
+        changed,
         await _others(session, agreement, side),
         warnings,
     )
@@ -429,10 +440,79 @@ async def decide(
         authority_id=agreement.authority_id,
         proposal_id=proposal.id,
     )
-    return Decided(
-        proposal,
-        await framework_of(session, agreement),
-        await _others(session, agreement, side),
+    changed = await framework_of(session, agreement)
+    if proposal.proposed_by is not None:
+        await tell(
+            session,
+            [proposal.proposed_by],
+            decision_message(changed, proposal),
+            f"outcomes:{proposal.id}:decided:{{person_id}}",
+            now,
+        )
+    return Decided(proposal, changed, await _others(session, agreement, side))
+
+
+async def _other_side_people(
+    session: AsyncSession, agreement: Agreement, side: Side, asker: int
+) -> list[int]:
+    """Who decides a proposal from `side`: the provider parties' people, or the team."""
+    if side == Side.TEAM:
+        return await party_people(session, agreement.id)
+    return [
+        p.id for p in await commissioning_team(session, agreement.authority_id) if p.id != asker
+    ]
+
+
+def proposed_message(framework: Framework, proposal: OutcomeProposal) -> Message:
+    """To the other side, at once: a change to the framework waits for their answer."""
+    agreement = framework.agreement
+    who = "The council" if proposal.proposed_side == Side.TEAM else "The provider"
+    base = f"{CHANGE_STEP} {agreement.id}"
+    return Message(
+        title=f"A change to the outcomes framework: {agreement.title}",
+        text=(
+            f"{who} proposes a change to what agreement {agreement.id} measures. Proposal "
+            f"{proposal.id}: {proposal_words(framework, proposal)}. Nothing changes unless you "
+            "accept it. Press Accept, or Decline and then say why: type "
+            f"{COMMAND} {base} decline {proposal.id} and your reason. They are told what you "
+            "decide."
+        ),
+        buttons=[
+            Button(label="Accept", action=f"cmd.{COMMAND}", value=f"{base} accept {proposal.id}"),
+            Button(label="Decline", action=f"cmd.{COMMAND}", value=f"{base} decline {proposal.id}"),
+            Button(
+                label="See the framework",
+                action=f"cmd.{COMMAND}",
+                value=f"{SHOW_STEP} {agreement.id}",
+            ),
+        ],
+        who_sees="The council's commissioning team and the organisations party to this "
+        "agreement see the framework and every proposal. No other provider does.",
+    )
+
+
+def decision_message(framework: Framework, proposal: OutcomeProposal) -> Message:
+    """To whoever proposed it: accepted (the framework changed) or declined, and why."""
+    agreement = framework.agreement
+    words = proposal_words(framework, proposal)
+    if proposal.status == ProposalStatus.ACCEPTED:
+        text = f"Your proposal {proposal.id} ({words}) was accepted. The framework has changed."
+    else:
+        text = (
+            f"Your proposal {proposal.id} ({words}) was declined, so the framework has not "
+            f"changed. Their reason: {proposal.decline_reason}. You can propose something else."
+        )
+    return Message(
+        title=f"Your framework proposal: {agreement.title}",
+        text=text,
+        buttons=[
+            Button(
+                label="See the framework",
+                action=f"cmd.{COMMAND}",
+                value=f"{SHOW_STEP} {agreement.id}",
+            )
+        ],
+        who_sees="Only you get this. Both sides can see the framework and the decision.",
     )
 
 
@@ -630,9 +710,8 @@ def proposed_replies(result: Proposed, side: Side) -> list[Reply]:
         Notice(
             text=f"Proposed, number {proposal.id}: "
             f"{proposal_words(result.framework, proposal)}. The framework does not change "
-            f"until the other side ({result.others}) accepts it. They see it when they look "
-            f"at the framework ({COMMAND} {SHOW_STEP} {proposal.agreement_id}); nobody is "
-            "sent a message.",
+            f"until the other side ({result.others}) accepts it. They have been sent it now, "
+            "with buttons to accept or decline, and you will be told what they decide.",
             level="success",
         )
     ]
@@ -654,7 +733,7 @@ def decided_replies(result: Decided, side: Side) -> list[Reply]:
             "is on the record, and both sides can see it."
         )
     return [
-        Notice(text=f"{said} Nobody is sent a message.", level="success"),
+        Notice(text=f"{said} Whoever proposed it has been told.", level="success"),
         *framework_message(result.framework, side=side),
     ]
 
