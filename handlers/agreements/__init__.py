@@ -19,7 +19,14 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
-from handlers.agreements import monitoring, outcomes, register, variation_form, variations
+from handlers.agreements import (
+    framework_form,
+    monitoring,
+    outcomes,
+    register,
+    variation_form,
+    variations,
+)
 from handlers.agreements.common import (
     COMMAND,
     Refused,
@@ -111,7 +118,13 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("answer", monitoring.answer, numbered=True, changes_things=True),
     SubCommand("away", monitoring.set_away, changes_things=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
-    SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
+    SubCommand(
+        outcomes.CHANGE_STEP,
+        framework_form.change_framework,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+    ),
     SubCommand("vary", variation_form.vary, numbered=True, changes_things=True, opens_form=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),
@@ -136,7 +149,7 @@ FEATURE = Feature(
         ),
     ),
     actions={"agreements.": link_pressed},
-    form_purposes=(register.FORM, variation_form.FORM),
+    form_purposes=(register.FORM, variation_form.FORM, framework_form.FORM),
     reminders={
         REMINDER_KIND: remind_of_key_date,
         monitoring.CHECKIN_KIND: monitoring.send_checkin,

@@ -741,7 +741,7 @@ def decided_replies(result: Decided, side: Side) -> list[Reply]:
 # --- the entry points -----------------------------------------------------------------------
 
 
-def _raw_words(turn: Turn) -> list[str]:
+def raw_words(turn: Turn) -> list[str]:
     """The typed words after `agreements framework N`, with their capitals kept."""
     words = (turn.text or "").split()
     lowered = [w.lower() for w in words]
@@ -774,7 +774,7 @@ async def change_framework(turn: Turn, services: Services, agreement_id: int | N
     async with services.db.session() as session:
         try:
             agreement = await load_for_viewer(session, turn, agreement_id, CHANGE_STEP)
-            request = read_request(_raw_words(turn))
+            request = read_request(raw_words(turn))
             if isinstance(request, str):
                 await refuse(session, turn, agreement, CHANGE_STEP, "request does not parse")
                 raise BadRequest(f"{request} Nothing was changed. {how(agreement.id)}")

@@ -337,3 +337,36 @@ async def test_a_framework_proposal_reaches_the_other_side_and_the_decision_the_
     ]
     assert "We count sessions in the KPIs" in text_of(declined.replies)
     assert refused_before == []
+
+
+async def test_a_framework_change_can_be_proposed_with_the_form(door: TestDoor) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    tom = await door.sign_in("Tom Okafor")
+    agreement_id = await record(priya, answers())
+    form = form_in(await tom.say(f"agreements framework {agreement_id}"))
+    assert form.form_key == "outcomes_proposal"
+    # Changing one needs its number: sent back, nothing proposed, on the record.
+    form = form_in(
+        await tom.send_page(
+            form,
+            {"action": "change", "kind": "outcome", "words": "Feel safe"},
+            intent=Intent.SUBMIT,
+        )
+    )
+    assert "Give the outcome's number" in form.errors["number"], form.errors
+    assert len(await refusals(door, tom)) == 1
+    said = text_of(
+        await tom.send_page(
+            form,
+            {"action": "add", "kind": "outcome", "number": "", "words": "Young people feel safer"},
+            intent=Intent.SUBMIT,
+        )
+    )
+    assert "Proposed, number" in said and "They have been sent it now" in said, said
+    (told,) = [
+        q
+        for q in await door.outbox(person_id=priya.person_id)
+        if "outcomes framework" in text_of(q.replies)
+    ]
+    assert "Add outcome: Young people feel safer" in text_of(told.replies)
