@@ -39,7 +39,7 @@ from handlers.agreements.export import PAGES
 from handlers.agreements.key_date_views import upcoming_message
 from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
 from handlers.agreements.views import agreement_message, provider_register, team_register
-from handlers.forms import open_form
+from handlers.forms import form_step, open_form
 from storage.agreements import (
     agreements_of_councils,
     agreements_of_organisations,
@@ -125,6 +125,9 @@ STEPS: tuple[SubCommand, ...] = (
         changes_things=True,
         opens_form=True,
     ),
+    # Only open a form (a link to them changes nothing, so the web asks no confirmation).
+    SubCommand("change", form_step(variation_form.FORM), opens_form=True),
+    SubCommand("propose", form_step(framework_form.FORM), opens_form=True),
     SubCommand("vary", variation_form.vary, numbered=True, changes_things=True, opens_form=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),

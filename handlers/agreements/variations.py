@@ -875,10 +875,17 @@ def variations_message(
         + (
             ""
             if variations
-            else f" No variations yet. Either side can ask for one: type {COMMAND} vary "
-            f"{agreement.id} what=... why=..."
+            else f" No variations yet. Either side can ask for one: press Ask for a change, "
+            f"or type {COMMAND} change {agreement.id}."
         ),
         sections=sections,
+        buttons=[
+            Button(
+                label="Ask for a change",
+                action=f"cmd.{COMMAND}",
+                value=f"change {agreement.id}",
+            )
+        ],
         who_sees=WHO_SEES,
     )
 

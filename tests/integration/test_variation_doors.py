@@ -84,8 +84,10 @@ async def variation_rows(doors: Doors) -> list[tuple[object, ...]]:
 async def test_the_variation_form_works_on_every_door(world: tuple[Doors, int], door: str) -> None:
     doors, agreement_id = world
     opened = {"web": doors.web_command, "slack": doors.slack_command, "teams": doors.teams_command}
-    seen = await opened[door](TOM, f"agreements vary {agreement_id}")
-    assert "Ask for a change to the agreement" in seen.text, seen.text
+    # The web follows the form-only link; the chat doors type the step itself.
+    step = "change" if door == "web" else "vary"
+    seen = await opened[door](TOM, f"agreements {step} {agreement_id}")
+    assert "Ask for a change" in seen.text, seen.text
     assert "What would change?" in seen.text
     response_id = await open_draft(doors, agreement_id)
     what = f"More clubs, asked on {door}"
