@@ -73,10 +73,10 @@ _OUTPUT_LIKE = re.compile(r"^\s*(\d|number\s+of\b|no\.\s+of\b)", re.IGNORECASE)
 def how(agreement_id: int) -> str:
     """How to propose or answer, with this agreement's number."""
     return (
-        f"To propose a change, type {COMMAND} propose {agreement_id} for a form, or "
-        f"{COMMAND} {CHANGE_STEP} {agreement_id} and what you "
+        f"To propose a change, type {COMMAND} {CHANGE_STEP} {agreement_id} and what you "
         f"propose, for example: {COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young "
-        "people feel safer. You can add, change or remove an outcome, an indicator or an "
+        f"people feel safer, or type {COMMAND} propose {agreement_id} for a form that asks "
+        "step by step. You can add, change or remove an outcome, an indicator or an "
         "output. For an indicator, give its outcome's number (add indicator 1 ...) or its own "
         "number (change indicator 1.2 ...). To answer a proposal: accept and its number, or "
         "decline, its number and your reason."
