@@ -370,3 +370,43 @@ async def test_a_framework_change_can_be_proposed_with_the_form(door: TestDoor) 
         if "outcomes framework" in text_of(q.replies)
     ]
     assert "Add outcome: Young people feel safer" in text_of(told.replies)
+
+
+async def test_the_form_asks_one_question_at_a_time_in_chat(door: TestDoor) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    tom = await door.sign_in("Tom Okafor", door=Door.SLACK)
+    agreement_id = await record(priya, answers())
+    said = text_of(await tom.say(f"agreements vary {agreement_id} chat"))
+    assert "What would change?" in said, said
+    for answer in ("A summer scheme", "Schools asked for it", "skip", "£10,000", "skip"):
+        await tom.say(answer)
+    for answer in ("skip", "skip"):
+        said = text_of(await tom.say(answer))
+    assert "Asked: variation" in said, said
+    variation = await latest_variation(door)
+    assert (variation.what_changes, variation.value_change_pence, variation.evidence) == (
+        "A summer scheme",
+        1_000_000,
+        None,
+    )
+
+
+async def test_another_provider_cannot_open_the_form_and_it_is_on_the_record(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    priya = await door.sign_in("Priya Shah")
+    agreement_id = await record(priya, answers())
+    grace = await door.sign_in("Grace Lee")
+    before = await variations(door)
+    for command in (
+        f"agreements vary {agreement_id}",
+        f"agreements change {agreement_id}",
+        f"agreements propose {agreement_id}",
+        f'agreements vary {agreement_id} what="More" why="Demand"',
+    ):
+        said = text_of(await grace.say(command))
+        assert "couldn't find that agreement" in said and "Youth clubs" not in said, said
+    assert await variations(door) == before
+    assert len(await refusals(door, grace)) == 4

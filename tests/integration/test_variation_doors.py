@@ -16,8 +16,10 @@ from sqlalchemy import select
 from storage.agreement_tables import Agreement, AgreementParty
 from storage.models import Authority, FormResponse, Organisation, ResponseState
 from storage.variation_tables import AgreementVariation
+from tests.slack.conftest import BlockKitLog, block_kit_problems
 from tests.support.doors import Doors, every_door, words_in_path
 from tests.support.visibility_tables import cast
+from tests.teams.conftest import CardLog, card_problems
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -110,3 +112,7 @@ async def test_the_variation_form_works_on_every_door(world: tuple[Doors, int], 
     assert len(rows) == len(before) + 1
     assert rows[-1][0] == what and rows[-1][1:3] == ("provider", 2_000_000)
     assert rows[-1][4] == ends and rows[-1][3] == 90
+    # Every modal and card the form was shown in is valid Block Kit or Adaptive Card.
+    problems = block_kit_problems(BlockKitLog(fakes=[doors.fake_slack]))
+    problems += card_problems(CardLog(fakes=[doors.fake_teams], returned=[]))
+    assert problems == []
