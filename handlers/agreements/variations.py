@@ -14,8 +14,16 @@ come from `bot.core.monitoring.variations.running_totals` (which asks
 for a grant. When a contract change notice (UK10) is needed, the team is told at once and
 reminded every week, at the start of a working day, until it records the notice's
 identifier: `agreements variation V notice id=UK10-...`. An approved variation that
-changes the end date moves the agreement's end date. A variation on an agreement that has
+changes the end date moves the agreement's end date (and, through
+`handlers.agreements.rescheduling`, the key dates and check-ins worked out from it); one that
+changes the value writes it to the agreement's current value, while the value and end on
+award are kept (`agreement_originals`) for the totals. A variation on an agreement that has
 ended is refused. Every refusal changes nothing and is on the record.
+
+`agreements vary N` alone (or `agreements change N`) opens the same request as a form
+(`handlers.agreements.variation_form`). Either way, a change can be marked as one of a series
+with earlier variations of the same agreement (`linked=3,5`): s.75(4)-(5) adds such changes
+together, so the totals do.
 """
 
 from __future__ import annotations
@@ -861,7 +869,8 @@ def variations_message(
                 summary += (
                     " Taken together, the changes so far are beyond the limits for changes "
                     "without a notice. Ask whether they could have been made together (section "
-                    "75(4)); if so, a change notice is needed."
+                    "75(4)); if so, a change notice is needed, and the next change should be "
+                    "marked as one of a series with them."
                 )
         if agreement.grant_funded:
             summary += " This is a grant: change notices never apply."
