@@ -498,4 +498,5 @@ import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402
+import storage.variation_link_tables  # noqa: E402
 import storage.variation_tables  # noqa: E402, F401

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.agreement_tables import AgreementParty
+from storage.agreement_tables import Agreement, AgreementParty
 from storage.models import Membership, Role
+from storage.variation_link_tables import AgreementOriginal, VariationLink
 from storage.variation_tables import AgreementVariation, VariationState
 
 
@@ -46,3 +47,36 @@ async def party_people(session: AsyncSession, agreement_id: int) -> list[int]:
             )
         ).all()
     )
+
+
+async def links_of(session: AsyncSession, agreement_id: int) -> dict[int, set[int]]:
+    """For each variation of the agreement that names earlier ones as its series, their ids."""
+    rows = (
+        await session.execute(
+            select(VariationLink.variation_id, VariationLink.linked_variation_id)
+            .join(AgreementVariation, AgreementVariation.id == VariationLink.variation_id)
+            .where(AgreementVariation.agreement_id == agreement_id)
+        )
+    ).all()
+    links: dict[int, set[int]] = {}
+    for variation_id, linked_id in rows:
+        links.setdefault(variation_id, set()).add(linked_id)
+    return links
+
+
+async def original_of(session: AsyncSession, agreement_id: int) -> AgreementOriginal | None:
+    """The value and end date on award, once the agreement has been varied."""
+    return await session.get(AgreementOriginal, agreement_id)
+
+
+async def keep_original(session: AsyncSession, agreement: Agreement) -> AgreementOriginal:
+    """Write down the value and end date on award before a variation first changes them
+    (once: later variations find it already there)."""
+    kept = await session.get(AgreementOriginal, agreement.id)
+    if kept is None:
+        kept = AgreementOriginal(
+            agreement_id=agreement.id, value_pence=agreement.value_pence, ends_on=agreement.ends_on
+        )
+        session.add(kept)
+        await session.flush()
+    return kept

@@ -31,11 +31,13 @@ from handlers.agreements import (
     conversation,
     ending,
     evidence,
+    framework_form,
     monitoring,
     monitoring_forms,
     outcomes,
     payments,
     register,
+    variation_form,
     variations,
 )
 from handlers.agreements.call_calendar import CallCalendars
@@ -158,8 +160,17 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("upload", evidence.upload, numbered=True, changes_things=True),
     SubCommand("evidence", evidence.show_evidence, numbered=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
-    SubCommand(outcomes.CHANGE_STEP, outcomes.change_framework, numbered=True, changes_things=True),
-    SubCommand("vary", variations.vary, numbered=True, changes_things=True),
+    SubCommand(
+        outcomes.CHANGE_STEP,
+        framework_form.change_framework,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+    ),
+    # Only open a form (a link to them changes nothing, so the web asks no confirmation).
+    SubCommand("change", form_step(variation_form.FORM), opens_form=True),
+    SubCommand("propose", form_step(framework_form.FORM), opens_form=True),
+    SubCommand("vary", variation_form.vary, numbered=True, changes_things=True, opens_form=True),
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand("variation", variations.variation, numbered=True, changes_things=True),
     SubCommand("assess", form_step(assessments.FORM), opens_form=True),
@@ -200,6 +211,8 @@ FEATURE = Feature(
         monitoring_forms.PLAN,
         conversation.REPLY,
         conversation.CALL,
+        variation_form.FORM,
+        framework_form.FORM,
     ),
     reminders={
         REMINDER_KIND: remind_of_key_date,

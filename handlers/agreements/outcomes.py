@@ -41,11 +41,13 @@ from handlers.agreements.common import (
     refuse,
     runs_it,
 )
+from handlers.agreements.telling import tell
 from handlers.agreements.views import parties_words
 from handlers.steps import load_locked
 from storage import audit
 from storage.agreement_tables import Agreement
 from storage.agreements import parties_of
+from storage.engagements import commissioning_team
 from storage.models import Person
 from storage.outcome_tables import (
     ItemKind,
@@ -55,6 +57,7 @@ from storage.outcome_tables import (
     ProposalStatus,
     Side,
 )
+from storage.variations import party_people
 
 SHOW_STEP = "outcomes"
 CHANGE_STEP = "framework"
@@ -72,7 +75,8 @@ def how(agreement_id: int) -> str:
     return (
         f"To propose a change, type {COMMAND} {CHANGE_STEP} {agreement_id} and what you "
         f"propose, for example: {COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young "
-        "people feel safer. You can add, change or remove an outcome, an indicator or an "
+        f"people feel safer, or type {COMMAND} propose {agreement_id} for a form that asks "
+        "step by step. You can add, change or remove an outcome, an indicator or an "
         "output. For an indicator, give its outcome's number (add indicator 1 ...) or its own "
         "number (change indicator 1.2 ...). To answer a proposal: accept and its number, or "
         "decline, its number and your reason."
@@ -367,9 +371,17 @@ async def propose(
         change=f"{ask.action} {ask.kind}",
     )
     warnings = guidance(framework, ask)
+    changed = await framework_of(session, agreement)
+    await tell(
+        session,
+        await _other_side_people(session, agreement, side, turn.actor.person_id),
+        proposed_message(changed, proposal),
+        f"outcomes:{proposal.id}:proposed:{{person_id}}",
+        now,
+    )
     return Proposed(
         proposal,
-        await framework_of(session, agreement),
+        changed,
         await _others(session, agreement, side),
         warnings,
     )
@@ -429,10 +441,79 @@ async def decide(
         authority_id=agreement.authority_id,
         proposal_id=proposal.id,
     )
-    return Decided(
-        proposal,
-        await framework_of(session, agreement),
-        await _others(session, agreement, side),
+    changed = await framework_of(session, agreement)
+    if proposal.proposed_by is not None:
+        await tell(
+            session,
+            [proposal.proposed_by],
+            decision_message(changed, proposal),
+            f"outcomes:{proposal.id}:decided:{{person_id}}",
+            now,
+        )
+    return Decided(proposal, changed, await _others(session, agreement, side))
+
+
+async def _other_side_people(
+    session: AsyncSession, agreement: Agreement, side: Side, asker: int
+) -> list[int]:
+    """Who decides a proposal from `side`: the provider parties' people, or the team."""
+    if side == Side.TEAM:
+        return await party_people(session, agreement.id)
+    return [
+        p.id for p in await commissioning_team(session, agreement.authority_id) if p.id != asker
+    ]
+
+
+def proposed_message(framework: Framework, proposal: OutcomeProposal) -> Message:
+    """To the other side, at once: a change to the framework waits for their answer."""
+    agreement = framework.agreement
+    who = "The council" if proposal.proposed_side == Side.TEAM else "The provider"
+    base = f"{CHANGE_STEP} {agreement.id}"
+    return Message(
+        title=f"A change to the outcomes framework: {agreement.title}",
+        text=(
+            f"{who} proposes a change to what agreement {agreement.id} measures. Proposal "
+            f"{proposal.id}: {proposal_words(framework, proposal)}. Nothing changes unless you "
+            "accept it. Press Accept, or Decline and then say why: type "
+            f"{COMMAND} {base} decline {proposal.id} and your reason. They are told what you "
+            "decide."
+        ),
+        buttons=[
+            Button(label="Accept", action=f"cmd.{COMMAND}", value=f"{base} accept {proposal.id}"),
+            Button(label="Decline", action=f"cmd.{COMMAND}", value=f"{base} decline {proposal.id}"),
+            Button(
+                label="See the framework",
+                action=f"cmd.{COMMAND}",
+                value=f"{SHOW_STEP} {agreement.id}",
+            ),
+        ],
+        who_sees="The council's commissioning team and the organisations party to this "
+        "agreement see the framework and every proposal. No other provider does.",
+    )
+
+
+def decision_message(framework: Framework, proposal: OutcomeProposal) -> Message:
+    """To whoever proposed it: accepted (the framework changed) or declined, and why."""
+    agreement = framework.agreement
+    words = proposal_words(framework, proposal)
+    if proposal.status == ProposalStatus.ACCEPTED:
+        text = f"Your proposal {proposal.id} ({words}) was accepted. The framework has changed."
+    else:
+        text = (
+            f"Your proposal {proposal.id} ({words}) was declined, so the framework has not "
+            f"changed. Their reason: {proposal.decline_reason}. You can propose something else."
+        )
+    return Message(
+        title=f"Your framework proposal: {agreement.title}",
+        text=text,
+        buttons=[
+            Button(
+                label="See the framework",
+                action=f"cmd.{COMMAND}",
+                value=f"{SHOW_STEP} {agreement.id}",
+            )
+        ],
+        who_sees="Only you get this. Both sides can see the framework and the decision.",
     )
 
 
@@ -630,9 +711,8 @@ def proposed_replies(result: Proposed, side: Side) -> list[Reply]:
         Notice(
             text=f"Proposed, number {proposal.id}: "
             f"{proposal_words(result.framework, proposal)}. The framework does not change "
-            f"until the other side ({result.others}) accepts it. They see it when they look "
-            f"at the framework ({COMMAND} {SHOW_STEP} {proposal.agreement_id}); nobody is "
-            "sent a message.",
+            f"until the other side ({result.others}) accepts it. They have been sent it now, "
+            "with buttons to accept or decline, and you will be told what they decide.",
             level="success",
         )
     ]
@@ -654,7 +734,7 @@ def decided_replies(result: Decided, side: Side) -> list[Reply]:
             "is on the record, and both sides can see it."
         )
     return [
-        Notice(text=f"{said} Nobody is sent a message.", level="success"),
+        Notice(text=f"{said} Whoever proposed it has been told.", level="success"),
         *framework_message(result.framework, side=side),
     ]
 
@@ -662,7 +742,7 @@ def decided_replies(result: Decided, side: Side) -> list[Reply]:
 # --- the entry points -----------------------------------------------------------------------
 
 
-def _raw_words(turn: Turn) -> list[str]:
+def raw_words(turn: Turn) -> list[str]:
     """The typed words after `agreements framework N`, with their capitals kept."""
     words = (turn.text or "").split()
     lowered = [w.lower() for w in words]
@@ -695,7 +775,7 @@ async def change_framework(turn: Turn, services: Services, agreement_id: int | N
     async with services.db.session() as session:
         try:
             agreement = await load_for_viewer(session, turn, agreement_id, CHANGE_STEP)
-            request = read_request(_raw_words(turn))
+            request = read_request(raw_words(turn))
             if isinstance(request, str):
                 await refuse(session, turn, agreement, CHANGE_STEP, "request does not parse")
                 raise BadRequest(f"{request} Nothing was changed. {how(agreement.id)}")

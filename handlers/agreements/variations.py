@@ -14,8 +14,16 @@ come from `bot.core.monitoring.variations.running_totals` (which asks
 for a grant. When a contract change notice (UK10) is needed, the team is told at once and
 reminded every week, at the start of a working day, until it records the notice's
 identifier: `agreements variation V notice id=UK10-...`. An approved variation that
-changes the end date moves the agreement's end date. A variation on an agreement that has
+changes the end date moves the agreement's end date (and, through
+`handlers.agreements.rescheduling`, the key dates and check-ins worked out from it); one that
+changes the value writes it to the agreement's current value, while the value and end on
+award are kept (`agreement_originals`) for the totals. A variation on an agreement that has
 ended is refused. Every refusal changes nothing and is on the record.
+
+`agreements vary N` alone (or `agreements change N`) opens the same request as a form
+(`handlers.agreements.variation_form`). Either way, a change can be marked as one of a series
+with earlier variations of the same agreement (`linked=3,5`): s.75(4)-(5) adds such changes
+together, so the totals do.
 """
 
 from __future__ import annotations
@@ -50,6 +58,8 @@ from handlers.agreements.common import (
     today,
 )
 from handlers.agreements.key_dates import schedule_key_dates
+from handlers.agreements.rescheduling import follow_new_end
+from handlers.agreements.telling import tell
 from handlers.engagements.common import words_of
 from handlers.opportunities.common import money
 from handlers.steps import load_locked
@@ -60,8 +70,16 @@ from storage.engagements import commissioning_team
 from storage.models import Reminder
 from storage.outbox import send_to_people
 from storage.reminders import cancel_reminders, schedule_reminder
+from storage.variation_link_tables import AgreementOriginal, VariationLink
 from storage.variation_tables import AgreementVariation, Side, VariationState
-from storage.variations import approved_in_order, party_people, variations_of
+from storage.variations import (
+    approved_in_order,
+    keep_original,
+    links_of,
+    original_of,
+    party_people,
+    variations_of,
+)
 
 NOTICE_KIND = "agreement.change_notice"
 TARGET_TYPE = "agreement_variation"
@@ -99,6 +117,16 @@ class Request:
     term_change_days: int
     new_ends_on: date | None
     evidence: str | None
+    #: Earlier variations (their numbers) this one is one of a series with (s.75(4)).
+    linked: tuple[int, ...] = ()
+
+
+def read_linked(text: str) -> tuple[int, ...]:
+    """'3, 5' or '3 and 5' as (3, 5); blank or 'none' as (). A `ValueError` otherwise."""
+    words = text.replace(",", " ").replace(" and ", " ").split()
+    if not words or [w.lower() for w in words] in (["none"], ["no"]):
+        return ()
+    return tuple(sorted({int(w.removeprefix("#")) for w in words}))
 
 
 def signed_pence(text: str) -> int:
@@ -161,7 +189,15 @@ def read_request(args: Mapping[str, str], agreement: Agreement) -> Request:
     if value_change == 0 and term_change == 0 and not what:
         raise BadVariation("Say what changes.")
     evidence = (args.get("evidence") or "").strip() or None
-    return Request(what[:2000], why[:2000], value_change, term_change, new_end, evidence)
+    linked_text = (args.get("linked") or "").strip()
+    try:
+        linked = read_linked(linked_text)
+    except ValueError as error:
+        raise BadVariation(
+            f'We could not read "{linked_text}" as variation numbers. Write them like '
+            "linked=3,5, or leave it out if this change is not one of a series."
+        ) from error
+    return Request(what[:2000], why[:2000], value_change, term_change, new_end, evidence, linked)
 
 
 # --- the running totals, from the monitoring core ---------------------------------------------
@@ -178,14 +214,50 @@ class Totals:
     why_none: str | None = None
 
 
-def totals_for(agreement: Agreement, variations: list[AgreementVariation]) -> Totals:
+def series_positions(
+    approved: list[AgreementVariation], links: Mapping[int, set[int]]
+) -> list[frozenset[int]]:
+    """For each approved variation, the positions of the earlier approved ones in its series.
+
+    A series is followed through its links (variation 3 with 2, and 2 with 1, puts 1, 2
+    and 3 in one series): each was judged one of the same run of changes, so s.75(4) adds
+    them together. Links to variations not approved, or approved later, count for nothing.
+    """
+    position = {v.id: i for i, v in enumerate(approved)}
+    result: list[frozenset[int]] = []
+    for here, variation in enumerate(approved):
+        seen: set[int] = set()
+        todo = list(links.get(variation.id, ()))
+        while todo:
+            other = todo.pop()
+            if other in seen:
+                continue
+            seen.add(other)
+            todo.extend(links.get(other, ()))
+        result.append(frozenset(position[i] for i in seen if position.get(i, here) < here))
+    return result
+
+
+def totals_for(
+    agreement: Agreement,
+    variations: list[AgreementVariation],
+    links: Mapping[int, set[int]] | None = None,
+    original: AgreementOriginal | None = None,
+) -> Totals:
+    """Running totals against the value and term on award: the kept original when the
+    agreement has been varied, else today's value and end less the approved changes."""
     approved = approved_in_order(variations)
-    original_end = agreement.ends_on - timedelta(days=sum(v.term_change_days for v in approved))
-    if agreement.value_pence is None or agreement.value_pence <= 0:
-        return Totals([], agreement.value_pence, original_end, "no value was recorded for it")
+    if original is not None:
+        original_end, original_value = original.ends_on, original.value_pence
+    else:
+        original_end = agreement.ends_on - timedelta(days=sum(v.term_change_days for v in approved))
+        original_value = agreement.value_pence
+    if original_value is None or original_value <= 0:
+        return Totals([], original_value, original_end, "no value was recorded for it")
+    series = series_positions(approved, links or {})
     try:
         award = AwardedContract(
-            value=Decimal(agreement.value_pence) / 100,
+            value=Decimal(original_value) / 100,
             max_term_days=(original_end - agreement.starts_on).days + 1,
             started_on=agreement.starts_on,
             light_touch=agreement.light_touch,
@@ -196,18 +268,27 @@ def totals_for(agreement: Agreement, variations: list[AgreementVariation]) -> To
                 Variation(
                     value_change=Decimal(v.value_change_pence) / 100,
                     term_change_days=v.term_change_days,
+                    linked_with=linked,
                 )
-                for v in approved
+                for v, linked in zip(approved, series, strict=True)
             ],
             grant=agreement.grant_funded,
         )
     except LawError:
-        return Totals(
-            [], agreement.value_pence, original_end, "it began before the Procurement Act 2023"
-        )
+        return Totals([], original_value, original_end, "it began before the Procurement Act 2023")
     except ValueError:
-        return Totals([], agreement.value_pence, original_end, "its dates or value don't add up")
-    return Totals(list(zip(approved, totals, strict=True)), agreement.value_pence, original_end)
+        return Totals([], original_value, original_end, "its dates or value don't add up")
+    return Totals(list(zip(approved, totals, strict=True)), original_value, original_end)
+
+
+async def totals_of(session: AsyncSession, agreement: Agreement) -> Totals:
+    """`totals_for` with the agreement's variations, their links and its original terms."""
+    return totals_for(
+        agreement,
+        await variations_of(session, agreement.id),
+        await links_of(session, agreement.id),
+        await original_of(session, agreement.id),
+    )
 
 
 # --- the service steps --------------------------------------------------------------------------
@@ -217,23 +298,52 @@ async def side_of(session: AsyncSession, turn: Turn, agreement: Agreement) -> Si
     return Side.COUNCIL if runs_it(turn, agreement) else Side.PROVIDER
 
 
-async def request_variation(
-    session: AsyncSession, turn: Turn, services: Services, agreement_id: int
-) -> AgreementVariation:
-    assert turn.actor is not None
-    agreement = await load_for_viewer(session, turn, agreement_id, "vary")
-    on = today(services)
-    if agreement.ends_on < on:
+async def still_running(
+    session: AsyncSession, turn: Turn, services: Services, agreement: Agreement
+) -> None:
+    """Refused (and on the record) once the agreement has ended."""
+    if agreement.ends_on < today(services):
         await refuse(session, turn, agreement, "vary", "agreement has ended")
         raise Ended(
             f"This agreement ended on {format_date(agreement.ends_on)}, so it can't be "
             "changed. Nothing was changed. If the work goes on, record a new agreement."
         )
+
+
+async def checked_request(
+    session: AsyncSession, turn: Turn, agreement: Agreement, args: Mapping[str, str]
+) -> Request:
+    """The request read, and its links checked against the agreement's own variations;
+    a `BadVariation` (on the record) otherwise."""
     try:
-        request = read_request(turn.args, agreement)
+        request = read_request(args, agreement)
+        earlier = {v.id for v in await variations_of(session, agreement.id)}
+        strangers = [i for i in request.linked if i not in earlier]
+        if strangers:
+            raise BadVariation(
+                f"Variation {strangers[0]} is not an earlier variation of this agreement, so "
+                "this change can't be linked with it. Pick from the variations listed with "
+                f"the agreement ({COMMAND} variations {agreement.id}). Nothing was changed."
+            )
     except BadVariation as bad:
         await refuse(session, turn, agreement, "vary", "request does not read", said=bad.message)
         raise
+    return request
+
+
+async def request_variation(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    agreement_id: int,
+    args: Mapping[str, str] | None = None,
+) -> AgreementVariation:
+    """Either side asks for a change (typed, or sent from the variation form as `args`):
+    kept, on the record, and the other side and the approvers told at once."""
+    assert turn.actor is not None
+    agreement = await load_for_viewer(session, turn, agreement_id, "vary")
+    await still_running(session, turn, services, agreement)
+    request = await checked_request(session, turn, agreement, turn.args if args is None else args)
     side = await side_of(session, turn, agreement)
     organisation_id = None
     if side == Side.PROVIDER:
@@ -263,6 +373,9 @@ async def request_variation(
     )
     session.add(variation)
     await session.flush()
+    for earlier in request.linked:
+        session.add(VariationLink(variation_id=variation.id, linked_variation_id=earlier))
+    await session.flush()
     await audit.record_turn(
         session,
         turn,
@@ -272,17 +385,39 @@ async def request_variation(
         authority_id=agreement.authority_id,
         agreement_id=agreement.id,
         side=str(side),
+        linked_with=list(request.linked),
     )
+    now = services.clock.now()
+    team = [
+        p.id
+        for p in await commissioning_team(session, agreement.authority_id)
+        if p.id != turn.actor.person_id
+    ]
     if side == Side.COUNCIL:
-        others = await party_people(session, agreement.id)
+        # The provider answers; the rest of the team (the approvers) are told it is coming.
+        await tell(
+            session,
+            await party_people(session, agreement.id),
+            asked_message(agreement, variation),
+            f"variation:{variation.id}:asked:person:{{person_id}}",
+            now,
+        )
+        await tell(
+            session,
+            team,
+            approvers_message(agreement, variation),
+            f"variation:{variation.id}:approvers:person:{{person_id}}",
+            now,
+        )
     else:
-        others = [p.id for p in await commissioning_team(session, agreement.authority_id)]
-    await send_to_people(
-        session,
-        others,
-        ReplyList(replies=[asked_message(agreement, variation)]).model_dump(mode="json"),
-        f"variation:{variation.id}:asked:person:{{person_id}}",
-    )
+        # The team is both the other side and the approvers.
+        await tell(
+            session,
+            team,
+            asked_message(agreement, variation),
+            f"variation:{variation.id}:asked:person:{{person_id}}",
+            now,
+        )
     return variation
 
 
@@ -407,17 +542,24 @@ async def decide_variation(
     variation.decided_by = turn.actor.person_id
     variation.decided_at = now
     if approve:
+        # The value and end on award are kept first: the Act's limits are against them.
+        await keep_original(session, agreement)
         if variation.new_ends_on is not None:
             variation.term_change_days = (variation.new_ends_on - agreement.ends_on).days
         if variation.term_change_days:
             agreement.ends_on = agreement.ends_on + timedelta(days=variation.term_change_days)
             agreement.updated_at = now
+        if variation.value_change_pence and agreement.value_pence is not None:
+            agreement.value_pence += variation.value_change_pence
+            agreement.updated_at = now
     await session.flush()
     if approve and variation.term_change_days:
         # A new end moves every key date worked out from it (end of term, extension
-        # decision, the 6- and 3-month warnings), as saving the agreement would.
+        # decision, the 6- and 3-month warnings), as saving the agreement would, and the
+        # check-ins of the agreed monitoring plan.
         await schedule_key_dates(session, agreement, services)
-    totals = totals_for(agreement, await variations_of(session, agreement.id))
+        await follow_new_end(session, agreement, services, variation.id)
+    totals = await totals_of(session, agreement)
     mine = [t for v, t in totals.rows if v.id == variation.id]
     notice = bool(approve and mine and mine[0].change_notice_required)
     variation.change_notice_required = notice
@@ -433,6 +575,7 @@ async def decide_variation(
         reason=reason,
         change_notice_required=notice,
         ends_on=agreement.ends_on.isoformat(),
+        value_pence=agreement.value_pence,
     )
     if notice:
         await _tell_team(session, agreement, variation, f"variation:{variation.id}:notice-needed")
@@ -573,9 +716,43 @@ def asked_message(agreement: Agreement, variation: AgreementVariation) -> Messag
         title=f"A change is asked for: {agreement.title}",
         text=(
             f"{asker} asks to change agreement {agreement.id}: {variation.what_changes}. "
-            f"Why: {variation.why}. Please say whether you agree: type {COMMAND} variation "
-            f'{variation.id} agree, or {COMMAND} variation {variation.id} disagree reason="...". '
-            "Then the council's approvers decide."
+            f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
+            f"Term: {term_words(variation)}. Please say whether you agree: press Agree, or "
+            f'type {COMMAND} variation {variation.id} disagree reason="..." to say why not. '
+            "Then the council's approvers decide. Nothing changes until they approve it."
+        ),
+        buttons=[
+            Button(
+                label="Agree",
+                action=f"cmd.{COMMAND}",
+                value=f"variation {variation.id} agree",
+            ),
+            Button(
+                label="See the variation",
+                action=f"cmd.{COMMAND}",
+                value=f"variations {agreement.id}",
+            ),
+        ],
+        who_sees=WHO_SEES,
+    )
+
+
+def term_words(variation: AgreementVariation) -> str:
+    if variation.new_ends_on is not None:
+        return f"new end date {format_date(variation.new_ends_on)}"
+    return days_change(variation.term_change_days)
+
+
+def approvers_message(agreement: Agreement, variation: AgreementVariation) -> Message:
+    """To the rest of the council's team (the approvers) when one of them asks."""
+    return Message(
+        title=f"A change is asked for: {agreement.title}",
+        text=(
+            f"Your team asked to change agreement {agreement.id}: {variation.what_changes}. "
+            f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
+            f"Term: {term_words(variation)}. The provider agrees or disagrees first; then "
+            f"you approve or reject it, with a reason: type {COMMAND} variation "
+            f'{variation.id} approve reason="..." or reject reason="...".'
         ),
         buttons=[
             Button(
@@ -584,7 +761,7 @@ def asked_message(agreement: Agreement, variation: AgreementVariation) -> Messag
                 value=f"variations {agreement.id}",
             )
         ],
-        who_sees=WHO_SEES,
+        who_sees="Only your council's commissioning team gets this.",
     )
 
 
@@ -610,7 +787,11 @@ def notice_needed_message(agreement: Agreement, variation: AgreementVariation) -
 
 
 def variation_section(
-    variation: AgreementVariation, total: RunningTotal | None, *, for_team: bool
+    variation: AgreementVariation,
+    total: RunningTotal | None,
+    *,
+    for_team: bool,
+    linked: set[int] | None = None,
 ) -> Section:
     facts = [
         Fact(
@@ -619,13 +800,15 @@ def variation_section(
         ),
         Fact(label="Why", value=variation.why),
         Fact(label="Value", value=pounds_change(variation.value_change_pence)),
-        Fact(
-            label="Term",
-            value=f"new end date {format_date(variation.new_ends_on)}"
-            if variation.new_ends_on
-            else days_change(variation.term_change_days),
-        ),
+        Fact(label="Term", value=term_words(variation)),
         Fact(label="Evidence", value=variation.evidence or "None given"),
+        Fact(
+            label="One of a series with",
+            value=", ".join(f"variation {i}" for i in sorted(linked))
+            + " (counted together, section 75(4))"
+            if linked
+            else "None: counted on its own",
+        ),
         Fact(label="Where it is", value=STATE_WORDS[VariationState(variation.state)]),
     ]
     if variation.responded_at is not None:
@@ -656,11 +839,20 @@ def variation_section(
 
 
 def variations_message(
-    agreement: Agreement, variations: list[AgreementVariation], *, for_team: bool
+    agreement: Agreement,
+    variations: list[AgreementVariation],
+    *,
+    for_team: bool,
+    links: Mapping[int, set[int]] | None = None,
+    original: AgreementOriginal | None = None,
 ) -> Message:
-    totals = totals_for(agreement, variations)
+    links = links or {}
+    totals = totals_for(agreement, variations, links, original)
     by_id = {v.id: t for v, t in totals.rows}
-    sections = [variation_section(v, by_id.get(v.id), for_team=for_team) for v in variations]
+    sections = [
+        variation_section(v, by_id.get(v.id), for_team=for_team, linked=links.get(v.id))
+        for v in variations
+    ]
     if totals.original_value_pence is not None and not totals.why_none:
         latest = totals.rows[-1][1] if totals.rows else None
         summary = (
@@ -677,7 +869,8 @@ def variations_message(
                 summary += (
                     " Taken together, the changes so far are beyond the limits for changes "
                     "without a notice. Ask whether they could have been made together (section "
-                    "75(4)); if so, a change notice is needed."
+                    "75(4)); if so, a change notice is needed, and the next change should be "
+                    "marked as one of a series with them."
                 )
         if agreement.grant_funded:
             summary += " This is a grant: change notices never apply."
@@ -691,10 +884,17 @@ def variations_message(
         + (
             ""
             if variations
-            else f" No variations yet. Either side can ask for one: type {COMMAND} vary "
-            f"{agreement.id} what=... why=..."
+            else f" No variations yet. Either side can ask for one: press Ask for a change, "
+            f"or type {COMMAND} change {agreement.id}."
         ),
         sections=sections,
+        buttons=[
+            Button(
+                label="Ask for a change",
+                action=f"cmd.{COMMAND}",
+                value=f"change {agreement.id}",
+            )
+        ],
         who_sees=WHO_SEES,
     )
 
@@ -746,7 +946,11 @@ async def variations_reply(session: AsyncSession, turn: Turn, agreement: Agreeme
     for_team = runs_it(turn, agreement)
     assert for_team or await is_party(session, turn, agreement)
     return variations_message(
-        agreement, await variations_of(session, agreement.id), for_team=for_team
+        agreement,
+        await variations_of(session, agreement.id),
+        for_team=for_team,
+        links=await links_of(session, agreement.id),
+        original=await original_of(session, agreement.id),
     )
 
 
