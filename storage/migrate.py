@@ -66,6 +66,31 @@ async def migration_lock(connection: AsyncConnection) -> AsyncIterator[None]:
             await connection.invalidate()
 
 
+@asynccontextmanager
+async def sqlite_foreign_keys_paused(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Pause SQLite's foreign keys while a migration runs (nothing happens on PostgreSQL).
+
+    SQLite alters a table by rebuilding it: copy the rows to a new table, drop the old one,
+    rename. With foreign keys on, dropping the old table first deletes its rows, and every
+    row elsewhere that refers to them through ON DELETE CASCADE goes too: altering
+    `agreements` would empty the check-ins, variations and payments. SQLite only obeys this
+    pragma outside a transaction, so it is set before the migration's transaction begins and
+    set back after it ends; the migration itself checks the keys before it commits
+    (`PRAGMA foreign_key_check` in storage/migrations/env.py)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    await connection.commit()
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            await connection.rollback()
+        await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        await connection.commit()
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision on an existing async engine."""
 
@@ -77,6 +102,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     async with (
         engine.connect() as connection,
         migration_lock(connection),
+        sqlite_foreign_keys_paused(connection),
         connection.begin(),  # after the lock: the migration sees the last holder's work
     ):
         if connection.dialect.name == "postgresql":

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Connection
 
 from storage.db import Database, normalise_url
-from storage.migrate import migration_lock
+from storage.migrate import migration_lock, sqlite_foreign_keys_paused
 from storage.models import Base
 
 config = context.config
@@ -51,6 +51,12 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # Foreign keys are paused while SQLite rebuilds tables (see
+            # storage.migrate.sqlite_foreign_keys_paused): check them before committing.
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: {broken}")
 
 
 async def _run_async(url: str) -> None:
@@ -59,6 +65,7 @@ async def _run_async(url: str) -> None:
         async with (
             database.engine.connect() as connection,
             migration_lock(connection),
+            sqlite_foreign_keys_paused(connection),
             connection.begin(),
         ):
             await connection.run_sync(_run)

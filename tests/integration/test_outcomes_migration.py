@@ -19,7 +19,15 @@ FRAMEWORK = ("outcome_items", "outcome_proposals")
 
 
 def everything(connection: Connection) -> list[tuple[object, ...]]:
-    rows = [tuple(r) for r in connection.execute(sa.text("SELECT * FROM agreements"))]
+    # The columns every revision since 0021 keeps (0027 moved the free-text ones to `notes`).
+    rows = [
+        tuple(r)
+        for r in connection.execute(
+            sa.text(
+                "SELECT id, authority_id, title, value_pence, starts_on, ends_on FROM agreements"
+            )
+        )
+    ]
     rows += [tuple(r) for r in connection.execute(sa.text("SELECT * FROM agreement_parties"))]
     rows += [tuple(r) for r in connection.execute(sa.text("SELECT * FROM agreement_kpis"))]
     return [*read_back(connection), *rows]

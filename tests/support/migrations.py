@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.migrate import alembic_config
+from storage.migrate import alembic_config, sqlite_foreign_keys_paused
 from storage.models import Base
 
 
@@ -45,5 +45,9 @@ async def run_alembic(database: Database, action: str, revision: str) -> None:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
-    async with database.engine.begin() as connection:
+    async with (
+        database.engine.connect() as connection,
+        sqlite_foreign_keys_paused(connection),
+        connection.begin(),
+    ):
         await connection.run_sync(_run)
