@@ -7,42 +7,19 @@ as it is then, so a changed deadline is never stale in a new download.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
+from bot.core.files import FileRefused, TakenFile
 from bot.core.reply import FileOffer
 from bot.core.turn import Door
 from bot.settings import Settings
+from handlers.calendar_files import CONTENT_TYPE, CalendarTicket, OfferWords, PersonalCalendars
 from storage.models import Authority
 from storage.opportunity_tables import Opportunity, OpportunityState
-
-SALT = "convene.opportunity-calendar"
-LINK_SECONDS = 24 * 60 * 60
-CONTENT_TYPE = "text/calendar; charset=utf-8"
-EXPIRED = [
-    "Calendar links work for one day.",
-    "Ask for the file again: type opportunities, then open the opportunity.",
-]
-TOO_LATE = "That calendar file took too long to send. Ask for it again from the opportunity."
-
-
-@dataclass(frozen=True)
-class CalendarTicket:
-    person_id: int
-    opportunity_id: int
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.signing_key, salt=SALT)
-
-
-def sign(settings: Settings, ticket: CalendarTicket) -> str:
-    return str(_serializer(settings).dumps({"p": ticket.person_id, "o": ticket.opportunity_id}))
 
 
 def deadline_calendar(opportunity: Opportunity, council: str, now: datetime) -> bytes:
@@ -91,69 +68,42 @@ def _briefing(opportunity: Opportunity, council: str, now: datetime, at: datetim
 def calendar_offer(
     settings: Settings, door: Door, person_id: int, opportunity: Opportunity
 ) -> FileOffer:
-    token = sign(settings, CalendarTicket(person_id, opportunity.id))
-    path = f"/downloads/{token}"
-    return FileOffer(
-        name=f"Deadline for {opportunity.title}.ics",
-        content_type=CONTENT_TYPE,
-        ticket=token,
-        url=path if door == Door.WEB else f"{settings.base_url}{path}",
-        title="The deadline, for your calendar",
-        text="Open this file to add the deadline for bids to your calendar, with a reminder "
-        "a week before. If the deadline changes we will tell you; download it again then.",
-        label="Add to calendar (.ics)",
-        who_sees="Only you get this file.",
+    return DeadlineCalendars.offer(
+        settings,
+        door,
+        CalendarTicket(person_id, opportunity.id),
+        OfferWords(
+            name=f"Deadline for {opportunity.title}.ics",
+            title="The deadline, for your calendar",
+            text="Open this file to add the deadline for bids to your calendar, with a reminder "
+            "a week before. If the deadline changes we will tell you; download it again then.",
+        ),
     )
 
 
-class DeadlineCalendars:
-    """Deadline calendar files as a file source at the app's `FileDesk`."""
+class DeadlineCalendars(PersonalCalendars):
+    """Deadline calendar files: what every provider told of the opportunity already has."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    salt = "convene.opportunity-calendar"
+    subject_key = "o"
+    expired = (
+        "Calendar links work for one day.",
+        "Ask for the file again: type opportunities, then open the opportunity.",
+    )
+    too_late = "That calendar file took too long to send. Ask for it again from the opportunity."
 
-    def read(self, token: str) -> object:
-        if not token or len(token) > 500:
-            raise TicketInvalid("no ticket")
-        try:
-            data = _serializer(self._settings).loads(token, max_age=LINK_SECONDS)
-        except SignatureExpired as exc:
-            raise TicketExpired(EXPIRED, TOO_LATE) from exc
-        except BadSignature as exc:
-            raise TicketInvalid("bad signature") from exc
-        try:
-            return CalendarTicket(person_id=int(data["p"]), opportunity_id=int(data["o"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TicketInvalid("not a calendar ticket") from exc
-
-    async def take(
-        self,
-        services: Any,
-        ticket: object,
-        *,
-        person_id: int,
-        door: str,
-        via: str,
-        record: bool = True,
+    async def make(
+        self, session: AsyncSession, services: Any, ticket: CalendarTicket
     ) -> TakenFile | FileRefused:
-        assert isinstance(ticket, CalendarTicket)
-        if ticket.person_id != person_id:
-            return FileRefused("This calendar link was made for someone else.")
-        async with services.db.session() as session:
-            opportunity = await session.get(Opportunity, ticket.opportunity_id)
-            if (
-                opportunity is None
-                or opportunity.state != OpportunityState.OPEN
-                or opportunity.submission_deadline is None
-            ):
-                return FileRefused("This opportunity is not open now, so there is no deadline.")
-            authority = await session.get(Authority, opportunity.authority_id)
-            data = deadline_calendar(
-                opportunity, authority.name if authority else "the council", services.clock.now()
-            )
+        opportunity = await session.get(Opportunity, ticket.subject_id)
+        if (
+            opportunity is None
+            or opportunity.state != OpportunityState.OPEN
+            or opportunity.submission_deadline is None
+        ):
+            return FileRefused("This opportunity is not open now, so there is no deadline.")
+        authority = await session.get(Authority, opportunity.authority_id)
+        data = deadline_calendar(
+            opportunity, authority.name if authority else "the council", services.clock.now()
+        )
         return TakenFile(f"opportunity-{opportunity.id}-deadline.ics", CONTENT_TYPE, data, 1)
-
-    async def handed_over(
-        self, services: Any, ticket: object, *, person_id: int, door: str, via: str, rows: int
-    ) -> None:
-        """Nothing to note: a calendar file holds only what every told provider already has."""
