@@ -29,7 +29,7 @@ from bot.core.forms import (
     validate_page,
 )
 from bot.core.reply import Button, Fact, FormView, Message, Notice, Reply, Section
-from bot.core.turn import Intent, Turn
+from bot.core.turn import Intent, Turn, row_id
 from bot.services import Services
 from storage import audit
 from storage.forms import definition_at, latest_definition, open_draft, start_draft
@@ -51,6 +51,13 @@ class Subject:
     topic: str | None = None
     #: A form made for this subject (an engagement's own questions), instead of the purpose's.
     form_key: str | None = None
+
+
+def topic_number(topic: str | None, at: int = 1) -> int | None:
+    """The number at place `at` of a form's topic ("checkin:4" gives 4; "agreement:7:12" at 2
+    gives 12), or None: what a purpose reads back to find the thing its draft is about."""
+    parts = (topic or "").split(":")
+    return row_id(parts[at]) if len(parts) > at else None
 
 
 class FormPurpose(ABC):

@@ -63,7 +63,7 @@ from handlers.agreements.common import (
 )
 from handlers.agreements.monitoring import reporters, reporting_organisation
 from handlers.engagements.common import number_at, words_of
-from handlers.forms import Subject
+from handlers.forms import Subject, topic_number
 from handlers.opportunities.setup import TeamForm
 from handlers.steps import load_locked
 from storage import audit
@@ -1036,9 +1036,7 @@ def drafted_replies(agreement: Agreement, assessment: PerformanceAssessment) -> 
 
 
 def agreement_of_topic(topic: str | None) -> int | None:
-    if topic and topic.startswith("assessment:"):
-        return int(topic.split(":", 1)[1])
-    return None
+    return topic_number(topic)
 
 
 class AssessmentForm(TeamForm):

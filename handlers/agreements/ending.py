@@ -51,7 +51,7 @@ from handlers.agreements.common import (
 )
 from handlers.agreements.monitoring import CHASE_KIND, CHECKIN_KIND, checkins_of, plan_of
 from handlers.engagements.common import number_at
-from handlers.forms import Subject
+from handlers.forms import Subject, topic_number
 from handlers.opportunities.setup import TeamForm
 from storage import audit
 from storage.agreement_tables import Agreement
@@ -355,9 +355,7 @@ def ended_replies(ended: Ended) -> list[Reply]:
 
 
 def agreement_of_topic(topic: str | None) -> int | None:
-    if topic and topic.startswith("ending:"):
-        return int(topic.split(":", 1)[1])
-    return None
+    return topic_number(topic)
 
 
 class EndingForm(TeamForm):

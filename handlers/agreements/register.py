@@ -44,7 +44,7 @@ from handlers.agreements.details import (
 from handlers.agreements.key_dates import schedule_key_dates
 from handlers.agreements.views import saved_replies
 from handlers.engagements.common import number_at, words_of
-from handlers.forms import Subject
+from handlers.forms import Subject, topic_number
 from handlers.opportunities.common import load_for_team as load_opportunity_for_team
 from handlers.opportunities.common import money
 from handlers.opportunities.setup import TeamForm
@@ -71,13 +71,11 @@ def topic_for(agreement_id: int | None, opportunity_id: int | None = None) -> st
 
 
 def agreement_of_topic(topic: str | None) -> int | None:
-    parts = (topic or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return topic_number(topic)
 
 
 def opportunity_of_topic(topic: str | None) -> int | None:
-    parts = (topic or "").split(":")
-    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return topic_number(topic, 2)
 
 
 # --- reading the answers (pure) ---------------------------------------------------------------

@@ -32,7 +32,7 @@ from bot.core.law import (
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.forms import Subject, form_view
+from handlers.forms import Subject, form_view, topic_number
 from handlers.opportunities.common import (
     COMMAND,
     Refused,
@@ -126,8 +126,7 @@ class RouteForm(TeamForm):
 
 
 def opportunity_of_topic(topic: str | None) -> int | None:
-    parts = (topic or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return topic_number(topic)
 
 
 @dataclass(frozen=True)

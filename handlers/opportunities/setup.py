@@ -17,7 +17,7 @@ from bot.core.turn import Turn, row_id
 from bot.services import Services
 from handlers.engagements.common import load_locked
 from handlers.engagements.meetings import close_private_conversations
-from handlers.forms import FormPurpose, Subject, form_step, form_view
+from handlers.forms import FormPurpose, Subject, form_step, form_view, topic_number
 from handlers.opportunities.announce import Told, announce
 from handlers.opportunities.closing import schedule_closing
 from handlers.opportunities.common import (
@@ -324,8 +324,7 @@ async def _engagement_problem(session: AsyncSession, response: FormResponse) -> 
 
 
 def opportunity_of_topic(topic: str | None) -> int | None:
-    parts = (topic or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return topic_number(topic)
 
 
 def apply_answers(opportunity: Opportunity, answers: dict[str, Any], services: Services) -> None:

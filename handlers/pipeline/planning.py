@@ -21,7 +21,7 @@ from bot.core.reply import Reply
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import Refused, load_locked, number_at, words_of
-from handlers.forms import Subject
+from handlers.forms import Subject, topic_number
 from handlers.opportunities.setup import TeamForm
 from handlers.pipeline.common import COMMAND, FORM_KEY, in_window, today
 from handlers.pipeline.views import saved_replies
@@ -38,8 +38,7 @@ def entry_topic(entry_id: int | None) -> str:
 
 
 def entry_of_topic(topic: str | None) -> int | None:
-    parts = (topic or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return topic_number(topic)
 
 
 class NotTheTeam(Refused):
