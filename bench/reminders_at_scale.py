@@ -27,7 +27,10 @@ says otherwise (it is then a scaled sample, and said so). It is not killed: its 
 only in its memory, so a kill would lose every one not yet run.
 
 Prints, for each: fired (distinct reminders handled), duplicates (reminders handled more
-than once), lost (never handled and no longer queued), lateness after due (p50, p99, max),
+than once), lost (for the sweep counted row by row: no firing recorded and no longer pending
+or claimed; for the baseline, jobs never run), lateness after due (p50, p99, max), how many
+reminders the killed process left claimed (they wait for the lease, so they are late by up to
+it: small batches keep them a small share),
 and each process's peak RSS (VmHWM from /proc, read every 0.2 s while it runs; the
 killed one's is its last reading). Targets: 0 duplicates, 0 lost, p99 lateness under 2 s,
 peak RSS under 200 MB per process. Ends with `targets met` or what fell short.

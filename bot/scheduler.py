@@ -39,9 +39,9 @@ class DueSweep:
     A pass claims a small batch (`sweep_batch_size`) and hands its reminders to a bounded
     number of handlers running at once (`sweep_concurrency`), each in its own unit of work,
     so one that fails or is slow never holds up, loses or repeats another. The next batch
-    is claimed as soon as the last of this one has a place, so at most a batch waits
-    beside the handlers running: a process killed mid-pass strands only those (they come
-    back when their lease runs out), not a backlog.
+    is claimed while this one is handled, so at most two batches wait beside the handlers
+    running: a process killed mid-pass strands only those (they come back when their
+    lease runs out), not a backlog.
     """
 
     def __init__(
@@ -97,19 +97,28 @@ class DueSweep:
             finally:
                 room.release()
 
+        # The next batch is claimed while this one is handled, so the handlers never stand
+        # idle through a claim (a claim took about as long as a round of handlers).
+        claiming: asyncio.Future[list[Reminder]] = asyncio.ensure_future(
+            self.due_reminders(batch_size)
+        )
         try:
             while True:
-                batch = await self.due_reminders(batch_size)
+                batch = await claiming
+                full = len(batch) == batch_size
+                if full:
+                    claiming = asyncio.ensure_future(self.due_reminders(batch_size))
                 for reminder in batch:
                     await room.acquire()
                     task = asyncio.ensure_future(handle(reminder))
                     running.add(task)
                     task.add_done_callback(running.discard)
-                if len(batch) < batch_size:
+                if not full:
                     break
         except asyncio.CancelledError:
             # Stopping (shutdown) mid-pass: the handlers stop too and their units of work
             # roll back; their reminders come back when the lease runs out.
+            claiming.cancel()
             for task in running:
                 task.cancel()
             raise
