@@ -48,7 +48,15 @@ class Result:
 class ChildServer:
     """Runs `python -m <module> <args>` with PORT in the environment and waits for /healthz."""
 
-    def __init__(self, module: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        module: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        start_seconds: float = 30.0,
+    ) -> None:
+        #: How long to wait for /healthz (a loaded machine starts a server slowly).
+        self.start_seconds = start_seconds
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-m", module, *args]
@@ -57,8 +65,9 @@ class ChildServer:
 
     async def __aenter__(self) -> ChildServer:
         self.proc = subprocess.Popen(self.cmd, env=self.env)  # noqa: ASYNC220 - starts at once
+        deadline = time.monotonic() + self.start_seconds
         async with aiohttp.ClientSession() as client:
-            for _ in range(300):
+            while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"{self.cmd} exited with {self.proc.returncode}")
                 try:

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     signin_link_ttl_seconds: int = 24 * 3600
     outbox_interval_seconds: float = 1.0
     sweep_interval_seconds: float = 30.0
+    #: Reminders the due sweep claims at a time. Small, so a process that dies strands few
+    #: (they wait for their lease); a full batch is followed at once by the next.
+    sweep_batch_size: int = Field(25, ge=1)
+    #: Reminders one process handles at once, each in its own unit of work (and so its own
+    #: database connection): well under `database_pool_size`, so people's requests still get
+    #: one. SQLite has one writer, so there the sweep handles one at a time.
+    sweep_concurrency: int = Field(8, ge=1)
     lease_seconds: int = 60
     outbox_max_attempts: int = 8
     outbox_batch_size: int = 50

@@ -338,3 +338,191 @@ async def test_a_failing_handlers_half_done_work_is_not_kept(services: Services)
     row = await reminder(services, reminder_id)
     assert row.state == WorkState.PENDING and row.attempts == 1
     assert row.last_error == "ConnectionError: the council's calendar did not answer"
+
+
+# --------------------------------------------------------------------------
+# Several handlers at once (sweep_concurrency), small batches (sweep_batch_size)
+# --------------------------------------------------------------------------
+
+
+class InFlight:
+    """Counts the handlers running at the same moment."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    async def __aenter__(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.now -= 1
+
+
+async def test_a_pass_runs_up_to_the_concurrency_setting_at_once_and_no_more(
+    services: Services, on_postgres: bool
+) -> None:
+    now = datetime.now(UTC)
+    services.clock = FixedClock(now)
+    ids = await schedule_many(services, 40, now - timedelta(seconds=1))
+    flight = InFlight()
+    handled: list[int] = []
+
+    async def slow(row: Reminder, _services: Services) -> None:
+        async with flight:
+            await asyncio.sleep(0.02)
+            handled.append(row.id)
+
+    sweep = DueSweep(services, {KIND: slow}, worker="sweeper-a", concurrency=4)
+    assert await sweep.run_once(limit=10) == 40
+    assert sorted(handled) == sorted(ids)
+    await assert_all_done(services, 40)
+    if on_postgres:
+        assert flight.most == 4, "four handlers ran side by side, never a fifth"
+    else:
+        assert flight.most == 1, "SQLite has one writer: one handler at a time"
+
+
+async def test_a_handler_that_fails_stops_none_of_the_others_and_is_tried_again_later(
+    services: Services,
+) -> None:
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    services.clock = clock
+    ids = await schedule_many(services, 12, now - timedelta(seconds=1))
+    unlucky = ids[3]
+    calls: list[int] = []
+    calendar_down = True
+
+    async def handle(row: Reminder, handler_services: Services) -> None:
+        calls.append(row.id)
+        await leave_effect(handler_services, row)
+        await asyncio.sleep(0)
+        if row.id == unlucky and calendar_down:
+            raise ConnectionError("the council's calendar did not answer")
+
+    sweep = DueSweep(services, {KIND: handle}, worker="sweeper-a", concurrency=4)
+    assert await sweep.run_once(limit=5) == 11
+    assert sorted(calls) == sorted(ids)
+    assert sorted(await effects(services)) == sorted(str(i) for i in ids if i != unlucky), (
+        "each done reminder's work was kept; the failed one's was rolled back"
+    )
+    row = await reminder(services, unlucky)
+    assert row.state == WorkState.PENDING and row.attempts == 1
+    assert row.last_error == "ConnectionError: the council's calendar did not answer"
+
+    assert await sweep.run_once() == 0, "not before its backoff"
+    calendar_down = False
+    clock.advance(timedelta(hours=1))
+    assert await sweep.run_once() == 1
+    assert calls.count(unlucky) == 2
+    assert sorted(await effects(services)) == sorted(str(i) for i in ids)
+    assert (await reminder(services, unlucky)).state == WorkState.DONE
+
+
+async def test_each_reminders_work_commits_with_its_own_done_mark(
+    services: Services, on_postgres: bool
+) -> None:
+    """Handlers side by side each have their own unit of work: one that is still running
+    has committed nothing, while those that finished are done with their work kept."""
+    now = datetime.now(UTC)
+    services.clock = FixedClock(now)
+    ids = await schedule_many(services, 6, now - timedelta(seconds=1))
+    slow_one = ids[0]
+    seen_while_slow: list[str] = []
+
+    async def handle(row: Reminder, handler_services: Services) -> None:
+        await leave_effect(handler_services, row)
+        if row.id == slow_one and on_postgres:
+            # Wait (10 s at most) until the other handlers' work shows from outside: another
+            # task has its own session, outside this handler's unit of work.
+            for _ in range(1000):
+                seen = await asyncio.ensure_future(effects(services))
+                if len(seen) >= len(ids) - 1:
+                    break
+                await asyncio.sleep(0.01)
+            seen_while_slow.extend(seen)
+
+    sweep = DueSweep(services, {KIND: handle}, worker="sweeper-a", concurrency=6)
+    assert await sweep.run_once(limit=6) == 6
+    assert sorted(await effects(services)) == sorted(str(i) for i in ids)
+    assert {(await reminder(services, i)).state for i in ids} == {WorkState.DONE}
+    if on_postgres:
+        # The others were done and their work kept while the slow one's was not yet seen.
+        assert sorted(seen_while_slow) == sorted(str(i) for i in ids if i != slow_one)
+
+
+async def test_a_sweep_stopped_mid_pass_keeps_no_half_work_and_strands_few(
+    services: Services, second_services: Services, on_postgres: bool
+) -> None:
+    """A process stopping (or killed) mid-pass: its running handlers' work is rolled back
+    and what it had claimed but not finished is at most the handlers running plus two
+    batches (the one waiting for a place and the next, claimed ahead); another sweeper
+    takes those once their lease has run out."""
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    services.clock = clock
+    second_services.clock = clock
+    ids = await schedule_many(services, 60, now - timedelta(seconds=1))
+    started = asyncio.Event()
+    stuck = asyncio.Event()
+
+    async def hangs(row: Reminder, handler_services: Services) -> None:
+        await leave_effect(handler_services, row)
+        started.set()
+        await stuck.wait()
+
+    sweep = DueSweep(services, {KIND: hangs}, worker="sweeper-a", concurrency=3)
+    running = asyncio.ensure_future(sweep.run_once(limit=5))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.sleep(0.2)  # let it claim what it will
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    assert await effects(services) == [], "the handlers' work was rolled back"
+    async with services.db.session() as session:
+        claimed = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Reminder)
+                .where(Reminder.state == WorkState.CLAIMED, Reminder.kind == KIND)
+            )
+            or 0
+        )
+    running_at_most = sweep.concurrency
+    assert 1 <= claimed <= running_at_most + 2 * 5, "the handlers running plus two batches at most"
+
+    handled: list[int] = []
+
+    async def quick(row: Reminder, handler_services: Services) -> None:
+        handled.append(row.id)
+        await leave_effect(handler_services, row)
+
+    other = DueSweep(second_services, {KIND: quick}, worker="sweeper-b")
+    assert await other.run_once() == 60 - claimed, "the stranded ones wait for their lease"
+    clock.advance(timedelta(seconds=services.settings.lease_seconds, milliseconds=1))
+    assert await other.run_once() == claimed
+    assert sorted(handled) == sorted(ids)
+    assert sorted(await effects(services)) == sorted(str(i) for i in ids)
+
+
+async def test_two_sweepers_side_by_side_with_many_handlers_each_handle_each_reminder_once(
+    services: Services, second_services: Services, on_postgres: bool
+) -> None:
+    """The race again, with 8 handlers at once in each sweeper and small batches."""
+    if not on_postgres:
+        pytest.skip("SQLite handles one at a time; the SQLite race test above covers it")
+    count = 400
+    ids = await schedule_many(services, count, datetime.now(UTC) - timedelta(minutes=1))
+    sweepers = [
+        DueSweep(services, worker="sweeper-a", concurrency=8),
+        DueSweep(second_services, worker="sweeper-b", concurrency=8),
+    ]
+
+    handled = await race(sweepers, count)
+
+    assert_each_handled_once(handled, ids)
+    assert {worker for _, worker in handled} == {"sweeper-a", "sweeper-b"}
+    await assert_all_done(services, count)
