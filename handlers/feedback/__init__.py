@@ -59,6 +59,6 @@ FEATURE = Feature(
         ),
     ),
     actions={f"{COMMAND}.": link_pressed},
-    form_purposes=(points.NEW_POINT, entries.YOU_SAID),
+    form_purposes=(points.NEW_POINT, entries.YOU_SAID, entries.HIDE),
     pages=public.PAGES + poster.PAGES,
 )

@@ -201,52 +201,102 @@ async def posts_of(session: AsyncSession, point_id: int) -> list[FeedbackPost]:
 # --- moderation ------------------------------------------------------------------------------
 
 
+async def hide_entry(
+    session: AsyncSession, turn: Turn, services: Services, ref: str, reason: str
+) -> str:
+    """Take an entry out of every view, with the reason, on the record; what to say. For
+    the point's owners only (anyone else: "not found", on the record)."""
+    entry = await session.get(FeedbackEntry, ref) if ref and len(ref) <= 32 else None
+    if entry is None:
+        await refuse(session, turn, None, "hide", "no such entry")
+        raise NotYours("We couldn't find that answer. Type feedback to see your points.")
+    point, _ = await load_for_owner(session, turn, entry.point_id, "hide", lock=True)
+    if entry.hidden_at is not None:
+        return "That answer is already hidden. Nothing changed."
+    now = services.clock.now()
+    entry.hidden_reason = reason[:MAX_REASON]
+    entry.hidden_by = turn.actor.person_id if turn.actor else None
+    entry.hidden_at = now
+    await audit.record_turn(
+        session,
+        turn,
+        "feedback.entry_hidden",
+        object_type="feedback_entry",
+        object_id=entry.id,
+        authority_id=point.authority_id,
+        organisation_id=point.organisation_id,
+        reason=entry.hidden_reason,
+        at=now,
+    )
+    return (
+        "Hidden. Nobody sees that answer now, and the reason is on the record: "
+        + entry.hidden_reason
+    )
+
+
 async def hide(turn: Turn, services: Services) -> list[Reply]:
-    """`feedback hide REF why`: take an entry out of every view, with the reason, on the
-    record. For the point's owners only; a reason is needed."""
+    """`feedback hide REF why`: hide an answer at once. Without a reason (the web's button),
+    a short form asks for one first."""
     words = words_of(turn)
     ref = words[1] if len(words) > 1 else str(turn.args.get("id", ""))
     reason = " ".join(words[2:]).strip() or str(turn.args.get("reason", "")).strip()
-    now = services.clock.now()
+    if not reason:
+        from handlers.forms import open_form
+
+        return await open_form(turn, services, HIDE)
     async with services.db.session() as session:
+        try:
+            said = await hide_entry(session, turn, services, ref, reason)
+        except Refused as refusal:
+            return refusal_replies(refusal)
+    return [Notice(text=said, level="success" if said.startswith("Hidden") else "info")]
+
+
+class HideEntry(FormPurpose):
+    """The reason for hiding an answer, asked when none was typed."""
+
+    form_key = "feedback_hide"
+    command = COMMAND
+    confirms_itself = True
+
+    async def subject(
+        self, session: AsyncSession, turn: Turn, services: Services
+    ) -> Subject | Refusal:
+        words = words_of(turn)
+        ref = words[1] if len(words) > 1 else ""
         entry = await session.get(FeedbackEntry, ref) if ref and len(ref) <= 32 else None
         try:
             if entry is None:
                 await refuse(session, turn, None, "hide", "no such entry")
                 raise NotYours("We couldn't find that answer. Type feedback to see your points.")
-            point, _ = await load_for_owner(session, turn, entry.point_id, "hide", lock=True)
+            await load_for_owner(session, turn, entry.point_id, "hide")
         except Refused as refusal:
-            return refusal_replies(refusal)
-        if entry.hidden_at is not None:
-            return [Notice(text="That answer is already hidden. Nothing changed.")]
-        if not reason:
-            return [
-                Notice(
-                    text=f"Please say why you are hiding it. Type {COMMAND} hide {entry.id} and "
-                    "a reason, for example: names a member of staff.",
-                    level="warning",
-                )
-            ]
-        entry.hidden_reason = reason[:MAX_REASON]
-        entry.hidden_by = turn.actor.person_id if turn.actor else None
-        entry.hidden_at = now
-        await audit.record_turn(
-            session,
-            turn,
-            "feedback.entry_hidden",
-            object_type="feedback_entry",
-            object_id=entry.id,
-            authority_id=point.authority_id,
-            organisation_id=point.organisation_id,
-            reason=entry.hidden_reason,
-            at=now,
-        )
-    return [
-        Notice(
-            text=f"Hidden. Nobody sees that answer now, and the reason is on the record: {reason[:MAX_REASON]}",
-            level="success",
-        )
-    ]
+            return Refusal(refusal.message)
+        return Subject(None, None, topic=f"feedback:hide:{entry.id}")
+
+    def resume(self, response: FormResponse) -> str:
+        return f"hide {_ref_of(response)}"
+
+    async def on_submit(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        services: Services,
+        response: FormResponse,
+        definition: FormDefinition,
+    ) -> list[Reply]:
+        reason = str(response.answers["reason"]).strip()
+        said = await hide_entry(session, turn, services, _ref_of(response), reason)
+        await session.delete(response)
+        return [Notice(text=said, level="success")]
+
+
+def _ref_of(response: FormResponse) -> str:
+    parts = (response.topic or "").split(":")
+    return parts[2] if len(parts) > 2 else ""
+
+
+HIDE = HideEntry()
 
 
 # --- you said, we did ------------------------------------------------------------------------

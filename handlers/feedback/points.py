@@ -375,6 +375,17 @@ async def point_message(
                 label="Open the poster", action=f"{COMMAND}.poster", url=base + poster_path(point)
             ),
             Button(label="See feedback", action=f"cmd.{COMMAND}", value=f"show {point.id}"),
+            *(
+                [
+                    Button(
+                        label="See the agreement and its check-ins",
+                        action="cmd.agreements",
+                        value=f"show {point.agreement_id}",
+                    )
+                ]
+                if point.agreement_id is not None
+                else []
+            ),
         ],
         who_sees=NEVER_FOR,
     )

@@ -217,6 +217,9 @@ async def test_the_provider_sees_answers_first_and_the_council_once_there_are_en
         await post(door, point.slug, helping="yes")
     await priya.say(f"feedback show {point.id}")
     assert "The bus times are wrong." in priya.text()
+    assert f"See the agreement and its check-ins\ncmd.agreements\nshow {point.agreement_id}" in (
+        priya.text()
+    )
     assert f"What {minimum} people said" in priya.text()
     assert "rate a member of staff" in priya.text()
 
@@ -247,10 +250,13 @@ async def test_hiding_an_answer_needs_a_reason_and_is_on_the_record(
     _, tom, point = ready
     await post(door, point.slug, anything_else="The manager Dave is lazy.")
     (entry,) = await entries(door)
-    await tom.say(f"feedback hide {entry.id}")
-    assert "Please say why" in tom.text()
-    await tom.say(f"feedback hide {entry.id} names a member of staff")
-    assert "Hidden" in tom.text()
+    # Without a reason (the web's "Hide this" button), a short form asks for one.
+    form = form_in(await tom.say(f"feedback hide {entry.id}"))
+    assert form.form_key == "feedback_hide"
+    await tom.fill(f"feedback hide {entry.id}", {0: {"reason": "names a member of staff"}})
+    assert "Hidden" in tom.text(), tom.text()
+    await tom.say(f"feedback hide {entry.id} again")
+    assert "already hidden" in tom.text()
     await tom.say(f"feedback show {point.id}")
     assert "Dave" not in tom.text() and "1 hidden by moderation" in tom.text()
     (hidden,) = await entries(door)

@@ -23,7 +23,7 @@ from tests.features.test_agreement_monitoring import make_agreement
 from tests.features.test_feedback_points import NOW, set_up_point
 from tests.support.inprocess import TestDoor
 from tests.support.servers import RunningApp
-from tests.support.web import WebUser, text_of
+from tests.support.web import WebUser, form_action, text_of
 
 USER_AGENT = "Mozilla/5.0 (FeedbackTest; Unique-Browser-Marker-4417)"
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
@@ -231,3 +231,44 @@ async def test_one_page_takes_only_so_many_an_hour_from_everyone_together(
         )
         assert status == (429 if n == 2 else 200), (n, status)
     assert len(await stored(door)) == 2
+
+
+async def test_an_owner_sets_up_a_point_and_hides_an_answer_on_the_web(
+    door: TestDoor, app_server: RunningApp, visitor: Visitor
+) -> None:
+    door.freeze(NOW)
+    agreement_id = await make_agreement(door)
+    tom = WebUser(app_server.url)
+    try:
+        await tom.sign_in_locally("Tom Okafor")
+        status, html = await tom.get(f"/do/feedback?words=new+agreement+{agreement_id}")
+        assert status == 200 and "Set up a feedback point" in text_of(html)
+        assert "never used to rate a member of staff" in text_of(html)
+        fields = [("service_name", "Youth club"), ("questions", "helping")]
+        fields += [("questions", "better"), ("_page", "0"), ("_intent", "submit")]
+        status, html = await tom.post(form_action(html), fields)
+        assert status == 200 and "Your feedback point is ready: Youth club" in text_of(html)
+        async with door.services.db.session() as session:
+            point = (await session.scalars(select(FeedbackPoint))).one()
+        assert point.question_keys == ["helping", "better"]
+
+        status, _, _ = await visitor.send(point.slug, better="Dave on the desk is rude.")
+        assert status == 200
+        status, html = await tom.get(f"/do/feedback?words=show+{point.id}")
+        assert "Dave on the desk is rude." in text_of(html)
+        (entry,) = await stored(door)
+        hide_link = f"/do/feedback?words=hide+{entry['id']}"
+        assert hide_link in html.replace("&amp;", "&")
+        status, html = await tom.get(hide_link)
+        assert "Please confirm" in text_of(html)  # a link alone hides nothing
+        status, html = await tom.post("/do/feedback", {"words": f"hide {entry['id']}"})
+        assert status == 200 and "Why are you hiding this answer?" in text_of(html)
+        status, html = await tom.post(
+            form_action(html),
+            [("reason", "names a member of staff"), ("_page", "0"), ("_intent", "submit")],
+        )
+        assert status == 200 and "Hidden." in text_of(html), text_of(html)
+        status, html = await tom.get(f"/do/feedback?words=show+{point.id}")
+        assert "Dave" not in text_of(html) and "1 hidden by moderation" in text_of(html)
+    finally:
+        await tom.close()
