@@ -20,6 +20,7 @@ from handlers.feedback.public import feedback_page, form_token, send_feedback
 from storage.feedback_tables import FeedbackEntry, FeedbackPoint, FeedbackPost
 from storage.models import AuditEvent
 from tests.features.test_agreement_monitoring import make_agreement
+from tests.support.engagements import draft_engagement
 from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 
 #: Monday 12 January 2026, 11:37pm in London: the entry keeps only the day.
@@ -315,3 +316,31 @@ async def test_a_provider_can_set_up_a_point_for_its_own_service(door: TestDoor)
         intent=Intent.SUBMIT,
     )
     assert "couldn't find anyone on Convene with that email" in text_of(replies)
+
+
+async def test_a_council_sets_up_a_point_for_its_engagement_and_a_provider_cannot(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    engagement = await draft_engagement(door.services)
+    tom = await door.sign_in("Tom Okafor")
+    await tom.say(f"feedback new engagement {engagement.id}")
+    assert "Only the commissioning team of the council running that engagement" in tom.text()
+    assert len(await refusals(door)) == 1
+    priya = await door.sign_in("Priya Shah")
+    await priya.fill(
+        f"feedback new engagement {engagement.id}",
+        {0: {"service_name": "Warm spaces drop-in", "questions": []}},
+    )
+    assert "Your feedback point is ready: Warm spaces drop-in" in priya.text(), priya.text()
+    async with door.services.db.session() as session:
+        point = (await session.scalars(select(FeedbackPoint))).one()
+    assert point.engagement_id == engagement.id and point.authority_id == engagement.authority_id
+    assert point.question_keys == ["helping", "run_well", "keep_going", "anything_else"]
+    await post(door, point.slug, anything_else="Warm and friendly.")
+    await priya.say(f"feedback show {point.id}")
+    assert "Warm and friendly." in priya.text()  # the council runs it: nothing held back
+    await tom.say(f"feedback show {point.id}")
+    assert "Warm and friendly." not in tom.text()
+    await tom.say("feedback")
+    assert "Warm spaces drop-in" not in tom.text()
