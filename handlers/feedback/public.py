@@ -125,7 +125,8 @@ async def _page_data(
         "values": {},
         "problem": None,
         "minimum": services.settings.suppression_minimum,
-        "council": point.authority_id is not None,
+        #: An agreement's council is beyond the service: it reads answers once there are enough.
+        "council": point.agreement_id is not None,
     }
 
 
