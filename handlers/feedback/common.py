@@ -46,10 +46,6 @@ def poster_path(point: FeedbackPoint) -> str:
     return f"/feedback/{point.id}/poster"
 
 
-def qr_path(point: FeedbackPoint, kind: str) -> str:
-    return f"/feedback/{point.id}/qr.{kind}"
-
-
 def base_of(turn: Turn, services: Services) -> str:
     """Web links: the same site on the web, the full address from chat."""
     return "" if turn.door == Door.WEB else services.settings.base_url

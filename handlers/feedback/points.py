@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feedback import DEFAULT_QUESTIONS, question
@@ -275,18 +275,12 @@ async def counts_of(session: AsyncSession, point_ids: list[int]) -> dict[int, tu
         select(
             FeedbackEntry.point_id,
             func.count(),
-            func.sum(func.cast(FeedbackEntry.safeguarding, type_=_int_type())),
+            func.sum(case((FeedbackEntry.safeguarding, 1), else_=0)),
         )
         .where(FeedbackEntry.point_id.in_(point_ids), FeedbackEntry.hidden_at.is_(None))
         .group_by(FeedbackEntry.point_id)
     )
     return {point_id: (int(count), int(flagged or 0)) for point_id, count, flagged in rows}
-
-
-def _int_type() -> Any:
-    from sqlalchemy import Integer
-
-    return Integer()
 
 
 async def list_points(turn: Turn, services: Services) -> list[Reply]:

@@ -154,6 +154,9 @@ async def test_words_about_harm_show_who_to_call_and_reach_the_lead(
     assert "Safeguarding" in sent.text
     assert "My carer hits me when nobody is there. Call [removed]" in sent.text
     assert "07700900123" not in sent.text
+    tom = await door.sign_in("Tom Okafor")
+    await tom.say("feedback")
+    assert "Flagged for safeguarding\n1" in tom.text()
 
 
 async def test_bad_input_is_answered_kindly_and_nothing_is_kept(

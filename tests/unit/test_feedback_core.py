@@ -15,6 +15,7 @@ from bot.core.feedback import BANK, DEFAULT_QUESTIONS, FeedbackProblem, chosen, 
 from bot.core.feedback.questions import FREE_TEXT_LIMIT, SCALE, Answered, has_words
 from bot.core.feedback.safeguarding import looks_like_harm, phrases
 from bot.core.feedback.scrub import EMAIL, PHONE, POSTCODE, REMOVED, has_personal_details, scrub
+from bot.core.pages import PageRefusal, WebPage
 
 
 @pytest.mark.parametrize(
@@ -128,3 +129,14 @@ def test_reading_a_form() -> None:
     ignored = read_answers(asked, {"helping": "no", "not_asked": "07700 900123"})
     assert isinstance(ignored, Answered) and ignored.text == {}
     assert has_words("ok \U0001f600") and not has_words("\U0001f600 \u2764\ufe0f !")
+
+
+def test_only_a_page_for_people_with_no_account_takes_a_post() -> None:
+    """A POST outside the session's CSRF check must be a feature's own anonymous form."""
+
+    async def handler(request: object, services: object) -> PageRefusal:
+        return PageRefusal(404, "Page not found")
+
+    assert WebPage("/f/{slug}", "html", handler, anonymous=True, method="POST").anonymous
+    with pytest.raises(ValueError, match="only an anonymous page takes a POST"):
+        WebPage("/things/{id}", "html", handler, method="POST")

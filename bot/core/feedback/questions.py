@@ -150,11 +150,6 @@ class Answered:
     with_help: bool
     harm: bool
 
-    @property
-    def scrubbed_text(self) -> str:
-        """All the written answers as one text, for the safeguarding lead's message."""
-        return "\n\n".join(self.text.values())
-
 
 @dataclass(frozen=True)
 class FeedbackProblem:
