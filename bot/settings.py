@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     #: Requests with a bad Slack signature or a bad Teams token allowed per client address
     #: per minute before the door answers 429 without checking any more of them.
     bad_requests_per_minute: int = 30
+    #: Feedback sent from one client address, per hour, to any feedback point's page (the
+    #: address is counted in memory, never stored with the feedback).
+    feedback_per_client_per_hour: int = Field(10, ge=1)
+    #: Feedback one feedback point's page takes per hour, from everyone together.
+    feedback_per_point_per_hour: int = Field(120, ge=1)
+    #: The council's safeguarding phone line, shown at once to anyone whose feedback looks
+    #: like telling us about harm (beside 999 in an emergency). Empty: only 999 and the
+    #: local council are named.
+    safeguarding_phone: str = ""
     #: How long a request may wait for the database (a pool connection, SQLite's lock)
     #: before it gets a plain "can't reach the database" answer: well under Slack's 3 s
     #: acknowledgement and Teams' 15 s retry.

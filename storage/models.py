@@ -490,6 +490,7 @@ import storage.conversation_tables  # noqa: E402
 import storage.digest_tables  # noqa: E402
 import storage.engagement_tables  # noqa: E402
 import storage.evidence_tables  # noqa: E402
+import storage.feedback_tables  # noqa: E402
 import storage.monitoring_tables  # noqa: E402
 import storage.notification_tables  # noqa: E402
 import storage.opportunity_route_tables  # noqa: E402

@@ -28,6 +28,8 @@ class PageRequest:
     actor: Actor | None
     params: Mapping[str, str]
     format: PageFormat
+    #: The fields of a posted form (an anonymous page's POST); empty for a GET.
+    form: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class PageContent:
     download_name: str | None = None
     body: bytes | None = None
     content_type: str | None = None
+    #: An html page's HTTP status: 422 when a posted form comes back with a problem.
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,23 @@ PageHandler = Callable[[PageRequest, Any], Awaitable[PageContent | PageRefusal]]
 
 @dataclass(frozen=True)
 class WebPage:
-    """A GET route: `path` in aiohttp's syntax, its format, and the handler (given the
+    """A route: `path` in aiohttp's syntax, its format, and the handler (given the
     request and the app's services). A `public` page is served without signing in (open
-    data): its handler decides everything from the path alone."""
+    data): its handler decides everything from the path alone.
+
+    An `anonymous` page is for people with no account at all (a feedback point's page):
+    the door loads no session and sets no cookie, checks no CSRF token (the feature signs
+    its own form, see `handlers/feedback/public.py`), and counts POSTs per client address
+    and per page against the settings' limits without telling the feature the address.
+    Only an anonymous page may take a POST."""
 
     path: str
     format: PageFormat
     handler: PageHandler
     public: bool = False
+    anonymous: bool = False
+    method: Literal["GET", "POST"] = "GET"
+
+    def __post_init__(self) -> None:
+        if self.method == "POST" and not self.anonymous:
+            raise ValueError(f"{self.path}: only an anonymous page takes a POST")

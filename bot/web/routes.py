@@ -45,6 +45,9 @@ SERVICES = web.AppKey("services", Services)
 PIPELINE = web.AppKey("pipeline", DoorPipeline)
 CODEC = web.AppKey("codec", SessionCodec)
 SIGNIN_THROTTLE = web.AppKey("signin_throttle", Throttle)
+#: Anonymous pages' POSTs (feedback), per client address and per page, each hour.
+ANONYMOUS_CLIENT_THROTTLE = web.AppKey("anonymous_client_throttle", Throttle)
+ANONYMOUS_PAGE_THROTTLE = web.AppKey("anonymous_page_throttle", Throttle)
 SESSION = web.RequestKey("session", WebSession)
 POSTED_FILES = web.RequestKey("posted_files", PostedWithFiles)
 MAX_BODY = 256 * 1024
@@ -70,6 +73,10 @@ def setup_web(app: web.Application, services: Services, pipeline: DoorPipeline) 
         services.settings.signing_key, services.settings.session_max_age_seconds
     )
     app[SIGNIN_THROTTLE] = Throttle(services.settings.signin_attempts_per_minute, 60.0)
+    app[ANONYMOUS_CLIENT_THROTTLE] = Throttle(
+        services.settings.feedback_per_client_per_hour, 3600.0
+    )
+    app[ANONYMOUS_PAGE_THROTTLE] = Throttle(services.settings.feedback_per_point_per_hour, 3600.0)
     app.middlewares.append(session_middleware)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home)
@@ -92,7 +99,14 @@ def setup_web(app: web.Application, services: Services, pipeline: DoorPipeline) 
 
     app.router.add_get("/downloads/{token}", download)
     for feature_page in services.pages:
-        app.router.add_get(feature_page.path, _serve_page(feature_page))
+        if feature_page.anonymous:
+            serve = _serve_anonymous(feature_page)
+            if feature_page.method == "POST":
+                app.router.add_post(feature_page.path, serve)
+            else:
+                app.router.add_get(feature_page.path, serve)
+        else:
+            app.router.add_get(feature_page.path, _serve_page(feature_page))
     app.router.add_static("/static", Path(__file__).parent / "static")
 
 
@@ -121,6 +135,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         request.path.startswith(EXEMPT_FROM_CSRF)
         or request.path.startswith("/static")
         or request.path in NO_SESSION
+        or getattr(request.match_info.handler, "anonymous", False)
     ):
         return await handler(request)
     codec = request.app[CODEC]
@@ -644,6 +659,110 @@ def _serve_page(feature_page: WebPage) -> Handler:
             title=answer.title,
         )
 
+    return serve
+
+
+def _anonymous_problem(
+    status: int, heading: str, lines: list[str], retry_after: int | None = None
+) -> web.Response:
+    """A problem page for someone with no account: no session, no cookie, no sign-out."""
+    response = page("problem.html", status=status, heading=heading, lines=lines, csrf="")
+    response.headers["Cache-Control"] = "no-store"
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def _anonymous_form(request: web.Request) -> dict[str, str] | web.Response:
+    """A POST's text fields, or the kind page that says it was too much or unreadable."""
+    too_much = _anonymous_problem(
+        413,
+        "That was too much to send",
+        ["Nothing was saved. Please make your message shorter and try again."],
+    )
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return too_much
+    try:
+        posted = await request.post()
+    except (ValueError, web.HTTPRequestEntityTooLarge):
+        return too_much
+    return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+
+def _anonymous_flood(request: web.Request) -> web.Response | None:
+    """Too many POSTs from this address, or to this page, this hour: a kind 429.
+
+    The address is only a key in memory (`bot.guard.Throttle`); the feature never sees it."""
+    settings = request.app[SERVICES].settings
+    by_client = request.app[ANONYMOUS_CLIENT_THROTTLE]
+    by_page = request.app[ANONYMOUS_PAGE_THROTTLE]
+    for throttle, key in (
+        (by_client, client_address(request, settings.trusted_proxy_networks)),
+        (by_page, request.path),
+    ):
+        if not throttle.allow(key):
+            return _anonymous_problem(
+                429,
+                "Too many messages",
+                [
+                    "Thank you for wanting to tell us. We have had a lot of messages from here "
+                    "in the last hour, so we did not save this one.",
+                    "Please try again in an hour. If you or someone else is in danger now, "
+                    "call 999.",
+                ],
+                retry_after=throttle.retry_after(),
+            )
+    return None
+
+
+def _serve_anonymous(feature_page: WebPage) -> Handler:
+    """A page for people with no account (see `WebPage.anonymous`): no session, no cookie,
+    no CSRF check, POSTs counted per client address and per page. The database being down
+    is a 503 page like everywhere else; nothing else a person sends can make a 5xx."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            refused = _anonymous_flood(request)
+            if refused is not None:
+                return refused
+            read = await _anonymous_form(request)
+            if isinstance(read, web.Response):
+                return read
+            form = read
+        asked = PageRequest(
+            actor=None, params=request.match_info, format=feature_page.format, form=form
+        )
+        try:
+            answer = await feature_page.handler(asked, request.app[SERVICES])
+        except (SQLAlchemyError, OSError):
+            log.exception("database error on an anonymous page")
+            return _anonymous_problem(
+                503,
+                "Sorry, something went wrong on our side",
+                [
+                    "We could not reach our database, so nothing was saved.",
+                    "Please try again in a few minutes.",
+                ],
+            )
+        if isinstance(answer, PageRefusal):
+            return _anonymous_problem(answer.status, answer.title, answer.lines)
+        if feature_page.format == "file":
+            assert answer.body is not None and answer.content_type and answer.download_name
+            return web.Response(body=answer.body, headers=file_headers(answer))
+        assert answer.template is not None and feature_page.format == "html"
+        response = page(
+            answer.template,
+            status=answer.status,
+            **answer.data,
+            person=None,
+            csrf="",
+            title=answer.title,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    serve.anonymous = True  # type: ignore[attr-defined]
     return serve
 
 

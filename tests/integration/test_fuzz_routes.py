@@ -183,6 +183,8 @@ raw_bodies = st.one_of(
 )
 
 WEB_FIELDS = ["person_id", "value", "_page", "_intent", "words", "name", "text", "answer"]
+#: A feedback point's public form (`/f/{slug}`, fuzzed by `web_posts` like every web route).
+WEB_FIELDS += ["helping", "anything_else", "form_token", "website", "with_help"]
 
 
 def _quote_path(value: str) -> str:
@@ -372,7 +374,10 @@ def _check(response: requests.Response, what: str) -> None:
 
 
 def test_every_post_route_is_fuzzed(target: Target) -> None:
-    covered = ("/slack/", "/api/messages", "/signin", "/signout", "/do/", "/forms/", "/actions/")
+    covered = (
+        *("/slack/", "/api/messages", "/signin", "/signout", "/do/", "/forms/", "/actions/"),
+        "/f/",  # feedback points' public pages, no session: web_posts fills the slug
+    )
     assert target.routes, "the app has no POST routes?"
     missing = [r for r in target.routes if not r.startswith(covered)]
     assert not missing, f"POST routes with no fuzz strategy: {missing}"

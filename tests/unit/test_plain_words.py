@@ -14,6 +14,7 @@ from importlib.resources import files
 import pytest
 import textstat
 
+from bot.core.feedback import BANK
 from bot.core.forms.model import FormDefinition, load_definition
 
 #: US school grade 9: a reading age of about 14 on the formula, which GOV.UK's own
@@ -48,6 +49,18 @@ def question_texts() -> list[tuple[str, str]]:
     ]
 
 
+def feedback_question_texts() -> list[tuple[str, str]]:
+    """The feedback points' question bank (bot/core/feedback), read by people who use
+    services: each question with its hint, and each point of the picture scale."""
+    texts = [(f"feedback:{q.key}", as_read(q.text, q.hint)) for q in BANK]
+    texts += [
+        (f"feedback:{q.key}:scale", as_read(q.text, *(p.label for p in q.points)))
+        for q in BANK
+        if q.points
+    ]
+    return texts
+
+
 def test_the_scorer_works_offline() -> None:
     """A sanity check of the scorer itself: plain words score low, dense ones high."""
     assert textstat.flesch_kincaid_grade("Is this service helping you? Tell us why.") < 4
@@ -62,7 +75,9 @@ def test_there_are_questions_to_score() -> None:
     assert len(question_texts()) > 150
 
 
-@pytest.mark.parametrize(("where", "text"), question_texts(), ids=lambda v: v[:40])
+@pytest.mark.parametrize(
+    ("where", "text"), question_texts() + feedback_question_texts(), ids=lambda v: v[:40]
+)
 def test_every_shipped_question_reads_at_grade_9_or_below(where: str, text: str) -> None:
     grade = textstat.flesch_kincaid_grade(text)
     assert grade <= MAX_GRADE, f"{where} reads at grade {grade:.1f}: {text!r}"
