@@ -1,7 +1,8 @@
 """Agreements from award to the last key dates, with people on three doors: the acceptance
 test of issue 15, with every slice built so far.
 
-Priya Shah (Riverside Borough Council's commissioning team) works on the web and in Slack.
+Priya Shah (Riverside Borough Council's commissioning team) works on the web and in Slack,
+and reads what Convene tells her in Teams.
 Tom Okafor (Riverside Youth Trust) leads a consortium with Amina Begum's Asha Women's
 Centre; he uses Slack and Teams. Grace Lee (Eastgate Community Kitchen) uses the web, and
 Joan Hughes (Silver Threads Befriending) Teams. Everything goes over real HTTP to one
@@ -35,7 +36,7 @@ The story (each an `async def stage_…(story)` below, called in order by the te
  7. Key dates of the consortium's agreement (it ends on Monday 27 December 2027, a bank
     holiday): six months before is a Sunday, so Friday 25 June; three months before is
     Monday 27 September; the end itself on Friday 24 December. Each reaches the named
-    people (Priya on the web, Tom in Slack) and nobody else.
+    people (Priya in Teams, Tom in Slack) and nobody else.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ GRACE = Actor(
 JOAN = Actor("joan", "Joan Hughes", "joan@silverthreads.example", "UE2EJOAN", _teams(5, "Joan"))
 EVERYONE = (PRIYA, TOM, AMINA, GRACE, JOAN)
 #: The door each person reads their messages on (their chosen door).
-DOOR_OF = {"priya": Door.WEB, "tom": Door.SLACK, "amina": Door.TEAMS, "grace": Door.WEB}
+DOOR_OF = {"priya": Door.TEAMS, "tom": Door.SLACK, "amina": Door.TEAMS, "grace": Door.WEB}
 DOOR_OF["joan"] = Door.TEAMS
 
 TITLE = "Family wellbeing in Preston"
@@ -394,7 +395,7 @@ async def latest_proposal(story: Story) -> OutcomeProposal:
 async def stage_outcomes_framework(story: Story) -> None:
     """Priya proposes in Slack, Tom (the lead) accepts in Teams; an outcome first, then an
     indicator for it. Each proposal reached the consortium's people (Tom in Slack, Amina in
-    Teams), and each acceptance reached Priya on the web."""
+    Teams), and each acceptance reached Priya (in Teams)."""
     n = story.consortium
     proposals = (
         ("add outcome", "Families cope better with hard times", "Outcome 1"),
@@ -557,7 +558,7 @@ async def stage_checkins_answered(story: Story) -> None:
     """Nothing goes on the bank holiday; on Tuesday 4 May at 8am the consortium's check-in
     goes to Tom (its lead reports, not Amina) in Slack and Eastgate's to Grace. Tom answers
     in his DM and shares a photo there; Grace sends her own PDF on the web instead of the
-    form. Priya is told of each on the web, as a prompt to talk."""
+    form. Priya is told of each in Teams, as a prompt to talk."""
     await story.to(at(date(2027, 5, 3), 23, 59))
     assert await checkins_of(story, story.consortium) == []
     await story.to(at(date(2027, 5, 4), 8))
@@ -598,6 +599,12 @@ async def stage_checkins_answered(story: Story) -> None:
     ]
     told = await story.reached(f"checkin-answer:{consortium.id}:%")
     assert set(told) == {"priya"}, told
+    # The team finds the photo with the check-in, and fetches it in its browser.
+    listed = await story.web(PRIYA, f"evidence {consortium.id}")
+    assert f'href="/agreements/evidence/{photos[0].id}"' in listed, text_of(listed)
+    user = story.doors.browsers[PRIYA.key]
+    async with user.client.get(f"{user.base}/agreements/evidence/{photos[0].id}") as resp:
+        assert resp.status == 200 and await resp.read() == evidence_files.PNG
     assert "31 families came to the groups" in told["priya"]
     assert "prompt to talk" in told["priya"] and "Riverside Youth Trust" in told["priya"]
 
@@ -748,7 +755,7 @@ async def stage_key_dates(story: Story) -> None:
     """The consortium's agreement ends on Monday 27 December 2027 (a bank holiday). Six
     months before is Sunday 27 June, so Friday 25 June; three months before is Monday 27
     September; the end on Friday 24 December. Each reaches the named people (Priya on the
-    web, Tom in Slack) at 8am on its day, and nobody else (not Amina: Tom is named for
+    Teams, Tom in Slack) at 8am on its day, and nobody else (not Amina: Tom is named for
     Riverside's side)."""
     assert date(2027, 12, 27) in ENGLAND and date(2027, 6, 27).weekday() == 6
     n = story.consortium
@@ -810,8 +817,12 @@ async def story(
         doors = await backstage.open(list(EVERYONE), link=words_in_query)
         ids = {a.key: await person_id(doors.services, a.email) for a in EVERYONE}
         tom_dm = SlackPerson(doors.slack, doors.fake_slack, doors.sender, doors.services, TOM.slack)
-        # Tom says hello in Slack: his email links him (a Slack identity of his own).
+        # Tom says hello in Slack: his email links him (a Slack identity of his own). Those
+        # who read Convene in Teams say hello there, so Convene can write to their chat.
         assert "What I can help with" in await tom_dm.say("help")
+        for actor in EVERYONE:
+            if DOOR_OF[actor.key] == Door.TEAMS:
+                assert "What I can help with" in (await doors.teams_command(actor, "help")).text
         async with doors.services.db.session() as session:
             for actor in EVERYONE:
                 await session.execute(
