@@ -41,6 +41,7 @@ The story (each an `async def stage_…(story)` below, called in order by the te
 
 from __future__ import annotations
 
+import itertools
 import re
 import time as wall
 from collections.abc import AsyncIterator
@@ -48,7 +49,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import holidays
@@ -59,6 +59,7 @@ from bot.app import SWEEP
 from bot.clock import LONDON, FixedClock
 from bot.core.working_days import is_working_day
 from bot.scheduler import DueSweep
+from bot.services import Services
 from handlers.agreements.key_dates import REMINDER_KIND
 from handlers.agreements.monitoring import CHASE_KIND, CHECKIN_KIND
 from handlers.agreements.variations import NOTICE_KIND
@@ -108,8 +109,13 @@ GRACE = Actor(
 JOAN = Actor("joan", "Joan Hughes", "joan@silverthreads.example", "UE2EJOAN", _teams(5, "Joan"))
 EVERYONE = (PRIYA, TOM, AMINA, GRACE, JOAN)
 #: The door each person reads their messages on (their chosen door).
-DOOR_OF = {"priya": Door.TEAMS, "tom": Door.SLACK, "amina": Door.TEAMS, "grace": Door.WEB}
-DOOR_OF["joan"] = Door.TEAMS
+DOOR_OF = {
+    "priya": Door.TEAMS,
+    "tom": Door.SLACK,
+    "amina": Door.TEAMS,
+    "grace": Door.WEB,
+    "joan": Door.TEAMS,
+}
 
 TITLE = "Family wellbeing in Preston"
 #: Monday 4 January 2027, 9am in London: where the story's clock starts.
@@ -186,7 +192,7 @@ class Story:
     notice_reminder: int = 0
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Services:
         return self.doors.services
 
     async def to(self, moment: datetime) -> int:
@@ -436,33 +442,23 @@ async def plan_rows(story: Story, agreement_id: int) -> list[MonitoringPlanRow]:
         )
 
 
-async def checkin_due(story: Story, agreement_id: int) -> list[datetime]:
-    """When the agreement's check-ins are due to be sent (the pending reminders)."""
-    return [
-        aware(r.due_at)
-        for r in await story.reminders(CHECKIN_KIND)
-        if r.target_id.startswith(f"{agreement_id}:") or r.target_id == str(agreement_id)
-    ]
-
-
 async def stage_monitoring_plans(story: Story) -> None:
     """Three plans, each proposed by one side and accepted by the other, on different doors.
     The consortium's and Eastgate's first check-ins are dated Monday 3 May 2027, the early
     May bank holiday, so they go on Tuesday 4 May at 8am London."""
-    for eastgate_or_silver in ("eastgate", "silver"):
-        lead = {
-            "eastgate": "eastgate-community-kitchen",
-            "silver": "silver-threads-befriending",
-        }[eastgate_or_silver]
-        made = await seed_contract(
-            story.services,
-            title={"eastgate": "Community meals", "silver": "Befriending calls"}[
-                eastgate_or_silver
-            ],
-            lead=lead,
-            value_pence=30_000_000,
-        )
-        setattr(story, eastgate_or_silver, made)
+    # Two more contracts of the council, made before the story starts.
+    story.eastgate = await seed_contract(
+        story.services,
+        title="Community meals",
+        lead="eastgate-community-kitchen",
+        value_pence=30_000_000,
+    )
+    story.silver = await seed_contract(
+        story.services,
+        title="Befriending calls",
+        lead="silver-threads-befriending",
+        value_pence=30_000_000,
+    )
     async with story.services.db.session() as session:
         # Eastgate's is a light-touch contract (Schedule 1 services).
         await session.execute(
@@ -485,6 +481,7 @@ async def stage_monitoring_plans(story: Story) -> None:
     assert "Agreed: the monitoring plan" in said, said
 
     said = await story.slack(PRIYA, f"plan {story.silver} dates=2027-05-27 {PLAN}")
+    assert "Nothing is sent until the provider accepts it" in said, said
     said = await story.teams(JOAN, f"accept {story.silver}")
     assert "Agreed: the monitoring plan" in said, said
 
@@ -510,11 +507,14 @@ async def checkins_of(story: Story, agreement_id: int) -> list[CheckinRow]:
         )
 
 
+_shares = itertools.count(1)
+
+
 async def share_in_slack_dm(story: Story, text: str, name: str, data: bytes, kind: str) -> str:
     """Tom shares a file in his DM with Convene, with `text` as the message: Slack sends a
     signed `file_share` event, and Convene fetches the file from the fake Slack's host."""
     shared = story.doors.fake_slack.share_file(name, data, mimetype=kind)
-    event_id = f"EvAgreeE2E{int(wall.time() * 1000) % 10**9}"
+    event_id = f"EvAgreeE2E{next(_shares):04d}"
     event = {
         "type": "message",
         "subtype": "file_share",
