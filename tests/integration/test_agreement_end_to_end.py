@@ -69,6 +69,7 @@ from storage.models import (
     Authority,
     Door,
     Organisation,
+    OutboxMessage,
     Person,
     Reminder,
     WorkState,
@@ -886,3 +887,35 @@ async def test_a_photo_sent_with_a_chat_answer_is_kept_and_the_team_sees_it(stor
     assert [(e.filename, e.kind) for e in kept] == [("club.png", "photo")]
     told = await story.reached(f"checkin-answer:{checkin.id}:%")
     assert "club.png" in told["priya"], told
+
+
+async def messages_to(story: Story, actor: Actor) -> list[str]:
+    """Everything queued for this person, in order (their words, flattened)."""
+    async with story.services.db.session() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.person_id == story.ids[actor.key])
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    return [flatten(r.payload) for r in rows]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="A proposed monitoring plan is not sent to the other side: `propose_plan` only "
+    'answers the proposer ("they can type agreements accept N"), unlike a framework '
+    "proposal, which reaches the other side through the outbox.",
+)
+async def test_the_other_side_is_told_of_a_proposed_monitoring_plan(story: Story) -> None:
+    """Tom proposes his contract's monitoring plan in Slack: Priya's team is told, on her
+    own door, what is proposed and how to accept it (as with a framework proposal)."""
+    agreement_id = await seed_contract(story.services, title="Youth clubs in Preston")
+    before = await messages_to(story, PRIYA)
+    said = await story.slack(TOM, f"plan {agreement_id} dates=2027-03-01 {PLAN}")
+    assert "until the council's team accepts it" in said, said
+    (plan,) = await plan_rows(story, agreement_id)
+    assert plan.state == "proposed" and plan.proposed_by_side == "provider"
+    new = (await messages_to(story, PRIYA))[len(before) :]
+    assert any(f"accept {agreement_id}" in text for text in new), new
