@@ -571,6 +571,8 @@ async def stage_checkins_answered(story: Story) -> None:
     assert "(due Tuesday 4 May 2027)" in asked["tom"], asked
     assert set(await story.reached(f"checkin:{eastgate.id}:%")) == {"grace"}
     assert await checkins_of(story, story.silver) == []
+    waiting = {c.target_id.split(":")[0] for c in await story.reminders(CHASE_KIND)}
+    assert {str(consortium.id), str(eastgate.id)} <= waiting, "each is chased until answered"
 
     # Tom: a photo from the group, in his DM, then the answer typed in the same chat.
     said = await share_in_slack_dm(
@@ -600,14 +602,14 @@ async def stage_checkins_answered(story: Story) -> None:
     ]
     told = await story.reached(f"checkin-answer:{consortium.id}:%")
     assert set(told) == {"priya"}, told
+    assert "31 families came to the groups" in told["priya"]
+    assert "prompt to talk" in told["priya"] and "Riverside Youth Trust" in told["priya"]
     # The team finds the photo with the check-in, and fetches it in its browser.
     listed = await story.web(PRIYA, f"evidence {consortium.id}")
     assert f'href="/agreements/evidence/{photos[0].id}"' in listed, text_of(listed)
     user = story.doors.browsers[PRIYA.key]
     async with user.client.get(f"{user.base}/agreements/evidence/{photos[0].id}") as resp:
         assert resp.status == 200 and await resp.read() == evidence_files.PNG
-    assert "31 families came to the groups" in told["priya"]
-    assert "prompt to talk" in told["priya"] and "Riverside Youth Trust" in told["priya"]
 
     # Grace: her own report on the web upload page, as the answer.
     said = await upload_on_the_web(story, GRACE, eastgate.id, team="yes", report="yes")
