@@ -57,8 +57,17 @@ from storage.models import (
 from storage.monitoring_tables import CheckinRow, MonitoringPlanRow
 from storage.outcome_tables import ItemKind, OutcomeItem
 from storage.variation_tables import AgreementVariation
-from tests.support.doors import Actor, Doors, Seen, every_door, file_text, words_in_query
+from tests.support.doors import (
+    Actor,
+    Doors,
+    Seen,
+    every_door,
+    file_text,
+    flatten,
+    words_in_query,
+)
 from tests.support.inprocess import TestDoor
+from tests.support.polling import settle
 from tests.support.teams_activities import TeamsUser
 from tests.support.visibility_tables import DOORS, set_the_scene
 from tests.support.web import text_of
@@ -733,3 +742,39 @@ async def test_a_refused_draft_reads_like_a_missing_one(world: World) -> None:
     )
     nobody = await world.doors.send_form(actor, "web", NOBODY, 0, {"effective": "x"}, "next")
     assert same_words(theirs.text) == same_words(nobody.text)
+
+
+# --- a shared conversation ---------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LEAK, not fixed in this slice: the Teams door answers a command in the "
+    "conversation it came from, and a Turn does not say whether that place is shared, so "
+    "`agreements checkin C` asked in a group chat or channel posts A's answers, rating and "
+    "thread there. Slack is safe (slash commands answer ephemerally; only DMs are read).",
+)
+@pytest.mark.parametrize("scope", ["groupChat", "team"])
+async def test_a_checkin_asked_for_in_a_shared_teams_chat_is_not_posted_there(
+    world: World, scope: str
+) -> None:
+    """`agreements` is in the Teams menus of group chats and channels. When the team asks
+    for A's check-in there, A's answers must not be posted where everyone in that chat (other
+    providers included) can read them."""
+    priya = BY_KEY["commissioner_x"]
+    teams = world.doors.teams
+    words = f"agreements checkin {world.c_id}"
+    activity = (
+        teams.group_chat_message(words, user=priya.teams)
+        if scope == "groupChat"
+        else teams.channel_message(words, user=priya.teams)
+    )
+    conversation = activity["conversation"]["id"]
+    response = await world.doors.fake_teams.send_to_bot(
+        f"{world.doors.app.url}/api/messages", activity
+    )
+    assert response.status == 200, response
+    await settle(world.doors.sender)
+    shown = flatten(world.doors.fake_teams.activities_in(conversation))
+    assert shown.strip(), "nothing was said in the chat"
+    assert ANSWER not in shown and not RAG.search(shown) and THREAD not in shown, shown[-2000:]
