@@ -778,3 +778,81 @@ async def test_a_checkin_asked_for_in_a_shared_teams_chat_is_not_posted_there(
     shown = flatten(world.doors.fake_teams.activities_in(conversation))
     assert shown.strip(), "nothing was said in the chat"
     assert ANSWER not in shown and not RAG.search(shown) and THREAD not in shown, shown[-2000:]
+
+
+# --- steps that change things, tried by people T is not for ------------------------------------
+
+STRANGERS = ("b_member", "m_member", "commissioner_y", "admin")
+
+
+async def _ids_of_t(world: World) -> dict[str, int]:
+    async with world.services.db.session() as session:
+        payment = await session.scalar(
+            select(AgreementPayment.id).where(AgreementPayment.agreement_id == world.t_id)
+        )
+        variation = await session.scalar(
+            select(AgreementVariation.id).where(AgreementVariation.agreement_id == world.t_id)
+        )
+        assessment = await session.scalar(
+            select(PerformanceAssessment.id).where(PerformanceAssessment.agreement_id == world.t_id)
+        )
+    assert payment and variation and assessment
+    return {"payment": payment, "variation": variation, "assessment": assessment}
+
+
+async def _state_of_t(world: World) -> tuple[object, ...]:
+    """What the steps below would change, if they were let through."""
+    async with world.services.db.session() as session:
+        messages = await session.scalar(
+            select(func.count(CheckinMessage.id)).where(CheckinMessage.checkin_id == world.c_id)
+        )
+        evidence = await session.scalar(
+            select(func.count(EvidenceRow.id)).where(EvidenceRow.agreement_id == world.t_id)
+        )
+        payment = await session.scalar(
+            select(AgreementPayment.invoice_received_on).where(
+                AgreementPayment.agreement_id == world.t_id
+            )
+        )
+        variation = await session.scalar(
+            select(AgreementVariation.other_side_agreed).where(
+                AgreementVariation.agreement_id == world.t_id
+            )
+        )
+        response = await session.scalar(
+            select(PerformanceAssessment.provider_response).where(
+                PerformanceAssessment.agreement_id == world.t_id
+            )
+        )
+    return messages, evidence, payment, variation, response
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("actor_key", STRANGERS)
+async def test_people_t_is_not_for_change_nothing_and_learn_nothing(
+    world: World, actor_key: str, door: str
+) -> None:
+    """Replying on A's check-in, taking a call time, recording an invoice, agreeing to a
+    variation, responding to an assessment, sending files: each refused as not found, in the
+    same words as for an id nobody has, on the record, and nothing changed."""
+    actor = BY_KEY[actor_key]
+    ids = await _ids_of_t(world)
+    steps = [
+        ("reply {c} text=Hello", world.c_id),
+        ("pick {n} 1", world.call_id),
+        ("invoice {n}", ids["payment"]),
+        ("variation {n} agree", ids["variation"]),
+        ("assessment {n} respond text=Fine", ids["assessment"]),
+        ("upload {c}", world.c_id),
+    ]
+    before = await _state_of_t(world)
+    for words, number in steps:
+        real = "agreements " + words.format(c=number, n=number)
+        fake = "agreements " + words.format(c=NOBODY, n=NOBODY)
+        asked = await world.ask(actor, door, real)
+        probe = await world.ask(actor, door, fake)
+        assert NOT_FOUND in asked.seen.text, (real, asked.seen.text[-1500:])
+        assert TITLE not in asked.seen.everything and ANSWER not in asked.seen.everything
+        assert same_words(asked.seen.text) == same_words(probe.seen.text), real
+        assert asked.refusals >= 1 and probe.refusals >= 1, f"{real} is not on the record"
+    assert await _state_of_t(world) == before
