@@ -22,7 +22,8 @@ is told the page was not found, and that is on the record too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +48,7 @@ from bot.core.uploads import (
 )
 from bot.services import Services
 from handlers.agreements.common import COMMAND, Refused, refuse, runs_it
-from handlers.agreements.monitoring import load_checkin, mark_answered
+from handlers.agreements.monitoring import answer, load_checkin, mark_answered
 from storage import audit
 from storage.agreement_tables import Agreement
 from storage.evidence_tables import EvidenceRow
@@ -255,44 +256,10 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
             return _plain(refusal.message)
         if not turn.attachments:
             return [how_to_send(turn, services, checkin.id, agreement.title)]
-        kept, problem = await _check_turn(session, turn, agreement, checkin, consent, limit)
-        if problem:
-            return _plain(problem)
-        rows = [
-            EvidenceRow(
-                agreement_id=agreement.id,
-                checkin_id=checkin.id,
-                organisation_id=checkin.organisation_id,
-                uploaded_by=turn.actor.person_id,
-                kind=checked.kind.value,
-                filename=checked.filename,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                data=attachment.data,
-                service_may_see=consent.service_may_see,
-                council_may_quote=consent.council_may_quote,
-                people_shown_agreed=consent.people_shown_agreed,
-                answers_checkin=consent.answers_checkin and checked.kind == EvidenceKind.REPORT,
-                created_at=now,
-            )
-            for attachment, checked in kept
-        ]
-        session.add_all(rows)
-        await session.flush()
-        await audit.record_turn(
-            session,
-            turn,
-            "agreement.evidence_sent",
-            object_type="agreement",
-            object_id=agreement.id,
-            authority_id=agreement.authority_id,
-            checkin_id=checkin.id,
-            files=[{"id": r.id, "kind": r.kind, "sha256": r.sha256, "size": r.size} for r in rows],
-            quote=consent.council_may_quote,
-            people_agreed=consent.people_shown_agreed,
-            report=consent.answers_checkin,
-        )
+        try:
+            rows = await keep_files(session, turn, checkin, agreement, consent, now, limit)
+        except Refused as refusal:
+            return _plain(refusal.message)
         listed = ", ".join(f"{r.filename} ({KIND_WORDS[EvidenceKind(r.kind)]})" for r in rows)
         if consent.answers_checkin:
             section = await files_section(session, checkin, services.settings.base_url)
@@ -316,6 +283,59 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
         return [
             Notice(text=said + quote + " No other provider sees them.", level="success"),
         ]
+
+
+async def keep_files(
+    session: AsyncSession,
+    turn: Turn,
+    checkin: CheckinRow,
+    agreement: Agreement,
+    consent: Consent,
+    now: datetime,
+    limit: int,
+) -> list[EvidenceRow]:
+    """Check every file of the turn and keep them all for the check-in, or keep none and
+    raise Refused with the words for the person (the refusal is on the record)."""
+    assert turn.actor is not None
+    kept, problem = await _check_turn(session, turn, agreement, checkin, consent, limit)
+    if problem:
+        raise Refused(problem)
+    rows = [
+        EvidenceRow(
+            agreement_id=agreement.id,
+            checkin_id=checkin.id,
+            organisation_id=checkin.organisation_id,
+            uploaded_by=turn.actor.person_id,
+            kind=checked.kind.value,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            data=attachment.data,
+            service_may_see=consent.service_may_see,
+            council_may_quote=consent.council_may_quote,
+            people_shown_agreed=consent.people_shown_agreed,
+            answers_checkin=consent.answers_checkin and checked.kind == EvidenceKind.REPORT,
+            created_at=now,
+        )
+        for attachment, checked in kept
+    ]
+    session.add_all(rows)
+    await session.flush()
+    await audit.record_turn(
+        session,
+        turn,
+        "agreement.evidence_sent",
+        object_type="agreement",
+        object_id=agreement.id,
+        authority_id=agreement.authority_id,
+        checkin_id=checkin.id,
+        files=[{"id": r.id, "kind": r.kind, "sha256": r.sha256, "size": r.size} for r in rows],
+        quote=consent.council_may_quote,
+        people_agreed=consent.people_shown_agreed,
+        report=consent.answers_checkin,
+    )
+    return rows
 
 
 async def _check_turn(
@@ -543,3 +563,25 @@ PAGES = (
     WebPage("/agreements/checkins/{checkin_id}/upload", "html", upload_page),
     WebPage("/agreements/evidence/{evidence_id}", "file", download_file),
 )
+
+
+#: Words typed after `answer C` that are about the files sent with it, not answers.
+CONSENT_WORDS = frozenset({"team", "service", "quote", "people_agreed", "people", "report"})
+
+
+async def answer_with_files(turn: Turn, services: Services, checkin_id: int | None) -> list[Reply]:
+    """`agreements answer C effective="..."` with photos, voice notes or a report attached:
+    the answers and the files kept in one unit of work, or neither. Attaching a file to an
+    answer is sending it to the council's team, so that consent is taken as given; quoting
+    and the people shown still need `quote=yes` and `people_agreed=yes`."""
+    consent = replace(consent_of(turn), service_may_see=True, answers_checkin=False)
+    now = services.clock.now()
+    limit = services.settings.upload_max_bytes
+
+    async def keep(
+        session: AsyncSession, checkin: CheckinRow, agreement: Agreement
+    ) -> list[Section]:
+        await keep_files(session, turn, checkin, agreement, consent, now, limit)
+        return [await files_section(session, checkin, services.settings.base_url)]
+
+    return await answer(turn, services, checkin_id, files=keep, ignore=CONSENT_WORDS)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -335,10 +335,6 @@ async def send_in_working_hours(
     await send_each(session, person_ids, lambda _: payload, key, not_before=not_before)
 
 
-#: The older name, kept for code written against it.
-_send = send_in_working_hours
-
-
 async def schedule_checkins(
     session: AsyncSession, agreement: Agreement, plan: MonitoringPlanRow
 ) -> int:
@@ -630,14 +626,49 @@ async def propose_plan(
         authority_id=agreement.authority_id,
     )
     other = "the provider" if plan.proposed_by_side == Side.TEAM else "the council's team"
+    await _ask_other_side(session, agreement, plan, now)
     return [
         Notice(
             text=f"Proposed the monitoring plan for {agreement.title}. Nothing is sent "
-            f"until {other} accepts it: they can type {COMMAND} accept {agreement.id}.",
+            f"until {other} accepts it. We have sent it to them: they can press Accept on "
+            f"that message, or type {COMMAND} accept {agreement.id}.",
             level="success",
         ),
         Message(sections=[plan_section(plan)], who_sees=_who_sees_plan()),
     ]
+
+
+async def _ask_other_side(
+    session: AsyncSession, agreement: Agreement, plan: MonitoringPlanRow, now: datetime
+) -> None:
+    """Send the proposed plan to the side that must accept it, in their working hours: the
+    reporting organisation's people (the sole provider, or a consortium's lead) when the
+    team proposed it, the commissioning team when the provider did."""
+    if plan.proposed_by_side == Side.TEAM:
+        organisation_id = await reporting_organisation(session, agreement.id)
+        people = await reporters(session, organisation_id) if organisation_id else []
+        by = "The council's commissioning team"
+    else:
+        people = [p.id for p in await commissioning_team(session, agreement.authority_id)]
+        by = "The provider"
+    told = Message(
+        title=f"A monitoring plan to agree: {agreement.title}",
+        text=f"{by} proposed how {agreement.title} is monitored: how often, how, and what "
+        "is asked. Nothing is asked of anyone until your side accepts it. If you want it "
+        f"changed, propose your own with {COMMAND} plan {agreement.id}.",
+        sections=[plan_section(plan)],
+        buttons=[
+            Button(
+                label="Accept the plan",
+                action=f"cmd.{COMMAND}",
+                value=f"accept {agreement.id}",
+                style="primary",
+            )
+        ],
+        who_sees=_who_sees_plan(),
+    )
+    key = f"plan-proposed:{plan.id}:{plan.proposed_at.timestamp():.0f}:{{person_id}}"
+    await send_in_working_hours(session, people, told, key, now)
 
 
 def _who_sees_plan() -> str:
@@ -872,9 +903,23 @@ def answers_message(
     )
 
 
-async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list[Reply]:
-    """`agreements answer C effective="..." rag=green`: the reporter sends the answers."""
-    _, args = parse_command(turn.text or "")
+#: Keeps the files sent with an answer and says what to show the team about them; raises
+#: Refused, keeping nothing, when a file can't be kept (handlers/agreements/evidence.py).
+FilesWithAnswer = Callable[[AsyncSession, CheckinRow, Agreement], Awaitable[list[Section]]]
+
+
+async def answer(
+    turn: Turn,
+    services: Services,
+    checkin_id: int | None,
+    *,
+    files: FilesWithAnswer | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> list[Reply]:
+    """`agreements answer C effective="..." rag=green`: the reporter sends the answers (with
+    `files`, the files sent with them too; `ignore` names words that are about those)."""
+    _, typed = parse_command(turn.text or "")
+    args = {k: v for k, v in typed.items() if k not in ignore}
     async with services.db.session() as session:
         try:
             checkin, agreement = await load_to_answer(session, turn, checkin_id)
@@ -882,7 +927,7 @@ async def answer(turn: Turn, services: Services, checkin_id: int | None) -> list
             indicators = await _typed_indicators(session, turn, agreement, values)
             answers = {k: v for k, v in args.items() if k not in values}
             return await record_answer(
-                session, turn, services, checkin, agreement, answers, indicators
+                session, turn, services, checkin, agreement, answers, indicators, files=files
             )
         except Refused as refusal:
             return _plain(refusal.message)
@@ -954,14 +999,18 @@ async def record_answer(
     agreement: Agreement,
     args: dict[str, str],
     indicators: dict[int, str],
+    *,
+    files: FilesWithAnswer | None = None,
 ) -> list[Reply]:
     """The one step behind the typed answer and the check-in form: keep the answers and the
-    indicator values, stop the chases and tell the team (raises Refused, on the record)."""
+    indicator values (and any files sent with them), stop the chases and tell the team
+    (raises Refused, on the record, before anything is kept)."""
     assert turn.actor is not None
     now = services.clock.now()
     problem = await answer_problem(session, turn, checkin, agreement, args, indicators)
     if problem:
         raise Refused(f"{problem} Nothing was changed.")
+    extra = await files(session, checkin, agreement) if files is not None else []
     checkin.answers = {
         k: v.strip() for k, v in args.items() if (k in QUESTIONS or k == "notes") and v.strip()
     }
@@ -971,7 +1020,7 @@ async def record_answer(
             IndicatorValue(checkin_id=checkin.id, item_id=item_id, value=value, recorded_at=now)
         )
     await session.flush()
-    await mark_answered(session, turn, checkin, agreement, now)
+    await mark_answered(session, turn, checkin, agreement, now, extra=extra)
     return [
         Notice(
             text=f"Thank you: your check-in for {agreement.title} is sent. The council's "

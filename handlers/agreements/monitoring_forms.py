@@ -20,7 +20,7 @@ from bot.core.forms import Choice, Field, FieldType, FormDefinition, Page
 from bot.core.reply import Notice, Reply
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
-from handlers.agreements import monitoring
+from handlers.agreements import evidence, monitoring
 from handlers.agreements.common import COMMAND, Refused, load_for_viewer
 from handlers.agreements.outcomes import framework_of
 from handlers.engagements.common import number_at
@@ -212,6 +212,8 @@ CHECKIN = CheckinAnswers()
 
 async def answer_step(turn: Turn, services: Services, checkin_id: int | None) -> list[Reply]:
     """`agreements answer C`: the form (every door, or chat); with typed answers, as before."""
+    if turn.attachments:
+        return await evidence.answer_with_files(turn, services, checkin_id)
     if _typed(turn):
         return await monitoring.answer(turn, services, checkin_id)
     return await open_form(turn, services, CHECKIN)

@@ -853,13 +853,6 @@ async def test_agreements_from_award_to_key_dates_across_three_doors(story: Stor
     valid_for_every_platform(story)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An answer typed in chat with a photo attached drops the photo: `agreements answer` "
-    "ignores the turn's attachments, so the photo is neither kept as evidence for the "
-    "check-in nor named in the team's prompt to talk (only `agreements upload C` keeps files, "
-    "and only a report sent with report=yes is listed in the team's message).",
-)
 async def test_a_photo_sent_with_a_chat_answer_is_kept_and_the_team_sees_it(story: Story) -> None:
     """Tom answers his check-in in one Slack message with a photo of the group attached, as
     people do in chat: the answer is recorded, the photo kept for that check-in, and the
@@ -904,12 +897,6 @@ async def messages_to(story: Story, actor: Actor) -> list[str]:
     return [flatten(r.payload) for r in rows]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A proposed monitoring plan is not sent to the other side: `propose_plan` only "
-    'answers the proposer ("they can type agreements accept N"), unlike a framework '
-    "proposal, which reaches the other side through the outbox.",
-)
 async def test_the_other_side_is_told_of_a_proposed_monitoring_plan(story: Story) -> None:
     """Tom proposes his contract's monitoring plan in Slack: Priya's team is told, on her
     own door, what is proposed and how to accept it (as with a framework proposal)."""
