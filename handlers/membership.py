@@ -401,7 +401,11 @@ FEATURE = Feature(
             "join", "join your organisation with a code, or ask to join", join, changes_things=True
         ),
         Command(
-            "invite", "get a code so a colleague can join your organisation", invite, "providers"
+            "invite",
+            "get a code so a colleague can join your organisation",
+            invite,
+            "providers",
+            teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
     actions={"join.": decide},

@@ -163,7 +163,7 @@ FEATURE = Feature(
             "organisation",
             "see an organisation: yours in full, others' public details",
             show_organisation,
-            teams_scopes=frozenset({"personal", "team", "groupChat"}),
+            teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
 )

@@ -163,6 +163,10 @@ class Command:
     #: Keep the command to its audience for everyone, on every door (see `Gate`). Without
     #: one, the audience only decides who sees it in help.
     gate: Gate | None = None
+    #: Its answers are for the person asking and those they work with on it (an agreement's
+    #: check-ins, a service's feedback): never given in a chat other people read, where
+    #: anyone in the channel would see them. The router refuses it there, with its buttons.
+    private: bool = False
 
     def __post_init__(self) -> None:
         if self.gate is not None and self.audience == "everyone":

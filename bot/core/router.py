@@ -40,6 +40,18 @@ class CommandInfo:
     changes_things: bool | frozenset[str] = False
     #: Kept to its audience before the handler runs (see `bot.core.feature.Gate`).
     gate: Gate | None = None
+    #: Never answered in a shared conversation (see `bot.core.feature.Command.private`).
+    private: bool = False
+
+
+def not_here(name: str) -> Notice:
+    """What a private command says in a chat other people read: nothing of it is shown."""
+    return Notice(
+        text=f"Other people can read this chat, so I don't show {name} here: they are only "
+        "for you and the people you work with on them. Send me the same words in a chat "
+        "with just me, or use the web. Nothing was shown or changed.",
+        level="warning",
+    )
 
 
 class Router:
@@ -50,6 +62,8 @@ class Router:
         self.actions: dict[str, Handler] = {}
         #: Action id prefix -> (audience, gate) for buttons kept to an audience.
         self.action_gates: dict[str, tuple[str, Gate]] = {}
+        #: Action id prefix -> the private command whose buttons they are.
+        self.private_actions: dict[str, str] = {}
         self.submissions: Handler | None = None
         self.chat: Callable[[Turn, Any], Awaitable[Sequence[Reply] | None]] | None = None
         #: Shown in help to somebody with no organisation or authority yet.
@@ -64,10 +78,11 @@ class Router:
         opens_form: bool | frozenset[str] = False,
         changes_things: bool | frozenset[str] = False,
         gate: Gate | None = None,
+        private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands[name] = CommandInfo(
-                name, summary, handler, audience, opens_form, changes_things, gate
+                name, summary, handler, audience, opens_form, changes_things, gate, private
             )
             return handler
 
@@ -87,8 +102,12 @@ class Router:
                 opens_form=command.opens_form or command.form_steps() or False,
                 changes_things=command.changes_things or command.changing_steps() or False,
                 gate=command.gate,
+                private=command.private,
             )(command.run)
+        private = next((c.name for c in feature.commands if c.private), None)
         for prefix, handler in feature.actions.items():
+            if private is not None:
+                self.private_actions[prefix] = private
             if isinstance(handler, GatedAction):
                 self.action_gates[prefix] = (handler.audience, handler.gate)
                 handler = handler.handler
@@ -175,8 +194,14 @@ class Router:
                 text=command_text.strip(),
                 args=turn.args,
                 prefers_chat=turn.prefers_chat,
+                attachments=turn.attachments,
+                shared=turn.shared,
             )
         if turn.action is not None:
+            if turn.shared:
+                for prefix, name in self.private_actions.items():
+                    if turn.action.id.startswith(prefix):
+                        return [not_here(name)]
             for prefix, handler in sorted(self.actions.items(), key=lambda kv: -len(kv[0])):
                 if turn.action.id.startswith(prefix):
                     return list(await handler(turn, services))
@@ -199,6 +224,8 @@ class Router:
                     level="warning",
                 )
             ]
+        if info.private and turn.shared:
+            return [not_here(info.name)]
         return list(await info.handler(turn, services))
 
     def help(self, turn: Turn) -> Message:

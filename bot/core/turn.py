@@ -169,6 +169,9 @@ class Turn:
     prefers_chat: bool = False
     #: Files sent with the turn (a chat message with a file, a web form with an upload).
     attachments: tuple[Attachment, ...] = ()
+    #: Other people read this conversation (a Teams channel or group chat), so commands
+    #: whose answers are private are not answered here (see `Command.private`).
+    shared: bool = False
 
     @property
     def wants_chat(self) -> bool:

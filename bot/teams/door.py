@@ -68,6 +68,12 @@ DATABASE_DOWN = "Convene can't reach its database right now. Please try again."
 OUT_OF_DATE = "That card is out of date, so nothing was saved. Type help to start again."
 
 
+def is_shared(activity: Activity) -> bool:
+    """Whether other people read this conversation: a channel or a group chat."""
+    kind = activity.conversation.conversation_type if activity.conversation else None
+    return kind in ("channel", "groupChat")
+
+
 class EarlyAnswer(Exception):
     """Ends a turn with a plain HTTP answer to Teams.
 
@@ -260,6 +266,7 @@ class TeamsDoor:
             conversation=activity.conversation.id,
             text=text or None,
             args=args,
+            shared=is_shared(activity),
         )
         if with_files:
             # Who sent them first: nobody else's files are fetched. A database failure is
@@ -312,6 +319,8 @@ class TeamsDoor:
             data if isinstance(data, dict) else {},
             verb if isinstance(verb, str) else None,
         )
+        if turn is not None:
+            turn = replace(turn, shared=is_shared(activity))
         if turn is None:
             replies: list[Reply] = [Notice(text=OUT_OF_DATE, level="error")]
         else:
@@ -340,6 +349,8 @@ class TeamsDoor:
         """Action.Submit (older clients): replace the card through the outbox."""
         key = self._key("submit", activity)
         turn = turn_for_card(activity.conversation.id, activity.value)
+        if turn is not None:
+            turn = replace(turn, shared=is_shared(activity))
         if activity.reply_to_id:
             route = self._route(activity, key, op="update", ref=activity.reply_to_id)
         else:

@@ -32,8 +32,9 @@ Beside the table: the `agreements` list shows no rating or answer to anyone (no 
 table); an admin's `deliveries` shows a failed message's recipient, not its words; a page of
 A's half-written check-in is A's alone; the steps that change things (reply, pick, invoice,
 vary, respond, upload) are refused to everyone T is not for, as not found, changing nothing.
-Two known gaps are `xfail(strict=True)`: a check-in asked for in a Teams group chat or channel
-is posted there, and a refused form reads unlike a missing one.
+A check-in asked for in a Teams group chat or channel is not shown there (`agreements` is a
+private command: the router answers only that other people read the chat). One known gap is
+`xfail(strict=True)`: a refused form reads unlike a missing one.
 """
 
 from __future__ import annotations
@@ -754,13 +755,6 @@ async def test_a_refused_draft_reads_like_a_missing_one(world: World) -> None:
 # --- a shared conversation ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK, not fixed in this slice: the Teams door answers a command in the "
-    "conversation it came from, and a Turn does not say whether that place is shared, so "
-    "`agreements checkin C` asked in a group chat or channel posts A's answers, rating and "
-    "thread there. Slack is safe (slash commands answer ephemerally; only DMs are read).",
-)
 @pytest.mark.parametrize("scope", ["groupChat", "team"])
 async def test_a_checkin_asked_for_in_a_shared_teams_chat_is_not_posted_there(
     world: World, scope: str
@@ -785,6 +779,7 @@ async def test_a_checkin_asked_for_in_a_shared_teams_chat_is_not_posted_there(
     shown = flatten(world.doors.fake_teams.activities_in(conversation))
     assert shown.strip(), "nothing was said in the chat"
     assert ANSWER not in shown and not RAG.search(shown) and THREAD not in shown, shown[-2000:]
+    assert "Other people can read this chat" in shown, shown[-2000:]
 
 
 # --- steps that change things, tried by people T is not for ------------------------------------
