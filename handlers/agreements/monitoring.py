@@ -48,7 +48,7 @@ from bot.core.monitoring import (
 )
 from bot.core.quiet_hours import next_waking_moment, zone_named
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Door, Turn, parse_command
 from bot.core.working_days import next_working_day, working_days_after
 from bot.services import Services
 from handlers.agreements.common import (
@@ -287,7 +287,21 @@ def plan_section(plan: MonitoringPlanRow) -> Section:
     return Section(heading="Monitoring plan", text="\n".join(lines))
 
 
-def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "") -> Message:
+def report_button(checkin_id: int, base: str) -> Button:
+    """A link to the check-in's upload page (`evidence.upload_path`), where a provider on
+    the web sends its own report, photos or voice notes: without it the web had no way
+    there. `base` is "" on the web and the full address from chat."""
+    return Button(
+        label="Send a report or photos",
+        action="agreements.upload_page",
+        value=str(checkin_id),
+        url=f"{base}/agreements/checkins/{checkin_id}/upload",
+    )
+
+
+def checkin_message(
+    agreement: Agreement, checkin: CheckinRow, *, base: str, chase: str = ""
+) -> Message:
     questions = "\n".join(
         f'{n}. {QUESTIONS[q]} (answer with {q}="...")'
         for n, q in enumerate(checkin.questions, start=1)
@@ -299,7 +313,8 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
             f"(due {format_date(checkin.due_on)}). Every question is optional: answer the "
             "ones that help. Press Answer to fill in the form (or type "
             f"{COMMAND} answer {checkin.id}), or send your answers typed, for "
-            f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week".'
+            f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week". '
+            "Or send your own report instead, with Send a report or photos."
         ),
         sections=[Section(heading="The questions", text=questions or "No questions.")],
         buttons=[
@@ -314,6 +329,7 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
                 action=f"cmd.{COMMAND}",
                 value=f"checkin {checkin.id}",
             ),
+            report_button(checkin.id, base),
         ],
         who_sees=ANSWER_SEES,
     )
@@ -404,7 +420,7 @@ async def send_checkin(reminder: Reminder, services: Services) -> None:
         await send_in_working_hours(
             session,
             asked,
-            checkin_message(agreement, checkin),
+            checkin_message(agreement, checkin, base=services.settings.base_url),
             f"checkin:{checkin.id}:{{person_id}}",
             now,
         )
@@ -479,7 +495,7 @@ async def chase_checkin(reminder: Reminder, services: Services) -> None:
         await send_in_working_hours(
             session,
             asked,
-            checkin_message(agreement, checkin, chase=word),
+            checkin_message(agreement, checkin, base=services.settings.base_url, chase=word),
             f"checkin-chase:{checkin.id}:{step.value}:{{person_id}}",
             now,
         )
@@ -782,7 +798,8 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
             if checkin.opened_at is None:
                 checkin.opened_at = now
             plan = await session.get(MonitoringPlanRow, checkin.plan_id)
-            message = checkin_message(agreement, checkin)
+            base = "" if turn.door == Door.WEB else services.settings.base_url
+            message = checkin_message(agreement, checkin, base=base)
             if plan is not None and plan.rag:
                 message.sections.append(
                     Section(
@@ -797,7 +814,8 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
                     action=f"cmd.{COMMAND}",
                     value=f"answer {checkin.id}",
                     style="primary",
-                )
+                ),
+                report_button(checkin.id, base),
             ]
             return [message]
         shown = answers_message(
@@ -978,8 +996,31 @@ async def record_answer(
             "commissioning team will read it and may get in touch to talk it through. "
             "No other provider sees it.",
             level="success",
-        )
+        ),
+        answered_next_steps(turn, services, checkin, agreement),
     ]
+
+
+def answered_next_steps(
+    turn: Turn, services: Services, checkin: CheckinRow, agreement: Agreement
+) -> Message:
+    """After the answer is sent, where to go next: on the web the confirmation page had no
+    way on (no upload page, no way back to the agreement)."""
+    base = "" if turn.door == Door.WEB else services.settings.base_url
+    return Message(
+        title="What next",
+        text="You can also send photos, voice notes or your own report for this check-in. "
+        "If the council's team replies, you will get a message with a Reply button.",
+        buttons=[
+            report_button(checkin.id, base),
+            Button(
+                label="See the agreement",
+                action=f"cmd.{COMMAND}",
+                value=f"show {agreement.id}",
+            ),
+        ],
+        who_sees=ANSWER_SEES,
+    )
 
 
 async def mark_answered(
