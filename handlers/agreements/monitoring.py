@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -719,6 +720,13 @@ async def show_monitoring(turn: Turn, services: Services, agreement_id: int | No
         return await monitoring_sections(session, turn, agreement, now=services.clock.now())
 
 
+def _step_button(
+    label: str, words: str, style: Literal["primary", "default"] = "default"
+) -> Button:
+    """A button that runs `agreements <words>`, as if typed."""
+    return Button(label=label, action=f"cmd.{COMMAND}", value=words, style=style)
+
+
 async def monitoring_sections(
     session: AsyncSession, turn: Turn, agreement: Agreement, *, now: datetime | None = None
 ) -> list[Reply]:
@@ -739,18 +747,34 @@ async def monitoring_sections(
     may_read = runs_it(turn, agreement) or any(
         c.organisation_id in turn.actor.member_of() for c in checkins
     )
-    lines = []
+    # Buttons as well as words: on the web there is nowhere to type a command, so each
+    # check-in a person may open (or must answer) and a plan waiting for them link there.
+    plan_buttons: list[Button] = []
+    if plan is None:
+        plan_buttons.append(_step_button("Propose a monitoring plan", f"plan {agreement.id}"))
+    elif plan.state == PlanState.PROPOSED and plan.proposed_by_side != _side(turn, agreement):
+        plan_buttons.append(
+            _step_button("Accept the plan", f"accept {agreement.id}", style="primary")
+        )
+    sections[0].buttons = plan_buttons
+    lines, buttons = [], []
     for c in checkins:
+        day = format_date(c.due_on)
         if c.answered_at:
             rag = f", rated {c.rag}" if c.rag else ""
-            line = f"{format_date(c.due_on)}: answered{rag}"
+            line = f"{day}: answered{rag}"
             if may_read:
                 line += f" ({COMMAND} checkin {c.id})"
+                buttons.append(_step_button(f"Open the check-in of {day}", f"checkin {c.id}"))
         else:
-            line = f"{format_date(c.due_on)}: not answered yet"
+            line = f"{day}: not answered yet"
+            if c.organisation_id in turn.actor.member_of():
+                buttons.append(
+                    _step_button(f"Answer the check-in of {day}", f"answer {c.id}", "primary")
+                )
         lines.append(line)
     if lines:
-        sections.append(Section(heading="Check-ins", text="\n".join(lines)))
+        sections.append(Section(heading="Check-ins", text="\n".join(lines), buttons=buttons))
     unopened = await unopened_indicators(session, agreement, now) if now is not None else []
     sections.append(
         Section(
