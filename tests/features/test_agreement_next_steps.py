@@ -5,14 +5,26 @@ report" but linked nowhere), and the page after sending a check-in had no way on
 from __future__ import annotations
 
 from bot.core.enums import Door
-from bot.core.reply import Button, Message, Reply
+from bot.core.reply import Button, Message, Notice, Reply
 from handlers.agreements.evidence import upload_path
-from tests.features.test_agreement_monitoring import NOW, agreed, make_agreement, send_first
+from tests.features.test_agreement_monitoring import (
+    NOW,
+    PLAN,
+    agreed,
+    make_agreement,
+    send_first,
+)
 from tests.support.inprocess import TestDoor, text_of
 
 
 def _buttons(replies: list[Reply]) -> list[Button]:
-    return [b for r in replies if isinstance(r, Message) for b in r.buttons]
+    """Every button of the messages, their own and their sections'."""
+    return [
+        b
+        for r in replies
+        if isinstance(r, Message)
+        for b in [*r.buttons, *(b for s in r.sections for b in s.buttons)]
+    ]
 
 
 def _report_links(replies: list[Reply]) -> list[str]:
@@ -54,3 +66,50 @@ async def test_after_sending_a_checkin_there_is_a_next_step(door: TestDoor) -> N
     assert _report_links(replies) == [upload_path(checkin_id)]
     (back,) = [b for b in _buttons(replies) if b.label == "See the agreement"]
     assert back.value == f"show {agreement_id}"
+
+
+async def test_the_agreement_page_links_to_each_checkin_and_a_plan_to_accept(
+    door: TestDoor,
+) -> None:
+    door.freeze(NOW)
+    agreement_id = await make_agreement(door)
+    priya = await door.sign_in("Priya Shah", door=Door.WEB)
+    tom = await door.sign_in("Tom Okafor", door=Door.WEB)
+    labels = [b.label for b in _buttons(await tom.say(f"agreements show {agreement_id}"))]
+    assert "Propose a monitoring plan" in labels
+    await priya.say(f"agreements plan {agreement_id} {PLAN}")
+    tom_sees = _buttons(await tom.say(f"agreements show {agreement_id}"))
+    assert [b.value for b in tom_sees if b.label == "Accept the plan"] == [f"accept {agreement_id}"]
+    priya_sees = _buttons(await priya.say(f"agreements show {agreement_id}"))
+    assert not [b for b in priya_sees if b.label == "Accept the plan"]  # her own proposal
+    await tom.say(f"agreements accept {agreement_id}")
+    checkin_id = await send_first(door)
+
+    tom_sees = _buttons(await tom.say(f"agreements show {agreement_id}"))
+    assert [b.value for b in tom_sees if b.label.startswith("Answer the check-in of")] == [
+        f"answer {checkin_id}"
+    ]
+    priya_sees = _buttons(await priya.say(f"agreements show {agreement_id}"))
+    assert not [b for b in priya_sees if "check-in of" in b.label]  # nothing to open yet
+    said = text_of(await tom.say(f"agreements answer {checkin_id} rag=amber effective=Yes"))
+    assert "is sent" in said, said
+    priya_sees = _buttons(await priya.say(f"agreements show {agreement_id}"))
+    assert [b.value for b in priya_sees if b.label.startswith("Open the check-in of")] == [
+        f"checkin {checkin_id}"
+    ]
+
+
+async def test_asking_for_a_variation_has_a_way_on(door: TestDoor) -> None:
+    door.freeze(NOW)
+    agreement_id = await make_agreement(door)
+    tom = await door.sign_in("Tom Okafor", door=Door.WEB)
+    replies = await tom.say(
+        f'agreements vary {agreement_id} what="Two more youth clubs" why="More young people '
+        'asked" value=£20,000'
+    )
+    assert "Asked: variation" in text_of(replies), text_of(replies)
+    ways = [(b.label, b.value) for r in replies if isinstance(r, Notice) for b in r.buttons]
+    assert ways == [
+        ("See the variations", f"variations {agreement_id}"),
+        ("Back to the agreement", f"show {agreement_id}"),
+    ]
