@@ -113,3 +113,25 @@ async def test_asking_for_a_variation_has_a_way_on(door: TestDoor) -> None:
         ("See the variations", f"variations {agreement_id}"),
         ("Back to the agreement", f"show {agreement_id}"),
     ]
+
+
+def _notice_buttons(replies: list[Reply]) -> list[Button]:
+    return [b for r in replies if isinstance(r, Notice) for b in r.buttons]
+
+
+async def test_a_refused_agreement_and_one_not_ended_have_a_way_on(door: TestDoor) -> None:
+    door.freeze(NOW)
+    agreement_id = await make_agreement(door)
+    grace = await door.sign_in("Grace Lee", door=Door.WEB)
+    refused = await grace.say(f"agreements show {agreement_id}")
+    assert "We couldn't find that agreement" in text_of(refused)
+    (back,) = _notice_buttons(refused)
+    listed = text_of(await grace.press(back.action, back.value))
+    assert "Your organisation's agreements" in listed, listed
+    assert "Youth clubs in Preston" not in listed
+
+    priya = await door.sign_in("Priya Shah", door=Door.WEB)
+    (end,) = _notice_buttons(await priya.say(f"agreements ending {agreement_id}"))
+    assert (end.label, end.value) == ("Record its end", f"end {agreement_id}")
+    tom = await door.sign_in("Tom Okafor", door=Door.WEB)
+    assert _notice_buttons(await tom.say(f"agreements ending {agreement_id}")) == []
