@@ -6,17 +6,22 @@ a check-in waiting for him, Grace only the consortium she is a member of, Joan n
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.app import build_services, prepare
 from bot.clock import LONDON
 from bot.demo_agreements import WELLBEING, YOUTH_CLUBS, load_demo_agreements
+from bot.settings import load_settings
 from storage.agreement_detail_tables import AgreementPayment, AgreementPerson
 from storage.agreement_tables import Agreement
 from storage.conversation_tables import CheckinMessage
 from storage.monitoring_tables import CheckinRow, MonitoringPlanRow
 from storage.outcome_tables import OutcomeItem
 from storage.variation_tables import AgreementVariation
+from tests.support import databases
 from tests.support.inprocess import TestDoor, text_of
 
 
@@ -91,3 +96,25 @@ async def test_the_demo_agreements_are_part_way_through_and_load_once(door: Test
     joan = await door.sign_in("Joan Hughes")
     said = text_of(await joan.say("agreements"))
     assert YOUTH_CLUBS not in said and WELLBEING not in said
+
+
+async def test_make_run_loads_them_into_an_empty_database_and_tests_do_not(
+    backend: tuple[str, str | None], tmp_path: Path, door: TestDoor
+) -> None:
+    """`convene serve --demo-if-empty` (make run) passes demo_agreements; the test fixtures'
+    demo has none, so each feature test makes only the agreements it is about."""
+    assert await _count(door, Agreement) == 0
+    kind, where = backend
+    if kind != "sqlite" or where is None:
+        pytest.skip("an empty copy of the migrated template is a SQLite file")
+    url = databases.copy_sqlite(Path(where), tmp_path / "empty.db")
+    services = build_services(
+        load_settings(database_url=url, secret_key="test-secret", scheduler_enabled=False)
+    )
+    try:
+        await prepare(services, demo_if_empty=True, demo_agreements=True)
+        async with services.db.session() as session:
+            titles = set((await session.scalars(select(Agreement.title))).all())
+    finally:
+        await services.db.dispose()
+    assert titles == {YOUTH_CLUBS, WELLBEING}
