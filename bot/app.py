@@ -59,8 +59,14 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     )
 
 
-async def prepare(services: Services, *, demo_if_empty: bool = False) -> None:
+async def prepare(
+    services: Services, *, demo_if_empty: bool = False, demo_agreements: bool = False
+) -> None:
     """Check the database, migrate it, store shipped forms, and load demo data if it is empty.
+
+    `demo_agreements` adds the demo council's agreements with the demo (`make run`); tests
+    that start from the demo leave them out, so each test makes only the agreements it is
+    about.
 
     Raises `storage.db.DatabaseUnavailable` with a one-line reason if the database
     cannot be reached.
@@ -83,6 +89,11 @@ async def prepare(services: Services, *, demo_if_empty: bool = False) -> None:
 
         if await load_demo_if_empty(services):
             log.info("loaded the demo council, providers and people")
+            if demo_agreements:
+                from bot.demo_agreements import load_demo_agreements
+
+                await load_demo_agreements(services)
+                log.info("loaded the demo council's agreements")
 
 
 def web_door(services: Services, pipeline: DoorPipeline) -> WebDoor:

@@ -113,7 +113,7 @@ def serve(
 
     async def get_ready() -> None:
         try:
-            await prepare(services, demo_if_empty=demo_if_empty)
+            await prepare(services, demo_if_empty=demo_if_empty, demo_agreements=True)
         finally:
             await services.db.dispose()
 
@@ -171,8 +171,13 @@ def db_upgrade() -> None:
 def demo() -> None:
     """Load a demo council, a few providers and people (safe to run more than once)."""
     from bot.demo import load_demo
+    from bot.demo_agreements import load_demo_agreements
 
-    _with_database(load_demo)
+    async def load_all(services: Services) -> None:
+        await load_demo(services)
+        await load_demo_agreements(services)
+
+    _with_database(load_all)
     typer.echo("Demo data loaded. Run `convene serve` and open the sign-in page.")
 
 

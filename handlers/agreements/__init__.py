@@ -23,7 +23,7 @@ files are for the team and, with only their own rows, for providers
 from __future__ import annotations
 
 from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_step
-from bot.core.reply import Notice, Reply
+from bot.core.reply import Button, Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.agreements import (
@@ -106,7 +106,9 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
         try:
             agreement = await load_for_viewer(session, turn, agreement_id, "show")
         except Refused as refusal:
-            return [Notice(text=refusal.message, level=refusal.level)]
+            # A way on from the refusal: on the web there is nowhere to type `agreements`.
+            back = Button(label="See your agreements", action=f"cmd.{COMMAND}", value="list")
+            return [Notice(text=refusal.message, level=refusal.level, buttons=[back])]
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
         dates = upcoming(await planned_for(session, agreement), today(services), for_team=for_team)

@@ -458,7 +458,21 @@ async def ending(turn: Turn, services: Services, agreement_id: int) -> list[Repl
         found = await ending_of(session, agreement.id)
         if found is None:
             more = f" To record its end, type {COMMAND} end {agreement.id}." if for_team else ""
-            return [Notice(level="info", text=f"{agreement.title} has not ended.{more}")]
+            # A button as well: on the web there is nowhere to type.
+            buttons = (
+                [
+                    Button(
+                        label="Record its end", action=f"cmd.{COMMAND}", value=f"end {agreement.id}"
+                    )
+                ]
+                if for_team
+                else []
+            )
+            return [
+                Notice(
+                    level="info", text=f"{agreement.title} has not ended.{more}", buttons=buttons
+                )
+            ]
         return [
             Message(
                 title=f"How it ended: {agreement.title}",

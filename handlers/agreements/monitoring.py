@@ -31,6 +31,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +49,7 @@ from bot.core.monitoring import (
 )
 from bot.core.quiet_hours import next_waking_moment, zone_named
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Door, Turn, parse_command
 from bot.core.working_days import next_working_day, working_days_after
 from bot.services import Services
 from handlers.agreements.common import (
@@ -287,7 +288,21 @@ def plan_section(plan: MonitoringPlanRow) -> Section:
     return Section(heading="Monitoring plan", text="\n".join(lines))
 
 
-def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "") -> Message:
+def report_button(checkin_id: int, base: str) -> Button:
+    """A link to the check-in's upload page (`evidence.upload_path`), where a provider on
+    the web sends its own report, photos or voice notes: without it the web had no way
+    there. `base` is "" on the web and the full address from chat."""
+    return Button(
+        label="Send a report or photos",
+        action="agreements.upload_page",
+        value=str(checkin_id),
+        url=f"{base}/agreements/checkins/{checkin_id}/upload",
+    )
+
+
+def checkin_message(
+    agreement: Agreement, checkin: CheckinRow, *, base: str, chase: str = ""
+) -> Message:
     questions = "\n".join(
         f'{n}. {QUESTIONS[q]} (answer with {q}="...")'
         for n, q in enumerate(checkin.questions, start=1)
@@ -299,7 +314,8 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
             f"(due {format_date(checkin.due_on)}). Every question is optional: answer the "
             "ones that help. Press Answer to fill in the form (or type "
             f"{COMMAND} answer {checkin.id}), or send your answers typed, for "
-            f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week".'
+            f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week". '
+            "Or send your own report instead, with Send a report or photos."
         ),
         sections=[Section(heading="The questions", text=questions or "No questions.")],
         buttons=[
@@ -314,6 +330,7 @@ def checkin_message(agreement: Agreement, checkin: CheckinRow, *, chase: str = "
                 action=f"cmd.{COMMAND}",
                 value=f"checkin {checkin.id}",
             ),
+            report_button(checkin.id, base),
         ],
         who_sees=ANSWER_SEES,
     )
@@ -400,7 +417,7 @@ async def send_checkin(reminder: Reminder, services: Services) -> None:
         await send_in_working_hours(
             session,
             asked,
-            checkin_message(agreement, checkin),
+            checkin_message(agreement, checkin, base=services.settings.base_url),
             f"checkin:{checkin.id}:{{person_id}}",
             now,
         )
@@ -475,7 +492,7 @@ async def chase_checkin(reminder: Reminder, services: Services) -> None:
         await send_in_working_hours(
             session,
             asked,
-            checkin_message(agreement, checkin, chase=word),
+            checkin_message(agreement, checkin, base=services.settings.base_url, chase=word),
             f"checkin-chase:{checkin.id}:{step.value}:{{person_id}}",
             now,
         )
@@ -734,6 +751,13 @@ async def show_monitoring(turn: Turn, services: Services, agreement_id: int | No
         return await monitoring_sections(session, turn, agreement, now=services.clock.now())
 
 
+def _step_button(
+    label: str, words: str, style: Literal["primary", "default"] = "default"
+) -> Button:
+    """A button that runs `agreements <words>`, as if typed."""
+    return Button(label=label, action=f"cmd.{COMMAND}", value=words, style=style)
+
+
 async def monitoring_sections(
     session: AsyncSession, turn: Turn, agreement: Agreement, *, now: datetime | None = None
 ) -> list[Reply]:
@@ -754,18 +778,34 @@ async def monitoring_sections(
     may_read = runs_it(turn, agreement) or any(
         c.organisation_id in turn.actor.member_of() for c in checkins
     )
-    lines = []
+    # Buttons as well as words: on the web there is nowhere to type a command, so each
+    # check-in a person may open (or must answer) and a plan waiting for them link there.
+    plan_buttons: list[Button] = []
+    if plan is None:
+        plan_buttons.append(_step_button("Propose a monitoring plan", f"plan {agreement.id}"))
+    elif plan.state == PlanState.PROPOSED and plan.proposed_by_side != _side(turn, agreement):
+        plan_buttons.append(
+            _step_button("Accept the plan", f"accept {agreement.id}", style="primary")
+        )
+    sections[0].buttons = plan_buttons
+    lines, buttons = [], []
     for c in checkins:
+        day = format_date(c.due_on)
         if c.answered_at:
             rag = f", rated {c.rag}" if c.rag else ""
-            line = f"{format_date(c.due_on)}: answered{rag}"
+            line = f"{day}: answered{rag}"
             if may_read:
                 line += f" ({COMMAND} checkin {c.id})"
+                buttons.append(_step_button(f"Open the check-in of {day}", f"checkin {c.id}"))
         else:
-            line = f"{format_date(c.due_on)}: not answered yet"
+            line = f"{day}: not answered yet"
+            if c.organisation_id in turn.actor.member_of():
+                buttons.append(
+                    _step_button(f"Answer the check-in of {day}", f"answer {c.id}", "primary")
+                )
         lines.append(line)
     if lines:
-        sections.append(Section(heading="Check-ins", text="\n".join(lines)))
+        sections.append(Section(heading="Check-ins", text="\n".join(lines), buttons=buttons))
     unopened = await unopened_indicators(session, agreement, now) if now is not None else []
     sections.append(
         Section(
@@ -813,7 +853,8 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
             if checkin.opened_at is None:
                 checkin.opened_at = now
             plan = await session.get(MonitoringPlanRow, checkin.plan_id)
-            message = checkin_message(agreement, checkin)
+            base = "" if turn.door == Door.WEB else services.settings.base_url
+            message = checkin_message(agreement, checkin, base=base)
             if plan is not None and plan.rag:
                 message.sections.append(
                     Section(
@@ -828,7 +869,8 @@ async def open_checkin(turn: Turn, services: Services, checkin_id: int | None) -
                     action=f"cmd.{COMMAND}",
                     value=f"answer {checkin.id}",
                     style="primary",
-                )
+                ),
+                report_button(checkin.id, base),
             ]
             return [message]
         shown = answers_message(
@@ -1027,8 +1069,31 @@ async def record_answer(
             "commissioning team will read it and may get in touch to talk it through. "
             "No other provider sees it.",
             level="success",
-        )
+        ),
+        answered_next_steps(turn, services, checkin, agreement),
     ]
+
+
+def answered_next_steps(
+    turn: Turn, services: Services, checkin: CheckinRow, agreement: Agreement
+) -> Message:
+    """After the answer is sent, where to go next: on the web the confirmation page had no
+    way on (no upload page, no way back to the agreement)."""
+    base = "" if turn.door == Door.WEB else services.settings.base_url
+    return Message(
+        title="What next",
+        text="You can also send photos, voice notes or your own report for this check-in. "
+        "If the council's team replies, you will get a message with a Reply button.",
+        buttons=[
+            report_button(checkin.id, base),
+            Button(
+                label="See the agreement",
+                action=f"cmd.{COMMAND}",
+                value=f"show {agreement.id}",
+            ),
+        ],
+        who_sees=ANSWER_SEES,
+    )
 
 
 async def mark_answered(

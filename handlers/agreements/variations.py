@@ -904,10 +904,22 @@ def requested_replies(agreement: Agreement, variation: AgreementVariation) -> li
     return [
         Notice(
             level="success",
-            text=f"Asked: variation {variation.id} to {agreement.title}. Next, {other} agrees "
-            f"or disagrees (type {COMMAND} variation {variation.id} agree, or disagree "
-            'reason="..."); then the council\'s approvers decide. Both sides and the council '
-            "can see it. Nothing changes until it is approved.",
+            text=f"Asked: variation {variation.id} to {agreement.title}. Next, {other} is "
+            "sent a message to agree or disagree; then the council's approvers decide. Both "
+            "sides and the council can see it. Nothing changes until it is approved.",
+            # A way on from the confirmation (on the web it was a dead end).
+            buttons=[
+                Button(
+                    label="See the variations",
+                    action=f"cmd.{COMMAND}",
+                    value=f"variations {agreement.id}",
+                ),
+                Button(
+                    label="Back to the agreement",
+                    action=f"cmd.{COMMAND}",
+                    value=f"show {agreement.id}",
+                ),
+            ],
         )
     ]
 
