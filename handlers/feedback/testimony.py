@@ -34,6 +34,9 @@ from bot.core.reply import Button
 from bot.core.turn import Attachment, AttachmentProblem, Door, Turn, row_id
 from bot.core.uploads import (
     ACCEPTED,
+    JPEG,
+    PNG,
+    WEBP,
     Checked,
     EvidenceKind,
     FileType,
@@ -103,20 +106,16 @@ WORDS: dict[str, str] = {
         "anything yet."
     ),
     "one_only": ("Please add just one photo or one voice note. We have not saved anything yet."),
-    "again": "For your privacy, please choose the file again before you send.",
+    "again": "We did not keep the file, so please choose it again before you send.",
 }
 
-#: The extensions and content types a feedback file may have (photos we can clean, voice).
-_PHOTOS_WE_CLEAN = ("JPEG", "PNG", "WebP")
+#: The photos we can take metadata out of (`strip_metadata`); HEIC is not one.
+_PHOTOS_WE_CLEAN: tuple[FileType, ...] = (JPEG, PNG, WEBP)
 
 
 def _accepted() -> tuple[FileType, ...]:
-    return tuple(
-        t
-        for t in ACCEPTED
-        if t.kind is EvidenceKind.VOICE
-        or (t.kind is EvidenceKind.PHOTO and t.words in _PHOTOS_WE_CLEAN)
-    )
+    """Photos we can clean and every voice note type: never documents."""
+    return _PHOTOS_WE_CLEAN + tuple(t for t in ACCEPTED if t.kind is EvidenceKind.VOICE)
 
 
 def accept_list() -> str:
@@ -131,7 +130,7 @@ def page_words(services: Services, service_name: str) -> dict[str, str]:
     fill = {
         "service": service_name,
         "size": size_words(services.settings.upload_max_bytes),
-        "photos": ", ".join(_PHOTOS_WE_CLEAN),
+        "photos": ", ".join(t.words for t in _PHOTOS_WE_CLEAN),
         "voices": types_in_words(EvidenceKind.VOICE),
     }
     return {key: text.format(**fill) for key, text in WORDS.items()}
