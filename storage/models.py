@@ -499,5 +499,6 @@ import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
 import storage.slack_tables  # noqa: E402
+import storage.testimony_tables  # noqa: E402
 import storage.variation_link_tables  # noqa: E402
 import storage.variation_tables  # noqa: E402, F401

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.core.turn import Actor
+from bot.core.turn import Actor, Attachment
 
 #: html: a page in the site's layout; json: data (to read, or to download); file: bytes to
 #: download (a CSV or spreadsheet), with their content type.
@@ -30,6 +30,9 @@ class PageRequest:
     format: PageFormat
     #: The fields of a posted form (an anonymous page's POST); empty for a GET.
     form: Mapping[str, str] = field(default_factory=dict)
+    #: Files posted with an anonymous page's form (`multipart/form-data`), read by the door
+    #: with the same hard limits as a command's files; the feature checks the bytes.
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ __all__ = [
     "safe_filename",
     "size_words",
     "sniff",
+    "strip_metadata",
 ]
 
 #: The longest filename we keep (a name is for people to read, not to carry data).
@@ -354,3 +355,93 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int) -> Checked | Pro
         sha256=hashlib.sha256(data).hexdigest(),
         filename=safe_filename(filename, kept),
     )
+
+
+# --- photo metadata ---------------------------------------------------------------------------
+
+#: JPEG segments kept: the image itself, JFIF (APP0), the colour profile (APP2) and Adobe's
+#: colour transform (APP14). Everything else before the picture data goes: EXIF and XMP
+#: (APP1: camera, time taken, GPS location), IPTC (APP13: names, captions), comments.
+_JPEG_KEPT_APPS = {0xE0, 0xE2, 0xEE}
+#: PNG chunks that hold words or times about a picture rather than the picture.
+_PNG_DROPPED = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+_WEBP_DROPPED = {b"EXIF", b"XMP "}
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes | None:
+    out = bytearray(data[:2])
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xDA:  # start of scan: the picture itself, copied as it is
+            out += data[at:]
+            return bytes(out)
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        end = at + 2 + length
+        if length < 2 or end > len(data):
+            return None
+        is_app = 0xE0 <= marker <= 0xEF
+        if not ((is_app and marker not in _JPEG_KEPT_APPS) or marker == 0xFE):
+            out += data[at:end]
+        at = end
+    return None
+
+
+def _png_without_metadata(data: bytes) -> bytes | None:
+    out = bytearray(data[:8])
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        end = at + 12 + length
+        if end > len(data):
+            return None
+        if kind not in _PNG_DROPPED:
+            out += data[at:end]
+        at = end
+        if kind == b"IEND":
+            return bytes(out)
+    return None
+
+
+def _webp_without_metadata(data: bytes) -> bytes | None:
+    chunks = bytearray()
+    at = 12
+    while at + 8 <= len(data):
+        kind = data[at : at + 4]
+        length = int.from_bytes(data[at + 4 : at + 8], "little")
+        end = at + 8 + length + (length & 1)
+        if at + 8 + length > len(data):
+            return None
+        chunk = bytearray(data[at : min(end, len(data))])
+        if kind == b"VP8X" and length >= 1:
+            chunk[8] &= ~0x0C & 0xFF  # the "has EXIF" and "has XMP" flags
+        if kind not in _WEBP_DROPPED:
+            chunks += chunk
+        at = end
+    return b"RIFF" + (len(chunks) + 4).to_bytes(4, "little") + b"WEBP" + bytes(chunks)
+
+
+def strip_metadata(data: bytes, found: FileType) -> bytes | Problem:
+    """A photo's bytes without what it says about where, when and by whom it was taken
+    (EXIF with GPS, XMP, IPTC, text chunks), losslessly: the picture data is copied as it
+    is. Only JPEG, PNG and WebP can be cleaned here; a HEIC photo is `NOT_ACCEPTED` (its
+    metadata sits inside a container we do not rewrite), and a photo whose structure we
+    cannot follow is too. Anything that is not a photo comes back unchanged."""
+    if found.kind is not EvidenceKind.PHOTO:
+        return data
+    cleaned: bytes | None
+    if found is JPEG:
+        cleaned = _jpeg_without_metadata(data)
+    elif found is PNG:
+        cleaned = _png_without_metadata(data)
+    elif found is WEBP:
+        cleaned = _webp_without_metadata(data)
+    else:
+        cleaned = None
+    return Problem.NOT_ACCEPTED if cleaned is None else cleaned

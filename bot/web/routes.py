@@ -19,7 +19,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import format_when
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import ReplyList
-from bot.core.turn import MAX_ROW_ID, Action, Actor, Door, Intent, Submission, Turn, row_id
+from bot.core.turn import (
+    MAX_ROW_ID,
+    Action,
+    Actor,
+    Attachment,
+    Door,
+    Intent,
+    Submission,
+    Turn,
+    row_id,
+)
 from bot.core.uploads import size_words
 from bot.guard import Throttle, client_address
 from bot.services import Services
@@ -673,20 +683,46 @@ def _anonymous_problem(
     return response
 
 
-async def _anonymous_form(request: web.Request) -> dict[str, str] | web.Response:
-    """A POST's text fields, or the kind page that says it was too much or unreadable."""
+async def _anonymous_form(
+    request: web.Request,
+) -> tuple[dict[str, str], tuple[Attachment, ...]] | web.Response:
+    """A POST's text fields and files, or the kind page that says it was too much or
+    unreadable. A form with a file (a feedback photo or voice note) is read as a stream by
+    `bot.web.uploads`, with room for one file at the upload limit: a file past the limit
+    reaches the feature marked too big, so the feature words the refusal."""
     too_much = _anonymous_problem(
         413,
         "That was too much to send",
         ["Nothing was saved. Please make your message shorter and try again."],
     )
+    if request.content_type == "multipart/form-data":
+        limit = request.app[SERVICES].settings.upload_max_bytes
+        try:
+            with_files = await read_with_files(
+                request, max_file_bytes=limit, max_body_bytes=limit + MAX_BODY
+            )
+        except BodyTooBig:
+            return _anonymous_problem(
+                413,
+                "That was too much to send",
+                [
+                    "Nothing was saved.",
+                    f"A file can be up to {size_words(limit)}. Please send a smaller "
+                    "one, or send your answers without it.",
+                ],
+            )
+        except ValueError:
+            return _anonymous_problem(
+                400, "We could not read that form", ["Nothing was saved. Please try again."]
+            )
+        return dict(with_files.fields.items()), with_files.attachments
     if request.content_length is not None and request.content_length > MAX_BODY:
         return too_much
     try:
         posted = await request.post()
     except (ValueError, web.HTTPRequestEntityTooLarge):
         return too_much
-    return {key: value for key, value in posted.items() if isinstance(value, str)}
+    return {key: value for key, value in posted.items() if isinstance(value, str)}, ()
 
 
 def _anonymous_flood(request: web.Request) -> web.Response | None:
@@ -722,6 +758,7 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
 
     async def serve(request: web.Request) -> web.StreamResponse:
         form: dict[str, str] = {}
+        files: tuple[Attachment, ...] = ()
         if request.method == "POST":
             refused = _anonymous_flood(request)
             if refused is not None:
@@ -729,9 +766,13 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
             read = await _anonymous_form(request)
             if isinstance(read, web.Response):
                 return read
-            form = read
+            form, files = read
         asked = PageRequest(
-            actor=None, params=request.match_info, format=feature_page.format, form=form
+            actor=None,
+            params=request.match_info,
+            format=feature_page.format,
+            form=form,
+            files=files,
         )
         try:
             answer = await feature_page.handler(asked, request.app[SERVICES])

@@ -27,7 +27,7 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Reply
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.feedback import entries, points, poster, public
+from handlers.feedback import entries, points, poster, public, testimony
 from handlers.feedback.common import COMMAND
 
 STEPS: tuple[SubCommand, ...] = (
@@ -61,5 +61,5 @@ FEATURE = Feature(
     ),
     actions={f"{COMMAND}.": link_pressed},
     form_purposes=(points.NEW_POINT, entries.YOU_SAID, entries.HIDE),
-    pages=public.PAGES + poster.PAGES,
+    pages=public.PAGES + poster.PAGES + testimony.PAGES,
 )

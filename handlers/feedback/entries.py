@@ -23,11 +23,13 @@ from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import number_at, words_of
+from handlers.feedback import helped, testimony
 from handlers.feedback.common import (
     COMMAND,
     NEVER_FOR,
     NotYours,
     Standing,
+    base_of,
     load_for_owner,
     refuse,
 )
@@ -35,8 +37,9 @@ from handlers.feedback.points import point_message
 from handlers.forms import FormPurpose, Subject, form_step
 from handlers.steps import Refused, refusal_replies
 from storage import audit
-from storage.feedback_tables import FeedbackEntry, FeedbackPoint, FeedbackPost
+from storage.feedback_tables import FeedbackEntry, FeedbackPoint, FeedbackPost, PointState
 from storage.models import FormResponse
+from storage.testimony_tables import FeedbackTestimony
 from storage.visibility import Refusal
 
 #: Shown entries at most, newest day first; the rest are counted.
@@ -76,7 +79,14 @@ def summary_section(point: FeedbackPoint, entries: list[FeedbackEntry]) -> Secti
     return Section(heading=f"What {len(entries)} people said", text="\n".join(lines) or None)
 
 
-def entry_section(point: FeedbackPoint, entry: FeedbackEntry, *, owner: bool) -> Section:
+def entry_section(
+    point: FeedbackPoint,
+    entry: FeedbackEntry,
+    *,
+    owner: bool,
+    files: list[FeedbackTestimony] | None = None,
+    base: str = "",
+) -> Section:
     labels = {p.value: p.label for p in SCALE}
     lines = [
         f"{q.text} {labels.get(entry.answers.get(q.key, ''), 'No answer')}"
@@ -93,19 +103,18 @@ def entry_section(point: FeedbackPoint, entry: FeedbackEntry, *, owner: bool) ->
         notes.append("given with help")
     if entry.safeguarding:
         notes.append("flagged to the safeguarding lead")
+    lines += [testimony.file_words(f) for f in files or []]
     heading = format_date(entry.given_on) + (f" ({', '.join(notes)})" if notes else "")
-    buttons = (
-        [
+    buttons = testimony.file_buttons(files or [], base)
+    if owner:
+        buttons.append(
             Button(
                 label="Hide this",
                 action=f"cmd.{COMMAND}",
                 value=f"hide {entry.id}",
                 style="danger",
             )
-        ]
-        if owner
-        else []
-    )
+        )
     return Section(heading=heading, text="\n".join(lines), buttons=buttons)
 
 
@@ -130,7 +139,10 @@ async def show(turn: Turn, services: Services, point_id: int | None) -> list[Rep
         )
         links = await point_message(session, turn, services, point, created=False)
         posts = await posts_of(session, point.id)
+        files = await testimony.files_of(session, [e.id for e in entries[:SHOWN_ENTRIES]])
     replies: list[Reply] = [links]
+    if point.state == PointState.OPEN:
+        replies.append(helped.helper_message(turn, services, point))
     beyond = not where.is_provider and point.organisation_id is None and point.agreement_id
     if beyond and len(entries) < minimum:
         replies.append(
@@ -149,7 +161,18 @@ async def show(turn: Turn, services: Services, point_id: int | None) -> list[Rep
     else:
         sections = [summary_section(point, entries)] if entries else []
         sections += [
-            entry_section(point, e, owner=where.looks_after) for e in entries[:SHOWN_ENTRIES]
+            entry_section(
+                point,
+                e,
+                owner=where.looks_after,
+                files=[
+                    f
+                    for f in files.get(e.id, [])
+                    if testimony.may_see(f, provider=where.is_provider)
+                ],
+                base=base_of(turn, services),
+            )
+            for e in entries[:SHOWN_ENTRIES]
         ]
         more = len(entries) - SHOWN_ENTRIES
         text = "Nobody has answered yet." if not entries else None

@@ -29,6 +29,7 @@ from bot.core.feedback import FREE_TEXT_LIMIT, Answered, FeedbackProblem, chosen
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Message, ReplyList, Section
 from bot.services import Services
+from handlers.feedback import helped, testimony
 from handlers.feedback.common import COMMAND
 from handlers.feedback.entries import posts_of
 from storage.feedback_tables import FeedbackEntry, FeedbackPoint, PointState
@@ -47,6 +48,16 @@ NOT_FOUND = PageRefusal(
     [
         "Check the link, or scan the QR code on the poster again.",
         "If you are in danger now, call 999.",
+    ],
+)
+
+HELPER_LINK_OLD = PageRefusal(
+    410,
+    "This link for helping someone has run out",
+    [
+        "Nothing was saved. Links for helping someone give feedback work for one day.",
+        'Get a new one in Convene: open the feedback point and look for "Help someone give '
+        'feedback". Or use the page from the poster and tick that you are helping.',
     ],
 )
 
@@ -95,7 +106,7 @@ def help_lines(services: Services) -> list[str]:
 
 
 async def _page_data(
-    session: AsyncSession, services: Services, point: FeedbackPoint
+    session: AsyncSession, services: Services, point: FeedbackPoint, helper: str | None = None
 ) -> dict[str, Any]:
     posts = await posts_of(session, point.id)
     return {
@@ -117,7 +128,8 @@ async def _page_data(
             {"day": format_date(p.posted_at.astimezone(LONDON).date()), "text": p.text}
             for p in posts
         ],
-        "action": f"/f/{point.slug}",
+        "action": f"/f/{point.slug}/with-help/{helper}" if helper else f"/f/{point.slug}",
+        "helper": helper is not None,
         "token": form_token(services, point.slug),
         "help_lines": help_lines(services),
         "limit": FREE_TEXT_LIMIT,
@@ -127,6 +139,14 @@ async def _page_data(
         "minimum": services.settings.suppression_minimum,
         #: An agreement's council is beyond the service: it reads answers once there are enough.
         "council": point.agreement_id is not None,
+        #: The optional photo or voice note (`testimony.py`): its words and accepted types.
+        "testimony": {
+            "words": testimony.page_words(services, point.service_name),
+            "accept": testimony.accept_list(),
+            "field": testimony.FILE_FIELD,
+            "service_tick": testimony.SERVICE_TICK,
+            "council_tick": testimony.COUNCIL_TICK,
+        },
     }
 
 
@@ -136,7 +156,12 @@ async def feedback_page(request: PageRequest, services: Services) -> PageContent
         point = await _point(session, request.params.get("slug", ""))
         if point is None:
             return NOT_FOUND
-        data = await _page_data(session, services, point)
+        helper = request.params.get(helped.PARAM)
+        if helper is not None and helped.helper_of(services, point.slug, helper) is None:
+            return HELPER_LINK_OLD
+        data = await _page_data(session, services, point, helper)
+        if helper is not None:
+            data["values"] = {WITH_HELP_FIELD: "yes"}
     return PageContent(
         title=f"Tell us what you think of {point.service_name}",
         template="feedback_point.html",
@@ -179,7 +204,11 @@ async def send_feedback(request: PageRequest, services: Services) -> PageContent
             return NOT_FOUND
         if form.get(HONEYPOT, "").strip():
             return _thanks(point, services, harm=False)  # a robot: thanked, nothing kept
-        data = await _page_data(session, services, point)
+        helper = request.params.get(helped.PARAM)
+        worker = helped.helper_of(services, point.slug, helper) if helper is not None else None
+        if helper is not None and worker is None:
+            return HELPER_LINK_OLD
+        data = await _page_data(session, services, point, helper)
         if point.state != PointState.OPEN:
             data["values"] = {}
             return PageContent(
@@ -199,11 +228,20 @@ async def send_feedback(request: PageRequest, services: Services) -> PageContent
         answered = read_answers(
             chosen(point.question_keys),
             form,
-            with_help=form.get(WITH_HELP_FIELD, "") == "yes",
+            with_help=worker is not None or form.get(WITH_HELP_FIELD, "") == "yes",
         )
         if isinstance(answered, FeedbackProblem):
             return _again(point, data, answered)
+        kept = {k: v for k, v in form.items() if k not in (TOKEN_FIELD, HONEYPOT)}
+        given = testimony.check_testimony(services, point, request.files, form, kept)
+        if isinstance(given, testimony.TestimonyRefused):
+            await testimony.record_refused(session, services, point, given.reason)
+            return _again(point, data, given.problem)
         entry = await keep_entry(session, services, point, answered)
+        if given is not None:
+            await testimony.keep_testimony(session, entry, given)
+        if worker is not None:
+            await helped.record_helped(session, services, point, worker)
         if answered.harm:
             await flag_to_lead(session, point, entry)
     return _thanks(point, services, harm=answered.harm)
@@ -255,4 +293,6 @@ async def flag_to_lead(session: AsyncSession, point: FeedbackPoint, entry: Feedb
 PAGES = (
     WebPage("/f/{slug}", "html", feedback_page, anonymous=True),
     WebPage("/f/{slug}", "html", send_feedback, anonymous=True, method="POST"),
+    WebPage("/f/{slug}/with-help/{helper}", "html", feedback_page, anonymous=True),
+    WebPage("/f/{slug}/with-help/{helper}", "html", send_feedback, anonymous=True, method="POST"),
 )
