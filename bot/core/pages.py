@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from gettext import NullTranslations
 from typing import Any, Literal
 
 from bot.core.turn import Actor
@@ -30,6 +31,9 @@ class PageRequest:
     format: PageFormat
     #: The fields of a posted form (an anonymous page's POST); empty for a GET.
     form: Mapping[str, str] = field(default_factory=dict)
+    #: The query string's fields (an anonymous page's `?lang=cy&view=easy`: the choice
+    #: travels in the link, since these pages set no cookie).
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class PageContent:
     content_type: str | None = None
     #: An html page's HTTP status: 422 when a posted form comes back with a problem.
     status: int = 200
+    #: The words of an html page in another language (`{% trans %}` in its template), or None
+    #: for English as written.
+    translations: NullTranslations | None = None
 
 
 @dataclass(frozen=True)

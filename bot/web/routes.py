@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -256,7 +257,7 @@ def _csrf(request: web.Request) -> str:
 
 
 def _problem(
-    request: web.Request, status: int, heading: str, lines: list[str], **extra: object
+    request: web.Request, status: int, heading: str, lines: list[str], **extra: Any
 ) -> web.Response:
     csrf = _csrf(request) if SESSION in request else ""
     return page(
@@ -731,7 +732,11 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
                 return read
             form = read
         asked = PageRequest(
-            actor=None, params=request.match_info, format=feature_page.format, form=form
+            actor=None,
+            params=request.match_info,
+            format=feature_page.format,
+            form=form,
+            query={key: value for key, value in request.query.items()},
         )
         try:
             answer = await feature_page.handler(asked, request.app[SERVICES])
@@ -754,6 +759,7 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
         response = page(
             answer.template,
             status=answer.status,
+            translations=answer.translations,
             **answer.data,
             person=None,
             csrf="",
