@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     #: like telling us about harm (beside 999 in an emergency). Empty: only 999 and the
     #: local council are named.
     safeguarding_phone: str = ""
+    #: Offer the feedback pages in Welsh ("Cymraeg" link) even though the council is not in
+    #: Wales. A council in Wales (`bank_holiday_region` WLS) always offers Welsh.
+    feedback_welsh: bool = False
     #: How long a request may wait for the database (a pool connection, SQLite's lock)
     #: before it gets a plain "can't reach the database" answer: well under Slack's 3 s
     #: acknowledgement and Teams' 15 s retry.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from gettext import NullTranslations
 from typing import Any, Literal
 
 from bot.core.turn import Actor, Attachment
@@ -33,6 +34,9 @@ class PageRequest:
     #: Files posted with an anonymous page's form (`multipart/form-data`), read by the door
     #: with the same hard limits as a command's files; the feature checks the bytes.
     files: tuple[Attachment, ...] = ()
+    #: The query string's fields (an anonymous page's `?lang=cy&view=easy`: the choice
+    #: travels in the link, since these pages set no cookie).
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class PageContent:
     content_type: str | None = None
     #: An html page's HTTP status: 422 when a posted form comes back with a problem.
     status: int = 200
+    #: The words of an html page in another language (`{% trans %}` in its template), or None
+    #: for English as written.
+    translations: NullTranslations | None = None
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from bot.clock import format_when
 from bot.core.areas import all_areas, area_label, split_chosen, typed_label
@@ -23,7 +26,10 @@ environment = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# `{% trans %}` reads as written (English) unless a page passes its own translations.
+environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def command_href(command: str, value: str = "") -> str:
@@ -56,7 +62,37 @@ def when(iso: str | None) -> str:
 environment.filters["when"] = when
 
 
-def page(template: str, status: int = 200, **context: Any) -> web.Response:
+def translated(translations: NullTranslations) -> dict[str, Any]:
+    """`gettext` and `ngettext` for one render, in Jinja's new style (`%(name)s` filled in
+    and escaped), so each page can be in its own language without touching the shared
+    environment."""
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        words = translations.gettext(message)
+        if context.eval_ctx.autoescape:
+            words = Markup(words)
+        return words % variables if variables else words
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+        variables.setdefault("num", n)
+        words = translations.ngettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            words = Markup(words)
+        return words % variables
+
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
+
+
+def page(
+    template: str,
+    status: int = 200,
+    translations: NullTranslations | None = None,
+    **context: Any,
+) -> web.Response:
+    if translations is not None:
+        context.update(translated(translations))
     html = environment.get_template(template).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -266,7 +267,7 @@ def _csrf(request: web.Request) -> str:
 
 
 def _problem(
-    request: web.Request, status: int, heading: str, lines: list[str], **extra: object
+    request: web.Request, status: int, heading: str, lines: list[str], **extra: Any
 ) -> web.Response:
     csrf = _csrf(request) if SESSION in request else ""
     return page(
@@ -773,6 +774,7 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
             format=feature_page.format,
             form=form,
             files=files,
+            query={key: value for key, value in request.query.items()},
         )
         try:
             answer = await feature_page.handler(asked, request.app[SERVICES])
@@ -795,6 +797,7 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
         response = page(
             answer.template,
             status=answer.status,
+            translations=answer.translations,
             **answer.data,
             person=None,
             csrf="",

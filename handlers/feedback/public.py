@@ -18,7 +18,10 @@ are thanked, and nothing is kept.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from gettext import NullTranslations
 from typing import Any
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_date
 from bot.core.feedback import FREE_TEXT_LIMIT, Answered, FeedbackProblem, chosen, read_answers
+from bot.core.feedback.words import N_, NAMES, TAGS, translations
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Message, ReplyList, Section
 from bot.services import Services
@@ -84,42 +88,119 @@ async def _point(session: AsyncSession, slug: str) -> FeedbackPoint | None:
     return await session.scalar(select(FeedbackPoint).where(FeedbackPoint.slug == slug))
 
 
-def help_lines(services: Services) -> list[str]:
-    """Who to contact about harm, straight away."""
+@dataclass(frozen=True)
+class Choice:
+    """How the page is shown: its language and whether it is the easy read version. Both
+    travel in the link (`?lang=cy&view=easy`), never in a cookie, and change only the words
+    and the layout: the questions and what is kept are the same."""
+
+    language: str = "en"
+    easy: bool = False
+
+    @property
+    def words(self) -> NullTranslations:
+        return translations(self.language)
+
+    def query(self, **changed: Any) -> str:
+        """The query string for this choice with some parts changed ("" for the default)."""
+        language = changed.get("language", self.language)
+        easy = changed.get("easy", self.easy)
+        fields = {}
+        if language != "en":
+            fields["lang"] = language
+        if easy:
+            fields["view"] = "easy"
+        return f"?{urlencode(fields)}" if fields else ""
+
+
+def welsh_offered(services: Services) -> bool:
+    """Welsh is offered where the council is in Wales (its nation, `bank_holiday_region`
+    WLS), or where the council chooses to offer it (`feedback_welsh`)."""
+    settings = services.settings
+    return settings.bank_holiday_region == "WLS" or settings.feedback_welsh
+
+
+def choice_of(request: PageRequest, services: Services) -> Choice:
+    """The language and view asked for in the link; Welsh only where it is offered."""
+    wanted = request.query.get("lang", "en")
+    language = "cy" if wanted == "cy" and welsh_offered(services) else "en"
+    return Choice(language=language, easy=request.query.get("view") == "easy")
+
+
+def help_lines(services: Services, choice: Choice | None = None) -> list[str]:
+    """Who to contact about harm, straight away, in the page's language."""
+    _ = (choice or Choice()).words.gettext
     phone = services.settings.safeguarding_phone.strip()
-    lines = ["If you or someone else is in danger now, call 999."]
+    lines = [_("If you or someone else is in danger now, call 999.")]
     if phone:
         lines.append(
-            f"To talk to the council's safeguarding team about harm to a child or an adult, "
-            f"call {phone}."
+            _(
+                "To talk to the council's safeguarding team about harm to a child or an "
+                "adult, call %(phone)s."
+            )
+            % {"phone": phone}
         )
     else:
         lines.append(
-            "To talk to someone about harm to a child or an adult, call your local council "
-            "and ask for the safeguarding team."
+            _(
+                "To talk to someone about harm to a child or an adult, call your local "
+                "council and ask for the safeguarding team."
+            )
         )
     lines.append(
-        "If you want to talk about how you feel, you can call Samaritans free on 116 123, "
-        "at any time."
+        _(
+            "If you want to talk about how you feel, you can call Samaritans free on "
+            "116 123, at any time."
+        )
     )
     return lines
 
 
+def _switches(point: FeedbackPoint, services: Services, choice: Choice) -> dict[str, Any]:
+    """The links that change the language or the view, each keeping the other choice."""
+    base = f"/f/{point.slug}"
+    other = "en" if choice.language == "cy" else "cy"
+    return {
+        "language_switch": (
+            {
+                "href": base + choice.query(language=other),
+                "label": NAMES[other],  # type: ignore[index]
+                "lang": TAGS[other],  # type: ignore[index]
+            }
+            if welsh_offered(services)
+            else None
+        ),
+        "view_switch": base + choice.query(easy=not choice.easy),
+        "html_lang": TAGS[choice.language],  # type: ignore[index]
+        "language": choice.language,
+        "easy": choice.easy,
+        "body_class": "easy-read" if choice.easy else None,
+    }
+
+
 async def _page_data(
-    session: AsyncSession, services: Services, point: FeedbackPoint, helper: str | None = None
+    session: AsyncSession,
+    services: Services,
+    point: FeedbackPoint,
+    choice: Choice,
+    helper: str | None = None,
 ) -> dict[str, Any]:
     posts = await posts_of(session, point.id)
+    _ = choice.words.gettext
     return {
+        **_switches(point, services, choice),
         "service_name": point.service_name,
         "open": point.state == PointState.OPEN,
         "questions": [
             {
                 "key": q.key,
-                "text": q.text,
-                "hint": q.hint,
+                "text": _(q.text),
+                "hint": _(q.hint),
+                "easy": [_(line) for line in q.easy],
+                "picture": q.picture,
                 "kind": q.kind,
                 "points": [
-                    {"value": p.value, "label": p.label, "picture": p.picture} for p in q.points
+                    {"value": p.value, "label": _(p.label), "picture": p.picture} for p in q.points
                 ],
             }
             for q in chosen(point.question_keys)
@@ -128,10 +209,11 @@ async def _page_data(
             {"day": format_date(p.posted_at.astimezone(LONDON).date()), "text": p.text}
             for p in posts
         ],
-        "action": f"/f/{point.slug}/with-help/{helper}" if helper else f"/f/{point.slug}",
+        "action": (f"/f/{point.slug}/with-help/{helper}" if helper else f"/f/{point.slug}")
+        + choice.query(),
         "helper": helper is not None,
         "token": form_token(services, point.slug),
-        "help_lines": help_lines(services),
+        "help_lines": help_lines(services, choice),
         "limit": FREE_TEXT_LIMIT,
         "honeypot": HONEYPOT,
         "values": {},
@@ -152,6 +234,7 @@ async def _page_data(
 
 async def feedback_page(request: PageRequest, services: Services) -> PageContent | PageRefusal:
     """GET `/f/<slug>`: the questions, or a closed point's notice and its posts."""
+    choice = choice_of(request, services)
     async with services.db.session() as session:
         point = await _point(session, request.params.get("slug", ""))
         if point is None:
@@ -159,84 +242,99 @@ async def feedback_page(request: PageRequest, services: Services) -> PageContent
         helper = request.params.get(helped.PARAM)
         if helper is not None and helped.helper_of(services, point.slug, helper) is None:
             return HELPER_LINK_OLD
-        data = await _page_data(session, services, point, helper)
+        data = await _page_data(session, services, point, choice, helper)
         if helper is not None:
             data["values"] = {WITH_HELP_FIELD: "yes"}
+    return _shown(point, choice, data)
+
+
+def _shown(
+    point: FeedbackPoint, choice: Choice, data: dict[str, Any], status: int = 200
+) -> PageContent:
+    """The page in its language and view: the easy read template or the standard one."""
+    _ = choice.words.gettext
+    title = _("Tell us what you think of %(service)s") % {"service": point.service_name}
+    if status == 409:
+        title = _("%(service)s is not taking feedback now") % {"service": point.service_name}
+    elif data.get("problem"):
+        title = _("Error: %(title)s") % {"title": title}
     return PageContent(
-        title=f"Tell us what you think of {point.service_name}",
-        template="feedback_point.html",
+        title=title,
+        template="feedback_easy.html" if choice.easy else "feedback_point.html",
         data=data,
+        status=status,
+        translations=choice.words,
     )
 
 
 def _again(
-    point: FeedbackPoint, data: dict[str, Any], problem: FeedbackProblem, status: int = 422
+    point: FeedbackPoint,
+    choice: Choice,
+    data: dict[str, Any],
+    problem: FeedbackProblem,
+    status: int = 422,
 ) -> PageContent:
-    data["problem"] = {"message": problem.message, "field": problem.about}
+    data["problem"] = {"message": problem.in_words(choice.words.gettext), "field": problem.about}
     data["values"] = problem.kept
-    return PageContent(
-        title=f"Error: tell us what you think of {point.service_name}",
-        template="feedback_point.html",
-        data=data,
-        status=status,
-    )
+    return _shown(point, choice, data, status)
 
 
-def _thanks(point: FeedbackPoint, services: Services, *, harm: bool) -> PageContent:
+def _thanks(point: FeedbackPoint, services: Services, choice: Choice, *, harm: bool) -> PageContent:
     return PageContent(
-        title="Thank you",
+        title=choice.words.gettext("Thank you"),
         template="feedback_thanks.html",
         data={
+            **_switches(point, services, choice),
+            "language_switch": None,  # the choice is made; the page links back in it
             "service_name": point.service_name,
             "harm": harm,
-            "help_lines": help_lines(services),
-            "action": f"/f/{point.slug}",
+            "help_lines": help_lines(services, choice),
+            "action": f"/f/{point.slug}" + choice.query(),
         },
+        translations=choice.words,
     )
 
 
 async def send_feedback(request: PageRequest, services: Services) -> PageContent | PageRefusal:
     """POST `/f/<slug>`: keep one anonymous entry, or say kindly why nothing was kept."""
     form = request.form
+    choice = choice_of(request, services)
     async with services.db.session() as session:
         point = await _point(session, request.params.get("slug", ""))
         if point is None:
             return NOT_FOUND
         if form.get(HONEYPOT, "").strip():
-            return _thanks(point, services, harm=False)  # a robot: thanked, nothing kept
+            return _thanks(point, services, choice, harm=False)  # a robot: nothing kept
         helper = request.params.get(helped.PARAM)
         worker = helped.helper_of(services, point.slug, helper) if helper is not None else None
         if helper is not None and worker is None:
             return HELPER_LINK_OLD
-        data = await _page_data(session, services, point, helper)
+        data = await _page_data(session, services, point, choice, helper)
         if point.state != PointState.OPEN:
             data["values"] = {}
-            return PageContent(
-                title=f"{point.service_name} is not taking feedback now",
-                template="feedback_point.html",
-                data=data,
-                status=409,
-            )
+            return _shown(point, choice, data, status=409)
         if not token_works(services, point.slug, form.get(TOKEN_FIELD, "")):
             problem = FeedbackProblem(
-                "This page was open for a long time, so we did not save your answers. They are "
-                "still here: please check them and send them again.",
+                N_(
+                    "This page was open for a long time, so we did not save your answers. "
+                    "They are still here: please check them and send them again."
+                ),
                 None,
                 {k: v for k, v in form.items() if k not in (TOKEN_FIELD, HONEYPOT)},
             )
-            return _again(point, data, problem)
+            return _again(point, choice, data, problem)
         answered = read_answers(
             chosen(point.question_keys),
             form,
             with_help=worker is not None or form.get(WITH_HELP_FIELD, "") == "yes",
         )
         if isinstance(answered, FeedbackProblem):
-            return _again(point, data, answered)
+            return _again(point, choice, data, answered)
         kept = {k: v for k, v in form.items() if k not in (TOKEN_FIELD, HONEYPOT)}
         given = testimony.check_testimony(services, point, request.files, form, kept)
         if isinstance(given, testimony.TestimonyRefused):
             await testimony.record_refused(session, services, point, given.reason)
-            return _again(point, data, given.problem)
+            return _again(point, choice, data, given.problem)
         entry = await keep_entry(session, services, point, answered)
         if given is not None:
             await testimony.keep_testimony(session, entry, given)
@@ -244,7 +342,7 @@ async def send_feedback(request: PageRequest, services: Services) -> PageContent
             await helped.record_helped(session, services, point, worker)
         if answered.harm:
             await flag_to_lead(session, point, entry)
-    return _thanks(point, services, harm=answered.harm)
+    return _thanks(point, services, choice, harm=answered.harm)
 
 
 async def keep_entry(

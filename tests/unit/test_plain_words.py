@@ -9,10 +9,12 @@ this test fails rather than skips.
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 import pytest
 import textstat
+from babel.messages.pofile import read_po
 
 from bot.core.feedback import BANK
 from bot.core.forms.model import FormDefinition, load_definition
@@ -61,6 +63,32 @@ def feedback_question_texts() -> list[tuple[str, str]]:
     return texts
 
 
+def easy_read_texts() -> list[tuple[str, str]]:
+    """The easy read version of each question of the bank: its lines together, and its
+    first line with the scale's words."""
+    texts = [(f"easy:{q.key}", as_read(*q.easy)) for q in BANK]
+    texts += [
+        (f"easy:{q.key}:scale", as_read(q.easy[0], *(p.label for p in q.points)))
+        for q in BANK
+        if q.points and q.easy
+    ]
+    return texts
+
+
+def feedback_page_sentences() -> list[tuple[str, str]]:
+    """Every sentence of the feedback pages' catalogue (the standard and easy read pages,
+    thank-you, problems, safeguarding help) long enough to score: eight words or more,
+    with markup and `%(name)s` gaps taken out."""
+    with (files("bot.core.feedback") / "locale" / "feedback.pot").open("rb") as source:
+        catalog = read_po(source)
+    texts = []
+    for message in catalog:
+        words = re.sub(r"<[^>]+>|%\(\w+\)s", "it", str(message.id or ""))
+        if len(words.split()) >= 8:
+            texts.append((f"catalogue:{words[:30]}", words))
+    return texts
+
+
 def test_the_scorer_works_offline() -> None:
     """A sanity check of the scorer itself: plain words score low, dense ones high."""
     assert textstat.flesch_kincaid_grade("Is this service helping you? Tell us why.") < 4
@@ -73,10 +101,14 @@ def test_the_scorer_works_offline() -> None:
 
 def test_there_are_questions_to_score() -> None:
     assert len(question_texts()) > 150
+    assert len(easy_read_texts()) >= 2 * len(BANK) - 2
+    assert len(feedback_page_sentences()) > 25
 
 
 @pytest.mark.parametrize(
-    ("where", "text"), question_texts() + feedback_question_texts(), ids=lambda v: v[:40]
+    ("where", "text"),
+    question_texts() + feedback_question_texts() + easy_read_texts() + feedback_page_sentences(),
+    ids=lambda v: v[:40],
 )
 def test_every_shipped_question_reads_at_grade_9_or_below(where: str, text: str) -> None:
     grade = textstat.flesch_kincaid_grade(text)
