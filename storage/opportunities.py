@@ -223,7 +223,7 @@ async def interested_counts(session: AsyncSession, opportunity_ids: list[int]) -
         )
         .group_by(OpportunityInterest.opportunity_id)
     )
-    return {opportunity_id: count for opportunity_id, count in rows.tuples()}
+    return {opportunity_id: count for opportunity_id, count in rows.all()}
 
 
 async def interested_opportunity_ids(session: AsyncSession, organisation_ids: set[int]) -> set[int]:

@@ -125,7 +125,9 @@ class TestAnEnglishCouncil:
             anything_else="The lunch is good.",
             with_help="yes",
         )
-        questions = re.findall(r'<(?:fieldset|div) class="field(?: scale)?"', page)
+        # The questions: a fieldset for each scale and a box for each thing to write (the
+        # optional photo or voice note is not a question, and has no picture).
+        questions = re.findall(r'<fieldset class="field scale"|<textarea ', page)
         pictures = re.findall(r'<svg class="pictogram"[^>]*aria-hidden="true"', page)
         assert len(questions) == 4 and len(pictures) == len(questions)
         assert 'class="easy-read"' in page and "/static/feedback_easy.css" in page
