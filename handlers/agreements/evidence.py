@@ -234,6 +234,24 @@ def how_to_send(turn: Turn, services: Services, checkin_id: int, title: str) -> 
     )
 
 
+def not_kept(turn: Turn, services: Services, checkin_id: int, why: str) -> Message:
+    """Why no file of the turn was kept, with the way back to the upload page: the next step."""
+    return Message(
+        title="We could not keep your files",
+        text=why,
+        buttons=[
+            Button(
+                label="Try again on the upload page",
+                action="agreements.upload_page",
+                value=str(checkin_id),
+                url=f"{_base(turn, services)}{upload_path(checkin_id)}",
+                style="primary",
+            )
+        ],
+        who_sees=EVIDENCE_SEES,
+    )
+
+
 async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list[Reply]:
     """`agreements upload C ...` with files: keep them for check-in C (the reporter only),
     and with `report=yes` answer the check-in with the report."""
@@ -259,7 +277,7 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
         try:
             rows = await keep_files(session, turn, checkin, agreement, consent, now, limit)
         except Refused as refusal:
-            return _plain(refusal.message)
+            return [not_kept(turn, services, checkin.id, refusal.message)]
         listed = ", ".join(f"{r.filename} ({KIND_WORDS[EvidenceKind(r.kind)]})" for r in rows)
         if consent.answers_checkin:
             section = await files_section(session, checkin, services.settings.base_url)

@@ -118,6 +118,7 @@ async def test_a_provider_sends_evidence_from_the_web_and_only_the_right_people_
             tom, checkin_id, [("minutes.pdf", f.HTML, "application/pdf")], team="yes"
         )
         assert status == 200 and "can run code" in said and "Nothing was kept" in said
+        assert "Try again on the upload page" in said  # a next step, not a dead end
         assert len(await kept(door)) == 2
         assert len(await refusals(door)) == before + 1
 
