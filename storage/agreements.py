@@ -70,6 +70,43 @@ async def parties_of(
     return sorted(found, key=lambda row: row[0].role == "member")
 
 
+async def with_parties_and_kpi_counts(
+    session: AsyncSession, agreements: list[Agreement]
+) -> list[tuple[Agreement, list[tuple[AgreementParty, Organisation]], int]]:
+    """Each agreement with its parties (lead first) and how many KPIs it has, in two queries
+    for the whole list (a register lists every agreement of a council)."""
+    ids = [a.id for a in agreements]
+    if not ids:
+        return []
+    parties: dict[int, list[tuple[AgreementParty, Organisation]]] = {i: [] for i in ids}
+    for party, organisation in (
+        await session.execute(
+            select(AgreementParty, Organisation)
+            .join(Organisation, Organisation.id == AgreementParty.organisation_id)
+            .where(AgreementParty.agreement_id.in_(ids))
+            .order_by(AgreementParty.id)
+        )
+    ).all():
+        parties[party.agreement_id].append((party, organisation))
+    counts = dict(
+        (
+            await session.execute(
+                select(AgreementKpi.agreement_id, func.count())
+                .where(AgreementKpi.agreement_id.in_(ids))
+                .group_by(AgreementKpi.agreement_id)
+            )
+        ).all()
+    )
+    return [
+        (
+            a,
+            sorted(parties[a.id], key=lambda row: row[0].role == "member"),
+            int(counts.get(a.id, 0)),
+        )
+        for a in agreements
+    ]
+
+
 async def kpis_of(session: AsyncSession, agreement_id: int) -> list[AgreementKpi]:
     return list(
         (

@@ -60,6 +60,7 @@ from storage.agreements import (
     agreements_of_organisations,
     kpis_of,
     parties_of,
+    with_parties_and_kpi_counts,
 )
 from storage.models import Authority
 
@@ -79,17 +80,15 @@ async def list_agreements(turn: Turn, services: Services) -> list[Reply]:
             authority = await session.get(Authority, authority_id)
             if authority is None:
                 continue
-            rows = [
-                (a, await parties_of(session, a.id), len(await kpis_of(session, a.id)))
-                for a in await agreements_of_councils(session, {authority_id})
-            ]
+            rows = await with_parties_and_kpi_counts(
+                session, await agreements_of_councils(session, {authority_id})
+            )
             replies.append(team_register(authority, rows, _links(turn, services)))
             replies.append(files_message(_links(turn, services), authority))
         if actor.member_of() or not actor.is_commissioner:
-            rows = [
-                (a, await parties_of(session, a.id), len(await kpis_of(session, a.id)))
-                for a in await agreements_of_organisations(session, actor.member_of())
-            ]
+            rows = await with_parties_and_kpi_counts(
+                session, await agreements_of_organisations(session, actor.member_of())
+            )
             replies.append(provider_register(rows))
             if rows:
                 replies.append(files_message(_links(turn, services), None))
@@ -112,11 +111,12 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
         for_team = runs_it(turn, agreement)
         assert for_team or await is_party(session, turn, agreement)
         dates = upcoming(await planned_for(session, agreement), today(services), for_team=for_team)
+        kpis = await kpis_of(session, agreement.id)
         return [
             *agreement_message(
                 agreement,
                 await parties_of(session, agreement.id),
-                await kpis_of(session, agreement.id),
+                kpis,
                 await load_details(session, agreement),
                 for_team=for_team,
                 on=today(services),
@@ -127,11 +127,7 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             ),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
-            *(
-                [await assessments.assessments_reply(session, turn, agreement)]
-                if await kpis_of(session, agreement.id)
-                else []
-            ),
+            *([await assessments.assessments_reply(session, turn, agreement)] if kpis else []),
         ]
 
 
