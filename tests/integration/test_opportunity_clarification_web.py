@@ -6,7 +6,7 @@ refuses, with that day in full, and nothing is stored."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote_plus
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app import SENDER
 from bot.clock import LONDON, format_when
+from bot.core.clock import FixedClock
 from bot.services import Services
 from storage.clarification_tables import Clarification
 from storage.models import Authority
@@ -26,6 +27,13 @@ from tests.support.web import WebUser, text_of
 QUESTION = "We run a kitchen in Burnley: may a food charity bid?"
 PUBLISHED = "May a food charity bid?"
 ANSWER = "Yes, any charity may bid."
+
+
+@pytest.fixture(autouse=True)
+def working_hours(services: Services) -> None:
+    """Wednesday 16 December 2026, 10am in London: messages go at once (in the evening they
+    wait for the morning, as people's quiet hours say), whatever time the suite runs."""
+    services.clock = FixedClock(datetime(2026, 12, 16, 10, 0, tzinfo=UTC))
 
 
 class OpportunityBrowser(Browser):

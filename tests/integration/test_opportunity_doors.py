@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote_plus
 
 import pytest
@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.app import SENDER
 from bot.clock import LONDON, format_when
+from bot.core.clock import FixedClock
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
 from storage.models import ChatIdentity, Door
@@ -42,6 +43,13 @@ AMINA = TeamsUser(
     aad_object_id="a31a0000-0000-4000-8000-00000000a5a4",
 )
 TITLE = "Family support in Preston and Burnley"
+
+
+@pytest.fixture(autouse=True)
+def working_hours(services: Services) -> None:
+    """Wednesday 16 December 2026, 10am in London: messages go at once (in the evening they
+    wait for the morning, as people's quiet hours say), whatever time the suite runs."""
+    services.clock = FixedClock(datetime(2026, 12, 16, 10, 0, tzinfo=UTC))
 
 
 class OpportunityBrowser(Browser):
