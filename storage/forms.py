@@ -23,22 +23,29 @@ SHIPPED = Path(__file__).resolve().parent.parent / "bot" / "core" / "forms" / "d
 _cache: dict[tuple[str, int], FormDefinition] = {}
 
 
+_shipped: dict[tuple[Path, tuple[tuple[str, int, int], ...]], tuple[FormDefinition, ...]] = {}
+
+
 def shipped_definitions(folder: Path = SHIPPED) -> list[FormDefinition]:
-    return [load_definition_file(path) for path in sorted(folder.glob("*.yaml"))]
+    """The definitions in `folder`, parsed once per process while the files are unchanged.
+
+    Every start (and every replica, and every test's app) syncs them; parsing 40 YAML files
+    each time was most of a start's cost. The definitions are frozen, so sharing is safe.
+    """
+    paths = sorted(folder.glob("*.yaml"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    key = (folder, stamp)
+    if key not in _shipped:
+        _shipped[key] = tuple(load_definition_file(path) for path in paths)
+    return list(_shipped[key])
 
 
 async def sync_shipped_definitions(session: AsyncSession, folder: Path = SHIPPED) -> list[str]:
     """Store each shipped definition that the database does not have yet. Returns what changed."""
     changed: list[str] = []
+    stored = await _latest_shipped_checksums(session)
     for definition in shipped_definitions(folder):
-        checksum = definition_checksum(definition)
-        latest = await session.scalar(
-            select(FormDefinitionRow)
-            .where(FormDefinitionRow.key == definition.key, FormDefinitionRow.source == "shipped")
-            .order_by(FormDefinitionRow.version.desc())
-            .limit(1)
-        )
-        if latest is not None and latest.checksum == checksum:
+        if stored.get(definition.key) == definition_checksum(definition):
             continue
         newest = await session.scalar(
             select(func.max(FormDefinitionRow.version)).where(
@@ -48,6 +55,24 @@ async def sync_shipped_definitions(session: AsyncSession, folder: Path = SHIPPED
         await save_definition(session, definition, version=(newest or 0) + 1, source="shipped")
         changed.append(definition.key)
     return changed
+
+
+async def _latest_shipped_checksums(session: AsyncSession) -> dict[str, str]:
+    """Each shipped key's newest stored checksum, in one query (a start reads them all)."""
+    newest = (
+        select(FormDefinitionRow.key, func.max(FormDefinitionRow.version).label("version"))
+        .where(FormDefinitionRow.source == "shipped")
+        .group_by(FormDefinitionRow.key)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(FormDefinitionRow.key, FormDefinitionRow.checksum).join(
+            newest,
+            (FormDefinitionRow.key == newest.c.key)
+            & (FormDefinitionRow.version == newest.c.version),
+        )
+    )
+    return {key: checksum for key, checksum in rows.all()}
 
 
 async def save_definition(

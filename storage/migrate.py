@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,33 @@ async def sqlite_foreign_keys_paused(connection: AsyncConnection) -> AsyncIterat
         await connection.commit()
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration's id, read from the migration files once per process."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def at_head(engine: AsyncEngine) -> bool:
+    """Whether the database already stands at the newest revision.
+
+    Every start asks; a database that is already there (a restart, another replica, each
+    test's app) need not load the migration scripts or take the migration lock. Any doubt
+    (no version table yet, two heads, an error) answers no, and the full path decides.
+    """
+    try:
+        async with engine.connect() as connection:
+            versions = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalars().all()
+    except DBAPIError:
+        return False
+    return len(versions) == 1 and versions[0] == head_revision()
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision on an existing async engine."""
+    if await at_head(engine):
+        return
 
     def _upgrade(connection: Connection) -> None:
         config = alembic_config(engine.url.render_as_string(hide_password=False))

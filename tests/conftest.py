@@ -36,43 +36,55 @@ hypothesis_settings.load_profile("convene")
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+async def _load_demo(url: str) -> None:
+    settings = load_settings(
+        database_url=url, secret_key="test-secret-key-not-for-production", scheduler_enabled=False
+    )
+    services = build_services(settings)
+    try:
+        await prepare(services, demo_if_empty=True)
+    finally:
+        await services.db.dispose()
+
+
 @pytest.fixture(scope="session")
-def backend() -> Iterator[tuple[str, str | None]]:
-    """('sqlite', template file) or ('postgresql', database url): migrated once per session."""
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[databases.Backend]:
+    """This session's two templates, migrated once: empty, and with the demo council."""
     configured = databases.configured_url()
     if configured and databases.is_postgres(configured):
         try:
-            url = asyncio.run(databases.create_postgres_database(configured))
+            empty = asyncio.run(databases.create_postgres_database(configured))
         except Exception as exc:
             pytest.exit(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}", returncode=3)
-        asyncio.run(databases.migrate(url))
-        yield ("postgresql", url)
-        asyncio.run(databases.drop_postgres_database(configured, url))
+        asyncio.run(databases.migrate(empty))
+        demo = asyncio.run(databases.clone_postgres(empty))
+        asyncio.run(_load_demo(demo))
+        yield databases.Backend("postgresql", empty, demo, base=configured)
+        for url in (demo, empty):
+            asyncio.run(databases.drop_postgres_database(configured, url))
         return
     if os.environ.get("CONVENE_REQUIRE_POSTGRES") == "1":
         pytest.exit("CONVENE_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not PostgreSQL", 3)
-    template_dir = Path(os.environ.get("PYTEST_TMPDIR", "/tmp")) / f"convene-tpl-{os.getpid()}"
-    template_dir.mkdir(parents=True, exist_ok=True)
-    template = template_dir / "template.db"
-    if template.exists():
-        template.unlink()
-    asyncio.run(databases.migrate(f"sqlite+aiosqlite:///{template}"))
-    yield ("sqlite", str(template))
+    folder = tmp_path_factory.mktemp("templates")
+    empty_file, demo_file = folder / "empty.db", folder / "demo.db"
+    asyncio.run(databases.migrate(f"sqlite+aiosqlite:///{empty_file}"))
+    asyncio.run(_load_demo(databases.copy_sqlite(empty_file, demo_file)))
+    yield databases.Backend("sqlite", str(empty_file), str(demo_file))
 
 
 @pytest.fixture
-def database_url(backend: tuple[str, str | None], tmp_path: Path) -> str:
-    kind, where = backend
-    assert where is not None
-    if kind == "postgresql":
-        asyncio.run(databases.reset_postgres(where))
-        return where
-    return databases.copy_sqlite(Path(where), tmp_path / "convene.db")
+def database_url(backend: databases.Backend, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, with the demo council in it (the app's `prepare()`
+    still runs for each test, finds the demo there and leaves it, as a restarted server does).
+    """
+    url = asyncio.run(backend.fresh(tmp_path))
+    yield url
+    asyncio.run(backend.discard(url))
 
 
 @pytest.fixture
-def on_postgres(backend: tuple[str, str | None]) -> bool:
-    return backend[0] == "postgresql"
+def on_postgres(backend: databases.Backend) -> bool:
+    return backend.on_postgres
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services, prepare
@@ -99,15 +98,12 @@ async def test_the_demo_agreements_are_part_way_through_and_load_once(door: Test
 
 
 async def test_make_run_loads_them_into_an_empty_database_and_tests_do_not(
-    backend: tuple[str, str | None], tmp_path: Path, door: TestDoor
+    backend: databases.Backend, tmp_path: Path, door: TestDoor
 ) -> None:
     """`convene serve --demo-if-empty` (make run) passes demo_agreements; the test fixtures'
     demo has none, so each feature test makes only the agreements it is about."""
     assert await _count(door, Agreement) == 0
-    kind, where = backend
-    if kind != "sqlite" or where is None:
-        pytest.skip("an empty copy of the migrated template is a SQLite file")
-    url = databases.copy_sqlite(Path(where), tmp_path / "empty.db")
+    url = await backend.fresh(tmp_path, demo=False, name="empty.db")
     services = build_services(
         load_settings(database_url=url, secret_key="test-secret", scheduler_enabled=False)
     )
@@ -117,4 +113,5 @@ async def test_make_run_loads_them_into_an_empty_database_and_tests_do_not(
             titles = set((await session.scalars(select(Agreement.title))).all())
     finally:
         await services.db.dispose()
+        await backend.discard(url)
     assert titles == {YOUTH_CLUBS, WELLBEING}

@@ -17,6 +17,7 @@ from storage.agreement_detail_tables import AgreementDate, AgreementPayment, Agr
 from storage.agreement_tables import Agreement
 from storage.forms import latest_definition, start_draft
 from storage.models import AuditEvent, Authority, Person
+from tests.support import databases
 from tests.support.doors import Actor, Doors, every_door, words_in_path
 from tests.support.teams_activities import TeamsUser
 
@@ -93,7 +94,7 @@ async def _counts(doors: Doors) -> tuple[int, ...]:
 
 
 async def test_people_dates_and_payments_by_form_on_every_door(
-    backend: tuple[str, str | None], tmp_path: Path
+    backend: databases.Backend, tmp_path: Path
 ) -> None:
     async with every_door(backend, tmp_path) as backstage:
         doors = await backstage.open([PRIYA], link=words_in_path)

@@ -80,7 +80,7 @@ from storage.outcome_tables import OutcomeProposal
 from storage.partner_tables import Consortium, ConsortiumMember
 from storage.variation_tables import AgreementVariation
 from tests.slack.conftest import BlockKitLog, block_kit_problems
-from tests.support import evidence_files
+from tests.support import databases, evidence_files
 from tests.support.agreements import seed_contract
 from tests.support.doors import Actor, Doors, every_door, flatten, person_id, words_in_query
 from tests.support.engagements import SlackPerson, inbox_payloads, rows_like
@@ -808,7 +808,7 @@ def valid_for_every_platform(story: Story) -> None:
 
 @pytest.fixture
 async def story(
-    backend: tuple[str, str | None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: databases.Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Story]:
     """The app with every door open, the clock stopped on Monday 4 January 2027, 9am, and
     files shared in Slack fetched from the fake Slack's host. Each person's chosen door is

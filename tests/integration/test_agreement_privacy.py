@@ -65,6 +65,7 @@ from storage.models import (
 from storage.monitoring_tables import CheckinRow, MonitoringPlanRow
 from storage.outcome_tables import ItemKind, OutcomeItem
 from storage.variation_tables import AgreementVariation
+from tests.support import databases
 from tests.support.doors import (
     Actor,
     Doors,
@@ -530,7 +531,7 @@ async def _a_draft(services: Services, checkin_id: int) -> int:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(
-    backend: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+    backend: databases.Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
     async with every_door(backend, tmp_path_factory.mktemp("agreement-privacy")) as backstage:
         t_id, k_id, c_id, evidence_id, call_id, open_id = await _seed(backstage.services)

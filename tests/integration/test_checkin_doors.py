@@ -20,6 +20,7 @@ from storage.conversation_tables import CheckinCall
 from storage.models import Authority, FormResponse, Organisation, OutboxMessage
 from storage.monitoring_tables import CheckinRow, MonitoringPlanRow
 from tests.slack.conftest import BlockKitLog, block_kit_problems
+from tests.support import databases
 from tests.support.doors import Actor, Doors, every_door, words_in_query
 from tests.support.teams_activities import TeamsUser
 from tests.support.web import text_of
@@ -106,7 +107,7 @@ async def seed(doors_services: object) -> list[int]:
 
 
 @pytest.fixture
-async def doors(backend: tuple[str, str | None], tmp_path: Path) -> AsyncIterator[Doors]:
+async def doors(backend: databases.Backend, tmp_path: Path) -> AsyncIterator[Doors]:
     async with every_door(backend, tmp_path) as backstage:
         doors = await backstage.open([TOM, PRIYA], link=words_in_query)
         yield doors

@@ -51,7 +51,8 @@ async def convene(*args: str, cwd: Path, env: dict[str, str] | None = None) -> R
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    # A guard against a hang, not a timing: a loaded machine can take a while to start Python.
+    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
     assert process.returncode is not None
     return Ran(process.returncode, out.decode(), err.decode())
 

@@ -64,6 +64,7 @@ from storage.models import (
     Role,
 )
 from storage.people import grant, load_actor
+from tests.support import databases
 from tests.support.areas import codes
 from tests.support.doors import Actor, Seen, every_door, flatten, words_in_query
 from tests.support.servers import RunningApp
@@ -412,7 +413,7 @@ async def _seed(services: Services) -> dict[str, Any]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(
-    backend: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+    backend: databases.Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
     async with every_door(backend, tmp_path_factory.mktemp("engprivacy")) as backstage:
         seeded = await _seed(backstage.services)

@@ -17,6 +17,7 @@ from storage.agreement_tables import Agreement, AgreementParty
 from storage.models import Authority, FormResponse, Organisation, ResponseState
 from storage.variation_tables import AgreementVariation
 from tests.slack.conftest import BlockKitLog, block_kit_problems
+from tests.support import databases
 from tests.support.doors import Doors, every_door, words_in_path
 from tests.support.visibility_tables import cast
 from tests.teams.conftest import CardLog, card_problems
@@ -28,7 +29,7 @@ TOM = next(a for a in cast(teams_tag="Variation", teams_tail="7a21") if a.name =
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(
-    backend: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+    backend: databases.Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Doors, int]]:
     async with every_door(backend, tmp_path_factory.mktemp("variations")) as backstage:
         services = backstage.services

@@ -33,6 +33,7 @@ from bot.services import Services
 from storage.forms import latest_definition, start_draft
 from storage.models import FormResponse, ResponseState
 from storage.organisations import set_areas_served
+from tests.support import databases
 from tests.support.areas import codes
 from tests.support.doors import every_door, words_in_path
 from tests.support.visibility_tables import TableWorld, cast, set_the_scene, table_cases
@@ -167,7 +168,7 @@ async def _seed(services: Services) -> tuple[int, int, int]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(
-    backend: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+    backend: databases.Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
     async with every_door(backend, tmp_path_factory.mktemp("visibility")) as backstage:
         a_id, x_id, sent_id = await _seed(backstage.services)

@@ -433,19 +433,14 @@ class Backstage:
 
 
 @asynccontextmanager
-async def every_door(backend: tuple[str, str | None], folder: Path) -> AsyncIterator[Backstage]:
+async def every_door(backend: databases.Backend, folder: Path) -> AsyncIterator[Backstage]:
     """The app on a fresh copy of the test database (`backend`, as the fixture of that name
     gives it; a SQLite copy goes in `folder`), with the web, Slack (one workspace, aimed at a
     fake Slack) and Teams (one tenant, aimed at a fake Bot Framework) all on, and the
     scheduler off. Everything is stopped and closed on the way out."""
-    kind, where = backend
-    assert where is not None
-    if kind == "postgresql":
-        await databases.reset_postgres(where)
-        url = where
-    else:
-        url = databases.copy_sqlite(Path(where), folder / "c.db")
+    url = await backend.fresh(folder, name="c.db")
     async with AsyncExitStack() as closing:
+        closing.push_async_callback(backend.discard, url)
         env = pytest.MonkeyPatch()
         closing.callback(env.undo)
         fake_slack = await FakeSlack().start()
