@@ -793,7 +793,9 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
         if answer.redirect is not None:
             # Only ever a path on this site (a feature's own page), never another address.
             assert answer.redirect.startswith("/") and not answer.redirect.startswith("//")
-            return web.HTTPSeeOther(answer.redirect, headers={"Cache-Control": "no-store"})
+            return web.Response(
+                status=303, headers={"Location": answer.redirect, "Cache-Control": "no-store"}
+            )
         if feature_page.format == "file":
             assert answer.body is not None and answer.content_type and answer.download_name
             return web.Response(body=answer.body, headers=file_headers(answer))
