@@ -30,7 +30,6 @@ from tests.support.servers import RunningApp
 from tests.support.teams_activities import TeamsActivities
 from tests.support.web import WebUser, text_of
 
-
 #: Wednesday 15 December 2027, 10am in London: chat replies go at once, whatever time the
 #: suite runs (in the evening, people's quiet hours would hold them). After today, since the
 #: outbox stamps a message with the real time and sends it once the app's clock has passed it.
