@@ -13,6 +13,7 @@ record, and records who hid it: the moderator is staff, not the person who wrote
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -21,6 +22,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
 from storage.types import JSONType
+
+#: The letters of a short code: no look-alikes (no 0/O, 1/I/L, 5/S, 2/Z, U/V), capitals only,
+#: so a code read off a poster or an SMS can be typed in any case on any phone.
+SHORT_CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTWXY"
+SHORT_CODE_LENGTH = 6
+
+
+def new_short_code() -> str:
+    """A random short code: 25 letters, 6 of them, about 244 million codes."""
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def read_short_code(typed: str) -> str | None:
+    """What someone typed, as a code to look up (any case, spaces and dashes ignored), or
+    None when it cannot be one."""
+    code = typed.replace(" ", "").replace("-", "").upper()
+    if len(code) != SHORT_CODE_LENGTH or any(c not in SHORT_CODE_ALPHABET for c in code):
+        return None
+    return code
 
 
 class PointState(StrEnum):
@@ -36,6 +56,11 @@ class FeedbackPoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The short unguessable part of the link (`/f/<slug>`) and the QR code.
     slug: Mapped[str] = mapped_column(String(24), unique=True)
+    #: The short link's code (`/s/<code>`), easy to type from an SMS or a poster. Made with
+    #: the point and backfilled by migration 0032; empty only for a row written by hand.
+    short_code: Mapped[str | None] = mapped_column(
+        String(SHORT_CODE_LENGTH), unique=True, default=new_short_code
+    )
     #: The service's name as people know it, for the page and the poster.
     service_name: Mapped[str] = mapped_column(String(120))
     state: Mapped[str] = mapped_column(String(16), default=PointState.OPEN)

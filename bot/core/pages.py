@@ -55,6 +55,8 @@ class PageContent:
     #: The words of an html page in another language (`{% trans %}` in its template), or None
     #: for English as written.
     translations: NullTranslations | None = None
+    #: Send the browser on to this path instead (303 See Other): a short link's page.
+    redirect: str | None = None
 
 
 @dataclass(frozen=True)

@@ -790,6 +790,12 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
             )
         if isinstance(answer, PageRefusal):
             return _anonymous_problem(answer.status, answer.title, answer.lines)
+        if answer.redirect is not None:
+            # Only ever a path on this site (a feature's own page), never another address.
+            assert answer.redirect.startswith("/") and not answer.redirect.startswith("//")
+            return web.Response(
+                status=303, headers={"Location": answer.redirect, "Cache-Control": "no-store"}
+            )
         if feature_page.format == "file":
             assert answer.body is not None and answer.content_type and answer.download_name
             return web.Response(body=answer.body, headers=file_headers(answer))

@@ -51,6 +51,7 @@ from handlers.agreements.common import (
 )
 from handlers.agreements.details import load_details
 from handlers.agreements.export import PAGES, files_message
+from handlers.agreements.feedback import feedback_reply
 from handlers.agreements.key_date_views import upcoming_message
 from handlers.agreements.key_dates import REMINDER_KIND, planned_for, remind_of_key_date, upcoming
 from handlers.agreements.views import agreement_message, provider_register, team_register
@@ -125,6 +126,7 @@ async def show(turn: Turn, services: Services, agreement_id: int | None) -> list
             *await monitoring.monitoring_sections(
                 session, turn, agreement, now=services.clock.now()
             ),
+            await feedback_reply(session, turn, services, agreement),
             *await outcomes.summary_sections(session, turn, agreement),
             await variations.variations_reply(session, turn, agreement),
             *([await assessments.assessments_reply(session, turn, agreement)] if kpis else []),

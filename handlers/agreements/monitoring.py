@@ -61,6 +61,7 @@ from handlers.agreements.common import (
     runs_it,
     today,
 )
+from handlers.agreements.feedback import feedback_reply
 from handlers.agreements.outcomes import CHANGE_STEP, framework_of
 from handlers.agreements.thread import thread_section
 from storage import audit
@@ -748,7 +749,10 @@ async def show_monitoring(turn: Turn, services: Services, agreement_id: int | No
             agreement = await load_for_viewer(session, turn, agreement_id, "monitoring")
         except Refused as refusal:
             return _plain(refusal.message)
-        return await monitoring_sections(session, turn, agreement, now=services.clock.now())
+        return [
+            *await monitoring_sections(session, turn, agreement, now=services.clock.now()),
+            await feedback_reply(session, turn, services, agreement),
+        ]
 
 
 def _step_button(

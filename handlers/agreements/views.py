@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.clock import format_date
+from bot.clock import LONDON, format_date
 from bot.core.law import ROUTE_NAMES, Route
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from handlers.agreements.common import COMMAND, KpiShortfall, kpi_shortfall
@@ -21,6 +21,7 @@ from storage.agreement_tables import (
     PartyRole,
     VatBasis,
 )
+from storage.feedback_summary import PointSummary
 from storage.models import Authority, Organisation
 
 Parties = list[tuple[AgreementParty, Organisation]]
@@ -352,4 +353,77 @@ def provider_register(rows: list[tuple[Agreement, Parties, int]]) -> Message:
         else "Your organisation is not party to any agreement recorded in Convene yet.",
         sections=[_row(a, p, k, False) for a, p, k in rows],
         who_sees="Only your organisation and the council that made each agreement see these.",
+    )
+
+
+FEEDBACK_COMMAND = "feedback"
+
+
+def _answers_words(count: int, *, provider: bool, minimum: int) -> str:
+    """How many answered, as this person may see it: beyond the service (the council's
+    team), a count below the minimum is only "fewer than N", so nobody can be picked out."""
+    if count == 0:
+        return "Nobody yet"
+    if provider or count >= minimum:
+        return str(count)
+    return f"Fewer than {minimum}"
+
+
+def feedback_message(
+    agreement_id: int, points: list[PointSummary], *, provider: bool, minimum: int
+) -> Message:
+    """What people who use the service said, beside the check-ins: each feedback point with
+    how many answered and the newest "you said, we did", or a way to set one up."""
+    sections = []
+    for point in points:
+        facts = [
+            Fact(label="Open", value="Yes" if point.open else "No, closed"),
+            Fact(
+                label="Answers",
+                value=_answers_words(point.answers, provider=provider, minimum=minimum),
+            ),
+        ]
+        if point.latest_said and point.latest_said_at:
+            day = format_date(point.latest_said_at.astimezone(LONDON).date())
+            facts.append(Fact(label=f"You said, we did ({day})", value=point.latest_said))
+        sections.append(
+            Section(
+                heading=point.service_name,
+                facts=facts,
+                buttons=[
+                    Button(
+                        label=f"See feedback: {point.service_name}",
+                        action=f"cmd.{FEEDBACK_COMMAND}",
+                        value=f"show {point.point_id}",
+                    )
+                ],
+            )
+        )
+    setup = Button(
+        label="Set up a feedback point",
+        action=f"cmd.{FEEDBACK_COMMAND}",
+        value=f"new agreement {agreement_id}",
+    )
+    beyond = (
+        ""
+        if provider
+        else f" You see the answers once at least {minimum} people have answered; "
+        "until then the provider sees them."
+    )
+    return Message(
+        title="Feedback from people who use the service",
+        text=(
+            None
+            if points
+            else "No feedback point yet. A feedback point is a page, a QR code and a poster "
+            "where people who use the service can say what they think, with no account."
+        ),
+        sections=sections,
+        buttons=[] if points else [setup],
+        who_sees=(
+            "The council's commissioning team and the provider see this. The provider sees "
+            "every answer first; the council sees the details once enough people have "
+            f"answered.{beyond} Feedback is never used to rate a member of staff, and never "
+            "used in the performance assessment."
+        ),
     )

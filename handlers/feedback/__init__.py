@@ -17,8 +17,9 @@ Steps of `feedback`, the same on Slack, Teams and the web:
 - `feedback yousaid N`: post "you said, we did" on the point's public page.
 
 Feedback is never used to rate a member of staff, nor in a contract's performance
-assessment, and help says so. A link from an agreement's page to its feedback point is for
-a later slice (the agreements feature is changing at the same time).
+assessment, and help says so. Each point also has a short link (`/s/<code>`, see
+`poster.py`) for a text message or to type in. An agreement's page and its check-ins show
+its points in brief (`handlers/agreements/feedback.py`, reading `storage.feedback_summary`).
 """
 
 from __future__ import annotations

@@ -36,12 +36,13 @@ from handlers.feedback.common import (
     refuse,
     standing,
 )
+from handlers.feedback.poster import short_link, sms_text
 from handlers.forms import FormPurpose, Subject
 from handlers.steps import Refused, refusal_replies
 from storage import audit
 from storage.agreement_tables import Agreement, AgreementParty
 from storage.engagement_tables import Engagement
-from storage.feedback_tables import FeedbackEntry, FeedbackPoint, PointState
+from storage.feedback_tables import FeedbackEntry, FeedbackPoint, PointState, new_short_code
 from storage.models import FormResponse, Organisation, Person
 from storage.visibility import Refusal
 
@@ -55,6 +56,17 @@ HOW_TO_START = (
 def new_slug() -> str:
     """The short, unguessable part of a point's link: 72 random bits, 12 characters."""
     return secrets.token_urlsafe(9)
+
+
+async def unused_short_code(session: AsyncSession) -> str:
+    """A short code no other point has (the unique column is the last word)."""
+    while True:
+        code = new_short_code()
+        taken = await session.scalar(
+            select(FeedbackPoint.id).where(FeedbackPoint.short_code == code)
+        )
+        if taken is None:
+            return code
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,7 @@ class NewPoint(FormPurpose):
         lead = await _person_by_email(session, email) if email else None
         point = FeedbackPoint(
             slug=new_slug(),
+            short_code=await unused_short_code(session),
             service_name=str(answers["service_name"]).strip()[:120],
             state=PointState.OPEN,
             question_keys=keys or list(DEFAULT_QUESTIONS),
@@ -352,6 +365,7 @@ async def point_message(
         else None
     )
     questions = [q.text for key in point.question_keys if (q := question(key))]
+    short = short_link(services.settings.base_url, point)
     return Message(
         title=("Your feedback point is ready: " if created else "Feedback point: ")
         + point.service_name,
@@ -362,6 +376,14 @@ async def point_message(
             "once, and show them who to call."
         ),
         sections=[
+            Section(
+                heading="Short link, for a text message or to type in",
+                text=(
+                    f"{short}\n"
+                    "Copy this text message and send it to people who use the service:\n"
+                    f"{sms_text(point.service_name, short)}"
+                ),
+            ),
             Section(heading="The questions", text="\n".join(f"• {q}" for q in questions)),
         ],
         buttons=[

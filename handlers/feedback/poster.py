@@ -1,7 +1,12 @@
-"""A feedback point's QR code (SVG and PNG) and its printable A4 poster, for the people who
-look after the point (signed in). The QR code opens the point's public page; the poster
-carries the service's name, the short link for people who can't scan, and plain words
-about what happens to what they say.
+"""A feedback point's QR code (SVG and PNG), its printable A4 poster and its short link.
+
+The poster is for the people who look after the point (signed in). The QR code opens the
+point's public page; the poster carries the service's name, the short link in big letters
+for people who can't scan, and plain words about what happens to what they say.
+
+The short link (`/s/<code>`, six letters with no look-alikes, any case) is for an SMS or
+for typing off a poster: it sends the browser on (303) to the point's public page, with no
+account, no cookie and no tracking. A wrong code gets the same page as an unknown point.
 """
 
 from __future__ import annotations
@@ -9,13 +14,14 @@ from __future__ import annotations
 import io
 
 import segno
+from sqlalchemy import select
 
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.turn import Door, Turn, row_id
 from bot.services import Services
 from handlers.feedback.common import load_for_owner, public_path
 from handlers.steps import Refused
-from storage.feedback_tables import FeedbackPoint
+from storage.feedback_tables import FeedbackPoint, read_short_code
 
 NOT_FOUND_PAGE = PageRefusal(404, "Page not found", ["Check the web address, or go to the start."])
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -23,6 +29,29 @@ CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 def link_of(services: Services, point: FeedbackPoint) -> str:
     return services.settings.base_url + public_path(point)
+
+
+#: An SMS is 160 characters (GSM letters); longer ones are sent, and paid for, as two.
+SMS_LIMIT = 160
+
+
+def short_path(point: FeedbackPoint) -> str | None:
+    return f"/s/{point.short_code}" if point.short_code else None
+
+
+def short_link(base_url: str, point: FeedbackPoint) -> str:
+    """The short link with the public base URL (the page's own link if it has no code)."""
+    return base_url + (short_path(point) or public_path(point))
+
+
+def sms_text(service_name: str, link: str) -> str:
+    """A ready-to-copy text message with the short link, always within one SMS: a long
+    service name is cut short rather than the link."""
+    text = f"Tell us what you think of {service_name}: {link}"
+    if len(text) <= SMS_LIMIT:
+        return text
+    room = SMS_LIMIT - len(f"Tell us what you think of ...: {link}")
+    return f"Tell us what you think of {service_name[: max(room, 0)].rstrip()}...: {link}"
 
 
 def qr_code(link: str) -> segno.QRCode:
@@ -77,6 +106,7 @@ async def poster_page(request: PageRequest, services: Services) -> PageContent |
             "service_name": point.service_name,
             "link": link,
             "link_text": link.split("://", 1)[-1],
+            "short_link_text": short_link(services.settings.base_url, point).split("://", 1)[-1],
             "qr": qr_code(link).svg_data_uri(scale=8, border=4),
             "svg_url": f"/feedback/{point.id}/qr.svg",
             "png_url": f"/feedback/{point.id}/qr.png",
@@ -84,7 +114,24 @@ async def poster_page(request: PageRequest, services: Services) -> PageContent |
     )
 
 
+async def short_link_page(request: PageRequest, services: Services) -> PageContent | PageRefusal:
+    """GET `/s/<code>`: on to the point's public page (303), whatever case was typed."""
+    from handlers.feedback.public import NOT_FOUND
+
+    code = read_short_code(request.params.get("code", ""))
+    if code is None:
+        return NOT_FOUND
+    async with services.db.session() as session:
+        slug = await session.scalar(
+            select(FeedbackPoint.slug).where(FeedbackPoint.short_code == code)
+        )
+    if slug is None:
+        return NOT_FOUND
+    return PageContent(title="", data={}, redirect=f"/f/{slug}")
+
+
 PAGES = (
+    WebPage("/s/{code}", "html", short_link_page, anonymous=True),
     WebPage("/feedback/{point_id}/poster", "html", poster_page),
     WebPage("/feedback/{point_id}/qr.{kind:svg|png}", "file", qr_file),
 )

@@ -334,6 +334,8 @@ async def send_feedback(request: PageRequest, services: Services) -> PageContent
         given = testimony.check_testimony(services, point, request.files, form, kept)
         if isinstance(given, testimony.TestimonyRefused):
             await testimony.record_refused(session, services, point, given.reason)
+            if answered.harm:  # nothing is kept, but the lead must still be told at once
+                await flag_words_to_lead(session, point, answered.text, secrets.token_hex(16))
             return _again(point, choice, data, given.problem)
         entry = await keep_entry(session, services, point, answered)
         if given is not None:
@@ -366,9 +368,17 @@ async def keep_entry(
 async def flag_to_lead(session: AsyncSession, point: FeedbackPoint, entry: FeedbackEntry) -> None:
     """Tell the point's safeguarding lead, through the outbox: the entry's scrubbed words and
     where it was given, nothing more (there is nothing more: it is anonymous)."""
+    await flag_words_to_lead(session, point, entry.comments, entry.id)
+
+
+async def flag_words_to_lead(
+    session: AsyncSession, point: FeedbackPoint, comments: dict[str, str], ref: str
+) -> None:
+    """The same, for scrubbed words that were not kept (a refused file sent the form back):
+    `ref` is a random reference for the message, never anything about the person."""
     if point.safeguarding_lead_id is None:
         return
-    words = "\n\n".join(entry.comments.values())
+    words = "\n\n".join(comments.values())
     message = Message(
         title=f"Safeguarding: please read feedback about {point.service_name}",
         text=(
@@ -384,7 +394,7 @@ async def flag_to_lead(session: AsyncSession, point: FeedbackPoint, entry: Feedb
         session,
         [point.safeguarding_lead_id],
         lambda _: payload,
-        f"{COMMAND}:{entry.id}:safeguarding:{{person_id}}",
+        f"{COMMAND}:{ref}:safeguarding:{{person_id}}",
     )
 
 

@@ -195,7 +195,7 @@ async def test_the_poster_and_qr_codes_are_for_the_owner(
         status, html = await tom.get(f"/feedback/{point.id}/poster")
         assert status == 200 and 'src="data:image/svg+xml' in html
         assert "What do you think of Preston youth club?" in text_of(html)
-        assert f"/f/{point.slug}" in text_of(html)
+        assert f"/s/{point.short_code}" in text_of(html)  # the short link, to type in
         async with tom.client.get(f"{tom.base}/feedback/{point.id}/qr.png") as resp:
             assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
             assert (await resp.read()).startswith(b"\x89PNG\r\n\x1a\n")
