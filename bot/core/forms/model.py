@@ -344,7 +344,7 @@ def load_definition(text: str) -> FormDefinition:
         data = None
     if data is None:
         try:
-            data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+            data = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader (above)
         except yaml.YAMLError as exc:
             raise ValueError(f"form definition is not valid YAML or JSON: {exc}") from exc
     if not isinstance(data, dict):
