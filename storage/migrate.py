@@ -110,8 +110,10 @@ async def at_head(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as connection:
             versions = (
-                await connection.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalars().all()
+                (await connection.execute(text("SELECT version_num FROM alembic_version")))
+                .scalars()
+                .all()
+            )
     except DBAPIError:
         return False
     return len(versions) == 1 and versions[0] == head_revision()
