@@ -30,6 +30,11 @@ class Services:
     #: Web pages features offer, served by the web door (see bot/core/pages.py).
     pages: tuple[WebPage, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Storage stamps what it writes "now" with this app's clock, whichever clock is set
+        # later (tests freeze it), so the outbox and the sender always agree on the time.
+        self.db.now = lambda: self.clock.now()
+
     @property
     def tz(self) -> ZoneInfo:
         return self.settings.tz

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.turn import Turn
+from storage.db import now_for
 from storage.models import AuditEvent
 
 
@@ -26,7 +27,7 @@ async def record(
 ) -> AuditEvent:
     """Append one event in the caller's unit of work, so it commits (or not) with the change."""
     event = AuditEvent(
-        at=at or datetime.now(UTC),
+        at=at or now_for(session),
         actor_id=actor_id,
         door=door,
         action=action,

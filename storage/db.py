@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, text
@@ -100,6 +101,16 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def now_for(session: AsyncSession) -> datetime:
+    """The app's "now" for work done in `session` (real time for a session made elsewhere)."""
+    clock = session.info.get("now")
+    return clock() if callable(clock) else _utc_now()
+
+
 class Database:
     """Owns the engine. `session()` gives one unit of work that commits or rolls back."""
 
@@ -149,7 +160,13 @@ class Database:
                 _sqlite_pragmas(dbapi_connection, busy_ms)
 
             event.listen(self.engine.sync_engine, "connect", pragmas)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: The app's clock, as storage sees it: what a row written "now" is stamped with (the
+        #: outbox's first attempt). The app points it at its own clock (bot/services.py), so a
+        #: frozen or moved clock moves the whole app, not only the parts that ask for it.
+        self.now: Callable[[], datetime] = _utc_now
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={"now": lambda: self.now()}
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,7 @@ question set never rewrites what somebody already said.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition, definition_checksum, load_definition_file
+from storage.db import now_for
 from storage.models import FormDefinitionRow, FormResponse, ResponseState
 
 SHIPPED = Path(__file__).resolve().parent.parent / "bot" / "core" / "forms" / "definitions"
@@ -184,7 +185,7 @@ async def start_draft(
     engagement_id: int | None = None,
     topic: str | None = None,
 ) -> FormResponse:
-    moment = now or datetime.now(UTC)
+    moment = now or now_for(session)
     response = FormResponse(
         form_key=definition.key,
         form_version=definition.version,

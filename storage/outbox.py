@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import now_for
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
 from storage.upsert import dialect_of, insert_many_ignoring_duplicates, insert_statement
 
@@ -38,6 +39,7 @@ async def enqueue(
     compiled once, see `insert_statement`) rather than an ORM insert built per call, which
     cost half as much again. The message returned is the row as written; it is not added
     to `session`."""
+    now = now_for(session)
     values = {
         "door": door,
         "address": address,
@@ -45,10 +47,10 @@ async def enqueue(
         "idempotency_key": idempotency_key,
         "person_id": person_id,
         "workspace_id": workspace_id,
-        "next_attempt_at": not_before or datetime.now(UTC),
+        "next_attempt_at": not_before or now,
         "state": WorkState.PENDING,
         "attempts": 0,
-        "created_at": datetime.now(UTC),
+        "created_at": now,
     }
     # When the key is new (the usual case) the insert returns the id. A second message with
     # the same key is simply not added, and the first is looked up.
@@ -162,7 +164,7 @@ async def send_each(
 ) -> dict[int, tuple[Address, str]]:
     """`send_to_people` with each person's own message (a digest): `payload_for(person_id)`
     gives it, or None to send that person nothing. Still two reads and bulk inserts."""
-    now = datetime.now(UTC)
+    now = now_for(session)
     each = not_before if isinstance(not_before, Mapping) else {}
     at = not_before if isinstance(not_before, datetime) else now
     sent: dict[int, tuple[Address, str]] = {}

@@ -434,3 +434,20 @@ async def test_a_message_told_to_wait_is_not_overtaken_by_the_rest_of_its_conver
     await sender.drain()
     conversation = [key for key in platform.arrived if key.startswith("burst:")]
     assert conversation == keys, "every message once, in the order it was queued"
+
+
+@pytest.mark.parametrize("days", [-400, 400])
+async def test_a_message_queued_under_a_moved_clock_is_sent_by_the_same_clock(
+    services: Services, days: int
+) -> None:
+    """The outbox stamps a message with the app's clock, not the computer's: with the clock
+    set a year back (as tests freeze it) or on, the sender using that clock finds it due."""
+    moment = datetime.now(UTC) + timedelta(days=days)
+    services.clock = FixedClock(moment)
+    async with services.db.session() as session:
+        grace = await session.scalar(select(Person).where(Person.name == "Grace Lee"))
+        assert grace is not None
+        queued = await enqueue_for_person(session, grace, payload("Moved"), f"moved:{days}")
+    assert queued.next_attempt_at == moment and queued.created_at == moment
+    sender = OutboxSender(services, [WebInboxSender(services)])
+    assert await sender.drain() == 1
