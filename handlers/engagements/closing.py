@@ -465,6 +465,14 @@ def summary_message(
                 label="You said, we did", action="cmd.engagements", value=f"yousaid {engagement.id}"
             ),
             Button(label="The record", action="cmd.engagements", value=f"record {engagement.id}"),
+            *(
+                Button(
+                    label=f"Download ({name})",
+                    action="cmd.engagements",
+                    value=f"export {engagement.id} summary {fmt}",
+                )
+                for fmt, name in (("xlsx", "Excel"), ("csv", "CSV"))
+            ),
         ],
         who_sees="Only your commissioning team sees this summary. It is never a score.",
     )
