@@ -36,6 +36,7 @@ from handlers.export_files import (
     london_iso,
 )
 from handlers.exports import ExportReady, ExportTicket, file_offer, sign_ticket
+from handlers.organisations import profile_button
 from storage import audit
 from storage.engagement_tables import Engagement
 from storage.forms import definition_at
@@ -57,10 +58,10 @@ async def show_answers(turn: Turn, services: Services, engagement_id: int | None
         )
         if not isinstance(engagement, Engagement):
             return engagement
-        latest = await latest_answers(session, engagement)
+        latest = await latest_answers_of(session, engagement)
         definition = await questions_of(session, engagement)
     sections: list[Section] = []
-    for name, response in latest:
+    for name, slug, response in latest:
         confidential = response.answers.get("ideas_confidential") is True
         facts = [
             Fact(label=field.label, value=format_answer(field, response.answers.get(field.id)))
@@ -75,6 +76,7 @@ async def show_answers(turn: Turn, services: Services, engagement_id: int | None
                 heading=name,
                 text=f"Sent {sent}." + (f"\n{CONFIDENTIAL}" if confidential else ""),
                 facts=facts,
+                buttons=[profile_button(name, slug)],
             )
         )
     return [
@@ -93,9 +95,16 @@ async def latest_answers(
     session: AsyncSession, engagement: Engagement
 ) -> list[tuple[str, FormResponse]]:
     """(organisation name, its newest sent answers), by name: never an order that ranks."""
+    return [(name, response) for name, _, response in await latest_answers_of(session, engagement)]
+
+
+async def latest_answers_of(
+    session: AsyncSession, engagement: Engagement
+) -> list[tuple[str, str, FormResponse]]:
+    """(organisation name, its short name, its newest sent answers), by name."""
     responses = (
         await session.execute(
-            select(FormResponse, Organisation.name)
+            select(FormResponse, Organisation.name, Organisation.slug)
             .join(Organisation, Organisation.id == FormResponse.organisation_id)
             .where(
                 FormResponse.engagement_id == engagement.id,
@@ -105,10 +114,10 @@ async def latest_answers(
             .order_by(Organisation.name, FormResponse.submitted_at)
         )
     ).all()
-    latest: dict[str, FormResponse] = {}
-    for response, name in responses:
-        latest[name] = response  # the newest answers each organisation sent
-    return list(latest.items())
+    latest: dict[tuple[str, str], FormResponse] = {}
+    for response, name, slug in responses:
+        latest[(name, slug)] = response  # the newest answers each organisation sent
+    return [(name, slug, response) for (name, slug), response in latest.items()]
 
 
 async def questions_of(session: AsyncSession, engagement: Engagement) -> FormDefinition | None:

@@ -50,7 +50,7 @@ def test_a_future_only_date_before_today_is_refused_with_the_day_named() -> None
     form = one_field_form(type="date", future_only=True)
     result = validate_page(form, 0, {"f": "9/3/2027"}, today=TODAY)
     assert result.errors["f"] == (
-        "Closing date must be today or later. Tuesday 9 March 2027 has already gone. "
+        "Closing date must be today or later. Tuesday 9 March 2027 has passed. "
         "Today is Wednesday 10 March 2027."
     )
     assert "f" not in result.values
@@ -78,13 +78,13 @@ def test_sending_refuses_a_saved_date_that_has_since_gone() -> None:
     form = one_field_form(type="date", future_only=True)
     assert validate_all(form, {"f": "2027-03-11"}, today=TODAY) == {}
     later = date(2027, 3, 12)
-    assert "has already gone" in validate_all(form, {"f": "2027-03-11"}, today=later)["f"]
+    assert "has passed" in validate_all(form, {"f": "2027-03-11"}, today=later)["f"]
 
 
 def test_chat_refuses_a_past_date_and_asks_again() -> None:
     form = one_field_form(type="date", future_only=True)
     outcome = chat_answer(form, ChatState(), "1/3/2027", today=TODAY)
-    assert outcome.error is not None and "has already gone" in outcome.error
+    assert outcome.error is not None and "has passed" in outcome.error
     assert outcome.state.answers == {}
     assert chat_answer(form, ChatState(), "12/3/2027", today=TODAY).state.answers == {
         "f": "2027-03-12"

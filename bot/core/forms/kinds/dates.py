@@ -434,7 +434,7 @@ def past_day_problem(field: Field, value: Any, today: date) -> str | None:
         return None
     return (
         f"{label_at_start(field)} must be today or later. "
-        f"{_display_date(day)} has already gone. Today is {_display_date(today)}."
+        f"{_display_date(day)} has passed. Today is {_display_date(today)}."
     )
 
 
