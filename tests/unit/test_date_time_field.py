@@ -526,9 +526,7 @@ def test_web_page_shows_a_text_input_with_the_example_as_a_hint() -> None:
     assert "starts_at-example" in control["aria-describedby"].split()
     assert control["value"] == ""
     template = environment.from_string('{% import "widgets.html" as w %}{{ w.form(f, "t") }}')
-    assert f'id="starts_at-example">For example, {EXAMPLE}</p>' in template.render(
-        f=prefilled({})
-    )
+    assert f'id="starts_at-example">For example, {EXAMPLE}</p>' in template.render(f=prefilled({}))
 
 
 @pytest.mark.parametrize("raw", ["Tuesday 2 March 2027, 2pm", "2027-03-02T14:00", "2/3/27 14:00"])
