@@ -25,7 +25,7 @@ from bot.core.reply import (
 )
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.organisations import registration_facts, reserved_contract_facts
+from handlers.organisations import profile_button, registration_facts, reserved_contract_facts
 from storage.forms import latest_definition
 from storage.organisations import DirectoryFilter, all_areas_served, search_directory
 
@@ -109,6 +109,7 @@ async def show_directory(turn: Turn, services: Services) -> list[Reply]:
     sections = [
         Section(
             heading=org.name,
+            buttons=[profile_button(org.name, org.slug)],
             facts=[
                 Fact(
                     label="Works on",

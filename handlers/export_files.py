@@ -34,6 +34,7 @@ from bot.core.forms import Field, FieldType, FormDefinition, is_blank
 from bot.core.forms.kinds import CellKind, kind_of
 from bot.core.opendata.cells import neutralise
 from bot.core.turn import Actor
+from bot.services import Services
 from storage.exports import (
     PROFILE_FORM,
     READINESS_FORM,
@@ -62,9 +63,25 @@ WHO_MAY_SEE_PROFILES = (
 )
 
 
+WHO_MAY_SEE_ENGAGEMENT = (
+    "Only {authority}'s commissioning team may see this file. Providers gave these answers "
+    "to help plan the work. Ideas marked commercially confidential must not be shared "
+    "outside the team. The answers are not a score and must not be used to rank bids."
+)
+WHO_MAY_SEE_SUMMARY = (
+    "Only {authority}'s commissioning team may see this file. It has counts only, never "
+    "anyone's answers, and feedback from too few people to stay anonymous is left out."
+)
+
+
 def who_may_see(kind: ExportKind, authority: str) -> str:
     """The line every export carries (in the file and the message) about who may see it."""
-    rule = WHO_MAY_SEE if kind == ExportKind.READINESS else WHO_MAY_SEE_PROFILES
+    rule = {
+        ExportKind.READINESS: WHO_MAY_SEE,
+        ExportKind.DIRECTORY: WHO_MAY_SEE_PROFILES,
+        ExportKind.ENGAGEMENT_ANSWERS: WHO_MAY_SEE_ENGAGEMENT,
+        ExportKind.ENGAGEMENT_SUMMARY: WHO_MAY_SEE_SUMMARY,
+    }[kind]
     return rule.format(authority=authority)
 
 
@@ -77,6 +94,14 @@ MIN_WIDTH, MAX_WIDTH = 10, 60
 class ExportKind(StrEnum):
     READINESS = "readiness"
     DIRECTORY = "directory"
+    #: One engagement's answers, one row per organisation (the ticket names the engagement).
+    ENGAGEMENT_ANSWERS = "engagement_answers"
+    #: One engagement's summary: counts only, with the summary's own suppression.
+    ENGAGEMENT_SUMMARY = "engagement_summary"
+
+
+#: Kinds made for one engagement: their ticket carries its number.
+ENGAGEMENT_KINDS = frozenset({ExportKind.ENGAGEMENT_ANSWERS, ExportKind.ENGAGEMENT_SUMMARY})
 
 
 class ExportFormat(StrEnum):
@@ -364,14 +389,31 @@ async def build_export(
     authority_id: int,
     now: datetime,
     tz: ZoneInfo = LONDON,
+    engagement_id: int | None = None,
+    services: Services | None = None,
 ) -> ExportFile | Refusal:
-    """The file, made now from the database, or why this person may not have it."""
+    """The file, made now from the database, or why this person may not have it.
+
+    An engagement's files name the engagement (``engagement_id``) and are made with the
+    app's ``services`` (its summary leaves out feedback from too few people, as the summary
+    page does).
+    """
     if not can_export(actor, authority_id):
         return Refusal(NOT_FOR_YOU)
     authority = await session.get(Authority, authority_id)
     if authority is None:
         return Refusal("That council is no longer on Convene, so there is nothing to export.")
-    if kind == ExportKind.READINESS:
+    if kind in ENGAGEMENT_KINDS:
+        if services is None:
+            raise ValueError("an engagement's file needs the app's services")
+        # Imported here: the engagements feature offers its files through this module.
+        from handlers.engagements.answers import engagement_table
+
+        made = await engagement_table(session, actor, kind, engagement_id, authority_id, services)
+        if isinstance(made, Refusal):
+            return made
+        table, what = made
+    elif kind == ExportKind.READINESS:
         table = await readiness_table(session, actor, authority, tz)
         what = f"Readiness answers given to {authority.name}"
     else:
@@ -385,11 +427,15 @@ async def build_export(
         ("Organisations", str(len(table.rows))),
         ("Money", "In pounds. Blank means the question was not answered."),
     ]
+    if kind == ExportKind.ENGAGEMENT_SUMMARY:
+        about = about[:4]
     table = Table(title=table.title, columns=table.columns, rows=table.rows, about=about)
     data = to_csv(table) if fmt == ExportFormat.CSV else to_xlsx(table)
     day = now.astimezone(tz).date().isoformat()
     return ExportFile(
-        filename=f"convene-{kind.value}-{authority.slug}-{day}.{fmt.value}",
+        filename=f"convene-{kind.value.replace('_', '-')}-{authority.slug}"
+        + (f"-{engagement_id}" if engagement_id is not None else "")
+        + f"-{day}.{fmt.value}",
         content_type=CONTENT_TYPES[fmt],
         data=data,
         rows=len(table.rows),

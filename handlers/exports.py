@@ -68,6 +68,8 @@ FORMAT_WORDS = {
 KIND_NAMES = {
     ExportKind.READINESS: "readiness answers",
     ExportKind.DIRECTORY: "provider directory",
+    ExportKind.ENGAGEMENT_ANSWERS: "engagement answers",
+    ExportKind.ENGAGEMENT_SUMMARY: "engagement summary",
 }
 FORMAT_NAMES = {ExportFormat.XLSX: "Excel", ExportFormat.CSV: "CSV"}
 
@@ -92,6 +94,8 @@ class ExportTicket:
     kind: ExportKind
     fmt: ExportFormat
     authority_id: int
+    #: For an engagement's answers or summary: which engagement.
+    engagement_id: int | None = None
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -99,17 +103,16 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 
 def sign_ticket(settings: Settings, ticket: ExportTicket) -> str:
-    return str(
-        _serializer(settings).dumps(
-            {
-                "e": ticket.export_id,
-                "p": ticket.person_id,
-                "k": ticket.kind.value,
-                "f": ticket.fmt.value,
-                "a": ticket.authority_id,
-            }
-        )
-    )
+    data: dict[str, Any] = {
+        "e": ticket.export_id,
+        "p": ticket.person_id,
+        "k": ticket.kind.value,
+        "f": ticket.fmt.value,
+        "a": ticket.authority_id,
+    }
+    if ticket.engagement_id is not None:
+        data["g"] = ticket.engagement_id
+    return str(_serializer(settings).dumps(data))
 
 
 def read_ticket(settings: Settings, token: str, *, max_age: int = LINK_SECONDS) -> ExportTicket:
@@ -129,6 +132,7 @@ def read_ticket(settings: Settings, token: str, *, max_age: int = LINK_SECONDS) 
             kind=ExportKind(data["k"]),
             fmt=ExportFormat(data["f"]),
             authority_id=int(data["a"]),
+            engagement_id=int(data["g"]) if data.get("g") is not None else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise TicketInvalid("not an export ticket") from exc
@@ -192,6 +196,8 @@ async def file_for_ticket(
                 authority_id=ticket.authority_id,
                 now=services.clock.now(),
                 tz=services.tz,
+                engagement_id=ticket.engagement_id,
+                services=services,
             )
         if isinstance(made, Refusal):
             await audit.record(
@@ -461,6 +467,15 @@ def file_offer(ready: ExportReady, turn: Turn, settings: Settings) -> FileOffer:
 
 
 def _contents(kind: ExportKind, rows: int, authority: Authority) -> str:
+    if kind == ExportKind.ENGAGEMENT_SUMMARY:
+        return "It has the engagement's summary: counts only, never anyone's answers."
+    if kind == ExportKind.ENGAGEMENT_ANSWERS:
+        if rows == 0:
+            return "No organisation has sent answers yet, so the file only has the headings."
+        return (
+            f"It has the latest answers {rows} organisation{'s' if rows != 1 else ''} sent, "
+            "one row each, with ideas marked commercially confidential flagged."
+        )
     if kind == ExportKind.DIRECTORY:
         return f"It has the profiles of {rows} organisation{'s' if rows != 1 else ''}."
     if rows == 0:

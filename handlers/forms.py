@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -257,23 +258,35 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
             ]
         page = max(0, min(submission.page, len(definition.pages) - 1))
         strict = submission.intent in (Intent.NEXT, Intent.SUBMIT)
-        result = validate_page(definition, page, submission.values, enforce_required=strict)
+        today = _today(services)
+        result = validate_page(
+            definition,
+            page,
+            submission.values,
+            enforce_required=strict,
+            today=today,
+            region=services.settings.bank_holiday_region,
+        )
         if not result.ok:
             return [
                 form_view(definition, response, page, raw=submission.values, errors=result.errors)
             ]
+        # A date on a weekend or bank holiday is accepted, with a word above the next view.
+        warnings: list[Reply] = [
+            Notice(text=text, level="warning") for text in result.warnings.values()
+        ]
         answers = {**response.answers, **result.values}
         now = services.clock.now()
         if submission.intent == Intent.SAVE:
             _store(response, answers, page, now)
-            return [_saved_notice(purpose, turn, services)]
+            return [*warnings, _saved_notice(purpose, turn, services)]
         if submission.intent == Intent.BACK:
             _store(response, answers, max(0, page - 1), now)
-            return [form_view(definition, response, response.current_page)]
+            return [*warnings, form_view(definition, response, response.current_page)]
         if page < len(definition.pages) - 1:
             _store(response, answers, page + 1, now)
-            return [form_view(definition, response, response.current_page)]
-        missing = {**validate_all(definition, answers), **purpose.cross_check(answers)}
+            return [*warnings, form_view(definition, response, response.current_page)]
+        missing = {**validate_all(definition, answers, today=today), **purpose.cross_check(answers)}
         if not missing:
             missing = await purpose.check_against_records(
                 session, turn, services, response, answers
@@ -281,9 +294,14 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
         if missing:
             first = definition.page_of(next(iter(missing)))
             _store(response, answers, first, now)
-            return [form_view(definition, response, first, errors=missing)]
+            return [*warnings, form_view(definition, response, first, errors=missing)]
         _store(response, answers, page, now)
-        return await _finish(session, turn, services, purpose, definition, response)
+        return [*warnings, *await _finish(session, turn, services, purpose, definition, response)]
+
+
+def _today(services: Services) -> date:
+    """Today where the council is, by the app's clock: what "future only" dates count from."""
+    return services.clock.now().astimezone(services.tz).date()
 
 
 def _store(response: FormResponse, answers: dict[str, Any], page: int, now: Any) -> None:
@@ -458,7 +476,7 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
             answers=dict(response.answers),
             review=marker.get("review") is True,
         )
-        outcome = chat_answer(definition, state, turn.text)
+        outcome = chat_answer(definition, state, turn.text, today=_today(services))
         now = services.clock.now()
         _store(response, dict(outcome.state.answers), response.current_page, now)
         conversation.updated_at = now
@@ -468,7 +486,7 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
         if outcome.done:
             conversation.state = {}
             missing = {
-                **validate_all(definition, response.answers),
+                **validate_all(definition, response.answers, today=_today(services)),
                 **purpose.cross_check(response.answers),
             }
             if missing:

@@ -38,6 +38,15 @@ DETAIL_FIELDS = (
 )
 
 
+def profile_button(name: str, slug: str) -> Button:
+    """A link from an organisation's name in a list to its profile (the `organisation`
+    command), labelled with the name so each link says where it goes."""
+    label = f"{name}: profile"
+    if len(label) > 75:  # Slack's limit for a button's words
+        label = f"{name[:64].rstrip()}…: profile"
+    return Button(label=label, action="cmd.organisation", value=slug)
+
+
 def registration_facts(definition: FormDefinition, org: Organisation) -> list[Fact]:
     """The organisation's registration numbers, each linked to its public register entry.
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.areas import typed_text
 from bot.core.cpv import typed_text as typed_cpv
-from bot.core.forms import Field, FieldType
+from bot.core.forms import Field, FieldType, TextFormat
 from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -191,6 +191,10 @@ def _date(field: Field, value: Any, common: dict[str, Any]) -> dict[str, Any]:
     return element
 
 
+#: Adaptive Card text styles for the text formats the engine checks.
+_TEXT_STYLES = {TextFormat.EMAIL: "Email", TextFormat.PHONE: "Tel", TextFormat.LINK: "Url"}
+
+
 def _typed(
     field: Field, value: Any, common: dict[str, Any], *, multiline: bool = False
 ) -> dict[str, Any]:
@@ -201,6 +205,9 @@ def _typed(
     the same parser as every other door.
     """
     element = {"type": "Input.Text", **common, "isMultiline": multiline}
+    if field.format is not None and not multiline:
+        # Teams shows the keyboard for an email, a phone number or a link.
+        element["style"] = _TEXT_STYLES[field.format]
     if field.effective_max_length:
         element["maxLength"] = field.effective_max_length
     if field.effective_example:

@@ -48,6 +48,7 @@ from bot.core.law.performance import (
 from bot.core.monitoring.moments import start_of_working_day
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.core.working_days import working_day_on_or_before, working_days_after
 from bot.services import Services
 from handlers.agreements.common import (
@@ -1140,7 +1141,7 @@ async def assessment(turn: Turn, services: Services, assessment_id: int) -> list
                 shared, agreement, told = await share(session, turn, services, assessment_id)
                 assert shared.respond_by is not None
                 who = (
-                    f"We told {told} person(s) at the provider"
+                    f"We told {counted(told, 'person', 'people')} at the provider"
                     if told
                     else "Nobody at the provider uses Convene yet, so tell them another way"
                 )

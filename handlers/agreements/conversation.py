@@ -28,6 +28,7 @@ from bot.clock import format_date, format_when
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
+from bot.core.words import counted
 from bot.services import Services
 from handlers.agreements.call_calendar import call_offer, may_join
 from handlers.agreements.common import (
@@ -344,7 +345,7 @@ async def offer_call(
     )
     return [
         Notice(
-            text=f"Sent {len(times)} time(s) to {await _name_of(session, checkin.organisation_id)}"
+            text=f"Sent {counted(len(times), 'time')} to {await _name_of(session, checkin.organisation_id)}"
             f": {'; '.join(times)}. You will both get the time in full once they pick one. "
             f"{PRIVATE}",
             level="success",

@@ -30,6 +30,7 @@ from bot.core.law import LawError
 from bot.core.law.performance import termination_notice_due, termination_notice_required
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.services import Services
 from handlers.agreements import key_dates
 from handlers.agreements.assessments import (
@@ -326,7 +327,7 @@ def ended_replies(ended: Ended) -> list[Reply]:
     agreement, ending = ended.agreement, ended.ending
     text = (
         f"Recorded: {agreement.title} ended on {format_date(ending.ended_on)}. We stopped "
-        f"{ended.cancelled} reminder(s) that came after it: check-ins, their chases and key "
+        f"{counted(ended.cancelled, 'reminder')} that came after it: check-ins, their chases and key "
         "dates. Your team and the organisations party to it can see this."
     )
     replies: list[Reply] = [Notice(level="success", text=text)]

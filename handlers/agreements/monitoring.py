@@ -50,6 +50,7 @@ from bot.core.monitoring import (
 from bot.core.quiet_hours import next_waking_moment, zone_named
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Door, Turn, parse_command
+from bot.core.words import counted
 from bot.core.working_days import next_working_day, working_days_after
 from bot.services import Services
 from handlers.agreements.common import (
@@ -219,8 +220,9 @@ def burden_text(burden: Burden) -> str:
         text = "No check-ins have been sent yet, so nothing has been asked of the provider."
     else:
         text = (
-            f"{burden.checkins_sent} check-in(s) sent, {burden.questions_asked} question(s) "
-            f"asked, {burden.answered} answered, {burden.minutes} minute(s) spent answering "
+            f"{counted(burden.checkins_sent, 'check-in')} sent, "
+            f"{counted(burden.questions_asked, 'question')} asked, {burden.answered} answered, "
+            f"{counted(burden.minutes, 'minute')} spent answering "
             "(from opening the check-in to sending it)."
         )
     for item in burden.unopened:
@@ -733,8 +735,9 @@ async def accept(turn: Turn, services: Services, agreement_id: int | None) -> li
         )
         return [
             Notice(
-                text=f"Agreed: the monitoring plan for {agreement.title}. {count} check-in(s) "
-                f"are planned; the first is on {format_when(first.at)}. The organisation "
+                text=f"Agreed: the monitoring plan for {agreement.title}. "
+                f"{counted(count, 'check-in')} {'is' if count == 1 else 'are'} planned; "
+                f"the first is on {format_when(first.at)}. The organisation "
                 "that reports (for a consortium, only the lead) is asked each time, in "
                 "working hours.",
                 level="success",

@@ -45,6 +45,7 @@ from bot.core.monitoring.moments import start_of_working_day
 from bot.core.monitoring.variations import RunningTotal, Variation, running_totals
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.services import Services
 from handlers.agreements.common import (
     COMMAND,
@@ -861,7 +862,7 @@ def variations_message(
         )
         if latest is not None:
             summary += (
-                f" After {len(totals.rows)} approved variation(s): worth "
+                f" After {counted(len(totals.rows), 'approved variation')}: worth "
                 f"{money(int(latest.value * 100))} ({latest.value_change_percent:+}%), ending "
                 f"{format_date(agreement.ends_on)} ({latest.term_change_percent:+}% of the term)."
             )

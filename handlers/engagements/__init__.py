@@ -3,7 +3,7 @@
 `engagements` lists them; `new`, `edit N`, `publish N`, `show N`, `answer N`, `join N`,
 `ask N`, `questions N`, `reply N Q`, `update N`, `event N`, `rsvp E`, `cancel E`,
 `attendance E`, `talk N`, `times M`, `pick M I`, `notes M`, `feedback N`, `close N`,
-`summary N`, `answers N`, `record N`, `reference N`, `declare N`, `declarations N`,
+`summary N`, `answers N`, `export N`, `record N`, `reference N`, `declare N`, `declarations N`,
 `yousaid N`. Chat doors type them; buttons carry them as values.
 """
 
@@ -80,6 +80,7 @@ STEPS: tuple[SubCommand, ...] = (
     _numbered("close", closing.close_now, changes_things=True),
     _numbered("summary", closing.show_summary),
     _numbered("answers", answers.show_answers),
+    _numbered("export", answers.export_file),
     _numbered("record", record.show_record),
     _numbered("declarations", conflicts.show_declarations),
 )

@@ -17,6 +17,7 @@ from bot.core.forms import FieldType, FormDefinition, format_answer
 from bot.core.forms.kinds import kind_of
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants, tell_the_team
 from handlers.engagements.common import (
@@ -465,6 +466,14 @@ def summary_message(
                 label="You said, we did", action="cmd.engagements", value=f"yousaid {engagement.id}"
             ),
             Button(label="The record", action="cmd.engagements", value=f"record {engagement.id}"),
+            *(
+                Button(
+                    label=f"Download ({name})",
+                    action="cmd.engagements",
+                    value=f"export {engagement.id} summary {fmt}",
+                )
+                for fmt, name in (("xlsx", "Excel"), ("csv", "CSV"))
+            ),
         ],
         who_sees="Only your commissioning team sees this summary. It is never a score.",
     )
@@ -539,7 +548,8 @@ class YouSaidWeDid(TeamForm):
         )
         return [
             Notice(
-                text=f"Sent to the {count} people who took part, and added to the record.",
+                text=f"Sent to {counted(count, 'person', 'people')} invited or taking part, "
+                "and added to the record.",
                 level="success",
             )
         ]

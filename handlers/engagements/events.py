@@ -13,6 +13,7 @@ from bot.clock import format_when
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.services import Services
 from handlers.engagements.clarifications import publish_to_participants
 from handlers.engagements.common import (
@@ -112,7 +113,7 @@ class AddEvent(TeamForm):
             count = await publish_to_participants(
                 session, engagement, message, f"engagement:{engagement.id}:event:{event.id}", now
             )
-            told = f" We told the {count} people taking part."
+            told = f" We sent it to {counted(count, 'person', 'people')} invited or taking part."
         return [
             Notice(
                 text=f"Added {event.title} on {format_when(event.starts_at, turn.actor.timezone)}."

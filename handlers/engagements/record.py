@@ -23,6 +23,7 @@ from bot.core.forms import FormDefinition
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Actor, Door, Turn, row_id
+from bot.core.words import counted
 from bot.services import Services
 from handlers.engagements.closing import SummaryFacts, summary_facts
 from handlers.engagements.common import (
@@ -102,7 +103,9 @@ def process_description(engagement: Engagement, facts: SummaryFacts) -> str:
         "Questions were answered for every participant at the same time, without naming who asked.",
     ]
     if events:
-        parts.append(f"{len(events)} event(s): " + ", ".join(r.event.title for r in events) + ".")
+        parts.append(
+            f"{counted(len(events), 'event')}: " + ", ".join(r.event.title for r in events) + "."
+        )
     return " ".join(parts)
 
 

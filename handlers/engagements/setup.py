@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
 from bot.core.areas import area_label
-from bot.core.forms import Field, FieldType, FormDefinition, Page
+from bot.core.forms import Field, FieldType, FormDefinition, Page, what_must_be_answered
 from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
 from bot.core.turn import Turn
+from bot.core.words import counted
 from bot.services import Services
 from handlers.engagements.common import (
     FUNDING_ROUTES,
@@ -270,13 +271,16 @@ async def build_questions(session: AsyncSession, engagement: Engagement) -> Form
     if not pages:  # always leave room to say something
         last = bank.pages[-1]
         pages.append(last.model_copy(update={"fields": [bank.field("anything_else")]}))
-    return FormDefinition(
+    built = FormDefinition(
         key=engagement_form_key(engagement.id),
         title=f"Questions: {engagement.title}"[:200],
         intro=bank.intro,
         who_sees=bank.who_sees,
         pages=pages,
     )
+    # Which questions may be left blank depends on what the commissioner made required.
+    intro = " ".join(part for part in (bank.intro, what_must_be_answered(built)) if part)
+    return built.model_copy(update={"intro": intro})
 
 
 def question_count(engagement: Engagement) -> int:
@@ -344,11 +348,12 @@ async def draft_view(
                 ],
             )
         )
+    questions = await questions_section(session, engagement)
     replies.append(
         Message(
             title=f"Draft: {engagement.title}",
             text="This is what every invited provider will see. Nothing is sent until you publish.",
-            sections=invitation.sections,
+            sections=[*invitation.sections, *([questions] if questions else [])],
             buttons=[
                 Button(
                     label="Publish",
@@ -364,6 +369,24 @@ async def draft_view(
         )
     )
     return replies
+
+
+async def questions_section(session: AsyncSession, engagement: Engagement) -> Section | None:
+    """The questions providers will be asked, in order, each saying whether it must be
+    answered: so the commissioner checks them before anything is sent."""
+    form = await build_questions(session, engagement)
+    if form is None:
+        return None
+    lines = [
+        f"{number}. {field.label}" + ("" if field.required else " (optional)")
+        for number, field in enumerate(form.all_fields(), start=1)
+    ]
+    count = len(lines)
+    return Section(
+        heading="The questions we will ask",
+        text=f"Providers will be asked {counted(count, 'question')}. "
+        f"{what_must_be_answered(form)}\n" + "\n".join(lines),
+    )
 
 
 async def invitation_message(
@@ -393,12 +416,12 @@ async def invitation_message(
     sections.append(Section(heading="Confidentiality", text=engagement.confidentiality))
     events = await events_of(session, engagement.id)
     for event in events:
-        where = event.place or event.link or "Details to follow"
+        where = (event.place or event.link or "Details to follow").rstrip(".")
         sections.append(
             Section(
                 heading=f"{event.title} ({event.kind.replace('_', '-')})",
                 text=f"{format_when(event.starts_at, tz)}. {where}."
-                + (f" {event.capacity} places." if event.capacity else ""),
+                + (f" {counted(event.capacity, 'place')}." if event.capacity else ""),
                 buttons=[
                     Button(label="Book a place", action="cmd.engagements", value=f"rsvp {event.id}")
                 ],

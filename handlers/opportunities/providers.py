@@ -9,7 +9,7 @@ is the team's, and it is checked against the council on every read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,7 @@ from handlers.opportunities.open_data import is_grant, ocds_button
 from handlers.opportunities.routing import reserved_refusal
 from handlers.opportunities.setup import preview_replies
 from handlers.opportunities.views import WHO_SEES, full_details, is_this_for_us, provider_buttons
+from handlers.organisations import profile_button
 from storage import audit
 from storage.forms import latest_definition
 from storage.models import Organisation
@@ -405,6 +406,8 @@ class InterestSummary:
     by_kind: list[tuple[str, int]]
     names: list[str]
     withdrew: int
+    #: Short names, in the order of `names`: each name links to its profile.
+    slugs: list[str] = field(default_factory=list)
 
 
 async def interest_summary(
@@ -437,7 +440,13 @@ async def interest_summary(
         labelled("legal_form"),
         [org.name for org in interested],
         withdrew,
+        [org.slug for org in interested],
     )
+
+
+#: Links to profiles under the names; past this many the names alone are listed (a chat
+#: message has room for only so many buttons).
+MAX_PROFILE_LINKS = 20
 
 
 def summary_replies(summary: InterestSummary) -> list[Reply]:
@@ -460,6 +469,10 @@ def summary_replies(summary: InterestSummary) -> list[Reply]:
                 Section(
                     heading="Names (only your team sees these)",
                     text=", ".join(summary.names) or "None yet.",
+                    buttons=[
+                        profile_button(name, slug)
+                        for name, slug in zip(summary.names, summary.slugs, strict=False)
+                    ][:MAX_PROFILE_LINKS],
                 ),
             ],
             who_sees="Only your council's commissioning team sees this. Providers never see "

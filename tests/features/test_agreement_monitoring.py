@@ -181,7 +181,7 @@ async def test_a_checkin_goes_on_a_working_morning_and_is_answered_in_chat(
     # Answered: no chases left.
     assert [r for r in await door.reminders(kind=CHASE_KIND) if r.state == "pending"] == []
     said = text_of(await priya.say(f"agreements monitoring {agreement_id}"))
-    assert "2 question(s) asked" in said and "12 minute(s) spent answering" in said
+    assert "2 questions asked" in said and "12 minutes spent answering" in said
     assert "answered, rated green" in said
 
 

@@ -137,7 +137,7 @@ async def test_the_checkin_form_is_built_from_the_plan_and_timed(door: TestDoor)
     # Sent once: the form can't be sent again.
     assert "was answered on" in text_of(await tom.say(f"agreements answer {checkin_id}"))
     said = text_of(await priya.say(f"agreements monitoring {agreement_id}"))
-    assert "12 minute(s) spent answering" in said
+    assert "12 minutes spent answering" in said
 
 
 async def test_the_checkin_form_in_chat_one_question_at_a_time(door: TestDoor) -> None:
@@ -294,7 +294,7 @@ async def test_arranging_a_call_with_times_in_full(door: TestDoor) -> None:
         {"option_1": "20 February 2026 10am", "option_2": "23 February 2026 2pm"},
         intent=Intent.SUBMIT,
     )
-    assert "Sent 2 time(s)" in priya.text(), priya.text()
+    assert "Sent 2 times" in priya.text(), priya.text()
     async with door.services.db.session() as session:
         (offer,) = (await session.scalars(select(CheckinCall))).all()
     offered = [

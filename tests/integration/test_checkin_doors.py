@@ -187,7 +187,7 @@ async def test_the_checkin_form_on_slack_teams_and_the_web(doors: Doors) -> None
     seen = await doors.slack_form(
         PRIYA, offer_form.id, 0, {"option_1": "1 June 2027 10am"}, "submit"
     )
-    assert "Sent 1 time(s)" in seen.text, seen.text[-2000:]
+    assert "Sent 1 time to" in seen.text, seen.text[-2000:]
     async with doors.services.db.session() as session:
         offer = await session.scalar(select(CheckinCall))
     assert offer is not None

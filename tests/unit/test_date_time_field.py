@@ -518,11 +518,15 @@ def test_teams_card_keeps_what_was_typed_with_the_error() -> None:
     assert inputs(card)["meet_at"]["errorMessage"] == message
 
 
-def test_web_page_shows_a_text_input_with_the_example() -> None:
+def test_web_page_shows_a_text_input_with_the_example_as_a_hint() -> None:
+    """The example stays readable while typing: hint text, never a placeholder."""
     control = web_controls(prefilled({}))["starts_at"]
     assert control["type"] == "text"
-    assert control["placeholder"] == EXAMPLE
+    assert "placeholder" not in control
+    assert "starts_at-example" in control["aria-describedby"].split()
     assert control["value"] == ""
+    template = environment.from_string('{% import "widgets.html" as w %}{{ w.form(f, "t") }}')
+    assert f'id="starts_at-example">For example, {EXAMPLE}</p>' in template.render(f=prefilled({}))
 
 
 @pytest.mark.parametrize("raw", ["Tuesday 2 March 2027, 2pm", "2027-03-02T14:00", "2/3/27 14:00"])

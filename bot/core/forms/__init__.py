@@ -20,6 +20,7 @@ from bot.core.forms.model import (
     FieldType,
     FormDefinition,
     Page,
+    TextFormat,
     definition_checksum,
     load_definition,
     load_definition_file,
@@ -35,10 +36,12 @@ from bot.core.forms.parsing import (
 )
 from bot.core.forms.validation import (
     PageResult,
+    answer_warning,
     error_summary,
     required_message,
     validate_all,
     validate_page,
+    what_must_be_answered,
 )
 
 __all__ = [
@@ -55,6 +58,8 @@ __all__ = [
     "FormDefinition",
     "Page",
     "PageResult",
+    "TextFormat",
+    "answer_warning",
     "chat_answer",
     "chat_prompt",
     "definition_checksum",
@@ -70,4 +75,5 @@ __all__ = [
     "to_raw",
     "validate_all",
     "validate_page",
+    "what_must_be_answered",
 ]

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.core.forms.kinds import kind_of
 from bot.core.forms.model import Field, FormDefinition
 from bot.core.forms.parsing import AnswerError, format_answer, is_blank, parse_answer
-from bot.core.forms.validation import required_message
+from bot.core.forms.validation import required_message, today_problem
 
 __all__ = [
     "FINISHED_MESSAGE",
@@ -212,7 +213,9 @@ def _command(text: str) -> str:
     return " ".join(text.split()).casefold().rstrip(".!")
 
 
-def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcome:
+def chat_answer(
+    defn: FormDefinition, state: ChatState, text: str, *, today: date | None = None
+) -> ChatOutcome:
     """Handle one reply. The given state is never changed; a new one is returned.
 
     Replies "skip", "back", "stop" (or "save"/"later") and "keep" are
@@ -275,6 +278,9 @@ def chat_answer(defn: FormDefinition, state: ChatState, text: str) -> ChatOutcom
             required_message(fld) if fld.required else "Type your answer, or type skip to leave it."
         )
         return _ask(defn, current, error=message)
+    problem = today_problem(fld, value, today)
+    if problem is not None:
+        return _ask(defn, current, error=problem)
     current.answers[fld.id] = value
     current.position = _advance(fields, current)
     return _ask(defn, current, saved_field=fld.id)

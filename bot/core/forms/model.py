@@ -40,6 +40,7 @@ __all__ = [
     "FieldType",
     "FormDefinition",
     "Page",
+    "TextFormat",
     "definition_checksum",
     "load_definition",
     "load_definition_file",
@@ -77,6 +78,20 @@ class FieldType(StrEnum):
     #: CPV 2008 codes (what is bought or provided), picked by words or code; stored as
     #: 8-digit codes (``bot/core/cpv``).
     CPV = "cpv"
+
+
+class TextFormat(StrEnum):
+    """What a typed answer must look like, beyond being words.
+
+    Set as ``format`` on a text question. The engine checks the answer (so every door and
+    chat refuse the same things with the same words) and the web door picks the matching
+    input (``type=email``, ``type=tel``, ``type=url``) so phones show the right keyboard.
+    """
+
+    EMAIL = "email"
+    PHONE = "phone"
+    #: A web address; only http and https are accepted (never ``javascript:`` or ``data:``).
+    LINK = "link"
 
 
 #: Types whose answers are picked from ``Field.choices`` (each kind also says so itself,
@@ -133,6 +148,10 @@ class Choice(BaseModel):
         return self
 
 
+#: Field settings left out of a saved definition when they hold these values.
+_UNUSED_SETTINGS: dict[str, Any] = {"public_register": None, "future_only": False, "format": None}
+
+
 class Field(BaseModel):
     """One question.
 
@@ -158,17 +177,25 @@ class Field(BaseModel):
     #: For a ``register_number`` question: which public register (a key of
     #: ``bot.core.registers.REGISTERS``).
     public_register: str | None = None
+    #: For a date or date-and-time question: refuse a day before today (a closing date, an
+    #: event, a deadline). A weekend or bank holiday is allowed, with a warning.
+    future_only: bool = False
+    #: For a text question: what the answer must look like (an email, a phone number, a link).
+    format: TextFormat | None = None
 
     @model_serializer(mode="wrap")
-    def _without_unused_register(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Leave ``public_register`` out when unset, so forms without one keep their checksum.
+    def _without_unused_settings(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave out settings most questions do not use, so forms without them keep their checksum.
 
-        Every other question has no register; writing ``public_register: null`` into each would
-        change every form's checksum and make each look like a new version.
+        Most questions have no register, no format and no "future only"; writing
+        ``public_register: null`` (and the rest) into each would change every form's checksum
+        and make each look like a new version.
         """
         data = handler(self)
-        if isinstance(data, dict) and data.get("public_register") is None:
-            data.pop("public_register", None)
+        if isinstance(data, dict):
+            for key, unset in _UNUSED_SETTINGS.items():
+                if key in data and data[key] == unset:
+                    data.pop(key)
         return data
 
     @model_validator(mode="before")

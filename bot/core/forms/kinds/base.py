@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from bot.core.forms.kinds.common import label_in_sentence, single_raw
-from bot.core.forms.model import Field, FieldType
+from bot.core.forms.model import Field, FieldType, TextFormat
 
 __all__ = ["KINDS", "CellKind", "FieldKind", "SummaryKind", "kind_of", "register"]
 
@@ -67,6 +67,10 @@ class FieldKind:
     default_max_length: ClassVar[int | None] = None
     #: Whether the field names a public register (``public_register``) to check against.
     takes_register: ClassVar[bool] = False
+    #: Whether the field may be ``future_only`` (dates refuse a day before today).
+    takes_future: ClassVar[bool] = False
+    #: Which ``format`` settings the kind honours (text questions: email, phone, link).
+    takes_formats: ClassVar[frozenset[TextFormat]] = frozenset()
 
     def default_choices(self) -> list[dict[str, str]]:
         """The options an author may leave out (yes/no, a 1-5 scale); none by default."""
@@ -93,6 +97,14 @@ class FieldKind:
         if field.public_register is not None and not self.takes_register:
             raise ValueError(
                 f"field {field.id!r}: only register_number questions have a public_register"
+            )
+        if field.future_only and not self.takes_future:
+            raise ValueError(
+                f"field {field.id!r}: future_only only applies to date and date_time questions"
+            )
+        if field.format is not None and field.format not in self.takes_formats:
+            raise ValueError(
+                f"field {field.id!r}: a {field.type} question cannot have format {field.format}"
             )
 
     def parse_raw(self, field: Field, raw: str | list[str] | None) -> Any:

@@ -23,8 +23,9 @@ from bot.core.forms.kinds.common import (
 )
 from bot.core.forms.kinds.numbers import NUMBER_WORDS
 from bot.core.forms.model import Field, FieldType
+from bot.core.working_days import is_working_day
 
-__all__ = ["read_date_time"]
+__all__ = ["answer_day", "non_working_day_warning", "past_day_problem", "read_date_time"]
 
 # --------------------------------------------------------------------------
 # Dates
@@ -358,6 +359,7 @@ class Date(FieldKind):
     type = FieldType.DATE
     summary = SummaryKind.TEXT
     cell = CellKind.DATE
+    takes_future = True
 
     def example(self, field: Field) -> str:
         return "31/03/2027"
@@ -380,6 +382,7 @@ class DateTime(FieldKind):
     type = FieldType.DATE_TIME
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
+    takes_future = True
 
     def example(self, field: Field) -> str:
         return "Tuesday 2 March 2027, 2pm"
@@ -403,3 +406,51 @@ class DateTime(FieldKind):
         # Text in UK time with its offset, like "Submitted at": spreadsheets have
         # no zone-aware cell, and a bare local time would be wrong half the year.
         return read_date_time(value).astimezone(LONDON).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------
+# Checks that need today's date: "future only", and a weekend or bank holiday
+# --------------------------------------------------------------------------
+
+
+def answer_day(field: Field, value: Any) -> date | None:
+    """The UK day a stored date (or date and time) answer falls on; None for anything else."""
+    try:
+        if field.type == FieldType.DATE:
+            return date.fromisoformat(str(value))
+        if field.type == FieldType.DATE_TIME:
+            return read_date_time(value).astimezone(LONDON).date()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None
+
+
+def past_day_problem(field: Field, value: Any, today: date) -> str | None:
+    """Why a ``future_only`` answer cannot be used: it is before today. None when it is fine."""
+    if not field.future_only:
+        return None
+    day = answer_day(field, value)
+    if day is None or day >= today:
+        return None
+    return (
+        f"{label_at_start(field)} must be today or later. "
+        f"{_display_date(day)} has passed. Today is {_display_date(today)}."
+    )
+
+
+def non_working_day_warning(field: Field, value: Any, region: str) -> str | None:
+    """A gentle word when a ``future_only`` day is a weekend or a bank holiday.
+
+    A warning, not a refusal: a Saturday event is often just what a community group
+    wants, but a closing date on Christmas Day is usually a slip.
+    """
+    if not field.future_only:
+        return None
+    day = answer_day(field, value)
+    if day is None or is_working_day(day, region):
+        return None
+    what = "a weekend" if day.weekday() >= 5 else "a bank holiday"
+    return (
+        f"{_display_date(day)} is {what}. Check this is the day you mean for "
+        f"{label_in_sentence(field)}. If it is, you do not need to change it."
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from bot.core.forms.kinds.base import CellKind, FieldKind, SummaryKind, register
-from bot.core.forms.kinds.common import AnswerError, clean_label
-from bot.core.forms.model import Field, FieldType
+from bot.core.forms.kinds.common import AnswerError, clean_label, label_in_sentence
+from bot.core.forms.model import Field, FieldType, TextFormat
 from bot.core.registers import REGISTERS, RegisterNumberError, read_number
 
 _LINE_BREAKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x85\u2028\u2029", "\n"))
@@ -30,16 +32,103 @@ def _checked(field: Field, value: str, allowed: set[str]) -> str:
     return value
 
 
+# An email address as people type one: something, an @, a domain with a dot. Anything
+# stricter refuses real addresses; the point is to catch a phone number or a name typed
+# in the wrong box.
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}")
+# A phone number as people type one: digits, spaces, a leading +, brackets and dashes.
+_PHONE = re.compile(r"\+?[\d\s()\-.]+")
+_PHONE_DIGITS = range(10, 16)  # a UK number has 10 or 11 digits; a foreign one up to 15
+# A host name: letters, digits, hyphens and dots, with at least one dot (or localhost is
+# refused: a link people will follow must be on the internet).
+_HOST = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+"
+)
+
+FORMAT_EXAMPLES: dict[TextFormat, str] = {
+    TextFormat.EMAIL: "name@example.org.uk",
+    TextFormat.PHONE: "0113 496 0000",
+    TextFormat.LINK: "https://www.example.org.uk",
+}
+
+
+def _email(field: Field, value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise AnswerError(
+            f"Enter {label_in_sentence(field)} as an email address, like "
+            f"{FORMAT_EXAMPLES[TextFormat.EMAIL]}",
+            field.id,
+        )
+    local, domain = value.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def _phone(field: Field, value: str) -> str:
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE.fullmatch(value) or digits not in _PHONE_DIGITS:
+        raise AnswerError(
+            f"Enter {label_in_sentence(field)} as a phone number, like "
+            f"{FORMAT_EXAMPLES[TextFormat.PHONE]}",
+            field.id,
+        )
+    return value
+
+
+def _link(field: Field, value: str) -> str:
+    """A web address people can safely follow: http or https, on a real host name.
+
+    ``javascript:``, ``data:`` and every other scheme are refused, so a link shown on a
+    page can never run code. "www.example.org" is read as https, as browsers do.
+    """
+    text = value
+    if "://" not in text and ":" not in text.split("/", 1)[0]:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not _HOST.fullmatch(host)
+        or any(ch.isspace() for ch in text)
+        or parts.username is not None
+    ):
+        raise AnswerError(
+            f"Enter {label_in_sentence(field)} as a web address starting with https:// "
+            f"or http://, like {FORMAT_EXAMPLES[TextFormat.LINK]}",
+            field.id,
+        )
+    return text
+
+
+_FORMAT_CHECKS = {TextFormat.EMAIL: _email, TextFormat.PHONE: _phone, TextFormat.LINK: _link}
+
+
+def checked_format(field: Field, value: str) -> str:
+    """The answer as stored, if it looks like what ``field.format`` asks for."""
+    if field.format is None or not value:
+        return value
+    return _FORMAT_CHECKS[field.format](field, value)
+
+
 @register
 class ShortText(FieldKind):
     type = FieldType.SHORT_TEXT
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
     default_max_length = 200
+    takes_formats = frozenset(TextFormat)
 
     def parse(self, field: Field, text: str) -> str:
         # A short answer is one line: fold pasted line breaks and tabs into spaces.
-        return _checked(field, " ".join(text.split()), set())
+        value = _checked(field, " ".join(text.split()), set())
+        # An email or a phone number is checked as typed; a link with no spaces in it.
+        return checked_format(field, value)
+
+    def example(self, field: Field) -> str | None:
+        return FORMAT_EXAMPLES[field.format] if field.format is not None else None
 
 
 @register
@@ -48,11 +137,17 @@ class LongText(FieldKind):
     cell = CellKind.TEXT
     summary = SummaryKind.TEXT
     default_max_length = 5000
+    takes_formats = frozenset({TextFormat.LINK})
 
     def parse(self, field: Field, text: str) -> str:
         # Word and some phones paste line breaks as odd characters; make them plain.
         value = text.replace("\r\n", "\n").translate(_LINE_BREAKS).strip()
-        return _checked(field, value, {"\n", "\t"})
+        value = _checked(field, value, {"\n", "\t"})
+        if field.format is TextFormat.LINK:
+            # Links, one on each line: each is checked, blank lines are dropped.
+            lines = [line.strip() for line in value.split("\n") if line.strip()]
+            value = "\n".join(_link(field, line) for line in lines)
+        return value
 
     def how_to_answer(self, field: Field) -> str:
         text = super().how_to_answer(field)
