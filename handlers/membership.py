@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import format_day
 from bot.core.feature import Command, Confirmation, Feature, SubCommand
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Turn, parse_command, row_id
 from bot.services import Services
 from storage import audit
 from storage.membership import (
@@ -271,6 +271,8 @@ async def invite(turn: Turn, services: Services) -> list[Reply]:
             )
         ]
     words, _ = parse_command(turn.text or "")
+    if words[1:2] == ["remove"]:
+        return await _remove(turn, services, row_id(words[2]) if len(words) > 2 else None)
     fresh = words[1:2] == ["new"]
     async with services.db.session() as session:
         now = services.clock.now()
@@ -337,6 +339,30 @@ async def _confirm_new_code(turn: Turn, services: Services) -> Confirmation:
     )
 
 
+async def _confirm_remove(
+    turn: Turn, services: Services, membership_id: int
+) -> Confirmation | None:
+    """The words asked before an admin removes somebody: who, from what, and what happens
+    to them. Named only to an admin of that organisation (anyone else is refused anyway)."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        membership = await session.get(Membership, membership_id)
+        if membership is None or membership.organisation_id not in turn.actor.admin_of():
+            return None
+        person = await session.get(Person, membership.person_id)
+        organisation = await session.get(Organisation, membership.organisation_id)
+    if person is None or organisation is None:
+        return None
+    return Confirmation(
+        title=f"Remove {person.name}?",
+        question=f"Remove {person.name} from {organisation.name} in Convene?",
+        consequence="They are signed out at once and can no longer act for your "
+        "organisation. We tell them an admin took them out. To have them back, give them "
+        "a new invite code.",
+        yes_label=f"Yes, remove {person.name}",
+    )
+
+
 async def _confirm_join(turn: Turn, services: Services) -> Confirmation | None:
     """The words asked before `join` runs from a link: which code, or which organisation."""
     words, _ = parse_command(turn.text or "")
@@ -375,10 +401,11 @@ def _people_in(
             []
             if person.id == me
             else [
+                # Asks first on the web, in `_confirm_remove`'s words.
                 Button(
                     label=f"Remove {person.name}",
-                    action="join.remove",
-                    value=str(membership.id),
+                    action="cmd.invite",
+                    value=f"remove {membership.id}",
                     style="danger",
                 )
             ]
@@ -398,8 +425,13 @@ async def remove_member(turn: Turn, services: Services) -> list[Reply]:
     All of that person's roles there go, and they are signed out of the web pages
     everywhere, so nothing they still have open can act for the organisation.
     """
-    assert turn.actor is not None and turn.action is not None
-    membership_id = turn.action.number
+    assert turn.action is not None
+    return await _remove(turn, services, turn.action.number)
+
+
+async def _remove(turn: Turn, services: Services, membership_id: int | None) -> list[Reply]:
+    """An admin takes the person with this membership out of their organisation."""
+    assert turn.actor is not None
     async with services.db.session() as session:
         membership = None if membership_id is None else await session.get(Membership, membership_id)
         if membership is None or membership.organisation_id is None:
@@ -481,7 +513,10 @@ FEATURE = Feature(
             invite,
             "providers",
             teams_scopes=frozenset({"team", "groupChat"}),
-            subcommands=(SubCommand("new", changes_things=True, confirm=_confirm_new_code),),
+            subcommands=(
+                SubCommand("new", changes_things=True, confirm=_confirm_new_code),
+                SubCommand("remove", numbered=True, changes_things=True, confirm=_confirm_remove),
+            ),
         ),
     ),
     actions={"join.": decide},

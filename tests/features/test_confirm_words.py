@@ -16,7 +16,7 @@ from bot.core.feature import Confirmation
 from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers import features
-from storage.models import AuditEvent, FormResponse
+from storage.models import AuditEvent, FormResponse, Membership
 from tests.features.engagement_story import TITLE, make_engagement
 from tests.features.test_membership import _newcomer
 from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
@@ -170,3 +170,18 @@ async def test_invite_shows_the_same_code_until_a_new_one_is_made(
             )
         ).all()
     assert len(made_codes) == 2
+
+    # Taking somebody out asks first, naming them, to an admin of theirs only.
+    sam_id = await door.person_id("Sam Newton")
+    async with services.db.session() as session:
+        membership_id = await session.scalar(
+            select(Membership.id).where(Membership.person_id == sam_id)
+        )
+    asked = await _asked(services, tom, f"invite remove {membership_id}")
+    assert asked.title == "Remove Sam Newton?"
+    assert asked.question == "Remove Sam Newton from Riverside Youth Trust in Convene?"
+    assert "signed out at once" in asked.consequence
+    priya = await door.sign_in("Priya Shah")
+    assert "Sam" not in (await _asked(services, priya, f"invite remove {membership_id}")).question
+    removed = text_of(await tom.say(f"invite remove {membership_id}"))
+    assert "Sam Newton is no longer part of Riverside Youth Trust" in removed
