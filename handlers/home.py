@@ -6,10 +6,12 @@ owns it (`Feature.home_sections`), so a new feature adds to Home without editing
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import format_when
+from bot.clock import as_utc, format_when
 from bot.core.feature import Command, Feature
 from bot.core.reply import Button, Message, Reply, Section
 from bot.core.turn import Turn
@@ -35,7 +37,16 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
                     )
                 )
             ).all()
+            now = services.clock.now()
             for draft in drafts:
+                if not has_an_answer(draft):
+                    # Opened and never answered: nothing to finish. Opening the form again
+                    # resumes it; one nobody came back to for a while is tidied away.
+                    if draft.respondent_id == actor.person_id and (
+                        as_utc(draft.updated_at) < now - UNANSWERED_DRAFTS_KEPT
+                    ):
+                        await session.delete(draft)
+                    continue
                 sections.append(
                     Section(
                         heading="Form to finish",
@@ -62,6 +73,15 @@ async def show_home(turn: Turn, services: Services) -> list[Reply]:
     if not sections:
         sections.append(Section(text="Nothing needs doing right now."))
     return [Message(title=f"Hello {actor.first_name}", sections=sections)]
+
+
+#: How long a draft opened and never answered is kept, so opening it again soon resumes it.
+UNANSWERED_DRAFTS_KEPT = timedelta(days=7)
+
+
+def has_an_answer(draft: FormResponse) -> bool:
+    """Whether the draft holds at least one answer (not only blanks from opening it)."""
+    return any(value not in (None, "", [], {}) for value in (draft.answers or {}).values())
 
 
 def _carry_on(draft: FormResponse) -> list[Button]:

@@ -10,16 +10,18 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.feature import Command, Feature
+from bot.core.feature import Command, Confirmation, Feature, SubCommand
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Turn, parse_command, row_id
 from bot.services import Services
 from storage import audit
 from storage.membership import (
     create_invite_code,
+    current_invite_code,
     find_organisation,
     organisation_admins,
     pending_request,
+    revoke_invite_codes,
     usable_code,
 )
 from storage.models import JoinRequest, Membership, Organisation, Person, Role
@@ -255,7 +257,9 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
 
 
 async def invite(turn: Turn, services: Services) -> list[Reply]:
-    """`invite`: a provider admin gets a code to share with colleagues."""
+    """`invite`: a provider admin gets a code to share with colleagues. Opening it again
+    shows the code they already have (while it works); `invite new` makes a new one, and
+    the old one stops working."""
     assert turn.actor is not None
     admin_of = sorted(turn.actor.admin_of())
     if not admin_of:
@@ -266,31 +270,124 @@ async def invite(turn: Turn, services: Services) -> list[Reply]:
                 level="warning",
             )
         ]
+    words, _ = parse_command(turn.text or "")
+    if words[1:2] == ["remove"]:
+        return await _remove(turn, services, row_id(words[2]) if len(words) > 2 else None)
+    fresh = words[1:2] == ["new"]
     async with services.db.session() as session:
         now = services.clock.now()
-        code = await create_invite_code(session, admin_of[0], turn.actor.person_id, now=now)
-        organisation = await session.get(Organisation, admin_of[0])
+        organisation_id = admin_of[0]
+        person_id = turn.actor.person_id
+        code = await current_invite_code(session, organisation_id, person_id, now=now)
+        replaced = code is not None and fresh
+        if code is None or fresh:
+            await revoke_invite_codes(session, organisation_id, person_id, now=now)
+            code = await create_invite_code(session, organisation_id, person_id, now=now)
+            await audit.record_turn(
+                session,
+                turn,
+                "membership.code_created",
+                object_type="invite_code",
+                object_id=code.id,
+                organisation_id=organisation_id,
+                at=now,
+            )
+        organisation = await session.get(Organisation, organisation_id)
         assert organisation is not None
-        await audit.record_turn(
-            session,
-            turn,
-            "membership.code_created",
-            object_type="invite_code",
-            object_id=code.id,
-            organisation_id=organisation.id,
-            at=now,
-        )
         members = await organisation_members(session, organisation.id)
+    made = "Your old code stopped working. " if replaced else ""
     return [
         Message(
             title=f"Invite a colleague to {organisation.name}",
-            text=f"Share this code: {code.code}\nThey type join {code.code} in Slack, Teams "
-            f"or on the Convene website. It works until {format_day(code.expires_at)}.",
+            text=f"{made}Share this code: {code.code}\nThey type join {code.code} in Slack, "
+            f"Teams or on the Convene website. It works until {format_day(code.expires_at)}.",
             who_sees="Anyone with the code can join your organisation in Convene, so only share "
             "it with people who work or volunteer with you.",
+            buttons=[
+                Button(
+                    label="Make a new code",
+                    action="cmd.invite",
+                    value="new",
+                )
+            ],
         ),
         _people_in(organisation, members, turn.actor.person_id),
     ]
+
+
+async def _confirm_new_code(turn: Turn, services: Services) -> Confirmation:
+    """The words asked before `invite new`: the old code stops working, said plainly."""
+    assert turn.actor is not None
+    admin_of = sorted(turn.actor.admin_of())
+    old = None
+    if admin_of:
+        async with services.db.session() as session:
+            old = await current_invite_code(
+                session, admin_of[0], turn.actor.person_id, now=services.clock.now()
+            )
+    stops = (
+        f"Your code {old.code} will stop working at once. "
+        if old is not None
+        else "Any code you made before will stop working. "
+    )
+    return Confirmation(
+        title="Make a new invite code?",
+        question="Make a new code for colleagues to join your organisation?",
+        consequence=stops + "Anyone who has the old code but has not joined yet will need "
+        "the new one from you.",
+        yes_label="Yes, make a new code",
+    )
+
+
+async def _confirm_remove(
+    turn: Turn, services: Services, membership_id: int
+) -> Confirmation | None:
+    """The words asked before an admin removes somebody: who, from what, and what happens
+    to them. Named only to an admin of that organisation (anyone else is refused anyway)."""
+    assert turn.actor is not None
+    async with services.db.session() as session:
+        membership = await session.get(Membership, membership_id)
+        if membership is None or membership.organisation_id not in turn.actor.admin_of():
+            return None
+        person = await session.get(Person, membership.person_id)
+        organisation = await session.get(Organisation, membership.organisation_id)
+    if person is None or organisation is None:
+        return None
+    return Confirmation(
+        title=f"Remove {person.name}?",
+        question=f"Remove {person.name} from {organisation.name} in Convene?",
+        consequence="They are signed out at once and can no longer act for your "
+        "organisation. We tell them an admin took them out. To have them back, give them "
+        "a new invite code.",
+        yes_label=f"Yes, remove {person.name}",
+    )
+
+
+async def _confirm_join(turn: Turn, services: Services) -> Confirmation | None:
+    """The words asked before `join` runs from a link: which code, or which organisation."""
+    words, _ = parse_command(turn.text or "")
+    rest = words[1:]
+    request_name = turn.args.get("request") or (
+        " ".join(rest[1:]) if rest[:1] == ["request"] else ""
+    )
+    code = turn.args.get("code") or (rest[0] if rest and rest[0] != "request" else "")
+    if code:
+        return Confirmation(
+            title="Join this organisation?",
+            question=f"Do you want to join an organisation with the code {code}?",
+            consequence="You will be able to act for it in Convene, and its admins will see "
+            "that you joined.",
+            yes_label="Yes, join",
+        )
+    if request_name:
+        return Confirmation(
+            title="Ask to join?",
+            question=f"Do you want to ask to join {request_name}?",
+            consequence="Its admins will be asked to let you in. We will tell you what they "
+            "decide.",
+            yes_label="Yes, ask to join",
+        )
+    return None
 
 
 def _people_in(
@@ -304,10 +401,11 @@ def _people_in(
             []
             if person.id == me
             else [
+                # Asks first on the web, in `_confirm_remove`'s words.
                 Button(
                     label=f"Remove {person.name}",
-                    action="join.remove",
-                    value=str(membership.id),
+                    action="cmd.invite",
+                    value=f"remove {membership.id}",
                     style="danger",
                 )
             ]
@@ -327,8 +425,13 @@ async def remove_member(turn: Turn, services: Services) -> list[Reply]:
     All of that person's roles there go, and they are signed out of the web pages
     everywhere, so nothing they still have open can act for the organisation.
     """
-    assert turn.actor is not None and turn.action is not None
-    membership_id = turn.action.number
+    assert turn.action is not None
+    return await _remove(turn, services, turn.action.number)
+
+
+async def _remove(turn: Turn, services: Services, membership_id: int | None) -> list[Reply]:
+    """An admin takes the person with this membership out of their organisation."""
+    assert turn.actor is not None
     async with services.db.session() as session:
         membership = None if membership_id is None else await session.get(Membership, membership_id)
         if membership is None or membership.organisation_id is None:
@@ -398,7 +501,11 @@ FEATURE = Feature(
     name="membership",
     commands=(
         Command(
-            "join", "join your organisation with a code, or ask to join", join, changes_things=True
+            "join",
+            "join your organisation with a code, or ask to join",
+            join,
+            changes_things=True,
+            confirm=_confirm_join,
         ),
         Command(
             "invite",
@@ -406,6 +513,10 @@ FEATURE = Feature(
             invite,
             "providers",
             teams_scopes=frozenset({"team", "groupChat"}),
+            subcommands=(
+                SubCommand("new", changes_things=True, confirm=_confirm_new_code),
+                SubCommand("remove", numbered=True, changes_things=True, confirm=_confirm_remove),
+            ),
         ),
     ),
     actions={"join.": decide},

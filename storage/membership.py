@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InviteCode, JoinRequest, Membership, Organisation, Role
@@ -38,6 +38,38 @@ async def create_invite_code(
     session.add(code)
     await session.flush()
     return code
+
+
+async def current_invite_code(
+    session: AsyncSession, organisation_id: int, created_by: int, *, now: datetime
+) -> InviteCode | None:
+    """The newest code this person made for the organisation that still works, if any."""
+    return await session.scalar(
+        select(InviteCode)
+        .where(
+            InviteCode.organisation_id == organisation_id,
+            InviteCode.created_by == created_by,
+            InviteCode.revoked_at.is_(None),
+            InviteCode.expires_at > now,
+        )
+        .order_by(InviteCode.created_at.desc(), InviteCode.id.desc())
+        .limit(1)
+    )
+
+
+async def revoke_invite_codes(
+    session: AsyncSession, organisation_id: int, created_by: int, *, now: datetime
+) -> None:
+    """Stop every code this person made for the organisation from working."""
+    await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.organisation_id == organisation_id,
+            InviteCode.created_by == created_by,
+            InviteCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
 
 
 async def usable_code(session: AsyncSession, text: str, *, now: datetime) -> InviteCode | None:

@@ -86,6 +86,37 @@ class GatedAction:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """What a step that changes things asks before it runs, in the feature's own words.
+
+    `question` says what will happen ("Publish 'Young people's mental health support' to 4
+    organisations now?"), `consequence` what follows and who is told, `title` heads the
+    page, `yes_label` is the button that does it. The web door shows it on its confirm
+    page; one wording for every door, declared where the step is.
+    """
+
+    title: str
+    question: str
+    consequence: str = "Nothing is done until you press the button."
+    yes_label: str = "Yes, go ahead"
+
+
+#: Words for a step's confirmation: (turn, services) in, or (turn, services, number) for a
+#: numbered step. None when there is nothing particular to say (the plain fallback is used).
+ConfirmWords = Callable[..., Awaitable[Confirmation | None]]
+
+
+def plain_confirmation(text: str) -> Confirmation:
+    """The fallback for a step that declares no words of its own: still plain, and says
+    that nothing happens until the button is pressed."""
+    return Confirmation(
+        title="Are you sure?",
+        question=f'Do you want to go ahead with "{text}"?',
+        consequence="Nothing is done until you press the button.",
+    )
+
+
+@dataclass(frozen=True)
 class SubCommand:
     """A word after a command (`engagements answer 4`), with what it does declared once.
 
@@ -102,6 +133,9 @@ class SubCommand:
     changes_things: bool = False
     #: Shows a form, so chat doors open a modal or card at once.
     opens_form: bool = False
+    #: What to ask before it runs when it `changes_things`: fixed words, or a callable that
+    #: reads the row (`ConfirmWords`). Without one, a plain fallback is asked.
+    confirm: Confirmation | ConfirmWords | None = None
 
 
 async def run_step(
@@ -157,6 +191,8 @@ class Command:
     opens_form: bool = False
     #: The bare command changes data (`join CODE`).
     changes_things: bool = False
+    #: What to ask before the bare command runs, when it `changes_things` (see `SubCommand`).
+    confirm: Confirmation | ConfirmWords | None = None
     subcommands: tuple[SubCommand, ...] = ()
     #: The Teams command lists it appears in (the manifest's lists are checked against it).
     teams_scopes: frozenset[str] = frozenset({"personal"})

@@ -14,9 +14,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.feature import Feature, Gate, GatedAction, fits
+from bot.core.feature import (
+    Command,
+    Confirmation,
+    Feature,
+    Gate,
+    GatedAction,
+    fits,
+    plain_confirmation,
+)
 from bot.core.reply import Button, Message, Notice, Reply, Section
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Turn, parse_command, row_id
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,8 @@ class Router:
         self.chat: Callable[[Turn, Any], Awaitable[Sequence[Reply] | None]] | None = None
         #: Shown in help to somebody with no organisation or authority yet.
         self.unlinked_hint: str | None = None
+        #: The features' command declarations, for the words they ask before changing things.
+        self.declared: dict[str, Command] = {}
 
     def command(
         self,
@@ -95,6 +105,7 @@ class Router:
         do, unless the bare command itself does.
         """
         for command in feature.commands:
+            self.declared[command.name] = command
             self.command(
                 command.name,
                 command.summary,
@@ -122,6 +133,29 @@ class Router:
         if isinstance(info.changes_things, bool):
             return info.changes_things
         return len(words) > 1 and words[1] in info.changes_things
+
+    async def confirmation(self, turn: Turn, services: Any) -> Confirmation:
+        """What to ask before running this turn's command, in the words its feature
+        declared for the step (reading the row when they need it), or a plain fallback."""
+        text = " ".join((turn.text or "").split())
+        words, _ = parse_command(text)
+        declared = self.declared.get(words[0]) if words else None
+        if declared is None:
+            return plain_confirmation(text)
+        step = declared.subcommand(words[1]) if len(words) > 1 else None
+        confirm = declared.confirm if step is None else step.confirm
+        if confirm is None:
+            return plain_confirmation(text)
+        if isinstance(confirm, Confirmation):
+            return confirm
+        if step is not None and step.numbered:
+            number = row_id(words[2]) if len(words) > 2 else row_id(turn.args.get("id"))
+            if number is None:
+                return plain_confirmation(text)
+            asked = await confirm(turn, services, number)
+        else:
+            asked = await confirm(turn, services)
+        return asked or plain_confirmation(text)
 
     def opens_form(self, text: str) -> bool:
         """Whether this command shows a form, so a door can open its form surface first.

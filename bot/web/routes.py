@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -534,10 +534,14 @@ async def run_command(request: web.Request) -> web.StreamResponse:
     command = request.match_info["command"]
     text = _command_text(command, args)
     services = request.app[SERVICES]
+    back = _safe_back(request, args.pop("back", None))
+    turn = Turn(door=Door.WEB, actor=actor, text=text, args=args)
     if (args or len(text.split()) > 1) and services.router.changes_things(text):
         # A link alone never changes anything: another site could send people here. Ask,
-        # and run it from a form that carries this browser's CSRF token. That includes
-        # words in the path itself (/do/engagements%20publish%204), not only ?words=.
+        # in the words the feature declared for the step, and run it from a form that
+        # carries this browser's CSRF token. That includes words in the path itself
+        # (/do/engagements%20publish%204), not only ?words=.
+        asked = await services.router.confirmation(turn, services)
         return page(
             "confirm.html",
             command=command,
@@ -545,9 +549,36 @@ async def run_command(request: web.Request) -> web.StreamResponse:
             args=args,
             person=actor,
             csrf=_csrf(request),
-            title="Please confirm",
+            confirmation=asked,
+            back=back,
+            title=asked.title,
         )
-    return await _render(request, Turn(door=Door.WEB, actor=actor, text=text, args=args))
+    return await _render(request, turn)
+
+
+def _safe_back(request: web.Request, asked: str | None) -> str:
+    """Where "No, go back" goes: the `back` path asked for, else the page the person came
+    from (its Referer), but only ever a path on this site; Home otherwise. Never another
+    site's address, so a link cannot use the confirm page to send people elsewhere."""
+    for candidate, same_site in ((asked, True), (request.headers.get("Referer"), False)):
+        if not candidate:
+            continue
+        parts = urlsplit(candidate)
+        if same_site:
+            if parts.scheme or parts.netloc:
+                continue
+        elif parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            continue
+        path = parts.path
+        if (
+            not path.startswith("/")
+            or path.startswith("//")
+            or "\\" in candidate
+            or any(ord(c) < 32 for c in candidate)
+        ):
+            continue
+        return f"{path}?{parts.query}" if parts.query else path
+    return "/"
 
 
 def _command_text(command: str, args: dict[str, str]) -> str:

@@ -28,6 +28,7 @@ from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.agreements import (
     assessments,
+    confirming,
     conversation,
     ending,
     evidence,
@@ -139,25 +140,54 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("edit", new, opens_form=True),
     SubCommand("show", show, numbered=True),
     SubCommand(
-        "plan", monitoring_forms.plan_step, numbered=True, changes_things=True, opens_form=True
+        "plan",
+        monitoring_forms.plan_step,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+        confirm=confirming.PLAN,
     ),
-    SubCommand("accept", monitoring.accept, numbered=True, changes_things=True),
+    SubCommand(
+        "accept", monitoring.accept, numbered=True, changes_things=True, confirm=confirming.accept
+    ),
     SubCommand("monitoring", monitoring.show_monitoring, numbered=True),
-    SubCommand("checkin", monitoring.open_checkin, numbered=True, changes_things=True),
+    # Opening a check-in only records when it was first seen (the reporter's clock):
+    # nothing anyone decided changes, so a link may open it without asking first.
+    SubCommand("checkin", monitoring.open_checkin, numbered=True),
     SubCommand(
         "answer",
         monitoring_forms.answer_step,
         numbered=True,
         changes_things=True,
         opens_form=True,
+        confirm=confirming.ANSWER,
     ),
-    SubCommand("reply", conversation.reply, numbered=True, changes_things=True, opens_form=True),
-    SubCommand("call", conversation.call, numbered=True, changes_things=True, opens_form=True),
-    SubCommand("pick", conversation.pick, numbered=True, changes_things=True),
+    SubCommand(
+        "reply",
+        conversation.reply,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+        confirm=confirming.REPLY,
+    ),
+    SubCommand(
+        "call",
+        conversation.call,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+        confirm=confirming.CALL,
+    ),
+    SubCommand(
+        "pick", conversation.pick, numbered=True, changes_things=True, confirm=confirming.PICK
+    ),
     SubCommand("calendar", conversation.call_file, numbered=True),
-    SubCommand("indicator", conversation.indicator, numbered=True, changes_things=True),
-    SubCommand("away", monitoring.set_away, changes_things=True),
-    SubCommand("upload", evidence.upload, numbered=True, changes_things=True),
+    # Showing an indicator only records that the team looked (for the burden meter).
+    SubCommand("indicator", conversation.indicator, numbered=True),
+    SubCommand("away", monitoring.set_away, changes_things=True, confirm=confirming.AWAY),
+    SubCommand(
+        "upload", evidence.upload, numbered=True, changes_things=True, confirm=confirming.UPLOAD
+    ),
     SubCommand("evidence", evidence.show_evidence, numbered=True),
     SubCommand(outcomes.SHOW_STEP, outcomes.show_framework, numbered=True),
     SubCommand(
@@ -166,22 +196,52 @@ STEPS: tuple[SubCommand, ...] = (
         numbered=True,
         changes_things=True,
         opens_form=True,
+        confirm=confirming.FRAMEWORK,
     ),
     # Only open a form (a link to them changes nothing, so the web asks no confirmation).
     SubCommand("change", form_step(variation_form.FORM), opens_form=True),
     SubCommand("propose", form_step(framework_form.FORM), opens_form=True),
-    SubCommand("vary", variation_form.vary, numbered=True, changes_things=True, opens_form=True),
+    SubCommand(
+        "vary",
+        variation_form.vary,
+        numbered=True,
+        changes_things=True,
+        opens_form=True,
+        confirm=confirming.VARY,
+    ),
     SubCommand("variations", variations.show_variations, numbered=True),
-    SubCommand("variation", variations.variation, numbered=True, changes_things=True),
+    SubCommand(
+        "variation",
+        variations.variation,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.variation,
+    ),
     SubCommand("assess", form_step(assessments.FORM), opens_form=True),
-    SubCommand("rate", assessments.rate, numbered=True, changes_things=True),
+    SubCommand(
+        "rate", assessments.rate, numbered=True, changes_things=True, confirm=confirming.RATE
+    ),
     SubCommand("assessments", assessments.show_assessments, numbered=True),
-    SubCommand("assessment", assessments.assessment, numbered=True, changes_things=True),
+    SubCommand(
+        "assessment",
+        assessments.assessment,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.assessment,
+    ),
     SubCommand("end", form_step(ending.FORM), opens_form=True),
     SubCommand("ending", ending.ending, numbered=True),
-    SubCommand("termination", ending.termination, numbered=True, changes_things=True),
-    SubCommand("invoice", payments.invoice, numbered=True, changes_things=True),
-    SubCommand("paid", payments.paid, numbered=True, changes_things=True),
+    SubCommand(
+        "termination",
+        ending.termination,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.termination,
+    ),
+    SubCommand(
+        "invoice", payments.invoice, numbered=True, changes_things=True, confirm=confirming.INVOICE
+    ),
+    SubCommand("paid", payments.paid, numbered=True, changes_things=True, confirm=confirming.PAID),
 )
 _STEPS = {step.name: step for step in STEPS}
 

@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
+from bot.core.feature import (
+    Command,
+    Confirmation,
+    ConfirmWords,
+    Feature,
+    HomeSection,
+    SubCommand,
+    run_step,
+)
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
@@ -22,6 +30,7 @@ from handlers.engagements import (
     answers,
     clarifications,
     closing,
+    confirming,
     conflicts,
     events,
     feedback,
@@ -47,10 +56,16 @@ def _form(name: str, run: Step) -> SubCommand:
     return SubCommand(name, run, opens_form=True)
 
 
-def _numbered(name: str, run: NumberedStep, *, changes_things: bool = False) -> SubCommand:
+def _numbered(
+    name: str,
+    run: NumberedStep,
+    *,
+    changes_things: bool = False,
+    confirm: Confirmation | ConfirmWords | None = None,
+) -> SubCommand:
     """A step about one engagement, event or meeting, whose number follows it. One that
-    changes things runs on the web door only from a posted form."""
-    return SubCommand(name, run, numbered=True, changes_things=changes_things)
+    changes things runs on the web door only from a posted form, after asking `confirm`."""
+    return SubCommand(name, run, numbered=True, changes_things=changes_things, confirm=confirm)
 
 
 #: Every step of `engagements`, each declared once with what it does.
@@ -70,14 +85,14 @@ STEPS: tuple[SubCommand, ...] = (
     _form("declare", conflicts.declare),
     _form("notes", meetings.write_notes),
     _numbered("show", taking_part.show_engagement),
-    _numbered("publish", setting_up.publish, changes_things=True),
-    _numbered("join", taking_part.join, changes_things=True),
+    _numbered("publish", setting_up.publish, changes_things=True, confirm=confirming.publish),
+    _numbered("join", taking_part.join, changes_things=True, confirm=confirming.join),
     _numbered("questions", clarifications.questions_to_answer),
-    _numbered("rsvp", events.rsvp, changes_things=True),
-    _numbered("cancel", events.cancel, changes_things=True),
+    _numbered("rsvp", events.rsvp, changes_things=True, confirm=confirming.rsvp),
+    _numbered("cancel", events.cancel, changes_things=True, confirm=confirming.cancel),
     _numbered("attendance", events.attendance),
-    _numbered("pick", meetings.pick_time, changes_things=True),
-    _numbered("close", closing.close_now, changes_things=True),
+    _numbered("pick", meetings.pick_time, changes_things=True, confirm=confirming.PICK),
+    _numbered("close", closing.close_now, changes_things=True, confirm=confirming.close),
     _numbered("summary", closing.show_summary),
     _numbered("answers", answers.show_answers),
     _numbered("export", answers.export_file),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import format_day, format_when
 from bot.core.forms import FormDefinition
 from bot.core.reply import Button, Message, Notice, Reply, Section
-from bot.core.turn import Turn
+from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.clarifications import log_section
 from handlers.engagements.common import (
@@ -29,7 +31,13 @@ from handlers.forms import Subject, form_step
 from handlers.membership import HOW_TO_JOIN
 from storage import audit, clarifications
 from storage.clarification_tables import About
-from storage.engagement_tables import Engagement, EngagementState
+from storage.engagement_tables import (
+    BookingState,
+    Engagement,
+    EngagementEvent,
+    EngagementState,
+    EventBooking,
+)
 from storage.engagements import (
     add_participants,
     booking_counts,
@@ -171,6 +179,8 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
                 )
         if engagement.you_said_we_did:
             sections.append(Section(heading="You said, we did", text=engagement.you_said_we_did))
+        if not team and actor.member_of():
+            sections[:0] = await where_you_are(session, actor, engagement, events, services)
     status = "Open" if engagement.state == EngagementState.OPEN else "Closed"
     return [
         Message(
@@ -183,6 +193,88 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
             who_sees=invitation.who_sees,
         )
     ]
+
+
+async def where_you_are(
+    session: AsyncSession,
+    actor: Actor,
+    engagement: Engagement,
+    events: list[EngagementEvent],
+    services: Services,
+) -> list[Section]:
+    """What the provider has done here already, shown first where they look: answers sent
+    (and until when they can change them), and their places at events, each with what
+    they can do about it."""
+    now = services.clock.now()
+    tz = actor.timezone
+    sections: list[Section] = []
+    sent = None
+    for organisation_id in sorted(actor.member_of()):
+        sent = await latest_submission(
+            session,
+            form_key=f"engagement-{engagement.id}",
+            organisation_id=organisation_id,
+            authority_id=engagement.authority_id,
+        )
+        if sent is not None:
+            break
+    if sent is not None and sent.submitted_at is not None:
+        text = f"You sent your answers on {format_day(sent.submitted_at, tz)}"
+        buttons = []
+        if is_open(engagement, now):
+            text += f"; you can change them until {closes_text(engagement, tz)}."
+            buttons = [
+                Button(
+                    label="Change your answers",
+                    action="cmd.engagements",
+                    value=f"answer {engagement.id}",
+                )
+            ]
+        else:
+            text += ". It has closed, so they can't be changed now."
+        sections.append(Section(heading="Your answers", text=text, buttons=buttons))
+    if events:
+        booked = {
+            b.event_id: b
+            for b in await session.scalars(
+                select(EventBooking).where(
+                    EventBooking.event_id.in_([e.id for e in events]),
+                    EventBooking.person_id == actor.person_id,
+                    EventBooking.state.in_((BookingState.BOOKED, BookingState.WAITING)),
+                )
+            )
+        }
+        for event in events:
+            booking = booked.get(event.id)
+            if booking is None:
+                continue
+            where = f"{event.title} on {format_when(event.starts_at, tz)}"
+            text = (
+                f"You have a place at {where}."
+                if booking.state == BookingState.BOOKED
+                else f"You are on the waiting list for {where}. We will tell you if a "
+                "place comes free."
+            )
+            label = (
+                "Cancel your place"
+                if booking.state == BookingState.BOOKED
+                else "Leave the waiting list"
+            )
+            sections.append(
+                Section(
+                    heading="Your place",
+                    text=text,
+                    buttons=[
+                        Button(
+                            label=label,
+                            action="cmd.engagements",
+                            value=f"cancel {event.id}",
+                            style="danger",
+                        )
+                    ],
+                )
+            )
+    return sections
 
 
 def _team_buttons(engagement: Engagement, waiting: int) -> list[Button]:

@@ -28,15 +28,17 @@ from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_ste
 from bot.core.reply import Reply
 from bot.core.turn import Turn
 from bot.services import Services
-from handlers.feedback import entries, points, poster, public, testimony
+from handlers.feedback import confirming, entries, points, poster, public, testimony
 from handlers.feedback.common import COMMAND
 
 STEPS: tuple[SubCommand, ...] = (
     SubCommand("new", points.new, opens_form=True),
     SubCommand("show", entries.show, numbered=True),
-    SubCommand("close", points.close, numbered=True, changes_things=True),
-    SubCommand("reopen", points.reopen, numbered=True, changes_things=True),
-    SubCommand("hide", entries.hide, changes_things=True),
+    SubCommand("close", points.close, numbered=True, changes_things=True, confirm=confirming.close),
+    SubCommand(
+        "reopen", points.reopen, numbered=True, changes_things=True, confirm=confirming.reopen
+    ),
+    SubCommand("hide", entries.hide, changes_things=True, confirm=confirming.HIDE),
     SubCommand("yousaid", entries.you_said, opens_form=True),
 )
 _STEPS = {step.name: step for step in STEPS}

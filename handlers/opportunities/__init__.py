@@ -30,6 +30,7 @@ from handlers.opportunities import (
     changes,
     clarifications,
     closing,
+    confirming,
     digest,
     following,
     open_data,
@@ -58,16 +59,38 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("route", form_step(route.ROUTE), opens_form=True),
     SubCommand("checklist", route.show_checklist, numbered=True),
     SubCommand("done", form_step(route.STEP_DONE), opens_form=True),
-    SubCommand("undo", route.undo, numbered=True, changes_things=True),
+    SubCommand("undo", route.undo, numbered=True, changes_things=True, confirm=confirming.UNDO),
     SubCommand("amend", changes.amend, opens_form=True),
     SubCommand("withdraw", changes.withdraw, opens_form=True),
     SubCommand("preview", setup.preview, numbered=True),
-    SubCommand("publish", setup.publish, numbered=True, changes_things=True),
+    SubCommand(
+        "publish", setup.publish, numbered=True, changes_things=True, confirm=confirming.publish
+    ),
     SubCommand("show", providers.show, numbered=True),
-    SubCommand("interest", providers.register_interest, numbered=True, changes_things=True),
-    SubCommand("leave", providers.withdraw_interest, numbered=True, changes_things=True),
-    SubCommand("follow", following.follow, numbered=True, changes_things=True),
-    SubCommand("unfollow", following.unfollow, numbered=True, changes_things=True),
+    SubCommand(
+        "interest",
+        providers.register_interest,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.interest,
+    ),
+    SubCommand(
+        "leave",
+        providers.withdraw_interest,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.leave,
+    ),
+    SubCommand(
+        "follow", following.follow, numbered=True, changes_things=True, confirm=confirming.FOLLOW
+    ),
+    SubCommand(
+        "unfollow",
+        following.unfollow,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.UNFOLLOW,
+    ),
     SubCommand("interested", providers.show_interest, numbered=True),
     SubCommand("calendar", providers.deadline_file, numbered=True),
     SubCommand("award", form_step(awards.AWARD), opens_form=True),
@@ -75,14 +98,26 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("answer", form_step(clarifications.ANSWER), opens_form=True),
     SubCommand("questions", clarifications.questions_to_answer, numbered=True),
     SubCommand("partners", form_step(partners.POST), opens_form=True),
-    SubCommand("takedown", partners.take_down, numbered=True, changes_things=True),
+    SubCommand(
+        "takedown",
+        partners.take_down,
+        numbered=True,
+        changes_things=True,
+        confirm=confirming.TAKEDOWN,
+    ),
     SubCommand("partnering", partners.show_partners, numbered=True),
-    SubCommand("talk", partners.talk, numbered=True, changes_things=True),
-    SubCommand("agree", partners.agree, numbered=True, changes_things=True),
-    SubCommand("decline", partners.decline, numbered=True, changes_things=True),
-    SubCommand("introduce", partners.introduce, changes_things=True),
+    SubCommand("talk", partners.talk, numbered=True, changes_things=True, confirm=confirming.TALK),
+    SubCommand(
+        "agree", partners.agree, numbered=True, changes_things=True, confirm=confirming.AGREE
+    ),
+    SubCommand(
+        "decline", partners.decline, numbered=True, changes_things=True, confirm=confirming.DECLINE
+    ),
+    SubCommand("introduce", partners.introduce, changes_things=True, confirm=confirming.INTRODUCE),
     SubCommand("consortium", form_step(partners.CONSORTIUM), opens_form=True),
-    SubCommand("invite", partners.invite, numbered=True, changes_things=True),
+    SubCommand(
+        "invite", partners.invite, numbered=True, changes_things=True, confirm=confirming.INVITE
+    ),
 )
 _STEPS = {step.name: step for step in STEPS}
 

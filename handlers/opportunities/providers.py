@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import format_day
 from bot.core.forms import format_answer
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
@@ -163,6 +164,7 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
             ]
         open_now = _is_open(opportunity, services)
         buttons: list[Button] = []
+        status: list[Section] = []
         if team:
             o = opportunity.id
             waiting = await clarifications.waiting_count(session, opportunity)
@@ -191,11 +193,23 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
             for org in actor.member_of():
                 row = await interest_of(session, opportunity.id, org)
                 if row is not None and row.state == InterestState.INTERESTED:
-                    buttons[0] = Button(
+                    withdraw = Button(
                         label="We're no longer interested",
                         action=f"cmd.{COMMAND}",
                         value=f"leave {opportunity.id}",
                     )
+                    buttons[0] = withdraw
+                    # Said where people look first: what they did, and how to undo it.
+                    status.append(
+                        Section(
+                            heading="Your interest",
+                            text="You said you are interested on "
+                            f"{format_day(row.registered_at, actor.timezone)}. The council's "
+                            "team can see that. You can withdraw it while it is open.",
+                            buttons=[withdraw.model_copy(update={"label": "Withdraw"})],
+                        )
+                    )
+                    break
             followed = await is_following(session, opportunity.id, actor.person_id)
             buttons.append(
                 Button(
@@ -228,6 +242,7 @@ async def show(turn: Turn, services: Services, opportunity_id: int | None) -> li
                 title=opportunity.title,
                 text=f"From {council}. " + ("Open for bids." if open_now else "Closed for bids."),
                 sections=[
+                    *status,
                     is_this_for_us(opportunity, lots, council, actor.timezone),
                     *full_details(opportunity, lots, actor.timezone),
                     *grants,

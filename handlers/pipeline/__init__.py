@@ -20,7 +20,7 @@ from bot.services import Services
 from handlers.engagements.common import Refused
 from handlers.forms import form_step
 from handlers.opportunities.setup import preview_replies
-from handlers.pipeline import planning
+from handlers.pipeline import confirming, planning
 from handlers.pipeline.common import COMMAND, today
 from handlers.pipeline.uk1 import PAGES
 from handlers.pipeline.views import provider_pipeline, team_pipeline, uk1_warning
@@ -146,9 +146,9 @@ async def draft(turn: Turn, services: Services, entry_id: int | None) -> list[Re
 STEPS: tuple[SubCommand, ...] = (
     SubCommand("plan", plan, opens_form=True),
     SubCommand("edit", plan, opens_form=True),
-    SubCommand("remove", remove, numbered=True, changes_things=True),
-    SubCommand("publish", publish, changes_things=True),
-    SubCommand("draft", draft, numbered=True, changes_things=True),
+    SubCommand("remove", remove, numbered=True, changes_things=True, confirm=confirming.REMOVE),
+    SubCommand("publish", publish, changes_things=True, confirm=confirming.PUBLISH),
+    SubCommand("draft", draft, numbered=True, changes_things=True, confirm=confirming.DRAFT),
 )
 _STEPS = {step.name: step for step in STEPS}
 

@@ -84,11 +84,13 @@ async def _open_agreement(page: Page, base: str, axe: Accessibility) -> None:
     await axe.check(page)
 
 
-async def _confirm(page: Page, axe: Accessibility) -> None:
-    """Links that change something ask first on the web: press Yes, go ahead."""
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Please confirm")
+async def _confirm(page: Page, axe: Accessibility, heading: str) -> None:
+    """Links that change something ask first on the web, in the step's own words (with a
+    way back): press the yes button."""
+    await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    await expect(page.get_by_role("link", name="No, go back")).to_be_visible()
     await axe.check(page)
-    await page.get_by_role("button", name="Yes, go ahead").click()
+    await page.get_by_role("button", name="Yes, carry on").click()
 
 
 async def test_a_checkin_a_report_a_reply_and_a_variation_in_a_browser(
@@ -112,7 +114,7 @@ async def test_a_checkin_a_report_a_reply_and_a_variation_in_a_browser(
         await _sign_in(page, base, "Tom Okafor", axe)
         await _open_agreement(page, base, axe)
         await page.get_by_role("link", name="Answer the check-in of").click()
-        await _confirm(page, axe)
+        await _confirm(page, axe, "Answer this check-in?")
         await _form_page(page, "The questions", axe)
         await page.get_by_label("Is it effective?").fill("Yes: 35 young people a night.")
         await page.get_by_label("Green").check()
@@ -153,13 +155,13 @@ async def test_a_checkin_a_report_a_reply_and_a_variation_in_a_browser(
         page = await priya_context.new_page()
         await _sign_in(page, base, "Priya Shah", axe)
         await _open_agreement(page, base, axe)
+        # Opening a check-in only records that it was seen: no question first.
         await page.get_by_role("link", name="Open the check-in of").last.click()
-        await _confirm(page, axe)
         main = page.get_by_role("main")
         await expect(main).to_contain_text("Yes: 35 young people a night.")
         await axe.check(page)
         await page.get_by_role("link", name="Reply").click()
-        await _confirm(page, axe)
+        await _confirm(page, axe, "Reply about this check-in?")
         await check_form_page(page)
         await axe.check(page)
         await page.get_by_role("textbox").first.fill("Thank you, Tom: 35 a night is great.")

@@ -81,10 +81,9 @@ async def test_a_commissioner_posts_and_publishes_an_opportunity_in_a_browser(
         await expect(main).to_contain_text("This is exactly what every provider it fits will see")
         await expect(main).not_to_contain_text("Before you can publish")
         await page.get_by_role("link", name="Publish").first.click()
-        await expect(page.get_by_role("main")).to_contain_text(
-            f"go ahead with opportunities publish {opportunity.id}"
-        )
-        await page.get_by_role("button", name="Yes, go ahead").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Publish this opportunity?")
+        await expect(page.get_by_role("main")).to_contain_text(f"Publish '{opportunity.title}' to")
+        await page.get_by_role("button", name="Yes, publish it").click()
         await expect(page.get_by_role("main")).to_contain_text("Published")
         await page.screenshot(
             path=str(artifacts / "opportunity-published-375px.png"), full_page=True

@@ -143,12 +143,8 @@ async def _add_sam(services: Services) -> int:
         return sam.id
 
 
-REMOVE_SAM = re.compile(
-    r'<form method="post" action="/actions/join\.remove"[^>]*>\s*'
-    r'<input type="hidden" name="csrf_token" value="[^"]+">\s*'
-    r'<input type="hidden" name="value" value="(\d+)">\s*'
-    r"<button[^>]*>Remove Sam Patel</button>"
-)
+#: The button is a link that asks first ("Remove Sam Patel?"), then posts `invite remove N`.
+REMOVE_SAM = re.compile(r'href="/do/invite\?words=remove\+(\d+)"[^>]*>Remove Sam Patel<')
 
 
 async def test_being_removed_from_the_organisation_ends_their_sessions(
@@ -179,7 +175,10 @@ async def test_being_removed_from_the_organisation_ends_their_sessions(
             await grace.close()
         assert (await get_with_cookie(sam.base, "/", copied))[0] == 200  # still signed in
 
-        _, html = await web_user.post("/actions/join.remove", {"value": membership_id})
+        _, html = await web_user.get("/do/invite", params={"words": f"remove {membership_id}"})
+        assert "Remove Sam Patel from Riverside Youth Trust in Convene?" in text_of(html)
+        assert (await get_with_cookie(sam.base, "/", copied))[0] == 200  # asking did nothing
+        _, html = await web_user.post("/do/invite", {"words": f"remove {membership_id}"})
         assert "Sam Patel is no longer part of Riverside Youth Trust" in text_of(html)
 
         assert (await get_with_cookie(sam.base, "/", copied))[:2] == SIGNED_OUT
