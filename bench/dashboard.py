@@ -384,7 +384,8 @@ async def python_figures(
     session: AsyncSession, authority_id: int, *, today: date, now: datetime
 ) -> tuple[EngagementFigures, OpportunityFigures, AgreementFigures, FeedbackFigures]:
     """The dashboard's figures (unfiltered) from every row of the council's, loaded as
-    objects and counted in Python."""
+    objects and counted in Python: the council's rows are picked in SQL (so the baseline
+    is not slowed by other councils' rows), everything else is done here."""
     from storage.variation_tables import AgreementVariation
 
     engagements = await _all(
@@ -392,19 +393,23 @@ async def python_figures(
     )
     e_ids = {e.id for e in engagements}
     forms = {e.id: e.form_key for e in engagements}
-    participants = [
-        p for p in await _all(session, select(EngagementParticipant)) if p.engagement_id in e_ids
-    ]
+    mine_e = select(Engagement.id).where(Engagement.authority_id == authority_id)
+    participants = await _all(
+        session,
+        select(EngagementParticipant).where(EngagementParticipant.engagement_id.in_(mine_e)),
+    )
     responses = [
         r
         for r in await _all(
-            session, select(FormResponse).where(FormResponse.engagement_id.is_not(None))
+            session, select(FormResponse).where(FormResponse.engagement_id.in_(mine_e))
         )
         if r.engagement_id in e_ids
         and r.state == "submitted"
         and r.form_key == forms[r.engagement_id]
     ]
-    events = [v for v in await _all(session, select(EngagementEvent)) if v.engagement_id in e_ids]
+    events = await _all(
+        session, select(EngagementEvent).where(EngagementEvent.engagement_id.in_(mine_e))
+    )
     clarifications = await _all(session, select(Clarification))
     states = Counter(e.state for e in engagements)
     engagement = EngagementFigures(
@@ -427,7 +432,14 @@ async def python_figures(
     open_ids = {o.id for o in opportunities if o.state == "open"}
     interest = [
         i
-        for i in await _all(session, select(OpportunityInterest))
+        for i in await _all(
+            session,
+            select(OpportunityInterest).where(
+                OpportunityInterest.opportunity_id.in_(
+                    select(Opportunity.id).where(Opportunity.authority_id == authority_id)
+                )
+            ),
+        )
         if i.opportunity_id in open_ids and i.state == "interested"
     ]
     organisations = {o.id: o for o in await _all(session, select(Organisation))}
@@ -448,11 +460,14 @@ async def python_figures(
         session, select(Agreement).where(Agreement.authority_id == authority_id)
     )
     a_ids = {a.id for a in agreements}
-    checkins = [c for c in await _all(session, select(CheckinRow)) if c.agreement_id in a_ids]
-    plans = [p for p in await _all(session, select(MonitoringPlanRow)) if p.agreement_id in a_ids]
-    variations = [
-        v for v in await _all(session, select(AgreementVariation)) if v.agreement_id in a_ids
-    ]
+    mine_a = select(Agreement.id).where(Agreement.authority_id == authority_id)
+    checkins = await _all(session, select(CheckinRow).where(CheckinRow.agreement_id.in_(mine_a)))
+    plans = await _all(
+        session, select(MonitoringPlanRow).where(MonitoringPlanRow.agreement_id.in_(mine_a))
+    )
+    variations = await _all(
+        session, select(AgreementVariation).where(AgreementVariation.agreement_id.in_(mine_a))
+    )
     latest: dict[int, tuple[date, int, str]] = {}
     for c in checkins:
         if c.rag is not None and c.answered_at is not None:
@@ -648,7 +663,7 @@ async def run(backend: str, make_url: Callable[[], Any], size: Size, runs: int) 
                     return await python_figures(session, council, today=TODAY, now=NOW)
 
             sql_time, in_sql = await _median(runs, sql)
-            py_time, in_python = await _median(max(3, runs // 4), python)
+            py_time, in_python = await _median(3, python)
             same = (
                 in_sql[0] == in_python[0]
                 and _without_lists(in_sql[1]) == _without_lists(in_python[1])

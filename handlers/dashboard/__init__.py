@@ -93,9 +93,11 @@ FEATURE = Feature(
             "dashboard",
             "where things are: engagements, opportunities, agreements, feedback, readiness",
             dashboard,
-            # Councils and providers each see their own; the handler decides which. Typed
-            # in Teams, not listed: its command lists are full.
-            teams_scopes=frozenset(),
+            # Councils and providers each see their own; the handler decides which. Teams'
+            # personal command list is full (ten), so it is listed for teams and group
+            # chats, where, being private, the router answers it with a way to a personal
+            # chat or the web, never with the figures.
+            teams_scopes=frozenset({"team", "groupChat"}),
             private=True,
         ),
     ),
