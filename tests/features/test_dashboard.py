@@ -288,3 +288,24 @@ async def test_someone_with_no_council_or_organisation_is_told_who_it_is_for(
     alex = await door.sign_in(name)
     replies = await alex.say("dashboard")
     assert "The dashboard is for council commissioning teams and for providers." in text_of(replies)
+
+
+async def test_chat_doors_show_each_charts_table_as_text(door: TestDoor) -> None:
+    """Until chat shows the PNG (`chat_image_url`), Slack and Teams show a chart's table:
+    its title, each row's label and number, and the links."""
+    import json
+
+    from bot.slack.blocks import messages
+    from bot.teams.cards import cards
+
+    dana, _ = await seeded(door)
+    replies = await dana.say("dashboard")
+    drawn = charts(replies)
+    assert drawn and all(c.chat_image_url is None for c in drawn.values())
+    slack = json.dumps(messages(replies))
+    teams = json.dumps(cards(replies))
+    for chart in drawn.values():
+        for words in (chart.title, *(f"{r.label}: {r.shown}" for r in chart.rows[:3])):
+            encoded = json.dumps(words)[1:-1]
+            assert encoded in slack, words
+            assert encoded in teams, words
