@@ -142,6 +142,7 @@ async def provider_dashboard(
     organisation = await session.get(Organisation, organisation_id)
     if organisation is None:
         return Refusal("We can't find your organisation. Type profile to check it.")
+    # The provider's agreements are picked by party (`organisation_id`), across councils.
     scope = Scope(authority_id=0, today=today, now=now)
     return ProviderDashboard(
         organisation=organisation,

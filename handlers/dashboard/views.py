@@ -191,7 +191,10 @@ def _opportunities(figures: CouncilFigures, now: datetime) -> Section:
     ]
     text = "Chances to bid or be funded."
     if o.next_deadlines:
-        text += f" The next {min(len(o.next_deadlines), NEXT_SHOWN)} deadlines are listed first."
+        text += (
+            f" After the numbers: the next {min(len(o.next_deadlines), NEXT_SHOWN)} deadlines, "
+            "each with who is interested."
+        )
     return Section(heading="Opportunities", text=text, buttons=buttons)
 
 
