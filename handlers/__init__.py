@@ -21,6 +21,7 @@ def features() -> Features:
     """Every feature, imported on first use so a feature module may import this package."""
     from handlers import (
         agreements,
+        dashboard,
         deliveries,
         directory,
         engagements,
@@ -50,6 +51,7 @@ def features() -> Features:
             feedback.FEATURE,
             notifications.FEATURE,
             home.FEATURE,
+            dashboard.FEATURE,
             organisations.FEATURE,
             membership.FEATURE,
             deliveries.FEATURE,

@@ -167,7 +167,64 @@ class FilterBar(BaseModel):
     filters: list[Filter]
 
 
-Reply = Annotated[Message | Notice | FormView | FilterBar | FileOffer, Field(discriminator="kind")]
+class ChartRow(BaseModel):
+    """One bar of a chart and one row of the table beside it.
+
+    `shown` is the value as words ("12", "fewer than 5"); `amount` is what the bar is drawn
+    to, None when the number is hidden to protect a small group (no bar is drawn, and the
+    number itself is not kept). `action` and `value`, when set, are the command that lists
+    the rows behind the number, so every number links to its list on every door."""
+
+    label: str
+    shown: str
+    amount: float | None = None
+    action: str | None = None
+    value: str = ""
+
+
+class Chart(BaseModel):
+    """A chart with its data: a title, a sentence saying what it shows, and the table it
+    is drawn from, so a screen reader, a chat door or a printout gets the same numbers.
+
+    `image_url` is the picture for the web (an SVG, usually a `data:` URL made on the
+    server). `chat_image_url` is the seam for chat doors: a PNG of the same chart that
+    Slack and Teams can show; until it is set they show the table as text."""
+
+    kind: Literal["chart"] = "chart"
+    #: Short and unique on its page ("interest-by-size"): the web names the figure by it.
+    key: str
+    title: str
+    description: str
+    label_heading: str = "What"
+    value_heading: str = "Number"
+    rows: list[ChartRow] = Field(default_factory=list)
+    image_url: str | None = None
+    chat_image_url: str | None = None
+    note: str | None = None
+
+    def as_message(self) -> Message:
+        """The chart's table as a message: how a door without pictures shows it."""
+        return Message(
+            sections=[
+                Section(
+                    heading=self.title,
+                    text="\n".join(t for t in (self.description, self.note) if t),
+                    facts=[Fact(label=row.label, value=row.shown) for row in self.rows],
+                    buttons=[
+                        Button(
+                            label=f"{row.label}: {row.shown}", action=row.action, value=row.value
+                        )
+                        for row in self.rows
+                        if row.action
+                    ],
+                )
+            ]
+        )
+
+
+Reply = Annotated[
+    Message | Notice | FormView | FilterBar | FileOffer | Chart, Field(discriminator="kind")
+]
 
 
 class ReplyList(BaseModel):
@@ -188,7 +245,7 @@ def plain_text(replies: list[Reply] | tuple[Reply, ...]) -> str:
     for reply in replies:
         if isinstance(reply, Message):
             parts.append(reply.plain_text())
-        elif isinstance(reply, FileOffer):
+        elif isinstance(reply, FileOffer | Chart):
             parts.append(reply.as_message().plain_text())
         elif isinstance(reply, Notice):
             parts.append(reply.text)

@@ -40,6 +40,7 @@ from bot.core.cpv import typed_text as typed_cpv
 from bot.core.forms import Field, FieldType
 from bot.core.reply import (
     Button,
+    Chart,
     Fact,
     FileOffer,
     FilterBar,
@@ -182,6 +183,8 @@ def filter_blocks(bar: FilterBar) -> list[Block]:
 
 def reply_blocks(reply: Reply) -> list[Block]:
     if isinstance(reply, FileOffer):  # the sender uploads the file; this is its link
+        return message_blocks(reply.as_message())
+    if isinstance(reply, Chart):  # the chart's table as text until chat shows its PNG
         return message_blocks(reply.as_message())
     if isinstance(reply, Message):
         return message_blocks(reply)

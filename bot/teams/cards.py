@@ -14,7 +14,17 @@ from typing import Any
 from bot.core.areas import typed_text
 from bot.core.cpv import typed_text as typed_cpv
 from bot.core.forms import Field, FieldType, TextFormat
-from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
+from bot.core.reply import (
+    Button,
+    Chart,
+    Fact,
+    FileOffer,
+    FilterBar,
+    FormView,
+    Message,
+    Notice,
+    Reply,
+)
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -135,6 +145,8 @@ def filter_body(bar: FilterBar) -> list[dict[str, Any]]:
 def reply_card(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, FileOffer):  # bots can't attach files to a Teams chat: a link
         return card(message_body(reply.as_message()))
+    if isinstance(reply, Chart):  # the chart's table as text until Teams shows its PNG
+        return card(message_body(reply.as_message()))
     if isinstance(reply, Message):
         return card(message_body(reply))
     if isinstance(reply, Notice):
@@ -152,7 +164,7 @@ def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
             return [form_card(reply, [r for r in replies if isinstance(r, Notice)])]
         if isinstance(reply, Message):
             body.extend(message_body(reply))
-        elif isinstance(reply, FileOffer):
+        elif isinstance(reply, FileOffer | Chart):
             body.extend(message_body(reply.as_message()))
         elif isinstance(reply, Notice):
             body.extend(notice_body(reply))

@@ -1,0 +1,104 @@
+"""`dashboard`: "where are we?" on one page.
+
+A commissioner sees their council's engagements, opportunities, agreements, feedback from
+people who use services and readiness, filtered by service area and area, with charts
+drawn on the server. A provider sees its own small dashboard: its opportunities,
+engagements, agreements and check-ins due. Every number links to the list behind it.
+
+The figures come from `storage.dashboard`, added up in SQL in a small fixed number of
+queries (bench/dashboard.py counts them); the service step is `figures`, the words
+`views`, the pictures `charts`.
+"""
+
+from __future__ import annotations
+
+from bot.core.feature import Command, Feature
+from bot.core.reply import Notice, Reply
+from bot.core.turn import Turn, parse_command
+from bot.services import Services
+from handlers.dashboard import figures, views
+from handlers.directory import _area_code as typed_area_code
+from storage.visibility import Refusal
+
+NOT_FOR_YOU = (
+    "The dashboard is for council commissioning teams and for providers. "
+    "Type help to see what you can do."
+)
+
+
+def _args(turn: Turn) -> dict[str, str]:
+    _, typed = parse_command(turn.text or "")
+    return {**typed, **turn.args}
+
+
+async def dashboard(turn: Turn, services: Services) -> list[Reply]:
+    """The commissioner's dashboard, or the provider's (`view=provider` for someone who is
+    both)."""
+    assert turn.actor is not None
+    args = _args(turn)
+    councils = turn.actor.commissioner_for()
+    organisations = sorted(turn.actor.member_of())
+    now = services.clock.now()
+    today = now.astimezone(services.tz).date()
+    if organisations and (not councils or args.get("view") == "provider"):
+        async with services.db.session() as session:
+            found = await figures.provider_dashboard(
+                session, organisations[0], today=today, now=now
+            )
+        if isinstance(found, Refusal):
+            return [Notice(text=found.message, level="warning")]
+        return views.provider_view(found)
+    if not councils:
+        return [Notice(text=NOT_FOR_YOU, level="warning")]
+    service = args.get("service", "")
+    area = typed_area_code(args.get("area", ""))
+    if area and views.known_place(area) is None:
+        return [
+            Notice(
+                text=f"We could not find one place called '{area[:40]}'. Choose a place from "
+                "the list, or type a council or county name, like Leeds.",
+                level="warning",
+            )
+        ]
+    async with services.db.session() as session:
+        authority = await figures.council_for(session, councils, args.get("for"))
+        if isinstance(authority, Refusal):
+            return [Notice(text=authority.message, level="warning")]
+        found_figures = await figures.council_figures(
+            session,
+            authority,
+            today=today,
+            now=now,
+            service_area=service or None,
+            area=area or None,
+            minimum=services.settings.suppression_minimum,
+        )
+    chosen_council = f" for={authority.slug}" if len(councils) > 1 else ""
+    replies, charts = views.council_view(
+        found_figures,
+        now=now,
+        command=f"dashboard{chosen_council}",
+        service=service,
+        area=area,
+        chosen=views.filters_text(found_figures, service, area),
+    )
+    await views.drawn(charts)
+    return replies
+
+
+FEATURE = Feature(
+    name="dashboard",
+    commands=(
+        Command(
+            "dashboard",
+            "where things are: engagements, opportunities, agreements, feedback, readiness",
+            dashboard,
+            # Councils and providers each see their own; the handler decides which. Teams'
+            # personal command list is full (ten), so it is listed for teams and group
+            # chats, where, being private, the router answers it with a way to a personal
+            # chat or the web, never with the figures.
+            teams_scopes=frozenset({"team", "groupChat"}),
+            private=True,
+        ),
+    ),
+)
