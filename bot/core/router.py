@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.feature import Feature, Gate, GatedAction, fits
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn, parse_command
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,8 @@ class Router:
         if info is None:
             return [
                 Notice(
-                    text=f'Sorry, I don\'t know "{command}". Type help to see what I can do.',
+                    text=f'Sorry, I don\'t know "{command}". See what I can do: '
+                    f"{command_ref('help', 'help')}.",
                     level="warning",
                 )
             ]

@@ -14,7 +14,17 @@ from typing import Any
 from bot.core.areas import typed_text
 from bot.core.cpv import typed_text as typed_cpv
 from bot.core.forms import Field, FieldType
-from bot.core.reply import Button, Fact, FileOffer, FilterBar, FormView, Message, Notice, Reply
+from bot.core.reply import (
+    Button,
+    Fact,
+    FileOffer,
+    FilterBar,
+    FormView,
+    Message,
+    Notice,
+    Reply,
+    chat_words,
+)
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -37,7 +47,8 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
 
 
 def text(value: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+    """A text block. A command a reply points at reads "type engagements update 4"."""
+    return {"type": "TextBlock", "text": chat_words(value), "wrap": True, **style}
 
 
 def _action(button: Button) -> dict[str, Any]:

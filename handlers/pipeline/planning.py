@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_date
 from bot.core.forms import FormDefinition
-from bot.core.reply import Reply
+from bot.core.reply import Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import Refused, load_locked, number_at, words_of
@@ -289,7 +289,8 @@ async def publish_pipeline(
         await refuse(session, turn, None, "publish", "nothing within the window")
         raise NothingToPublish(
             "Nothing was published: none of your planned opportunities is expected between "
-            "today and the end of the pipeline's window. Plan one first: type pipeline plan."
+            f"today and the end of the pipeline's window. Plan one first: "
+            f"{command_ref('pipeline plan', 'the planning form')}."
         )
     for entry in shown:
         entry.published_at = entry.published_at or now
