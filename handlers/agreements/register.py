@@ -357,7 +357,7 @@ class AgreementForm(TeamForm):
                 reading.problem(
                     where,
                     f'We could not find "{name}" in Convene\'s directory. Use the name as it '
-                    f"is shown there ({command_ref('directory', 'the directory')} to look).",
+                    "is shown there.",
                     "organisation not found",
                 )
             elif organisation.id in seen:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_date
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Fact, Notice, Reply, Section, command_ref
+from bot.core.reply import Button, Fact, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import Subject
@@ -66,7 +66,7 @@ async def award_problems(
     if len(found) != 1:
         problems["organisation"] = (
             f"We couldn't find one organisation called '{name}' in the directory. Type its "
-            f"name as the directory shows it ({command_ref('directory', 'the directory')} to look)."
+            "name as the directory shows it."
         )
     day = answers.get("awarded_on")
     if day and date.fromisoformat(day) > services.clock.now().astimezone(LONDON).date():
