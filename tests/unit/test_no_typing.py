@@ -24,6 +24,40 @@ NEEDS_A_TEXT_BOX = {
     "handlers/membership.py": 5,
     "handlers/organisations.py": 1,
 }
+#: Not swept yet (issue 17 continues): sentences that build the command from a constant
+#: (`type {COMMAND} amend {id}`), which the first sweep missed. Each count may only go
+#: down; a file's count going up, or a new file, fails. Sweep them with `command_ref`.
+NOT_SWEPT_YET = {
+    "handlers/agreements/assessments.py": 10,
+    "handlers/agreements/common.py": 1,
+    "handlers/agreements/conversation.py": 1,
+    "handlers/agreements/ending.py": 6,
+    "handlers/agreements/evidence.py": 1,
+    "handlers/agreements/export.py": 1,
+    "handlers/agreements/key_date_views.py": 2,
+    "handlers/agreements/monitoring.py": 2,
+    "handlers/agreements/monitoring_forms.py": 1,
+    "handlers/agreements/outcomes.py": 3,
+    "handlers/agreements/payments.py": 1,
+    "handlers/agreements/register.py": 2,
+    "handlers/agreements/variations.py": 6,
+    "handlers/agreements/views.py": 3,
+    "handlers/feedback/common.py": 1,
+    "handlers/feedback/points.py": 3,
+    "handlers/notifications/choices.py": 1,
+    "handlers/opportunities/changes.py": 1,
+    "handlers/opportunities/clarifications.py": 2,
+    "handlers/opportunities/common.py": 1,
+    "handlers/opportunities/digest.py": 1,
+    "handlers/opportunities/partners/broker.py": 3,
+    "handlers/opportunities/partners/common.py": 1,
+    "handlers/opportunities/partners/consortium.py": 2,
+    "handlers/opportunities/partners/posts.py": 1,
+    "handlers/opportunities/partners/views.py": 1,
+    "handlers/opportunities/routing.py": 1,
+    "handlers/opportunities/setup.py": 6,
+    "handlers/pipeline/planning.py": 2,
+}
 
 
 def command_words() -> set[str]:
@@ -42,18 +76,24 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def _literal(node: ast.AST) -> str | None:
-    """A string literal's words; an f-string's with each placeholder as `{}`."""
+    """A string literal's words; an f-string's with each placeholder as written (`{n}`)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        return "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"  # type: ignore[attr-defined]
+            for v in node.values
+        )
     return None
 
 
 def typed_commands(source: str) -> list[str]:
     """Every string in `source` that says "type <command>" itself."""
     pattern = re.compile(
-        r"\btype\s+`?(" + "|".join(sorted(command_words(), key=len, reverse=True)) + r")\b",
+        # A command word, or a constant or variable that holds one ({COMMAND}, {command}).
+        r"\btype\s+`?("
+        + "|".join(sorted(command_words(), key=len, reverse=True))
+        + r"|\{[A-Z_]+\}|\{command\})(\W|$)",
         re.IGNORECASE,
     )
     tree = ast.parse(source)
@@ -72,6 +112,7 @@ def typed_commands(source: str) -> list[str]:
 def test_the_check_finds_a_typed_command() -> None:
     assert typed_commands('x = "We could not find it. Type engagements to see them."')
     assert typed_commands('x = f"Publish an update: type engagements update {n}."')
+    assert typed_commands('x = f"Which one? Type {COMMAND} edit and its number."')
     assert typed_commands('x = ("in your profile (type "\n "profile), then")')
     assert not typed_commands("x = f\"Publish one: {command_ref('engagements', 'x')}.\"")
     assert not typed_commands('x = "Type council names or postcodes."')
@@ -83,7 +124,8 @@ def test_no_handler_or_core_string_says_type_a_command() -> None:
         for path in sorted(folder.rglob("*.py")):
             found = typed_commands(path.read_text(encoding="utf-8"))
             name = str(path.relative_to(ROOT))
-            if found and len(found) != NEEDS_A_TEXT_BOX.get(name):
+            allowed = NEEDS_A_TEXT_BOX.get(name, 0) + NOT_SWEPT_YET.get(name, 0)
+            if len(found) > allowed:
                 offenders.extend(f"{name}: {words!r}" for words in found)
     assert not offenders, "Use bot.core.reply.command_ref:\n" + "\n".join(offenders)
 
