@@ -254,8 +254,8 @@ class AgreementForm(TeamForm):
                 agreement_id = number_at(turn, 1)
                 if agreement_id is None:
                     return Refusal(
-                        f"Which one? Type {COMMAND} edit and its number, for example "
-                        f"{COMMAND} edit 4. Type {COMMAND} to see them all."
+                        f"Which one? Find it in the list: "
+                        f"{command_ref(COMMAND, f'the {COMMAND} list')}."
                     )
                 agreement = await load_for_team(session, turn, agreement_id, "edit")
                 return Subject(None, agreement.authority_id, topic=topic_for(agreement.id))

@@ -128,7 +128,7 @@ class EngagementSetup(TeamForm):
         editing = number_at(turn, 1) if wants_edit else None
         if editing is None and wants_edit:
             return Refusal(
-                f"Which one? Find it in the list: {command_ref('engagements', 'your engagements')}."
+                f"Which one? Find it in the list: {command_ref('engagements', 'the engagements list')}."
             )
         if editing is not None:
             engagement = await self.own_engagement(

@@ -123,8 +123,8 @@ class PipelineForm(TeamForm):
                 entry_id = number_at(turn, 1)
                 if entry_id is None:
                     return Refusal(
-                        f"Which one? Type {COMMAND} edit and its number, for example "
-                        f"{COMMAND} edit 4. Type {COMMAND} to see them all."
+                        f"Which one? Find it in the list: "
+                        f"{command_ref(COMMAND, f'the {COMMAND} list')}."
                     )
                 entry = await load_entry_for_team(session, turn, entry_id, "edit")
                 return Subject(None, entry.authority_id, topic=entry_topic(entry.id))
