@@ -22,6 +22,7 @@ from bot.core.reply import (
     Notice,
     Reply,
     Section,
+    command_ref,
 )
 from bot.core.turn import Turn
 from bot.services import Services
@@ -182,7 +183,8 @@ FEATURE = Feature(
             # storage.visibility.can_browse_directory): commissioners only, on every door.
             gate=Gate(
                 refusal="The provider directory is for council commissioners. "
-                "You can see and change your own organisation's profile: type profile.",
+                f"You can see and change your own organisation's profile: "
+                f"{command_ref('profile', 'your profile')}.",
                 audit_action="directory.refused",
                 object_type="directory",
             ),

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Command, Feature, link_pressed
 from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
-from bot.core.reply import Button, FileOffer, Message, Notice, Reply
+from bot.core.reply import Button, FileOffer, Message, Notice, Reply, command_ref
 from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
 from bot.settings import Settings
@@ -78,10 +78,11 @@ FORMAT_NAMES = {ExportFormat.XLSX: "Excel", ExportFormat.CSV: "CSV"}
 #: the file could not be sent in time.
 EXPIRED_LINES = [
     f"Download links work for {LINK_MINUTES} minutes, to keep providers' answers safe.",
-    "Ask Convene for the file again: type export.",
+    f"Ask Convene for the file again: {command_ref('export', 'the exports page')}.",
 ]
 TOO_LATE = (
-    "That file took too long to send, so we did not send it. Type export to ask for it again."
+    f"That file took too long to send, so we did not send it. To ask for it again, "
+    f"{command_ref('export', 'the exports page')}."
 )
 
 
@@ -183,7 +184,7 @@ async def file_for_ticket(
             )
             return Refusal(
                 "This download link was made for someone else, so it does not work for you. "
-                "Ask Convene for your own: type export."
+                f"Ask Convene for your own: {command_ref('export', 'the exports page')}."
             )
         actor = await load_actor(session, person_id, services.tz)
         made: ExportFile | Refusal = Refusal(NOT_FOR_YOU)
@@ -266,7 +267,8 @@ def _refusal_text(turn: Turn) -> str:
     assert turn.actor is not None
     if turn.actor.member_of():
         return (
-            f"{NOT_FOR_YOU} You can see and change your own organisation's answers: type readiness."
+            f"{NOT_FOR_YOU} You can see and change your own organisation's answers: "
+            f"{command_ref('readiness', 'your readiness answers')}."
         )
     return (
         f"{NOT_FOR_YOU} If you work in a council's commissioning team, ask your Convene "
@@ -426,7 +428,10 @@ async def export(turn: Turn, services: Services) -> list[Reply]:
 
 def refused_replies(refusal: ExportRefused, turn: Turn) -> list[Reply]:
     if isinstance(refusal, NotThatCouncil):
-        choices = " ".join(f"For {a.name}, type export for={a.slug}." for a in refusal.councils)
+        choices = " ".join(
+            f"For {a.name}, {command_ref(f'export for={a.slug}', f'the {a.name} export')}."
+            for a in refusal.councils
+        )
         return [
             Notice(
                 text=f"You can only export answers given to your own council. {choices}",

@@ -29,7 +29,7 @@ from bot.core.forms import (
     validate_all,
     validate_page,
 )
-from bot.core.reply import Button, Fact, FormView, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, FormView, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Intent, Turn, row_id
 from bot.services import Services
 from storage import audit
@@ -377,7 +377,7 @@ def _saved_notice(purpose: FormPurpose, turn: Turn, services: Services) -> Notic
 
 def _gone() -> Notice:
     return Notice(
-        text="That form is no longer open, so nothing was saved. Type help to start again.",
+        text=f"That form is no longer open, so nothing was saved. To start again, {command_ref('help', 'help')}.",
         level="error",
     )
 
@@ -458,7 +458,11 @@ async def answer_in_chat(turn: Turn, services: Services) -> Sequence[Reply] | No
             return [_gone()]
         if response.state != ResponseState.DRAFT:
             conversation.state = {}
-            return [Notice(text="That form is closed now. Type help to see what you can do.")]
+            return [
+                Notice(
+                    text=f"That form is closed now. See what you can do: {command_ref('help', 'help')}."
+                )
+            ]
         refusal = await purpose.may_answer(session, turn, services, response)
         if refusal is not None:  # as for a page sent on any door: say why, and keep a record
             conversation.state = {}

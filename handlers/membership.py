@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
 from bot.core.feature import Command, Confirmation, Feature, SubCommand
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn, parse_command, row_id
 from bot.services import Services
 from storage import audit
@@ -92,7 +92,7 @@ async def _redeem(session: AsyncSession, turn: Turn, services: Services, text: s
     return [
         Notice(
             text=f"Welcome. You are now part of {organisation.name} in Convene. "
-            "Type profile to see your organisation's details.",
+            f"See your organisation's details: {command_ref('profile', 'your profile')}.",
             level="success",
             buttons=[Button(label="See the profile", action="cmd.profile")],
         )
@@ -234,7 +234,8 @@ async def decide(turn: Turn, services: Services) -> list[Reply]:
             at=now,
         )
         outcome = (
-            f"You are now part of {organisation.name} in Convene. Type profile to see its details."
+            f"You are now part of {organisation.name} in Convene. See its details: "
+            f"{command_ref('profile', 'your profile')}."
             if approve
             else f"An admin of {organisation.name} did not add you. If you think this is a "
             "mistake, please talk to them."

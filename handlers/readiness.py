@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import format_day
 from bot.core.feature import Command, Feature, SubCommand
 from bot.core.forms import FormDefinition, format_answer
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject, open_form
@@ -46,7 +46,10 @@ async def _authority(session: AsyncSession, turn: Turn) -> Authority | Refusal:
         return authorities[0]
     if not authorities:
         return Refusal("No council has asked for readiness answers yet.")
-    names = ", ".join(f"{a.name} (type readiness for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'readiness for={a.slug}', f'readiness answers for {a.name}')})"
+        for a in authorities
+    )
     return Refusal(f"Which council are these answers for? {names}")
 
 

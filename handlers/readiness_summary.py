@@ -36,6 +36,7 @@ from bot.core.reply import (
     Notice,
     Reply,
     Section,
+    command_ref,
 )
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
@@ -172,14 +173,17 @@ async def _authority(session: AsyncSession, turn: Turn, wanted: str | None) -> A
     if not mine:
         return Refusal(
             "The readiness summary is for council commissioning teams. "
-            "Your own answers are yours to see and change: type readiness."
+            f"Your own answers are yours to see and change: {command_ref('readiness', 'your readiness answers')}."
         )
     authorities = list(
         (await session.scalars(select(Authority).where(Authority.id.in_(mine)))).all()
     )
     if len(authorities) == 1:
         return authorities[0]
-    names = ", ".join(f"{a.name} (type readiness summary for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'readiness summary for={a.slug}', f'the summary for {a.name}')})"
+        for a in authorities
+    )
     return Refusal(f"Which council's summary would you like? {names}")
 
 
@@ -192,7 +196,7 @@ def _refusal_text(turn: Turn, authority: Authority) -> str:
         )
     return (
         "The readiness summary is for council commissioning teams. "
-        "Your own answers are yours to see and change: type readiness."
+        f"Your own answers are yours to see and change: {command_ref('readiness', 'your readiness answers')}."
     )
 
 

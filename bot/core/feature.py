@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.files import FileSource
 from bot.core.pages import WebPage
-from bot.core.reply import Notice, Reply, Section
+from bot.core.reply import Notice, Reply, Section, command_ref
 from bot.core.turn import Turn, parse_command, row_id
 
 #: A command or action handler: a turn and the app's services in, neutral replies out.
@@ -160,8 +160,9 @@ async def run_step(
     if declared is None or declared.run is None:
         return [
             Notice(
-                text=f'Sorry, I don\'t know "{command} {step}". Type {command} to see them, '
-                "or help for everything I can do.",
+                text=f'Sorry, I don\'t know "{command} {step}". See them: '
+                f"{command_ref(command, f'the {command} list')}, or "
+                f"{command_ref('help', 'help')} for everything I can do.",
                 level="warning",
             )
         ]
@@ -171,8 +172,7 @@ async def run_step(
     if number is None:
         return [
             Notice(
-                text=f"Which one? Type {command} {step} and its number, for example "
-                f"{command} {step} 4. Type {command} to see them all.",
+                text=f"Which one? Find it in the list: {command_ref(command, f'the {command} list')}.",
                 level="warning",
             )
         ]

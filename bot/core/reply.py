@@ -7,12 +7,86 @@ later, on whichever door the person uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from bot.core.forms import Field as FormField
+
+#: A command in a reply's words, kept as a marker until a door words it (see `command_ref`).
+REF_OPEN, REF_SPLIT, REF_CLOSE = "\u27e6", "\u00a6", "\u27e7"
+_REF = re.compile(
+    f"{REF_OPEN}([^{REF_OPEN}{REF_SPLIT}{REF_CLOSE}]+){REF_SPLIT}([^{REF_OPEN}{REF_SPLIT}{REF_CLOSE}]+){REF_CLOSE}"
+)
+_SENTENCE_END = (".", "?", "!", "\n")
+
+
+def command_ref(words: str, label: str) -> str:
+    """A command, pointed at in a sentence: the only way a feature says "type <command>".
+
+    Put it where the sentence says what to do: f"See the open ones: {command_ref(...)}."
+    Chat doors word it "type `engagements update 4`" (Slack in code formatting); plain
+    text (notifications, email) says "type engagements update 4"; the web, where there is
+    nowhere to type, makes a link to the page that does it ("go to *label*"), or a button
+    that posts it when the step changes things ("press *label*"). `label` names where the
+    link goes, in words that make sense on their own ("the open engagements", "your
+    profile"), since a screen reader may list the links of a page out of context.
+    """
+    for part in (words, label):
+        if not part.strip() or any(c in part for c in (REF_OPEN, REF_SPLIT, REF_CLOSE, "\n")):
+            raise ValueError(f"a command reference needs plain words and a label: {part!r}")
+    return f"{REF_OPEN}{words.strip()}{REF_SPLIT}{label.strip()}{REF_CLOSE}"
+
+
+@dataclass(frozen=True)
+class CommandRef:
+    """A command reference read back out of text, for a door to word."""
+
+    words: str
+    label: str
+    #: It starts a sentence, so its first word takes a capital ("Type", "Go to").
+    starts_sentence: bool
+
+
+def split_refs(text: str) -> list[str | CommandRef]:
+    """Text as plain pieces and the command references between them, in order."""
+    pieces: list[str | CommandRef] = []
+    at = 0
+    for match in _REF.finditer(text):
+        before = text[at : match.start()]
+        if before:
+            pieces.append(before)
+        so_far = text[: match.start()].rstrip(" ")
+        starts = not so_far or so_far.endswith(_SENTENCE_END)
+        pieces.append(CommandRef(match.group(1), match.group(2), starts))
+        at = match.end()
+    if at < len(text):
+        pieces.append(text[at:])
+    return pieces
+
+
+def has_refs(text: str | None) -> bool:
+    return bool(text) and _REF.search(text or "") is not None
+
+
+def capital(words: str, starts_sentence: bool) -> str:
+    return words[:1].upper() + words[1:] if starts_sentence else words
+
+
+def chat_words(text: str, code: Callable[[str], str] = lambda words: words) -> str:
+    """Text with each command reference as chat says it: "type engagements update 4".
+    `code` formats the command itself (Slack wraps it in backticks)."""
+    if REF_OPEN not in text:
+        return text
+    return "".join(
+        piece
+        if isinstance(piece, str)
+        else f"{capital('type', piece.starts_sentence)} {code(piece.words)}"
+        for piece in split_refs(text)
+    )
 
 
 class Fact(BaseModel):
@@ -69,7 +143,7 @@ class Message(BaseModel):
             lines.extend(f"{fact.label}: {fact.value}" for fact in section.facts)
         if self.who_sees:
             lines.append(self.who_sees)
-        return "\n".join(lines)
+        return chat_words("\n".join(lines))
 
 
 class Notice(BaseModel):
@@ -248,7 +322,7 @@ def plain_text(replies: list[Reply] | tuple[Reply, ...]) -> str:
         elif isinstance(reply, FileOffer | Chart):
             parts.append(reply.as_message().plain_text())
         elif isinstance(reply, Notice):
-            parts.append(reply.text)
+            parts.append(chat_words(reply.text))
         elif isinstance(reply, FormView):
             parts.append(f"{reply.title}: {reply.page_title}")
     return "\n".join(p for p in parts if p)

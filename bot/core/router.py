@@ -23,7 +23,7 @@ from bot.core.feature import (
     fits,
     plain_confirmation,
 )
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn, parse_command, row_id
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,8 @@ class Router:
         if info is None:
             return [
                 Notice(
-                    text=f'Sorry, I don\'t know "{command}". Type help to see what I can do.',
+                    text=f'Sorry, I don\'t know "{command}". See what I can do: '
+                    f"{command_ref('help', 'help')}.",
                     level="warning",
                 )
             ]

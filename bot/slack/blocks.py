@@ -48,6 +48,7 @@ from bot.core.reply import (
     Message,
     Notice,
     Reply,
+    chat_words,
     plain_text,
 )
 
@@ -63,8 +64,10 @@ LEVEL_MARK = {"success": ":white_check_mark:", "warning": ":warning:", "error": 
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn treats &, < and > as control characters. A command a reply points at
+    is worded "type `engagements update 4`", in code formatting (see `command_ref`)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return chat_words(escaped, code=lambda words: f"`{words}`")
 
 
 def clip(text: str, limit: int) -> str:

@@ -24,6 +24,7 @@ from bot.core.reply import (
     Message,
     Notice,
     Reply,
+    chat_words,
 )
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -47,7 +48,8 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
 
 
 def text(value: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+    """A text block. A command a reply points at reads "type engagements update 4"."""
+    return {"type": "TextBlock", "text": chat_words(value), "wrap": True, **style}
 
 
 def _action(button: Button) -> dict[str, Any]:

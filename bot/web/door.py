@@ -15,7 +15,7 @@ from bot.core.turn import Door
 from bot.outbox.web_inbox import WebInboxSender
 from bot.services import Services
 from bot.turns import DoorPipeline
-from bot.web.render import environment, title_of
+from bot.web.render import environment, title_of, use_router
 from bot.web.routes import setup_web
 
 
@@ -36,6 +36,8 @@ class WebDoor:
     def __init__(self, services: Services, pipeline: DoorPipeline) -> None:
         self.services = services
         self.pipeline = pipeline
+        # Commands a reply points at that change things become posted buttons, not links.
+        use_router(services.router.changes_things)
         self.sender = WebInboxSender(services)
 
     def mount(self, app: web.Application) -> None:

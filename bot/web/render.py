@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from gettext import NullTranslations
 from pathlib import Path
@@ -11,12 +13,21 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bot.clock import format_when
 from bot.core.areas import all_areas, area_label, split_chosen, typed_label
 from bot.core.cpv import community_suggestions, widget_state
-from bot.core.reply import Reply
+from bot.core.reply import (
+    CommandRef,
+    FileOffer,
+    Message,
+    Notice,
+    Reply,
+    capital,
+    has_refs,
+    split_refs,
+)
 from bot.core.turn import parse_command
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,6 +54,80 @@ def command_href(command: str, value: str = "") -> str:
 
 
 environment.globals["command_href"] = command_href
+
+
+def _changes_nothing(text: str) -> bool:
+    return False
+
+
+#: Whether a command changes things (the router's answer; the web door sets it). Until it
+#: is set, every reference is a link: a link to a step that changes things only asks
+#: "Please confirm", so nothing runs from a link alone either way.
+changes_things: Callable[[str], bool] = _changes_nothing
+
+
+def use_router(changes: Callable[[str], bool]) -> None:
+    global changes_things
+    changes_things = changes
+
+
+@dataclass
+class RefForm:
+    """A posted command a button in the text sends (the button names it with `form=`,
+    since a form cannot sit inside a paragraph)."""
+
+    id: str
+    command: str
+    words: str
+
+
+@dataclass
+class WebWords:
+    """One page's replies with each command reference (see `bot.core.reply.command_ref`)
+    worded for the web: "go to" a link to its page, or "press" a button that posts it
+    when the step changes things. There is nowhere on the web to type a command."""
+
+    forms: list[RefForm] = field(default_factory=list)
+
+    def replies(self, replies: Sequence[Reply]) -> list[Reply]:
+        return [self._reply(r) for r in replies]
+
+    def _reply(self, reply: Reply) -> Reply:
+        if isinstance(reply, FileOffer):
+            reply = reply.as_message()
+        if isinstance(reply, Notice):
+            return reply.model_copy(update={"text": self.words(reply.text)})
+        if isinstance(reply, Message):
+            sections = [
+                s.model_copy(update={"text": self.words(s.text)}) if has_refs(s.text) else s
+                for s in reply.sections
+            ]
+            text = self.words(reply.text) if reply.text else reply.text
+            return reply.model_copy(update={"text": text, "sections": sections})
+        return reply
+
+    def words(self, text: str | None) -> str:
+        if text is None or not has_refs(text):
+            return text or ""
+        return Markup("").join(
+            escape(piece) if isinstance(piece, str) else self._ref(piece)
+            for piece in split_refs(text)
+        )
+
+    def _ref(self, ref: CommandRef) -> Markup:
+        command, _, rest = ref.words.partition(" ")
+        if changes_things(ref.words):
+            form = RefForm(f"ref-{len(self.forms) + 1}", command, rest)
+            self.forms.append(form)
+            return Markup(
+                '{} <button type="submit" form="{}" class="link-button">{}</button>'
+            ).format(capital("press", ref.starts_sentence), form.id, ref.label)
+        return Markup('{} <a href="{}">{}</a>').format(
+            capital("go to", ref.starts_sentence), command_href(command, rest), ref.label
+        )
+
+
+environment.globals["web_words"] = WebWords
 # The area widget: the places already chosen, and every place for the browser's own
 # searchable list (a <datalist>, which needs no JavaScript).
 environment.globals["split_chosen"] = split_chosen

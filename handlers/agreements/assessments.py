@@ -46,7 +46,7 @@ from bot.core.law.performance import (
     provider_response_working_days,
 )
 from bot.core.monitoring.moments import start_of_working_day
-from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn
 from bot.core.words import counted
 from bot.core.working_days import working_day_on_or_before, working_days_after
@@ -330,8 +330,12 @@ async def kpis_to_assess(
     if waiting:
         await refuse(session, turn, agreement, attempted, "one is with the provider")
         raise BadAssessment(
-            f"Assessment {waiting[0].id} is with the provider. Decide it first: type "
-            f'{COMMAND} assessment {waiting[0].id} decide reason="...". Nothing was saved.'
+            f"Assessment {waiting[0].id} is with the provider. Decide it first, with your reason: "
+            + command_ref(
+                f"{COMMAND} assessments {agreement.id}",
+                f"the assessments of agreement {agreement.id}",
+            )
+            + ". Nothing was saved."
         )
     return kpis
 
@@ -551,8 +555,8 @@ async def decide(
     if assessment.state == AssessmentState.DRAFT:
         problem = (
             "not shared",
-            "The provider must see the assessment before you decide. Share it first: type "
-            f"{COMMAND} assessment {assessment.id} share.",
+            "The provider must see the assessment before you decide. Share it first: "
+            f"{command_ref(f'{COMMAND} assessment {assessment.id} share', f'Share assessment {assessment.id}')}.",
         )
     elif assessment.state == AssessmentState.FINAL:
         problem = ("already decided", f"Assessment {assessment.id} is already decided.")
@@ -1149,8 +1153,13 @@ async def assessment(turn: Turn, services: Services, assessment_id: int) -> list
                     Notice(
                         level="success" if told else "warning",
                         text=f"Shared assessment {shared.id} of {agreement.title}. {who}. They "
-                        f"can respond until {format_date(shared.respond_by)}. Then decide: type "
-                        f'{COMMAND} assessment {shared.id} decide reason="...".',
+                        f"can respond until {format_date(shared.respond_by)}. Then decide, with your "
+                        f"reason: "
+                        + command_ref(
+                            f"{COMMAND} assessments {agreement.id}",
+                            f"the assessments of agreement {agreement.id}",
+                        )
+                        + ".",
                     )
                 ]
             if what == "respond":

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.files import FileRefused, TakenFile
-from bot.core.reply import FileOffer
+from bot.core.reply import FileOffer, command_ref
 from bot.core.turn import Door
 from bot.settings import Settings
 from handlers.calendar_files import CONTENT_TYPE, CalendarTicket, OfferWords, PersonalCalendars
@@ -92,7 +92,7 @@ class CallCalendars(PersonalCalendars):
     subject_key = "c"
     expired = (
         "Calendar links work for one day.",
-        "Ask for the file again: type agreements calendar and the call's number.",
+        f"Ask for the file again: {command_ref('agreements', 'your agreements')}, then open the call.",
     )
     too_late = "That calendar file took too long to send. Ask for it again."
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.forms.kinds import CellKind
 from bot.core.law import LawError, contract_details_notice_days
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
-from bot.core.reply import Button, Message
+from bot.core.reply import Button, Message, command_ref
 from bot.core.turn import Actor
 from bot.services import Services
 from handlers.agreements.common import COMMAND, kpi_shortfall, today
@@ -191,7 +191,7 @@ NOT_YOURS = PageRefusal(
     "This file is not yours to download",
     [
         "Only the council's own commissioning team can download its agreements register.",
-        "Providers can see their own agreements: type agreements.",
+        f"Providers can see their own agreements: {command_ref('agreements', 'your agreements')}.",
     ],
 )
 
@@ -382,7 +382,8 @@ NOT_YOUR_FILE = PageRefusal(
     "This file is not yours to download",
     [
         "Only the council's own commissioning team can download its agreements' files.",
-        "Providers can download their own: type agreements and use the links there.",
+        f"Providers can download their own: "
+        f"{command_ref('agreements', 'your agreements')} and use the links there.",
     ],
 )
 

@@ -48,7 +48,7 @@ from bot.core.monitoring import (
     start_of_working_day,
 )
 from bot.core.quiet_hours import next_waking_moment, zone_named
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Door, Turn, parse_command
 from bot.core.words import counted
 from bot.core.working_days import next_working_day, working_days_after
@@ -315,8 +315,9 @@ def checkin_message(
         text=(
             f"It is time for the check-in you agreed for {agreement.title} "
             f"(due {format_date(checkin.due_on)}). Every question is optional: answer the "
-            "ones that help. Press Answer to fill in the form (or type "
-            f"{COMMAND} answer {checkin.id}), or send your answers typed, for "
+            "ones that help. Press Answer to fill in the form (or "
+            + command_ref(f"{COMMAND} answer {checkin.id}", f"the form for check-in {checkin.id}")
+            + "), or send your answers typed, for "
             f'example: {COMMAND} answer {checkin.id} effective="Yes, 40 came each week". '
             "Or send your own report instead, with Send a report or photos."
         ),

@@ -474,8 +474,7 @@ def proposed_message(framework: Framework, proposal: OutcomeProposal) -> Message
         text=(
             f"{who} proposes a change to what agreement {agreement.id} measures. Proposal "
             f"{proposal.id}: {proposal_words(framework, proposal)}. Nothing changes unless you "
-            "accept it. Press Accept, or Decline and then say why: type "
-            f"{COMMAND} {base} decline {proposal.id} and your reason. They are told what you "
+            "accept it. Press Accept, or Decline and then say why. They are told what you "
             "decide."
         ),
         buttons=[

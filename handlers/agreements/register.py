@@ -20,7 +20,7 @@ from bot.core.forms import Field, FieldType, FormDefinition
 from bot.core.forms.kinds import kind_of
 from bot.core.forms.kinds.common import AnswerError
 from bot.core.law import LawError, payment_days, rule
-from bot.core.reply import Notice, Reply
+from bot.core.reply import Notice, Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.agreements.assessments import plan_assessments
@@ -254,8 +254,8 @@ class AgreementForm(TeamForm):
                 agreement_id = number_at(turn, 1)
                 if agreement_id is None:
                     return Refusal(
-                        f"Which one? Type {COMMAND} edit and its number, for example "
-                        f"{COMMAND} edit 4. Type {COMMAND} to see them all."
+                        f"Which one? Find it in the list: "
+                        f"{command_ref(COMMAND, f'the {COMMAND} list')}."
                     )
                 agreement = await load_for_team(session, turn, agreement_id, "edit")
                 return Subject(None, agreement.authority_id, topic=topic_for(agreement.id))
@@ -284,8 +284,8 @@ class AgreementForm(TeamForm):
                 )
                 if not mine:
                     return Refusal(
-                        "Only a council's commissioning team can record an agreement. Type "
-                        f"{COMMAND} to see the agreements your organisation is party to."
+                        "Only a council's commissioning team can record an agreement. See the agreements "
+                        f"your organisation is party to: {command_ref(COMMAND, 'your agreements')}."
                     )
                 names = ", ".join(
                     f"{a.name} (type {COMMAND} new for={a.slug})"
@@ -357,7 +357,7 @@ class AgreementForm(TeamForm):
                 reading.problem(
                     where,
                     f'We could not find "{name}" in Convene\'s directory. Use the name as it '
-                    "is shown there (type directory to look).",
+                    "is shown there.",
                     "organisation not found",
                 )
             elif organisation.id in seen:

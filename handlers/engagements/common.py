@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
-from bot.core.reply import Notice, Reply
+from bot.core.reply import Notice, Reply, command_ref
 from bot.core.turn import Actor, Turn, parse_command, row_id
 from bot.services import Services
 from handlers.forms import FormPurpose, Subject
@@ -237,7 +237,10 @@ class TeamForm(FormPurpose):
         return None
 
 
-NOT_FOUND = "We couldn't find that engagement. Type engagements to see the open ones."
+NOT_FOUND = (
+    "We couldn't find that engagement. See the open ones: "
+    f"{command_ref('engagements', 'the open engagements')}."
+)
 
 
 async def open_engagement(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import (
@@ -107,7 +107,12 @@ class DeclareConflicts(TeamForm):
                 text=f"Thank you. Your declaration for {engagement.title} was saved on "
                 f"{format_when(now, turn.actor.timezone)}. Only your commissioning team sees "
                 "what you declared; the record shows only that you declared. If anything "
-                f"changes, type engagements declare {engagement.id}.",
+                f"changes, "
+                + command_ref(
+                    f"engagements declare {engagement.id}",
+                    f"your declaration for engagement {engagement.id}",
+                )
+                + ".",
                 level="success",
             )
         ]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.clarifications import tell_the_team
@@ -310,7 +310,8 @@ class MeetingNotes(TeamForm):
         replies: list[Reply] = [
             Notice(
                 text=f"Saved your notes on {format_when(now, turn.actor.timezone)}. Only your "
-                f"commissioning team sees them. To change them, type engagements notes {request.id}.",
+                f"commissioning team sees them. To change them, "
+                f"{command_ref(f'engagements notes {request.id}', f'your notes on request {request.id}')}.",
                 level="success",
             )
         ]
@@ -458,7 +459,11 @@ def _closed_words(engagement: Engagement, tender: Opportunity) -> str:
         f"Private conversations about {engagement.title} have closed, because the council "
         f"has published its tender: {tender.title}. From now on every provider gets the same "
         "information at the same time (Procurement Act 2023, section 16). You can ask a "
-        f"question about the tender instead: type opportunities ask {tender.id}. The answer "
+        f"question about the tender instead: "
+        + command_ref(
+            f"opportunities ask {tender.id}", f"the question form for opportunity {tender.id}"
+        )
+        + ". The answer "
         "goes to everyone, without your name."
     )
 

@@ -21,7 +21,7 @@ from bot.clock import format_when
 from bot.core.areas import area_label
 from bot.core.forms import FormDefinition
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Actor, Door, Turn, row_id
 from bot.core.words import counted
 from bot.services import Services
@@ -341,8 +341,12 @@ class NoticeFacts(TeamForm):
         return [
             Notice(
                 text=f"Saved for {engagement.title}. {notice_duty(engagement)} It is in the "
-                "record. Type engagements reference "
-                f"{engagement.id} to change it again.",
+                "record. To change it again, "
+                + command_ref(
+                    f"engagements reference {engagement.id}",
+                    f"the reference form for engagement {engagement.id}",
+                )
+                + ".",
                 level="success",
             )
         ]

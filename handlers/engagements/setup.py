@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import LONDON, format_when
 from bot.core.areas import area_label
 from bot.core.forms import Field, FieldType, FormDefinition, Page, what_must_be_answered
-from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn
 from bot.core.words import counted
 from bot.services import Services
@@ -99,7 +99,10 @@ async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refus
         authorities = [a for a in authorities if a.slug == wanted]
     if len(authorities) == 1:
         return authorities[0]
-    names = ", ".join(f"{a.name} (type engagements new for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'engagements new for={a.slug}', f'a new engagement for {a.name}')})"
+        for a in authorities
+    )
     return Refusal(f"Which council is this for? {names}")
 
 
@@ -126,7 +129,7 @@ class EngagementSetup(TeamForm):
         editing = number_at(turn, 1) if wants_edit else None
         if editing is None and wants_edit:
             return Refusal(
-                "Which one? Type engagements edit and its number, for example engagements edit 4."
+                f"Which one? Find it in the list: {command_ref('engagements', 'the engagements list')}."
             )
         if editing is not None:
             engagement = await self.own_engagement(
@@ -137,7 +140,12 @@ class EngagementSetup(TeamForm):
             if engagement.state != EngagementState.DRAFT:
                 return Refusal(
                     "This engagement is published, so its details can't be changed in place. "
-                    f"Publish an update instead: type engagements update {engagement.id}."
+                    "Publish an update instead: "
+                    + command_ref(
+                        f"engagements update {engagement.id}",
+                        f"the update form for engagement {engagement.id}",
+                    )
+                    + "."
                 )
             return Subject(
                 None, engagement.authority_id, engagement_id=engagement.id, topic="setup"

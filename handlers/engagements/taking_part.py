@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day, format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers.clarifications import log_section
@@ -131,7 +131,8 @@ async def show_engagement(turn: Turn, services: Services, engagement_id: int | N
         if engagement is None or (engagement.state == EngagementState.DRAFT and not team):
             return [
                 Notice(
-                    text="We couldn't find that engagement. Type engagements to see the open ones.",
+                    text="We couldn't find that engagement. See the open ones: "
+                    f"{command_ref('engagements', 'the open engagements')}.",
                     level="warning",
                 )
             ]
@@ -363,7 +364,8 @@ class EngagementAnswers(ProviderForm):
             return Refusal(HOW_TO_JOIN)
         if engagement is None or engagement.state == EngagementState.DRAFT:
             return Refusal(
-                "We couldn't find that engagement. Type engagements to see the open ones."
+                "We couldn't find that engagement. See the open ones: "
+                f"{command_ref('engagements', 'the open engagements')}."
             )
         if not is_open(engagement, services.clock.now()):
             await refuse(session, turn, engagement, "answer", "closed")

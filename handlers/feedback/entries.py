@@ -19,7 +19,7 @@ from bot.clock import LONDON, format_date
 from bot.core.feedback import chosen
 from bot.core.feedback.questions import SCALE
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import number_at, words_of
@@ -232,7 +232,9 @@ async def hide_entry(
     entry = await session.get(FeedbackEntry, ref) if ref and len(ref) <= 32 else None
     if entry is None:
         await refuse(session, turn, None, "hide", "no such entry")
-        raise NotYours("We couldn't find that answer. Type feedback to see your points.")
+        raise NotYours(
+            f"We couldn't find that answer. See your points: {command_ref('feedback', 'your feedback points')}."
+        )
     point, _ = await load_for_owner(session, turn, entry.point_id, "hide", lock=True)
     if entry.hidden_at is not None:
         return "That answer is already hidden. Nothing changed."
@@ -291,7 +293,10 @@ class HideEntry(FormPurpose):
         try:
             if entry is None:
                 await refuse(session, turn, None, "hide", "no such entry")
-                raise NotYours("We couldn't find that answer. Type feedback to see your points.")
+                raise NotYours(
+                    f"We couldn't find that answer. See your points: "
+                    f"{command_ref('feedback', 'your feedback points')}."
+                )
             await load_for_owner(session, turn, entry.point_id, "hide")
         except Refused as refusal:
             return Refusal(refusal.message)

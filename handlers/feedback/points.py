@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feedback import DEFAULT_QUESTIONS, question
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.agreements.common import is_party, runs_it
@@ -109,8 +109,8 @@ async def check_target(
             return Target(agreement_id=agreement.id, authority_id=agreement.authority_id)
         await refuse(session, turn, None, "new point", "not the agreement's", agreement=number)
         return Refusal(
-            "We couldn't find that agreement, or you are not part of it. Type agreements to "
-            "see yours."
+            "We couldn't find that agreement, or you are not part of it. See yours: "
+            f"{command_ref('agreements', 'your agreements')}."
         )
     if kind == "engagement":
         engagement = await session.get(Engagement, number) if number else None

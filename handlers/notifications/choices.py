@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import LONDON, format_day, format_when
 from bot.core.forms import FormDefinition
 from bot.core.quiet_hours import DAY_ENDS, DAY_STARTS, HowOften, Preferences, is_awake
-from bot.core.reply import Button, Message, Reply
+from bot.core.reply import Button, Message, Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import Refused
@@ -194,8 +194,9 @@ def how_often_words(
         return said
     if preferences.opportunities == HowOften.NONE:
         return (
-            "We don't message you about new opportunities. You can still see them: type "
-            "opportunities. If your organisation says it is interested in one, you still "
+            "We don't message you about new opportunities. You can still see them: "
+            + command_ref("opportunities", "the opportunities")
+            + ". If your organisation says it is interested in one, you still "
             "hear about changes to it."
         )
     return "We tell you about each new opportunity that fits your organisation when it is posted."

@@ -66,7 +66,7 @@ async def award_problems(
     if len(found) != 1:
         problems["organisation"] = (
             f"We couldn't find one organisation called '{name}' in the directory. Type its "
-            "name as the directory shows it (type directory to look)."
+            "name as the directory shows it."
         )
     day = answers.get("awarded_on")
     if day and date.fromisoformat(day) > services.clock.now().astimezone(LONDON).date():

@@ -14,7 +14,7 @@ from icalendar import Alarm, Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.files import FileRefused, TakenFile
-from bot.core.reply import FileOffer
+from bot.core.reply import FileOffer, command_ref
 from bot.core.turn import Door
 from bot.settings import Settings
 from handlers.calendar_files import CONTENT_TYPE, CalendarTicket, OfferWords, PersonalCalendars
@@ -88,7 +88,7 @@ class DeadlineCalendars(PersonalCalendars):
     subject_key = "o"
     expired = (
         "Calendar links work for one day.",
-        "Ask for the file again: type opportunities, then open the opportunity.",
+        f"Ask for the file again: {command_ref('opportunities', 'the opportunities')}, then open the opportunity.",
     )
     too_late = "That calendar file took too long to send. Ask for it again from the opportunity."
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
 from bot.core.forms import format_answer
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -133,7 +133,7 @@ async def list_opportunities(turn: Turn, services: Services) -> list[Reply]:
                     if fitting
                     else "There are no open opportunities that fit your work and areas right "
                     "now. We will tell you when there is one. Check your profile says what "
-                    "you do and where: type profile.",
+                    f"you do and where: {command_ref('profile', 'your profile')}.",
                     sections=sections,
                 )
             )

@@ -29,7 +29,7 @@ from bot.core.law import (
     StepKey,
     choose_route,
 )
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import Subject, form_view, topic_number
@@ -91,8 +91,13 @@ class RouteForm(TeamForm):
             return Refusal(refused.message)
         if opportunity.state != OpportunityState.DRAFT:
             return Refusal(
-                f"{opportunity.title} is published, so its route can't change now. Type "
-                f"{COMMAND} checklist {opportunity.id} to see its route and checklist."
+                f"{opportunity.title} is published, so its route can't change now. See its route and "
+                f"checklist: "
+                + command_ref(
+                    f"{COMMAND} checklist {opportunity.id}",
+                    f"the checklist for opportunity {opportunity.id}",
+                )
+                + "."
             )
         return Subject(
             None, opportunity.authority_id, topic=f"{opportunity_topic(opportunity.id)}:route"
@@ -569,8 +574,12 @@ async def undo_step(
     if row is None:
         await refuse(session, turn, opportunity, "undo", "not done")
         raise StepNotRecorded(
-            "That step is not marked done, so nothing was changed. Type "
-            f"{COMMAND} checklist {opportunity.id} to see the steps."
+            "That step is not marked done, so nothing was changed. See the steps: "
+            + command_ref(
+                f"{COMMAND} checklist {opportunity.id}",
+                f"the checklist for opportunity {opportunity.id}",
+            )
+            + "."
         )
     await audit.record_turn(
         session,

@@ -29,6 +29,7 @@ from bot.core.law import (
     route_problems,
     rule,
 )
+from bot.core.reply import command_ref
 from handlers.opportunities.common import COMMAND
 from storage.models import Organisation
 from storage.opportunity_route_tables import OpportunityChecklistStep, OpportunityRoute
@@ -232,8 +233,8 @@ async def reserved_refusal(
             "whose main aim is to help disabled or disadvantaged people into work, where at "
             f"least {needed.value}% of workers are disabled or disadvantaged "
             f"({needed.citation}). {organisation.name}'s profile does not say it is one, so "
-            "it can't say it is interested. If it is one, say so in your profile (type "
-            "profile), then try again. Nothing was changed."
+            "it can't say it is interested. If it is one, say so in your profile "
+            f"({command_ref('profile', 'your profile')}), then try again. Nothing was changed."
         )
     if choice.route == Route.RESERVED_MUTUAL:
         citation = rule("reserved.mutual_light_touch_only", on).citation
@@ -241,7 +242,8 @@ async def reserved_refusal(
             return (
                 f"{opportunity.title} is kept for public service mutuals ({citation}). "
                 f"{organisation.name}'s profile does not say it is one, so it can't say it "
-                "is interested. If it is one, say so in your profile (type profile), then "
+                f"is interested. If it is one, say so in your profile ("
+                f"{command_ref('profile', 'your profile')}), then "
                 "try again. Nothing was changed."
             )
         awards = await reserved_mutual_awards(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply
+from bot.core.reply import Button, Message, Notice, Reply, command_ref
 from bot.core.turn import Turn, row_id
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -61,10 +61,7 @@ def _local_day(when: datetime | None) -> str | None:
 
 
 def which_one(step: str) -> str:
-    return (
-        f"Which one? Type {COMMAND} {step} and its number, for example {COMMAND} {step} 4. "
-        f"Type {COMMAND} to see them all."
-    )
+    return f"Which one? Find it in the list: {command_ref(COMMAND, f'the {COMMAND} list')}."
 
 
 def _range_problem(answers: dict[str, Any]) -> dict[str, str]:

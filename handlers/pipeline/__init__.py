@@ -91,7 +91,7 @@ async def publish(turn: Turn, services: Services) -> list[Reply]:
         f"Published. Every provider can now see {count} planned "
         f"{'opportunity' if count == 1 else 'opportunities'} from {published.authority.name}, "
         "with a note that plans can change. Nobody is sent a message: providers find it "
-        "when they type pipeline."
+        "when they look at the pipeline."
     )
     if published.held_back:
         text += (

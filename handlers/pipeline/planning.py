@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_date
 from bot.core.forms import FormDefinition
-from bot.core.reply import Reply
+from bot.core.reply import Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import Refused, load_locked, number_at, words_of
@@ -123,8 +123,8 @@ class PipelineForm(TeamForm):
                 entry_id = number_at(turn, 1)
                 if entry_id is None:
                     return Refusal(
-                        f"Which one? Type {COMMAND} edit and its number, for example "
-                        f"{COMMAND} edit 4. Type {COMMAND} to see them all."
+                        f"Which one? Find it in the list: "
+                        f"{command_ref(COMMAND, f'the {COMMAND} list')}."
                     )
                 entry = await load_entry_for_team(session, turn, entry_id, "edit")
                 return Subject(None, entry.authority_id, topic=entry_topic(entry.id))
@@ -289,7 +289,8 @@ async def publish_pipeline(
         await refuse(session, turn, None, "publish", "nothing within the window")
         raise NothingToPublish(
             "Nothing was published: none of your planned opportunities is expected between "
-            "today and the end of the pipeline's window. Plan one first: type pipeline plan."
+            f"today and the end of the pipeline's window. Plan one first: "
+            f"{command_ref('pipeline plan', 'the planning form')}."
         )
     for entry in shown:
         entry.published_at = entry.published_at or now

@@ -23,6 +23,7 @@ from bot.core.law import ROUTE_NAMES, Route, pipeline_contract_floor, pipeline_e
 from bot.core.opendata import ProcurementCategory
 from bot.core.opendata.cells import neutralise
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
+from bot.core.reply import command_ref
 from bot.services import Services
 from handlers.pipeline.common import in_window, today
 from handlers.pipeline.views import over_uk1_floor
@@ -127,7 +128,7 @@ NOT_YOURS = PageRefusal(
     "This file is not yours to download",
     [
         "Only the council's own commissioning team can download its pipeline file.",
-        "Providers can see published plans: type pipeline.",
+        f"Providers can see published plans: {command_ref('pipeline', 'the pipeline')}.",
     ],
 )
 

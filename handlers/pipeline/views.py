@@ -19,7 +19,7 @@ from bot.core.law import (
     pipeline_spend_floor,
     rule,
 )
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from handlers.opportunities.common import value_range
 from handlers.opportunities.views import areas_text
 from handlers.pipeline.common import COMMAND, in_window
@@ -117,7 +117,7 @@ def uk1_warning(authority: Authority, entries: list[PipelineEntry], on: date) ->
         "(including VAT) in the coming financial year, the law says you must publish "
         f"{'them' if len(big) != 1 else 'it'} in a pipeline notice (UK1) on Find a Tender, within "
         f"{pipeline_publish_within_days(on)} days of the financial year starting "
-        f"({citation}). The UK1 file (type pipeline) has what the notice asks for.",
+        f"({citation}). The UK1 file ({command_ref('pipeline', 'the pipeline')}) has what the notice asks for.",
         level="warning",
     )
 

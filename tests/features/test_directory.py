@@ -233,7 +233,8 @@ async def test_provider_is_politely_refused_and_it_is_audited(
     replies = await tom.say("directory", service="food")
     page = text_of(replies)
     assert "The provider directory is for council commissioners" in page
-    assert "type profile" in page
+    # The way on: on the web a link to the person's own profile, never "type profile".
+    assert "go to your profile" in page and "type profile" not in page
     assert listed(replies) == {} and filter_form(replies) == {}
     for name in ALL:
         if name != "Riverside Youth Trust":  # Tom's own organisation may appear in the header

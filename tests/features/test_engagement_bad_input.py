@@ -391,7 +391,8 @@ async def test_another_councils_commissioner_cannot_send_priyas_draft(
 async def test_unknown_sub_command(services: Services, browser: Browsers) -> None:
     page = await open_link(await browser("Tom Okafor"), "frobnicate 3")
     assert 'Sorry, I don\'t know "engagements frobnicate"' in page, page
-    assert "Type engagements to see them" in page
+    # The web has nowhere to type: it links to the list instead.
+    assert "See them: go to the engagements list" in page and "Type engagements" not in page
 
 
 @pytest.mark.parametrize(
@@ -410,10 +411,9 @@ async def test_unknown_sub_command(services: Services, browser: Browsers) -> Non
     ],
 )
 async def test_missing_number(services: Services, browser: Browsers, words: str) -> None:
-    step = words.split()[0]
     before = await state_of(services)
     page = await open_link(await browser("Priya Shah"), words)
-    assert f"Which one? Type engagements {step} and its number" in page, page
+    assert "Which one? Find it in the list: go to the engagements list" in page, page
     # `edit` without a number it can use never starts a new engagement instead.
     assert await state_of(services) == before
 
@@ -425,7 +425,7 @@ async def test_missing_number_on_a_changing_step(
     await make_engagement(services, publish=False)
     before = await state_of(services)
     page = await press(await browser("Priya Shah"), words)
-    assert f"Which one? Type engagements {words} and its number" in page, page
+    assert "Which one? Find it in the list: go to the engagements list" in page, page
     assert await state_of(services) == before
 
 

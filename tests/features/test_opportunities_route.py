@@ -509,7 +509,7 @@ async def test_a_route_step_without_its_number_asks_which_one(door: TestDoor) ->
     priya = await door.sign_in("Priya Shah")
     for step in ("route", "checklist", "done", "undo"):
         answer = text_of(await priya.say(f"opportunities {step}"))
-        assert f"Which one? Type opportunities {step} and its number" in answer, step
+        assert "Which one? Find it in the list: go to the opportunities list" in answer, step
     assert await refusals(door.services, priya.person_id) == []
 
 

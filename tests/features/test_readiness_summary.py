@@ -221,7 +221,7 @@ async def test_a_provider_is_refused_politely_and_it_is_recorded(
         replies = await provider.say("readiness", view=view)
         page = text_of(replies)
         assert "The readiness summary is for council commissioning teams" in page
-        assert "type readiness" in page
+        assert "go to your readiness answers" in page and "type readiness" not in page
         assert sections(replies) == {}
         assert not [o.name for o in population if o.name in page]
     refused = await _refusals(services)

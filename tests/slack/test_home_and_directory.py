@@ -131,5 +131,5 @@ async def test_a_provider_is_politely_refused_the_directory(
     answer = (await eventually(lambda: fake_slack.responses.get("refused")))[-1]
     text = text_of_blocks(answer["blocks"])
     assert "The provider directory is for council commissioners." in text
-    assert "type profile" in text
+    assert "type `profile`" in text  # Slack still says what to type, in code formatting
     assert "Eastgate" not in text and "Riverside Youth Trust" not in text

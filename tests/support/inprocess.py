@@ -25,9 +25,11 @@ real due sweep with every feature's reminder handlers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import unescape
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +41,7 @@ from bot.core.turn import Action, Actor, Intent, Submission, Turn, parse_command
 from bot.scheduler import DueSweep
 from bot.services import Services
 from bot.turns import Event, ReplyRoute, TurnOutcome, run_turn
+from bot.web.render import WebWords
 from handlers import reminder_handlers
 from storage.models import Door, OutboxMessage, Person, Reminder
 from storage.people import load_actor
@@ -58,6 +61,13 @@ class TurnFailed(AssertionError):
 UNSEEN = frozenset({"kind", "level", "style"})
 
 
+def on_the_web(text: str) -> str:
+    """Text as the web shows it: a command the words point at is a link or button named
+    by its label ("go to your profile"), never "type profile" (see `command_ref`)."""
+    html = str(WebWords().words(text))
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def text_of(replies: Sequence[Reply]) -> str:
     """Every word in the replies, one string a line, in order: titles, texts, facts, button
     labels, a form's questions, hints, options and errors. What a person could read on any
@@ -67,7 +77,7 @@ def text_of(replies: Sequence[Reply]) -> str:
 
     def walk(value: object) -> None:
         if isinstance(value, str):
-            out.append(value)
+            out.append(on_the_web(value))
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 if key not in UNSEEN:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.reply import Message, Notice
+from bot.core.reply import Message, Notice, chat_words
 from bot.core.turn import Actor, Door, Turn
 from handlers.engagements.closing import NotOpen
 from handlers.engagements.common import NotTheTeam, refusal_replies
@@ -19,6 +19,7 @@ from handlers.export_files import ExportFormat, ExportKind
 from handlers.exports import NotThatCouncil, export_asked, refused_replies
 from storage.engagement_tables import BookingState, Engagement, EngagementEvent
 from storage.models import Authority
+from tests.support.inprocess import on_the_web
 
 STARTS = datetime(2026, 3, 6, 17, 0, tzinfo=UTC)
 
@@ -99,4 +100,8 @@ def test_naming_another_council_lists_the_ones_you_can_export_for() -> None:
     )
     (notice,) = refused_replies(NotThatCouncil(councils), turn())
     assert isinstance(notice, Notice) and notice.level == "warning"
-    assert "For Leeds, type export for=leeds. For York, type export for=york." in notice.text
+    # Chat says the words to type; the web links to each council's export.
+    words = "For Leeds, type export for=leeds. For York, type export for=york."
+    assert words in chat_words(notice.text)
+    web = on_the_web(notice.text)
+    assert "For Leeds, go to the Leeds export. For York, go to the York export." in web

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, ReplyList
+from bot.core.reply import Button, Message, Notice, Reply, ReplyList, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -290,8 +290,12 @@ async def invite_partner(
     if member is None:
         await refuse(session, turn, opportunity, "invite", "not in a consortium")
         raise NotForYou(
-            "Say your own part in the consortium first, then ask partners to join: type "
-            f"{COMMAND} consortium {opportunity.id}."
+            "Say your own part in the consortium first, then ask partners to join: "
+            + command_ref(
+                f"{COMMAND} consortium {opportunity.id}",
+                f"the consortium form for opportunity {opportunity.id}",
+            )
+            + "."
         )
     partner = await session.get(Organisation, other_side(introduction, mine))
     assert partner is not None

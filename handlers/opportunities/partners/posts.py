@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Notice, Reply
+from bot.core.reply import Button, Notice, Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -102,7 +102,8 @@ class PostForm(FormPurpose):
             await refuse(session, turn, opportunity, "partners", "not a fitting provider")
             return Refusal(
                 "Only providers this opportunity fits can post that they are looking for "
-                "partners. Check your profile says what you do and where: type profile."
+                f"partners. Check your profile says what you do and where: "
+                f"{command_ref('profile', 'your profile')}."
             )
         if not is_open(opportunity, services):
             await refuse(session, turn, opportunity, "partners", "not open")

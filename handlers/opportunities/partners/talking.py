@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -132,8 +132,12 @@ async def ask_to_talk(
         ):
             await refuse(session, turn, opportunity, "talk", "asked before")
             raise AlreadyDone(
-                "You have asked to talk with this provider before, so nothing changed. Type "
-                f"{COMMAND} partnering {opportunity.id} to see where it is."
+                "You have asked to talk with this provider before, so nothing changed. See where it is: "
+                + command_ref(
+                    f"{COMMAND} partnering {opportunity.id}",
+                    f"partners for opportunity {opportunity.id}",
+                )
+                + "."
             )
         # They (or a CVS) asked first: saying "we'd like to talk" is saying yes.
         return await _answer(
@@ -254,8 +258,12 @@ async def answer_introduction(
     if introduction.state != IntroductionState.ASKED or (said and answer == Answer.YES):
         await refuse(session, turn, opportunity, attempted, "already answered")
         raise AlreadyDone(
-            "This request is already answered, so nothing changed. Type "
-            f"{COMMAND} partnering {opportunity.id} to see where it is."
+            "This request is already answered, so nothing changed. See where it is: "
+            + command_ref(
+                f"{COMMAND} partnering {opportunity.id}",
+                f"partners for opportunity {opportunity.id}",
+            )
+            + "."
         )
     organisation = await session.get(Organisation, mine)
     assert organisation is not None
