@@ -66,6 +66,11 @@ class PageRefusal:
     status: int
     title: str
     lines: list[str] = field(default_factory=list)
+    #: A refusal in another language (an anonymous page's `?lang=cy`): the page's `lang`
+    #: tag, and where the button goes and what it says (None: the start, in English).
+    html_lang: str | None = None
+    next_url: str | None = None
+    next_label: str | None = None
 
 
 PageHandler = Callable[[PageRequest, Any], Awaitable[PageContent | PageRefusal]]
@@ -89,6 +94,10 @@ class WebPage:
     public: bool = False
     anonymous: bool = False
     method: Literal["GET", "POST"] = "GET"
+    #: An anonymous page's own words for the door's refusals before the handler runs (413
+    #: too much sent, 429 too many, 400 unreadable, 503 database down), given the status
+    #: and the request (its query says the page's language): None keeps the door's words.
+    refusals: Callable[[int, PageRequest, Any], PageRefusal | None] | None = None
 
     def __post_init__(self) -> None:
         if self.method == "POST" and not self.anonymous:

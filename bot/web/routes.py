@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -705,10 +706,39 @@ def _serve_page(feature_page: WebPage) -> Handler:
 
 
 def _anonymous_problem(
-    status: int, heading: str, lines: list[str], retry_after: int | None = None
+    status: int,
+    heading: str,
+    lines: list[str],
+    retry_after: int | None = None,
+    *,
+    request: web.Request | None = None,
+    feature_page: WebPage | None = None,
 ) -> web.Response:
-    """A problem page for someone with no account: no session, no cookie, no sign-out."""
-    response = page("problem.html", status=status, heading=heading, lines=lines, csrf="")
+    """A problem page for someone with no account: no session, no cookie, no sign-out. The
+    page may word the door's refusals itself (`WebPage.refusals`: in its own language)."""
+    refusal = PageRefusal(status, heading, lines)
+    if request is not None and feature_page is not None and feature_page.refusals is not None:
+        asked = PageRequest(
+            actor=None,
+            params=request.match_info,
+            format=feature_page.format,
+            query={key: value for key, value in request.query.items()},
+        )
+        refusal = feature_page.refusals(status, asked, request.app[SERVICES]) or refusal
+    return _refusal_page(refusal, retry_after)
+
+
+def _refusal_page(refusal: PageRefusal, retry_after: int | None = None) -> web.Response:
+    response = page(
+        "problem.html",
+        status=refusal.status,
+        heading=refusal.title,
+        lines=refusal.lines,
+        csrf="",
+        html_lang=refusal.html_lang,
+        next_url=refusal.next_url,
+        next_label=refusal.next_label,
+    )
     response.headers["Cache-Control"] = "no-store"
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -716,13 +746,14 @@ def _anonymous_problem(
 
 
 async def _anonymous_form(
-    request: web.Request,
+    request: web.Request, feature_page: WebPage
 ) -> tuple[dict[str, str], tuple[Attachment, ...]] | web.Response:
     """A POST's text fields and files, or the kind page that says it was too much or
     unreadable. A form with a file (a feedback photo or voice note) is read as a stream by
     `bot.web.uploads`, with room for one file at the upload limit: a file past the limit
     reaches the feature marked too big, so the feature words the refusal."""
-    too_much = _anonymous_problem(
+    problem = partial(_anonymous_problem, request=request, feature_page=feature_page)
+    too_much = problem(
         413,
         "That was too much to send",
         ["Nothing was saved. Please make your message shorter and try again."],
@@ -734,7 +765,7 @@ async def _anonymous_form(
                 request, max_file_bytes=limit, max_body_bytes=limit + MAX_BODY
             )
         except BodyTooBig:
-            return _anonymous_problem(
+            return problem(
                 413,
                 "That was too much to send",
                 [
@@ -744,7 +775,7 @@ async def _anonymous_form(
                 ],
             )
         except ValueError:
-            return _anonymous_problem(
+            return problem(
                 400, "We could not read that form", ["Nothing was saved. Please try again."]
             )
         return dict(with_files.fields.items()), with_files.attachments
@@ -757,7 +788,7 @@ async def _anonymous_form(
     return {key: value for key, value in posted.items() if isinstance(value, str)}, ()
 
 
-def _anonymous_flood(request: web.Request) -> web.Response | None:
+def _anonymous_flood(request: web.Request, feature_page: WebPage) -> web.Response | None:
     """Too many POSTs from this address, or to this page, this hour: a kind 429.
 
     The address is only a key in memory (`bot.guard.Throttle`); the feature never sees it."""
@@ -779,6 +810,8 @@ def _anonymous_flood(request: web.Request) -> web.Response | None:
                     "call 999.",
                 ],
                 retry_after=throttle.retry_after(),
+                request=request,
+                feature_page=feature_page,
             )
     return None
 
@@ -792,10 +825,10 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
         form: dict[str, str] = {}
         files: tuple[Attachment, ...] = ()
         if request.method == "POST":
-            refused = _anonymous_flood(request)
+            refused = _anonymous_flood(request, feature_page)
             if refused is not None:
                 return refused
-            read = await _anonymous_form(request)
+            read = await _anonymous_form(request, feature_page)
             if isinstance(read, web.Response):
                 return read
             form, files = read
@@ -818,9 +851,11 @@ def _serve_anonymous(feature_page: WebPage) -> Handler:
                     "We could not reach our database, so nothing was saved.",
                     "Please try again in a few minutes.",
                 ],
+                request=request,
+                feature_page=feature_page,
             )
         if isinstance(answer, PageRefusal):
-            return _anonymous_problem(answer.status, answer.title, answer.lines)
+            return _refusal_page(answer)
         if answer.redirect is not None:
             # Only ever a path on this site (a feature's own page), never another address.
             assert answer.redirect.startswith("/") and not answer.redirect.startswith("//")

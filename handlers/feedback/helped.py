@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
+from bot.core.feedback.words import N_
 from bot.core.reply import Button, Message
 from bot.core.turn import Door, Turn
 from bot.services import Services
@@ -30,6 +31,17 @@ from storage.feedback_tables import FeedbackPoint
 #: A link for one working day: long enough for a session with someone, short if it leaks.
 HELPER_MAX_AGE_SECONDS = 24 * 3600
 PARAM = "helper"
+
+#: The page for a helper's link that has run out: its title and lines, marked for the
+#: feedback catalogue, so a Welsh page refuses in Welsh (`public.helper_link_old`).
+LINK_OLD_WORDS = (
+    N_("This link for helping someone has run out"),
+    N_("Nothing was saved. Links for helping someone give feedback work for one day."),
+    N_(
+        'Get a new one in Convene: open the feedback point and look for "Help someone give '
+        'feedback". Or use the page from the poster and tick that you are helping.'
+    ),
+)
 
 
 def _serializer(services: Services) -> URLSafeTimedSerializer:

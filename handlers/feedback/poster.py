@@ -116,17 +116,18 @@ async def poster_page(request: PageRequest, services: Services) -> PageContent |
 
 async def short_link_page(request: PageRequest, services: Services) -> PageContent | PageRefusal:
     """GET `/s/<code>`: on to the point's public page (303), whatever case was typed."""
-    from handlers.feedback.public import NOT_FOUND
+    from handlers.feedback.public import choice_of, not_found
 
+    missing = not_found(services, choice_of(request, services))
     code = read_short_code(request.params.get("code", ""))
     if code is None:
-        return NOT_FOUND
+        return missing
     async with services.db.session() as session:
         slug = await session.scalar(
             select(FeedbackPoint.slug).where(FeedbackPoint.short_code == code)
         )
     if slug is None:
-        return NOT_FOUND
+        return missing
     return PageContent(title="", data={}, redirect=f"/f/{slug}")
 
 

@@ -32,6 +32,7 @@ from bot.core.feedback import FREE_TEXT_LIMIT, Answered, FeedbackProblem, chosen
 from bot.core.feedback.words import N_, NAMES, TAGS, translations
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Message, ReplyList, Section
+from bot.core.uploads import size_words
 from bot.services import Services
 from handlers.feedback import helped, testimony
 from handlers.feedback.common import COMMAND
@@ -46,24 +47,42 @@ WITH_HELP_FIELD = "with_help"
 #: How long a feedback page may stay open before it is sent.
 TOKEN_MAX_AGE_SECONDS = 6 * 3600
 
-NOT_FOUND = PageRefusal(
-    404,
-    "We could not find this feedback page",
-    [
-        "Check the link, or scan the QR code on the poster again.",
-        "If you are in danger now, call 999.",
-    ],
-)
+#: The hidden field that carries the page's language in the form too (the form's address
+#: carries it as well, so a refusal before the form is read is in the same language).
+LANGUAGE_FIELD = "lang"
 
-HELPER_LINK_OLD = PageRefusal(
-    410,
-    "This link for helping someone has run out",
-    [
-        "Nothing was saved. Links for helping someone give feedback work for one day.",
-        'Get a new one in Convene: open the feedback point and look for "Help someone give '
-        'feedback". Or use the page from the poster and tick that you are helping.',
-    ],
+#: Why a page was refused, in words marked for the catalogue: a title and its lines.
+NOT_FOUND_WORDS = (
+    N_("We could not find this feedback page"),
+    N_("Check the link, or scan the QR code on the poster again."),
+    N_("If you are in danger now, call 999."),
 )
+TOO_MUCH_WORDS = (
+    N_("That was too much to send"),
+    N_("Nothing was saved."),
+    N_(
+        "Please make your message shorter. A photo or voice note can be up to %(size)s: "
+        "send a smaller one, or send your answers without it."
+    ),
+)
+TOO_MANY_WORDS = (
+    N_("Too many messages"),
+    N_(
+        "Thank you for wanting to tell us. We have had a lot of messages from here in the "
+        "last hour, so we did not save this one."
+    ),
+    N_("Please try again in an hour. If you or someone else is in danger now, call 999."),
+)
+UNREADABLE_WORDS = (
+    N_("We could not read that form"),
+    N_("Nothing was saved. Please try again."),
+)
+DOWN_WORDS = (
+    N_("Sorry, something went wrong on our side"),
+    N_("We could not reach our database, so nothing was saved."),
+    N_("Please try again in a few minutes."),
+)
+DOOR_WORDS = {413: TOO_MUCH_WORDS, 429: TOO_MANY_WORDS, 400: UNREADABLE_WORDS, 503: DOWN_WORDS}
 
 
 def _serializer(services: Services) -> URLSafeTimedSerializer:
@@ -121,8 +140,9 @@ def welsh_offered(services: Services) -> bool:
 
 
 def choice_of(request: PageRequest, services: Services) -> Choice:
-    """The language and view asked for in the link; Welsh only where it is offered."""
-    wanted = request.query.get("lang", "en")
+    """The language and view asked for in the link (or the form); Welsh only where it is
+    offered."""
+    wanted = request.query.get("lang") or request.form.get(LANGUAGE_FIELD) or "en"
     language = "cy" if wanted == "cy" and welsh_offered(services) else "en"
     return Choice(language=language, easy=request.query.get("view") == "easy")
 
@@ -154,6 +174,49 @@ def help_lines(services: Services, choice: Choice | None = None) -> list[str]:
         )
     )
     return lines
+
+
+def refused(
+    services: Services,
+    choice: Choice,
+    status: int,
+    words: tuple[str, ...],
+    back: str | None = None,
+    **values: str,
+) -> PageRefusal:
+    """A refusal page in the person's language: `words` is its title and lines (marked for
+    the catalogue), `back` the feedback page to go back to (None: the start)."""
+    _ = choice.words.gettext
+    title, *lines = (_(w) % values if values else _(w) for w in words)
+    return PageRefusal(
+        status,
+        title,
+        lines,
+        html_lang=TAGS[choice.language],  # type: ignore[index]
+        next_url=back + choice.query() if back else None,
+        next_label=_("Back to the feedback page") if back else _("Go to the start"),
+    )
+
+
+def door_refusal(status: int, request: PageRequest, services: Services) -> PageRefusal | None:
+    """The web door's own refusals on these pages (too much, too many, unreadable, database
+    down), in the page's language (`WebPage.refusals`)."""
+    words = DOOR_WORDS.get(status)
+    if words is None:
+        return None
+    choice = choice_of(request, services)
+    slug = request.params.get("slug", "")
+    back = f"/f/{slug}" if slug and len(slug) <= 24 else None
+    size = size_words(services.settings.upload_max_bytes)
+    return refused(services, choice, status, words, back, size=size)
+
+
+def not_found(services: Services, choice: Choice) -> PageRefusal:
+    return refused(services, choice, 404, NOT_FOUND_WORDS)
+
+
+def helper_link_old(services: Services, choice: Choice, slug: str) -> PageRefusal:
+    return refused(services, choice, 410, helped.LINK_OLD_WORDS, f"/f/{slug}")
 
 
 def _switches(point: FeedbackPoint, services: Services, choice: Choice) -> dict[str, Any]:
@@ -216,6 +279,7 @@ async def _page_data(
         "help_lines": help_lines(services, choice),
         "limit": FREE_TEXT_LIMIT,
         "honeypot": HONEYPOT,
+        "language_field": LANGUAGE_FIELD,
         "values": {},
         "problem": None,
         "minimum": services.settings.suppression_minimum,
@@ -223,7 +287,7 @@ async def _page_data(
         "council": point.agreement_id is not None,
         #: The optional photo or voice note (`testimony.py`): its words and accepted types.
         "testimony": {
-            "words": testimony.page_words(services, point.service_name),
+            "words": testimony.page_words(services, point.service_name, choice.words),
             "accept": testimony.accept_list(),
             "field": testimony.FILE_FIELD,
             "service_tick": testimony.SERVICE_TICK,
@@ -238,10 +302,10 @@ async def feedback_page(request: PageRequest, services: Services) -> PageContent
     async with services.db.session() as session:
         point = await _point(session, request.params.get("slug", ""))
         if point is None:
-            return NOT_FOUND
+            return not_found(services, choice)
         helper = request.params.get(helped.PARAM)
         if helper is not None and helped.helper_of(services, point.slug, helper) is None:
-            return HELPER_LINK_OLD
+            return helper_link_old(services, choice, point.slug)
         data = await _page_data(session, services, point, choice, helper)
         if helper is not None:
             data["values"] = {WITH_HELP_FIELD: "yes"}
@@ -302,13 +366,13 @@ async def send_feedback(request: PageRequest, services: Services) -> PageContent
     async with services.db.session() as session:
         point = await _point(session, request.params.get("slug", ""))
         if point is None:
-            return NOT_FOUND
+            return not_found(services, choice)
         if form.get(HONEYPOT, "").strip():
             return _thanks(point, services, choice, harm=False)  # a robot: nothing kept
         helper = request.params.get(helped.PARAM)
         worker = helped.helper_of(services, point.slug, helper) if helper is not None else None
         if helper is not None and worker is None:
-            return HELPER_LINK_OLD
+            return helper_link_old(services, choice, point.slug)
         data = await _page_data(session, services, point, choice, helper)
         if point.state != PointState.OPEN:
             data["values"] = {}
@@ -399,8 +463,23 @@ async def flag_words_to_lead(
 
 
 PAGES = (
-    WebPage("/f/{slug}", "html", feedback_page, anonymous=True),
-    WebPage("/f/{slug}", "html", send_feedback, anonymous=True, method="POST"),
-    WebPage("/f/{slug}/with-help/{helper}", "html", feedback_page, anonymous=True),
-    WebPage("/f/{slug}/with-help/{helper}", "html", send_feedback, anonymous=True, method="POST"),
+    WebPage("/f/{slug}", "html", feedback_page, anonymous=True, refusals=door_refusal),
+    WebPage(
+        "/f/{slug}", "html", send_feedback, anonymous=True, method="POST", refusals=door_refusal
+    ),
+    WebPage(
+        "/f/{slug}/with-help/{helper}",
+        "html",
+        feedback_page,
+        anonymous=True,
+        refusals=door_refusal,
+    ),
+    WebPage(
+        "/f/{slug}/with-help/{helper}",
+        "html",
+        send_feedback,
+        anonymous=True,
+        method="POST",
+        refusals=door_refusal,
+    ),
 )

@@ -23,12 +23,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from gettext import NullTranslations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
 from bot.core.feedback import FeedbackProblem
+from bot.core.feedback.words import N_
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import Button
 from bot.core.turn import Attachment, AttachmentProblem, Door, Turn, row_id
@@ -59,54 +61,54 @@ COUNCIL_TICK = "council_may_quote"
 #: The photo and voice note types, for the file input's `accept=` (no documents here).
 KINDS = (EvidenceKind.PHOTO, EvidenceKind.VOICE)
 
-#: Every sentence a person sees about testimony, in one place, so they can be put through
-#: the translation catalogue (easy read and Welsh) later. `{service}`, `{size}`, `{photos}`,
-#: `{voices}` are filled in.
+#: Every sentence a person sees about testimony, in one place, marked for the feedback
+#: catalogue (`bot/core/feedback/words.py`: Welsh beside English). `%(service)s`,
+#: `%(size)s`, `%(photos)s` and `%(voices)s` are filled in after translating.
 WORDS: dict[str, str] = {
-    "heading": "Add a photo or a voice note (you do not have to)",
-    "hint": (
-        "You can add one photo or one voice note. It can be up to {size}. We take photos as "
-        "{photos}, and voice notes as {voices}. We take out where and when a photo was "
+    "heading": N_("Add a photo or a voice note (you do not have to)"),
+    "hint": N_(
+        "You can add one photo or one voice note. It can be up to %(size)s. We take photos as "
+        "%(photos)s, and voice notes as %(voices)s. We take out where and when a photo was "
         "taken before we keep it."
     ),
-    "file_label": "Photo or voice note",
-    "ticks_legend": "Who can see or hear it",
-    "service_tick": (
-        "The people who run {service} can see or hear this. We only keep your photo or voice "
+    "file_label": N_("Photo or voice note"),
+    "ticks_legend": N_("Who can see or hear it"),
+    "service_tick": N_(
+        "The people who run %(service)s can see or hear this. We only keep your photo or voice "
         "note if you tick this."
     ),
-    "council_tick": (
+    "council_tick": N_(
         "The council may use it, without your name, to show what people think (for example "
         "in a report). If you do not tick this, the council will not see or hear it."
     ),
-    "no_service_tick": (
+    "no_service_tick": N_(
         "You added a photo or voice note, but did not tick that the people who run the "
         "service can see or hear it. We only keep it if you tick that box. We have not saved "
         "anything yet. Tick the box, or take the file off, and send again."
     ),
-    "too_big": (
-        "Your photo or voice note is too big. It can be up to {size}. Try a smaller photo or "
+    "too_big": N_(
+        "Your photo or voice note is too big. It can be up to %(size)s. Try a smaller photo or "
         "a shorter voice note, or send your answers without it. We have not saved anything yet."
     ),
-    "not_taken": (
-        "We can only take a photo or a voice note. We take photos as {photos}, and voice "
-        "notes as {voices}. Try another file, or send your answers without it. We have not "
+    "not_taken": N_(
+        "We can only take a photo or a voice note. We take photos as %(photos)s, and voice "
+        "notes as %(voices)s. Try another file, or send your answers without it. We have not "
         "saved anything yet."
     ),
-    "unsafe": (
+    "unsafe": N_(
         "That file is a kind that can run code, like a web page or a program, so we cannot "
         "take it. Send a photo or a voice note instead. We have not saved anything yet."
     ),
-    "mismatch": (
+    "mismatch": N_(
         "That file's name does not match what is inside it. Please choose the photo or voice "
         "note again, or send your answers without it. We have not saved anything yet."
     ),
-    "empty": (
+    "empty": N_(
         "That file is empty. Check it is the right one and send it again. We have not saved "
         "anything yet."
     ),
-    "one_only": ("Please add just one photo or one voice note. We have not saved anything yet."),
-    "again": "We did not keep the file, so please choose it again before you send.",
+    "one_only": N_("Please add just one photo or one voice note. We have not saved anything yet."),
+    "again": N_("We did not keep the file, so please choose it again before you send."),
 }
 
 #: The photos we can take metadata out of (`strip_metadata`); HEIC is not one.
@@ -125,15 +127,23 @@ def accept_list() -> str:
     return ",".join(items + sorted({t.content_type for t in types}))
 
 
-def page_words(services: Services, service_name: str) -> dict[str, str]:
-    """The testimony block's words for the page template."""
-    fill = {
+def _fill(services: Services, service_name: str) -> dict[str, str]:
+    """What fills the gaps in `WORDS`."""
+    return {
         "service": service_name,
         "size": size_words(services.settings.upload_max_bytes),
         "photos": ", ".join(t.words for t in _PHOTOS_WE_CLEAN),
         "voices": types_in_words(EvidenceKind.VOICE),
     }
-    return {key: text.format(**fill) for key, text in WORDS.items()}
+
+
+def page_words(
+    services: Services, service_name: str, words: NullTranslations | None = None
+) -> dict[str, str]:
+    """The testimony block's words for the page template, in the page's language."""
+    _ = (words or NullTranslations()).gettext
+    fill = _fill(services, service_name)
+    return {key: _(text) % fill for key, text in WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -161,8 +171,9 @@ def _ticked(form: Mapping[str, str], name: str) -> bool:
 def _refused(
     services: Services, key: str, reason: str, kept: dict[str, str], service_name: str
 ) -> TestimonyRefused:
-    words = page_words(services, service_name)
-    return TestimonyRefused(FeedbackProblem(words[key], FILE_FIELD, kept), reason)
+    fill = _fill(services, service_name)
+    gaps = {name: value for name, value in fill.items() if f"%({name})s" in WORDS[key]}
+    return TestimonyRefused(FeedbackProblem(WORDS[key], FILE_FIELD, kept, gaps), reason)
 
 
 def check_testimony(
