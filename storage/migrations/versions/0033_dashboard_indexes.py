@@ -1,4 +1,4 @@
-"""web app and dashboards: preferences (reserved for the web app slice).
+"""dashboard: indexes for check-ins due and latest ratings (reserved for the dashboard speed slice).
 
 Revision ID: 0033
 Revises: 0032
