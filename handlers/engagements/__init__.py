@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature, HomeSection, SubCommand, run_step
+from bot.core.feature import Command, Feature, HomeSection, NavLink, SubCommand, run_step
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
@@ -144,6 +144,10 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
 
 FEATURE = Feature(
     name="engagements",
+    nav=(
+        NavLink("Engagements", "engagements", "providers", order=30),
+        NavLink("Engagements", "engagements", "commissioners", order=30),
+    ),
     commands=(
         Command(
             "engagements",
