@@ -56,6 +56,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         clock=clock or Clock(),
         files=FileDesk(features().file_sources(settings)),
         pages=features().pages(),
+        nav=features().nav_links(),
     )
 
 

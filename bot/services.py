@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actors import ActorCache
 from bot.clock import Clock
+from bot.core.feature import NavLink
 from bot.core.files import FileDesk
 from bot.core.pages import WebPage
 from bot.core.router import Router
@@ -29,6 +30,8 @@ class Services:
     files: FileDesk = field(default_factory=FileDesk)
     #: Web pages features offer, served by the web door (see bot/core/pages.py).
     pages: tuple[WebPage, ...] = ()
+    #: Links features declare for the web door's main navigation (see bot/core/feature.py).
+    nav: tuple[NavLink, ...] = ()
 
     def __post_init__(self) -> None:
         # Storage stamps what it writes "now" with this app's clock, whichever clock is set

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import format_when
-from bot.core.feature import Command, Feature, Gate, GatedAction
+from bot.core.feature import Command, Feature, Gate, GatedAction, NavLink
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn
 from bot.services import Services
@@ -128,6 +128,7 @@ async def retry_delivery(turn: Turn, services: Services) -> list[Reply]:
 
 FEATURE = Feature(
     name="deliveries",
+    nav=(NavLink("Deliveries", "deliveries", "admins", order=75),),
     commands=(
         Command(
             "deliveries",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.areas import area_label, find_areas
-from bot.core.feature import Command, Feature, Gate, HomeSection
+from bot.core.feature import Command, Feature, Gate, HomeSection, NavLink
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import (
     Button,
@@ -171,6 +171,7 @@ async def _home_sections(session: Any, actor: Any, services: Services) -> list[S
 
 FEATURE = Feature(
     name="directory",
+    nav=(NavLink("Providers", "directory", "commissioners", order=50),),
     commands=(
         Command(
             "directory",

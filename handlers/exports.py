@@ -26,7 +26,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature, link_pressed
+from bot.core.feature import Command, Feature, NavLink, link_pressed
 from bot.core.files import FileRefused, TakenFile, TicketExpired, TicketInvalid
 from bot.core.reply import Button, FileOffer, Message, Notice, Reply, command_ref
 from bot.core.turn import Door, Turn, parse_command
@@ -535,6 +535,7 @@ def _menu(authority: Authority) -> Message:
 
 FEATURE = Feature(
     name="exports",
+    nav=(NavLink("Exports", "export", "commissioners", order=80),),
     commands=(
         Command(
             "export",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
 from bot.core.feature import Command, Confirmation, Feature, SubCommand
+from bot.core.pages import PageContent, PageRequest, WebPage
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn, parse_command, row_id
 from bot.services import Services
@@ -498,8 +499,49 @@ async def _remove(turn: Turn, services: Services, membership_id: int | None) -> 
         ]
 
 
+#: The web page that asks for a code (or an organisation to ask to join).
+JOIN_PATH = "/join"
+
+
+async def join_page(asked: PageRequest, services: Services) -> PageContent:
+    """Join with a code, or ask an organisation's admins: two short questions that run
+    `join` on the web as it runs typed."""
+    return PageContent(
+        title="Join your organisation",
+        template="ask.html",
+        data={
+            "heading": "Join your organisation",
+            "intro": [
+                "Join to see and answer things for your organisation.",
+                "A colleague who is an admin of your organisation can give you a code.",
+            ],
+            "questions": [
+                {
+                    "heading": "I have a code",
+                    "command": "join",
+                    "method": "post",
+                    "field": "code",
+                    "label": "Your code",
+                    "hint": "It looks like ABCD-2345.",
+                    "button": "Join",
+                },
+                {
+                    "heading": "I do not have a code",
+                    "command": "join",
+                    "method": "post",
+                    "field": "request",
+                    "label": "Your organisation's name",
+                    "hint": "We will ask its admins to let you in, and tell you what they say.",
+                    "button": "Ask to join",
+                },
+            ],
+        },
+    )
+
+
 FEATURE = Feature(
     name="membership",
+    pages=(WebPage(JOIN_PATH, "html", join_page),),
     commands=(
         Command(
             "join",

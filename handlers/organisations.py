@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.areas import area_label
-from bot.core.feature import Command, Feature
+from bot.core.feature import Command, Feature, NavLink
 from bot.core.forms import FieldType, FormDefinition, format_answer
+from bot.core.pages import PageContent, PageRequest, WebPage
 from bot.core.registers import register_url
 from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
 from bot.core.turn import Turn, parse_command
@@ -165,8 +166,38 @@ async def show_organisation(turn: Turn, services: Services) -> list[Reply]:
     ]
 
 
+#: The web page that asks which organisation to look up.
+FIND_PATH = "/find"
+
+
+async def find_page(asked: PageRequest, services: Services) -> PageContent:
+    """Find an organisation by name: one question that runs `organisation` on the web."""
+    return PageContent(
+        title="Find an organisation",
+        template="ask.html",
+        data={
+            "heading": "Find an organisation",
+            "intro": ["Type all or part of an organisation's name to see its details."],
+            "questions": [
+                {
+                    "command": "organisation",
+                    "method": "get",
+                    "field": "name",
+                    "label": "Organisation's name",
+                    "hint": "For example: Riverside.",
+                    "button": "Find",
+                }
+            ],
+        },
+    )
+
+
 FEATURE = Feature(
     name="organisations",
+    nav=(
+        NavLink("Our organisation", "organisation", "providers", order=60),
+        NavLink("Find an organisation", "organisation", "admins", order=85, path=FIND_PATH),
+    ),
     commands=(
         Command(
             "organisation",
@@ -175,4 +206,5 @@ FEATURE = Feature(
             teams_scopes=frozenset({"team", "groupChat"}),
         ),
     ),
+    pages=(WebPage(FIND_PATH, "html", find_page),),
 )

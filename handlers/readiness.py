@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_day
-from bot.core.feature import Command, Feature, SubCommand
+from bot.core.feature import Command, Feature, NavLink, SubCommand
 from bot.core.forms import FormDefinition, format_answer
 from bot.core.reply import Button, Message, Notice, Reply, ReplyList, command_ref
 from bot.core.turn import Turn
@@ -225,6 +225,7 @@ async def remind_to_refresh(reminder: Reminder, services: Services) -> None:
 
 FEATURE = Feature(
     name="readiness",
+    nav=(NavLink("Readiness", "readiness", "commissioners", order=55),),
     commands=(
         Command(
             "readiness",

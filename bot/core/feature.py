@@ -235,6 +235,54 @@ class HomeSection:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """A link in the site's main navigation, declared by the feature it leads to.
+
+    It goes to `command` (`/do/<command>`), or to `path` (a page the feature offers) when
+    given. It is shown only to people in `audience`, and only while `command` is
+    registered; when it is not and there is a `fallback` command, that is used instead (the
+    commissioners' Dashboard goes to Home until a `dashboard` command exists). Lower
+    `order` shows first; links to the same place are shown once.
+    """
+
+    label: str
+    command: str
+    audience: str = "everyone"
+    order: int = 50
+    path: str | None = None
+    fallback: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {self.audience!r} for the {self.label} link")
+
+
+def navigation(
+    links: Iterable[NavLink], actor: Any, registered: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """The (label, command or path) pairs `actor` sees, in order, each place once.
+
+    A path starts with "/"; anything else is a command for the door to link to. A person
+    with several roles sees the union of their links."""
+    shown: list[tuple[str, str]] = []
+    places: set[str] = set()
+    for link in sorted(links, key=lambda link: link.order):
+        if not fits(actor, link.audience):
+            continue
+        command = link.command
+        if not registered(command):
+            if link.fallback is None or not registered(link.fallback):
+                continue
+            command = link.fallback
+        place = link.path if link.path and command == link.command else command
+        if place in places or any(label == link.label for label, _ in shown):
+            continue
+        places.add(place)
+        shown.append((link.label, place))
+    return shown
+
+
+@dataclass(frozen=True)
 class Feature:
     """Everything one feature offers, declared once in the feature's own module."""
 
@@ -254,6 +302,8 @@ class Feature:
     exports: tuple[Callable[[Any], FileSource], ...] = ()
     #: Web pages the feature offers (the engagement record), served by the web door.
     pages: tuple[WebPage, ...] = ()
+    #: Links to the feature in the web door's main navigation, by audience.
+    nav: tuple[NavLink, ...] = ()
 
 
 class Features:
@@ -307,6 +357,9 @@ class Features:
 
     def pages(self) -> tuple[WebPage, ...]:
         return tuple(page for f in self.features for page in f.pages)
+
+    def nav_links(self) -> tuple[NavLink, ...]:
+        return tuple(link for f in self.features for link in f.nav)
 
     def teams_commands(self, scope: str) -> list[str]:
         """The commands the Teams manifest lists for a scope (plus `help`, which is built in)."""

@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import format_when
+from bot.core.feature import navigation
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
 from bot.core.reply import ReplyList
 from bot.core.turn import (
@@ -37,7 +38,7 @@ from bot.guard import Throttle, client_address
 from bot.services import Services
 from bot.turns import DatabaseDown, Delivery, DoorPipeline
 from bot.web.auth import COOKIE, SessionCodec, WebSession
-from bot.web.render import page, status_of, title_of
+from bot.web.render import command_href, page, status_of, title_of
 from bot.web.uploads import BodyTooBig, PostedWithFiles, body_limit, read_with_files, sends_files
 from storage.health import schema_state
 from storage.inbox import read_inbox, unread_count
@@ -68,7 +69,11 @@ MAX_BODY = 256 * 1024
 EXPIRED_NOTICE_SECONDS = 7 * 24 * 3600
 EXEMPT_FROM_CSRF = ("/slack/", "/api/")
 #: Probes from a load balancer: no session, no cookie.
-NO_SESSION = ("/healthz", "/readyz")
+NO_SESSION = ("/healthz", "/readyz", "/favicon.ico")
+#: Paths read by programs, not people (chat platforms, probes, metrics, data): a missing
+#: page or wrong method there keeps aiohttp's plain answer.
+FOR_PROGRAMS = ("/slack/", "/api/", "/healthz", "/readyz", "/metrics")
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 #: No script at all, and nothing from anywhere else. Pages keep their styles in the
 #: stylesheet, so `style-src` needs no 'unsafe-inline' either.
 CONTENT_SECURITY_POLICY = (
@@ -89,11 +94,13 @@ def setup_web(app: web.Application, services: Services, pipeline: DoorPipeline) 
         services.settings.feedback_per_client_per_hour, 3600.0
     )
     app[ANONYMOUS_PAGE_THROTTLE] = Throttle(services.settings.feedback_per_point_per_hour, 3600.0)
+    app.middlewares.append(error_pages)
     app.middlewares.append(session_middleware)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/privacy", privacy_notice)
     app.router.add_get("/terms", terms_of_use)
     app.router.add_get("/accessibility", accessibility_statement)
@@ -138,6 +145,39 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers["X-Content-Type-Options"] = "nosniff"
     if request.app[SERVICES].settings.base_url.startswith("https://"):
         headers["Strict-Transport-Security"] = STRICT_TRANSPORT
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A missing page or a wrong method is a page in the site's style with a way back to the
+    start, wherever it happens (a static file, a route with no POST). Paths programs read
+    keep aiohttp's plain answers."""
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as error:
+        if request.path.startswith(FOR_PROGRAMS):
+            raise
+        if isinstance(error, web.HTTPNotFound):
+            return _problem(
+                request, 404, "Page not found", ["Check the web address, or go to the start."]
+            )
+        refused = _problem(
+            request,
+            405,
+            "This page cannot do that",
+            [
+                "This page cannot be used that way. You may have used an old link or "
+                "bookmark. Nothing was changed.",
+                "Go to the start and find the page from there.",
+            ],
+        )
+        refused.headers["Allow"] = error.headers.get("Allow", "")
+        return refused
+
+
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The site's small icon, for browsers that ask for it where pages do not say."""
+    return web.FileResponse(FAVICON, headers={"Content-Type": "image/svg+xml"})
 
 
 @web.middleware
@@ -282,6 +322,35 @@ def _problem(
     )
 
 
+def _nav(request: web.Request, actor: Actor | None) -> list[dict[str, Any]]:
+    """The main navigation for `actor`: the links features declare for their roles, each
+    marked `current` when it is the page being shown (not a page inside it)."""
+    if actor is None:
+        return []
+    router = request.app[SERVICES].router
+    here = "/do/home" if request.path == "/" else request.path
+    exact = "words" not in request.query
+    links = []
+    for label, place in navigation(request.app[SERVICES].nav, actor, router.commands.__contains__):
+        href = place if place.startswith("/") else command_href(place)
+        links.append({"label": label, "href": href, "current": exact and href == here})
+    links.append({"label": "Messages", "href": "/inbox", "current": here == "/inbox"})
+    return links
+
+
+def _title_for(request: web.Request, turn: Turn) -> str:
+    """A page's title when its replies have none (a notice alone): the name its link has
+    in the navigation, or the command's own word."""
+    if turn.text:
+        name = turn.text.split()[0]
+    elif turn.action is not None:
+        name = turn.action.id.split(".")[0]
+    else:
+        return "Your form"
+    labels = {link.command: link.label for link in request.app[SERVICES].nav if not link.path}
+    return labels.get(name, name.replace("_", " ").capitalize())
+
+
 async def _actor(request: web.Request) -> Actor | None:
     """Who is signed in. Raises `DatabaseDown` (a 503 page) when the database fails."""
     session = _session(request)
@@ -324,7 +393,8 @@ async def _render(request: web.Request, turn: Turn) -> web.Response:
         person=turn.actor,
         csrf=_csrf(request),
         unread=unread,
-        title=title_of(replies),
+        title=title_of(replies) or _title_for(request, turn),
+        nav=_nav(request, turn.actor),
     )
 
 
@@ -553,6 +623,7 @@ async def run_command(request: web.Request) -> web.StreamResponse:
             confirmation=asked,
             back=back,
             title=asked.title,
+            nav=_nav(request, actor),
         )
     return await _render(request, turn)
 
@@ -666,7 +737,13 @@ async def inbox(request: web.Request) -> web.StreamResponse:
         for entry in entries
     ]
     return page(
-        "inbox.html", items=items, person=actor, csrf=_csrf(request), unread=0, title="Messages"
+        "inbox.html",
+        items=items,
+        person=actor,
+        csrf=_csrf(request),
+        unread=0,
+        title="Messages",
+        nav=_nav(request, actor),
     )
 
 
@@ -700,6 +777,7 @@ def _serve_page(feature_page: WebPage) -> Handler:
             person=actor,
             csrf=_csrf(request),
             title=answer.title,
+            nav=_nav(request, actor),
         )
 
     return serve

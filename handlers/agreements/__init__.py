@@ -22,7 +22,7 @@ files are for the team and, with only their own rows, for providers
 
 from __future__ import annotations
 
-from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_step
+from bot.core.feature import Command, Feature, NavLink, SubCommand, link_pressed, run_step
 from bot.core.reply import Button, Notice, Reply
 from bot.core.turn import Door, Turn
 from bot.services import Services
@@ -253,6 +253,10 @@ async def agreements(turn: Turn, services: Services) -> list[Reply]:
 
 FEATURE = Feature(
     name="agreements",
+    nav=(
+        NavLink("Agreements", COMMAND, "providers", order=40),
+        NavLink("Agreements", COMMAND, "commissioners", order=40),
+    ),
     commands=(
         Command(
             COMMAND,

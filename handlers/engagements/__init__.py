@@ -20,6 +20,7 @@ from bot.core.feature import (
     ConfirmWords,
     Feature,
     HomeSection,
+    NavLink,
     SubCommand,
     run_step,
 )
@@ -160,6 +161,10 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
 
 FEATURE = Feature(
     name="engagements",
+    nav=(
+        NavLink("Engagements", "engagements", "providers", order=30),
+        NavLink("Engagements", "engagements", "commissioners", order=30),
+    ),
     commands=(
         Command(
             "engagements",

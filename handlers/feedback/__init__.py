@@ -24,7 +24,7 @@ its points in brief (`handlers/agreements/feedback.py`, reading `storage.feedbac
 
 from __future__ import annotations
 
-from bot.core.feature import Command, Feature, SubCommand, link_pressed, run_step
+from bot.core.feature import Command, Feature, NavLink, SubCommand, link_pressed, run_step
 from bot.core.reply import Reply
 from bot.core.turn import Turn
 from bot.services import Services
@@ -51,6 +51,7 @@ async def feedback(turn: Turn, services: Services) -> list[Reply]:
 
 FEATURE = Feature(
     name="feedback",
+    nav=(NavLink("Feedback", COMMAND, "commissioners", order=70),),
     commands=(
         Command(
             COMMAND,

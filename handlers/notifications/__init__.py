@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature, HomeSection
+from bot.core.feature import Command, Feature, HomeSection, NavLink
 from bot.core.reply import Button, Section
 from bot.core.turn import Actor
 from bot.services import Services
@@ -34,6 +34,7 @@ async def _home_sections(session: AsyncSession, actor: Actor, services: Services
 
 FEATURE = Feature(
     name="notifications",
+    nav=(NavLink("How we tell you", "notifications", order=95),),
     commands=(
         Command(
             COMMAND,

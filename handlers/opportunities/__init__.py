@@ -20,7 +20,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.feature import Command, Feature, HomeSection, SubCommand, link_pressed, run_step
+from bot.core.feature import (
+    Command,
+    Feature,
+    HomeSection,
+    NavLink,
+    SubCommand,
+    link_pressed,
+    run_step,
+)
 from bot.core.reply import Button, Reply, Section
 from bot.core.turn import Actor, Turn
 from bot.services import Services
@@ -183,6 +191,10 @@ async def _interested_in(session: AsyncSession, actor: Actor, services: Services
 
 FEATURE = Feature(
     name="opportunities",
+    nav=(
+        NavLink("Opportunities", COMMAND, "providers", order=20),
+        NavLink("Opportunities", COMMAND, "commissioners", order=20),
+    ),
     commands=(
         Command(
             COMMAND,
