@@ -13,7 +13,7 @@ queries (bench/dashboard.py counts them); the service step is `figures`, the wor
 from __future__ import annotations
 
 from bot.core.feature import Command, Feature
-from bot.core.reply import Notice, Reply
+from bot.core.reply import Notice, Reply, command_ref
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
 from handlers.dashboard import figures, views
@@ -22,7 +22,7 @@ from storage.visibility import Refusal
 
 NOT_FOR_YOU = (
     "The dashboard is for council commissioning teams and for providers. "
-    "Type help to see what you can do."
+    f"See what you can do: {command_ref('help', 'help')}."
 )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feedback.questions import DEFAULT_QUESTIONS, Question, chosen
 from bot.core.forms import FormDefinition
+from bot.core.reply import command_ref
 from handlers.readiness_statistics import Summary, readiness_summary
 from storage.dashboard import (
     AgreementFigures,
@@ -77,7 +78,7 @@ async def council_for(
         if found.id not in councils:
             return Refusal(
                 f"Only {found.name}'s commissioning team can see its dashboard. "
-                "Type dashboard to see your own."
+                f"See your own: {command_ref('dashboard', 'your dashboard')}."
             )
         return found
     authorities = list(
@@ -85,7 +86,10 @@ async def council_for(
     )
     if len(authorities) == 1:
         return authorities[0]
-    names = ", ".join(f"{a.name} (type dashboard for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'dashboard for={a.slug}', f'the {a.name} dashboard')})"
+        for a in authorities
+    )
     return Refusal(f"Which council's dashboard would you like? {names}")
 
 
@@ -141,7 +145,9 @@ async def provider_dashboard(
 ) -> ProviderDashboard | Refusal:
     organisation = await session.get(Organisation, organisation_id)
     if organisation is None:
-        return Refusal("We can't find your organisation. Type profile to check it.")
+        return Refusal(
+            f"We can't find your organisation. Check it: {command_ref('profile', 'your profile')}."
+        )
     # The provider's agreements are picked by party (`organisation_id`), across councils.
     scope = Scope(authority_id=0, today=today, now=now)
     return ProviderDashboard(
