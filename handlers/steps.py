@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.reply import Notice, Reply
@@ -55,3 +55,21 @@ async def load_locked(session: AsyncSession, model: type[_Row], row_id: int | No
         return None
     await lock_row(session, model, row_id)
     return await session.get(model, row_id, with_for_update=True)
+
+
+async def nameable(session: AsyncSession, model: Any, row_id: int, actor: Any) -> Any | None:
+    """The engagement or opportunity `row_id`, when `actor` may see its title on a confirm
+    page: published, or a draft of a council they commission for. Otherwise None, and the
+    confirm page asks in plain words without naming it (the step refuses when it runs)."""
+    row = await session.get(model, row_id)
+    if row is None or actor is None:
+        return None
+    if row.state == "draft" and row.authority_id not in actor.commissioner_for():
+        return None
+    return row
+
+
+async def organisations_told(session: AsyncSession, matched: Select[Any]) -> str:
+    """ "4 organisations": how many a publish will tell, for its confirm words."""
+    count = await session.scalar(select(func.count()).select_from(matched.subquery())) or 0
+    return f"{count} organisation{'' if count == 1 else 's'}"

@@ -5,27 +5,19 @@ the step itself refuses when it runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot.clock import format_when
 from bot.core.feature import Confirmation
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.steps import nameable, organisations_told
 from storage.engagement_tables import Engagement, EngagementEvent, EngagementState
 from storage.engagements import matching_organisations
 
 
 async def _visible(services: Services, turn: Turn, engagement_id: int) -> Engagement | None:
-    """The engagement, when the person may see its title: published, or their council's."""
     async with services.db.session() as session:
-        engagement = await session.get(Engagement, engagement_id)
-        if engagement is None or turn.actor is None:
-            return None
-        if engagement.state == EngagementState.DRAFT and (
-            engagement.authority_id not in turn.actor.commissioner_for()
-        ):
-            return None
-        return engagement
+        found: Engagement | None = await nameable(session, Engagement, engagement_id, turn.actor)
+        return found
 
 
 async def publish(turn: Turn, services: Services, engagement_id: int) -> Confirmation | None:
@@ -33,9 +25,7 @@ async def publish(turn: Turn, services: Services, engagement_id: int) -> Confirm
     if engagement is None:
         return None
     async with services.db.session() as session:
-        matched = matching_organisations(engagement)
-        count = await session.scalar(select(func.count()).select_from(matched.subquery())) or 0
-    whom = f"{count} organisation{'' if count == 1 else 's'}"
+        whom = await organisations_told(session, matching_organisations(engagement))
     return Confirmation(
         title="Publish this engagement?",
         question=f"Publish '{engagement.title}' to {whom} now?",

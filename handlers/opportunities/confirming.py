@@ -5,25 +5,18 @@ and the step itself refuses when it runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot.core.feature import Confirmation
 from bot.core.turn import Turn
 from bot.services import Services
+from handlers.steps import nameable, organisations_told
 from storage.opportunities import matching_organisations
-from storage.opportunity_tables import Opportunity, OpportunityState
+from storage.opportunity_tables import Opportunity
 
 
 async def _visible(services: Services, turn: Turn, opportunity_id: int) -> Opportunity | None:
     async with services.db.session() as session:
-        opportunity = await session.get(Opportunity, opportunity_id)
-        if opportunity is None or turn.actor is None:
-            return None
-        if opportunity.state == OpportunityState.DRAFT and (
-            opportunity.authority_id not in turn.actor.commissioner_for()
-        ):
-            return None
-        return opportunity
+        found: Opportunity | None = await nameable(session, Opportunity, opportunity_id, turn.actor)
+        return found
 
 
 async def publish(turn: Turn, services: Services, opportunity_id: int) -> Confirmation | None:
@@ -31,9 +24,7 @@ async def publish(turn: Turn, services: Services, opportunity_id: int) -> Confir
     if opportunity is None:
         return None
     async with services.db.session() as session:
-        matched = matching_organisations(opportunity)
-        count = await session.scalar(select(func.count()).select_from(matched.subquery())) or 0
-    whom = f"{count} organisation{'' if count == 1 else 's'}"
+        whom = await organisations_told(session, matching_organisations(opportunity))
     return Confirmation(
         title="Publish this opportunity?",
         question=f"Publish '{opportunity.title}' to {whom} now?",
