@@ -386,7 +386,26 @@ async def prepare_export(
     if kind is None:
         return ChooseFile(authority)
     rows = await count_rows(session, actor, kind, authority.id)
+    return await ready_export(session, turn, services, authority, kind, fmt, rows)
+
+
+async def ready_export(
+    session: AsyncSession,
+    turn: Turn,
+    services: Services,
+    authority: Authority,
+    kind: ExportKind,
+    fmt: ExportFormat,
+    rows: int,
+    *,
+    engagement_id: int | None = None,
+) -> ExportReady:
+    """Put the export on the record (who, which council, what, how many rows) and sign the
+    ticket the file is fetched with; the file itself is made when fetched. Every export
+    (readiness, directory, an engagement's answers) goes through here."""
+    assert turn.actor is not None
     export_id = secrets.token_hex(8)
+    about = {} if engagement_id is None else {"engagement_id": engagement_id}
     await audit.record_turn(
         session,
         turn,
@@ -398,15 +417,17 @@ async def prepare_export(
         format=fmt.value,
         rows=rows,
         at=services.clock.now(),
+        **about,
     )
     ticket = sign_ticket(
         services.settings,
         ExportTicket(
             export_id=export_id,
-            person_id=actor.person_id,
+            person_id=turn.actor.person_id,
             kind=kind,
             fmt=fmt,
             authority_id=authority.id,
+            **about,
         ),
     )
     return ExportReady(authority, kind, fmt, rows, ticket)

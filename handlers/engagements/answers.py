@@ -12,7 +12,6 @@ are checked again when the file is made: only the team, and the summary's suppre
 
 from __future__ import annotations
 
-import secrets
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,9 +34,8 @@ from handlers.export_files import (
     cell_value,
     london_iso,
 )
-from handlers.exports import ExportReady, ExportTicket, file_offer, sign_ticket
+from handlers.exports import file_offer, ready_export
 from handlers.organisations import profile_button
-from storage import audit
 from storage.engagement_tables import Engagement
 from storage.forms import definition_at
 from storage.models import Authority, FormResponse, Organisation, ResponseState
@@ -229,30 +227,8 @@ async def export_file(turn: Turn, services: Services, engagement_id: int | None)
             if kind == ExportKind.ENGAGEMENT_ANSWERS
             else 1
         )
-        export_id = secrets.token_hex(8)
-        await audit.record_turn(
-            session,
-            turn,
-            "export.created",
-            object_type="export",
-            object_id=export_id,
-            authority_id=authority.id,
-            engagement_id=engagement.id,
-            kind=kind.value,
-            format=fmt.value,
-            rows=rows,
-            at=services.clock.now(),
+        ready = await ready_export(
+            session, turn, services, authority, kind, fmt, rows, engagement_id=engagement.id
         )
-    ticket = sign_ticket(
-        services.settings,
-        ExportTicket(
-            export_id=export_id,
-            person_id=turn.actor.person_id,
-            kind=kind,
-            fmt=fmt,
-            authority_id=authority.id,
-            engagement_id=engagement.id,
-        ),
-    )
-    offer = file_offer(ExportReady(authority, kind, fmt, rows, ticket), turn, services.settings)
+    offer = file_offer(ready, turn, services.settings)
     return [offer]
