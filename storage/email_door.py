@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import EmailUnsubscribe, Person
+from storage.models import ChatIdentity, Door, EmailUnsubscribe, Person
 from storage.upsert import insert_many_ignoring_duplicates
 
 _door_open = False
@@ -51,3 +51,33 @@ async def is_unsubscribed(session: AsyncSession, person_id: int) -> bool:
 
 async def email_address_of(session: AsyncSession, person_id: int) -> str | None:
     return await session.scalar(select(Person.email).where(Person.id == person_id))
+
+
+async def doors_for(session: AsyncSession, person_id: int) -> tuple[str | None, list[str], bool]:
+    """A person's chosen door (None: the default), the doors they can choose (the web inbox
+    always; email if they have an address and the app sends email; each chat door they
+    use), and whether they turned email off."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None, [], False
+    platforms = set(
+        (
+            await session.scalars(
+                select(ChatIdentity.platform).where(ChatIdentity.person_id == person_id)
+            )
+        ).all()
+    )
+    choices = [Door.WEB.value]
+    if person.email and _door_open:
+        choices.append(Door.EMAIL.value)
+    choices.extend(door.value for door in (Door.SLACK, Door.TEAMS) if door.value in platforms)
+    return person.preferred_door, choices, await is_unsubscribed(session, person_id)
+
+
+async def choose_door(session: AsyncSession, person_id: int, door: str) -> None:
+    """Send this person's notices to `door` from now on. Choosing email turns it back on."""
+    person = await session.get(Person, person_id)
+    assert person is not None
+    person.preferred_door = door
+    if door == Door.EMAIL:
+        await resubscribe(session, person_id)
