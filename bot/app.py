@@ -17,6 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.core.files import FileDesk
 from bot.doors import Door
+from bot.email import routes as email_routes
+from bot.email.backends import backend_for
+from bot.email.sender import EmailSender
 from bot.outbox.sender import OutboxSender
 from bot.scheduler import DueSweep, build_scheduler
 from bot.services import Services
@@ -27,6 +30,7 @@ from bot.turns import DoorPipeline
 from bot.web.door import WebDoor
 from handlers import build_router, features, reminder_handlers
 from storage.db import Database
+from storage.email_door import open_email_door
 from storage.forms import sync_shipped_definitions
 from storage.migrate import upgrade_to_head
 
@@ -142,6 +146,12 @@ def build_app(services: Services, *, background: bool | None = None) -> web.Appl
     for door in doors:
         door.mount(app)
         sender.register(door.sender)
+    # Email is outbound only: a sender for the outbox, and the unsubscribe link's page.
+    email_backend = backend_for(services.settings)
+    open_email_door(email_backend is not None)
+    if email_backend is not None:
+        sender.register(EmailSender(services, email_backend))
+        email_routes.mount(app, services)
     for door in doors:
         if isinstance(door, SlackDoor):
             app[SLACK] = door

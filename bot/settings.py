@@ -125,6 +125,29 @@ class Settings(BaseSettings):
     #: Where people write about privacy or accessibility (shown on those pages).
     operator_email: str | None = None
 
+    # Email: the fourth door, for notices to people on neither Slack nor Teams.
+    #: `none` (no email), `smtp` (any mail server) or `notify` (GOV.UK Notify).
+    email_backend: Literal["none", "smtp", "notify"] = "none"
+    #: The address emails come from (SMTP; Notify uses the service's own).
+    email_from: str = "convene@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    #: Upgrade the connection with STARTTLS before sending (port 587).
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(15.0, gt=0)
+    #: A Notify API key (`name-service_id-secret`); never logged.
+    notify_api_key: SecretStr | None = None
+    #: A Notify email template whose subject is `((subject))` and body is `((body))`.
+    notify_template_id: str | None = None
+    #: Notify's API address (tests point it at a fake on loopback).
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    #: Emails sent per second, all together (Notify allows 3,000 a minute).
+    email_per_second: float = Field(20.0, gt=0)
+    #: How long the sign-in link in an email works.
+    email_signin_link_ttl_seconds: int = Field(2 * 3600, ge=60)
+
     # Slack. Single workspace: bot token + signing secret. Several workspaces: client id and
     # secret (OAuth installs stored in our database). Socket Mode: add an app-level token.
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -199,6 +222,10 @@ class Settings(BaseSettings):
             if key.strip() == slug and value.strip():
                 return value.strip()
         return None
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.email_backend != "none"
 
     @property
     def tz(self) -> ZoneInfo:

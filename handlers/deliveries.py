@@ -20,7 +20,12 @@ from storage import audit
 from storage.models import OutboxMessage, Person, WorkState
 
 SHOWN = 25
-DOOR_NAMES = {"web": "Convene messages page", "slack": "Slack", "teams": "Teams"}
+DOOR_NAMES = {
+    "web": "Convene messages page",
+    "slack": "Slack",
+    "teams": "Teams",
+    "email": "email",
+}
 
 
 async def show_deliveries(turn: Turn, services: Services) -> list[Reply]:

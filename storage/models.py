@@ -180,6 +180,17 @@ class Person(Base):
     )
 
 
+class EmailUnsubscribe(Base):
+    """A person who turned email off (by the link in an email, or on the notifications page)."""
+
+    __tablename__ = "email_unsubscribes"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    unsubscribed_at: Mapped[datetime] = mapped_column()
+
+
 class Membership(Base):
     """A person's role: in an organisation (provider member/admin) or an authority (commissioner)."""
 

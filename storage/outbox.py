@@ -16,7 +16,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import now_for
-from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
+from storage.email_door import email_door_open
+from storage.models import (
+    ChatIdentity,
+    Door,
+    EmailUnsubscribe,
+    OutboxMessage,
+    Person,
+    WorkState,
+)
 from storage.upsert import dialect_of, insert_many_ignoring_duplicates, insert_statement
 
 WEB_INBOX = "inbox"
@@ -76,8 +84,15 @@ class Address:
     workspace_id: str | None = None
 
 
-def choose_address(preferred_door: str | None, identities: Sequence[ChatIdentity]) -> Address:
-    """The door a person uses: their chosen door, else a chat door they have, else the web inbox."""
+def choose_address(
+    preferred_door: str | None, identities: Sequence[ChatIdentity], email: str | None = None
+) -> Address:
+    """The door a person uses: their chosen door, else a chat door they have, else email (when
+    they have an address, have not turned email off, and the app sends email), else the web
+    inbox. `email` is the address to use, None when email is not for them."""
+    wants_email = preferred_door == Door.EMAIL or (not identities and preferred_door != Door.WEB)
+    if email and email_door_open() and wants_email:
+        return Address(Door.EMAIL, email)
     chosen: ChatIdentity | None = None
     if preferred_door != Door.WEB:
         preferred = [i for i in identities if i.platform == preferred_door]
@@ -103,7 +118,15 @@ async def enqueue_for_person(
     identities = (
         await session.scalars(select(ChatIdentity).where(ChatIdentity.person_id == person.id))
     ).all()
-    where = choose_address(person.preferred_door, identities)
+    email = None
+    if person.email and email_door_open():
+        off = await session.scalar(
+            select(EmailUnsubscribe.person_id).where(EmailUnsubscribe.person_id == person.id)
+        )
+        email = None if off is not None else person.email
+    where = choose_address(person.preferred_door, identities, email)
+    if where.door == Door.EMAIL:
+        await enqueue(session, **_inbox_copy(person.id, payload, idempotency_key, not_before))
     return await enqueue(
         session,
         door=where.door,
@@ -122,7 +145,9 @@ async def addresses_for(
     """Where to reach each of many people, in two queries (for fan-outs to thousands)."""
     people = (
         await session.execute(
-            select(Person.id, Person.preferred_door).where(Person.id.in_(person_ids))
+            select(Person.id, Person.preferred_door, Person.email, EmailUnsubscribe.person_id)
+            .outerjoin(EmailUnsubscribe, EmailUnsubscribe.person_id == Person.id)
+            .where(Person.id.in_(person_ids))
         )
     ).all()
     identities: dict[int, list[ChatIdentity]] = {}
@@ -131,8 +156,24 @@ async def addresses_for(
     ).all():
         identities.setdefault(identity.person_id, []).append(identity)
     return {
-        person_id: choose_address(preferred, identities.get(person_id, []))
-        for person_id, preferred in people
+        person_id: choose_address(
+            preferred, identities.get(person_id, []), None if off is not None else email
+        )
+        for person_id, preferred, email, off in people
+    }
+
+
+def _inbox_copy(
+    person_id: int, payload: dict[str, Any], key: str, not_before: datetime | None
+) -> dict[str, Any]:
+    """The web inbox's copy of a message that goes by email: the inbox always keeps one."""
+    return {
+        "door": Door.WEB,
+        "address": WEB_INBOX,
+        "payload": payload,
+        "idempotency_key": f"{key}:inbox",
+        "person_id": person_id,
+        "not_before": not_before,
     }
 
 
@@ -175,6 +216,21 @@ async def send_each(
             continue
         message_key = key.format(person_id=person_id)
         sent[person_id] = (where, message_key)
+        if where.door == Door.EMAIL:
+            rows.append(
+                {
+                    "door": Door.WEB,
+                    "address": WEB_INBOX,
+                    "workspace_id": None,
+                    "payload": payload,
+                    "idempotency_key": f"{message_key}:inbox",
+                    "person_id": person_id,
+                    "next_attempt_at": each.get(person_id, at),
+                    "state": WorkState.PENDING,
+                    "attempts": 0,
+                    "created_at": at,
+                }
+            )
         rows.append(
             {
                 "door": where.door,

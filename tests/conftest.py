@@ -21,6 +21,7 @@ from bot.app import build_app, build_services, prepare
 from bot.services import Services
 from bot.settings import load_settings
 from storage.db import Database
+from storage.email_door import open_email_door
 from tests.support import databases
 from tests.support.inprocess import TestDoor
 from tests.support.servers import RunningApp, start_app
@@ -103,6 +104,14 @@ async def empty_db(tmp_path: Path, on_postgres: bool) -> AsyncIterator[Database]
     if on_postgres:
         assert base is not None
         await databases.drop_postgres_database(base, url)
+
+
+@pytest.fixture(autouse=True)
+def email_door_closed() -> Iterator[None]:
+    """Whether the app sends email is set when an app is built; no test inherits another's."""
+    open_email_door(False)
+    yield
+    open_email_door(False)
 
 
 @pytest.fixture

@@ -20,3 +20,4 @@ class Door(StrEnum):
     WEB = "web"
     SLACK = "slack"
     TEAMS = "teams"
+    EMAIL = "email"

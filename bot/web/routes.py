@@ -519,14 +519,16 @@ async def signin_local(request: web.Request) -> web.StreamResponse:
     return _sign_in(request, person_id, generation)
 
 
-def _sign_in(request: web.Request, person_id: int, generation: int) -> web.StreamResponse:
+def _sign_in(
+    request: web.Request, person_id: int, generation: int, location: str = "/"
+) -> web.StreamResponse:
     old = _session(request)
     fresh = request.app[CODEC].load(None)  # new session id on sign-in: no fixation
     fresh.person_id = person_id
     fresh.generation = generation
     request[SESSION] = fresh
     old.dirty = False
-    raise _redirect_with(request, "/", fresh)
+    raise _redirect_with(request, location, fresh)
 
 
 def _redirect_with(request: web.Request, location: str, session: WebSession) -> web.HTTPSeeOther:
@@ -561,7 +563,13 @@ async def signin_link(request: web.Request) -> web.StreamResponse:
         works = await sign_in_link_works(db, token, now=services.clock.now())
     if not works:
         return _bad_link(request)
-    response = page("signin_link.html", token=token, csrf=_csrf(request), title="Sign in")
+    response = page(
+        "signin_link.html",
+        token=token,
+        next=_local_path(request.query.get("next")),
+        csrf=_csrf(request),
+        title="Sign in",
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -579,7 +587,14 @@ async def signin_link_used(request: web.Request) -> web.StreamResponse:
         generation = None if person_id is None else await session_generation(db, person_id)
     if person_id is None or generation is None:
         return _bad_link(request)
-    return _sign_in(request, person_id, generation)
+    return _sign_in(request, person_id, generation, _local_path(request.query.get("next")))
+
+
+def _local_path(asked: str | None) -> str:
+    """Where a sign-in link goes once used (an email's page): a path on this site only."""
+    if not asked or not asked.startswith("/") or asked.startswith("//") or "\\" in asked:
+        return "/"
+    return asked
 
 
 async def signout(request: web.Request) -> web.StreamResponse:

@@ -15,6 +15,8 @@ from bot.core.turn import Actor
 from bot.services import Services
 from handlers.forms import form_step
 from handlers.notifications.choices import COMMAND, PREFERENCES, describe
+from handlers.notifications.door import ACTION as DOOR_ACTION
+from handlers.notifications.door import choose_door_pressed, door_sections
 from storage.notification_preferences import preferences_for
 
 
@@ -46,5 +48,10 @@ FEATURE = Feature(
         ),
     ),
     form_purposes=(PREFERENCES,),
-    home_sections=(HomeSection(order=90, sections=_home_sections),),
+    # Where notices go (web, email, Slack, Teams): its own small section, for everyone.
+    actions={DOOR_ACTION: choose_door_pressed},
+    home_sections=(
+        HomeSection(order=90, sections=_home_sections),
+        HomeSection(order=91, sections=door_sections),
+    ),
 )
