@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.request_id import with_request_id
 from storage.db import now_for
 from storage.models import ChatIdentity, Door, OutboxMessage, Person, WorkState
 from storage.upsert import dialect_of, insert_many_ignoring_duplicates, insert_statement
@@ -43,7 +44,8 @@ async def enqueue(
     values = {
         "door": door,
         "address": address,
-        "payload": payload,
+        # The request that queued it, so the logs of its sending can be matched to it.
+        "payload": with_request_id(payload),
         "idempotency_key": idempotency_key,
         "person_id": person_id,
         "workspace_id": workspace_id,
@@ -180,7 +182,7 @@ async def send_each(
                 "door": where.door,
                 "address": where.address,
                 "workspace_id": where.workspace_id,
-                "payload": payload,
+                "payload": with_request_id(payload),
                 "idempotency_key": message_key,
                 "person_id": person_id,
                 "next_attempt_at": each.get(person_id, at),
