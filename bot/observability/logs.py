@@ -98,11 +98,19 @@ def make_handler(log_format: LogFormat, stream: Any = None) -> logging.Handler:
     return handler
 
 
+#: Libraries that log whole requests (headers with tokens, message bodies) at DEBUG: they stay
+#: at INFO even when Convene's own level is DEBUG.
+CHATTY = ("slack_sdk", "slack_bolt", "botbuilder", "msal", "aiohttp.client", "urllib3")
+
+
 def configure_logging(level: str, log_format: LogFormat) -> None:
-    """Set up the root logger once for the process (`convene serve` and the other commands)."""
+    """Set up the root logger once for the process (`convene serve`)."""
     root = logging.getLogger()
     for old in list(root.handlers):
         if isinstance(old, ConveneHandler):
             root.removeHandler(old)
     root.addHandler(make_handler(log_format))
     root.setLevel(level.upper())
+    if root.level < logging.INFO:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.INFO)
