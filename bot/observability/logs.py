@@ -23,10 +23,16 @@ from bot.core.request_id import current_request_id
 
 LogFormat = Literal["text", "json"]
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+#: As before request ids: the id, when there is one, comes after the logger's name.
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 # The standard attributes of a LogRecord: anything else on a record was passed in `extra`.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "request_tag",
+}
 
 _SECRETS = (
     # Slack tokens (bot, user, app-level, refresh, config).
@@ -54,8 +60,9 @@ class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record: the one passed in `extra`, else the current one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "request_id", None) is None:
-            record.request_id = current_request_id() or "-"
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        record.request_id = request_id
+        record.request_tag = f" [{request_id}]" if request_id else ""
         return True
 
 
@@ -71,7 +78,7 @@ class JsonFormatter(logging.Formatter):
             "message": scrub(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None)
-        if request_id and request_id != "-":
+        if request_id:
             line["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
