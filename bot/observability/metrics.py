@@ -15,6 +15,7 @@ Each app has its own registry, so the numbers start at zero with the app.
 from __future__ import annotations
 
 import hmac
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from storage.models import OutboxMessage, Reminder, WorkState
+
+log = logging.getLogger(__name__)
 
 #: What `sends_total`'s `result` label can say.
 SENT, RATE_LIMITED, DEFERRED, RETRIED, DEAD = "sent", "429", "deferred", "retried", "dead"
@@ -96,6 +99,13 @@ class Metrics:
             registry=r,
         )
 
+        self.database_read = Gauge(
+            "convene_metrics_database_read",
+            "1 when this scrape read the outbox, sweep and pool from the database, else 0 "
+            "(those gauges then keep their last values).",
+            registry=r,
+        )
+
     def count_request(self, door: str, status: int, seconds: float) -> None:
         self.requests.labels(door, str(status)).inc()
         self.latency.labels(door).observe(seconds)
@@ -144,7 +154,12 @@ class Metrics:
                         text="A metrics token is needed.\n",
                         headers={"WWW-Authenticate": "Bearer"},
                     )
-            await self.read_database()
+            try:
+                await self.read_database()
+                self.database_read.set(1)
+            except Exception:  # the counters still answer while the database is away
+                log.warning("metrics: could not read the outbox and sweep from the database")
+                self.database_read.set(0)
             return web.Response(
                 body=generate_latest(self.registry),
                 headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},

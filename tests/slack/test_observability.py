@@ -21,19 +21,20 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import build_app
+from bot.app import build_app, build_services
 from bot.core.reply import Notice, ReplyList
 from bot.observability.logs import make_handler
 from bot.observability.requests import ACCESS_LOGGER, AccessLogger
 from bot.outbox.sender import OutboxSender
 from bot.services import Services
+from bot.settings import load_settings
 from bot.web.auth import create_sign_in_link
 from storage.models import Door, OutboxMessage, Person, Reminder, WorkState
 from storage.outbox import enqueue
 from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackPoster
 from tests.slack.helpers import eventually, outbox_rows, settle
 from tests.support.fake_slack import FakeSlack
-from tests.support.servers import RunningApp, free_port
+from tests.support.servers import RunningApp, free_port, start_app
 from tests.support.slack_signing import VERIFICATION_TOKEN
 from tests.support.web import WebUser
 
@@ -298,5 +299,23 @@ async def test_metrics_count_a_known_workload_exactly(
     }
     assert after["convene_outbox_depth"] == before["convene_outbox_depth"] - 1
     assert after["convene_sweep_lag_seconds"] >= 300
+    assert after["convene_metrics_database_read"] == 1
     assert after["convene_db_pool_size"] >= 1
     assert "convene_db_pool_checked_out" in after
+
+
+async def test_metrics_still_answer_when_the_database_is_away() -> None:
+    settings = load_settings(
+        database_url="postgresql+asyncpg://convene:hunter2@127.0.0.1:1/convene",
+        secret_key="test-secret-key",
+        scheduler_enabled=False,
+        metrics=True,
+    )
+    running = await start_app(build_app(build_services(settings)))
+    try:
+        status, samples = await scrape(running.url, token=None)
+        assert status == 200
+        assert samples["convene_metrics_database_read"] == 0
+        assert "convene_requests_total" not in " ".join(samples), "nothing counted yet"
+    finally:
+        await running.stop()
