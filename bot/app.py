@@ -20,6 +20,13 @@ from bot.doors import Door
 from bot.email import routes as email_routes
 from bot.email.backends import backend_for
 from bot.email.sender import EmailSender
+from bot.observability.metrics import Metrics
+from bot.observability.requests import (
+    ACCESS_LOGGER,
+    AccessLogger,
+    echo_request_id,
+    request_middleware,
+)
 from bot.outbox.sender import OutboxSender
 from bot.scheduler import DueSweep, build_scheduler
 from bot.services import Services
@@ -46,6 +53,7 @@ SENDER = web.AppKey("outbox_sender", OutboxSender)
 SWEEP = web.AppKey("due_sweep", DueSweep)
 SLACK = web.AppKey("slack_door", SlackDoor)
 TEAMS = web.AppKey("teams_door", TeamsDoor)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -139,8 +147,17 @@ DOORS: tuple[DoorFactory, ...] = (web_door, slack_door, teams_door)
 
 def build_app(services: Services, *, background: bool | None = None) -> web.Application:
     """The whole service. `background` runs the scheduler loops (default: settings)."""
-    app = web.Application(client_max_size=1024 * 1024)
+    settings = services.settings
+    metrics = Metrics(services) if settings.metrics else None
+    # Outermost: a request id (and the request counted) before any door sees it.
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[request_middleware(metrics)])
+    app.on_response_prepare.append(echo_request_id)
     sender = OutboxSender(services)
+    if metrics is not None:
+        app[METRICS] = metrics
+        sender.on_result = metrics.count_send
+        token = settings.metrics_token
+        app.router.add_routes([metrics.route(token.get_secret_value() if token else None)])
     pipeline = DoorPipeline(services, kick=sender.kick)
     doors = [door for make in DOORS if (door := make(services, pipeline)) is not None]
     for door in doors:
@@ -198,5 +215,10 @@ def serve(services: Services, *, host: str, port: int, access_log: bool = True) 
     app = build_app(services)
     app.on_startup.append(settle_memory)
     web.run_app(
-        app, host=host, port=port, print=None, access_log=web.access_logger if access_log else None
+        app,
+        host=host,
+        port=port,
+        print=None,
+        access_log=ACCESS_LOGGER if access_log else None,
+        access_log_class=AccessLogger,
     )

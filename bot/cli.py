@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
+from bot.observability.logs import configure_logging
 from bot.settings import Settings, load_settings
 from storage.db import DatabaseUnavailable
 from storage.models import Role
@@ -106,9 +107,7 @@ def serve(
             "CONVENE_SECRET_KEY is not set: set it to the same long random value for every "
             "copy of Convene (make one with: openssl rand -base64 48)."
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     services = build_services(settings)
 
     async def get_ready() -> None:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core.request_id import new_request_id, reset_request_id, set_request_id
 from bot.outbox.sender import OutboxSender, backoff_seconds, worker_name
 from bot.services import Services
 from storage.claims import claim_due, release
@@ -129,6 +130,15 @@ class DueSweep:
         return done
 
     async def _handle(self, reminder: Reminder) -> int:
+        """`_handle_traced` with a request id of its own (`reminder-<id>-...`), so the log
+        lines of handling it and of sending what it queued can be followed like a request."""
+        token = set_request_id(f"reminder-{reminder.id}-{new_request_id()[:8]}")
+        try:
+            return await self._handle_traced(reminder)
+        finally:
+            reset_request_id(token)
+
+    async def _handle_traced(self, reminder: Reminder) -> int:
         """Run one claimed reminder's handler. Its database work and the reminder marked
         done commit together, in one unit of work: a process killed in between keeps
         neither, so the reminder comes back when the lease runs out and is handled once, not

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     #: not when a commissioner publishes).
     bank_holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
     log_level: str = "INFO"
+    #: `text` (one readable line each, the default) or `json` (one JSON object a line, with
+    #: the request id: recommended in production, for a log store to index).
+    log_format: Literal["text", "json"] = "text"
+    #: Serve Prometheus metrics at `/metrics`.
+    metrics: bool = False
+    #: When set, `/metrics` asks for `Authorization: Bearer <this token>`.
+    metrics_token: SecretStr | None = None
     #: Reverse proxies whose `X-Forwarded-For` we believe (comma-separated addresses or
     #: networks). Requests from anywhere else are counted under their own address.
     trusted_proxies: str = "127.0.0.1,::1"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.request_id import with_request_id
 from storage.db import now_for
 from storage.email_door import email_door_open
 from storage.models import (
@@ -51,7 +52,8 @@ async def enqueue(
     values = {
         "door": door,
         "address": address,
-        "payload": payload,
+        # The request that queued it, so the logs of its sending can be matched to it.
+        "payload": with_request_id(payload),
         "idempotency_key": idempotency_key,
         "person_id": person_id,
         "workspace_id": workspace_id,
@@ -236,7 +238,7 @@ async def send_each(
                 "door": where.door,
                 "address": where.address,
                 "workspace_id": where.workspace_id,
-                "payload": payload,
+                "payload": with_request_id(payload),
                 "idempotency_key": message_key,
                 "person_id": person_id,
                 "next_attempt_at": each.get(person_id, at),

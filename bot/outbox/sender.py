@@ -19,10 +19,12 @@ import logging
 import os
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.core.request_id import request_id_of, reset_request_id, set_request_id
 from bot.services import Services
 from storage.claims import claim_due, release
 from storage.models import Door, OutboxMessage, WorkState
@@ -86,6 +88,9 @@ class OutboxSender:
         self.senders: dict[str, DoorSender] = {s.door: s for s in senders or []}
         self.worker = worker_name()
         self._kicked: asyncio.Future[int] | None = None
+        #: Told each attempt's door and result ("sent", "429", "deferred", "retried", "dead"):
+        #: the metrics, when they are on.
+        self.on_result: Callable[[str, str], None] | None = None
 
     def register(self, sender: DoorSender) -> None:
         self.senders[sender.door] = sender
@@ -183,7 +188,29 @@ class OutboxSender:
 
     async def _send_one(self, message: OutboxMessage) -> datetime | None:
         """Send it, or give it up as dead (None: finished), or put it back for later
-        (the moment it is due again)."""
+        (the moment it is due again). Its log lines carry the id of the request that
+        queued it."""
+        token = set_request_id(request_id_of(message.payload))
+        try:
+            return await self._send_traced(message)
+        finally:
+            reset_request_id(token)
+
+    def _result(self, message: OutboxMessage, result: str) -> None:
+        # Our own rate limit holding a fan-out back is routine: a line each only when asked.
+        log.log(
+            logging.DEBUG if result == "deferred" else logging.INFO,
+            "outbox message %s to %s: %s (attempt %s)",
+            message.id,
+            message.door,
+            result,
+            message.attempts,
+            extra={"outbox_id": message.id, "door": message.door, "result": result},
+        )
+        if self.on_result is not None:
+            self.on_result(message.door, result)
+
+    async def _send_traced(self, message: OutboxMessage) -> datetime | None:
         sender = self.senders.get(message.door)
         if sender is None:
             await self._finish(message, dead=f"no sender for door {message.door}")
@@ -192,6 +219,8 @@ class OutboxSender:
             found = await sender.find_delivered(message) if message.attempts > 1 else None
             delivered = found or await sender.deliver(message)
         except Deferred as exc:
+            # The platform's own "slow down" says 429; our limiter's wait does not.
+            self._result(message, "429" if "429" in exc.reason else "deferred")
             return await self._defer(message, exc.after_seconds, exc.reason)
         except RetryLater as exc:
             return await self._retry(message, exc.reason, exc.after_seconds)
@@ -202,6 +231,7 @@ class OutboxSender:
             log.exception("outbox message %s failed", message.id)
             return await self._retry(message, f"{type(exc).__name__}: {exc}", None)
         await self._finish(message, external_id=delivered.external_id)
+        self._result(message, "sent")
         return None
 
     async def _retry(
@@ -210,6 +240,7 @@ class OutboxSender:
         if message.attempts >= self.services.settings.outbox_max_attempts:
             await self._finish(message, dead=reason)
             return None
+        self._result(message, "retried")
         wait = after if after is not None else backoff_seconds(message.attempts)
         return await self._reschedule(message, wait, reason, attempts=message.attempts)
 
@@ -263,6 +294,8 @@ class OutboxSender:
         values: dict[str, object] = {"lease_until": None}
         if dead is not None:
             log.warning("outbox message %s is dead: %s", message.id, dead)
+            if self.on_result is not None:
+                self.on_result(message.door, "dead")
             values.update(state=WorkState.DEAD, last_error=dead[:2000])
         else:
             values.update(
