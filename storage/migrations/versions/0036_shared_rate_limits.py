@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_limits",
         sa.Column("key", sa.String(length=300), nullable=False),
-        sa.Column("tat", sa.Float(), nullable=False),
+        sa.Column("tat", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limits")),
     )
 
