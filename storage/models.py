@@ -509,6 +509,7 @@ import storage.opportunity_tables  # noqa: E402
 import storage.outcome_tables  # noqa: E402
 import storage.partner_tables  # noqa: E402
 import storage.pipeline_tables  # noqa: E402
+import storage.rate_limits  # noqa: E402
 import storage.slack_tables  # noqa: E402
 import storage.testimony_tables  # noqa: E402
 import storage.variation_link_tables  # noqa: E402

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.files import FileRefused, TicketExpired, TicketInvalid
 from bot.core.reply import FileOffer, Notice, ReplyList, file_offer_in
-from bot.outbox.limits import Limit, RateLimiter
+from bot.outbox.limits import Limit, RateLimiter, limiter_for
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.slack.blocks import fallback_text, messages
@@ -161,7 +161,7 @@ class SlackSender:
     ) -> None:
         self.services = services
         self.tokens = tokens
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or limiter_for(services.db)
         self._client = AsyncWebClient(base_url=services.settings.slack_api_url)
         self._history_per_second = max(services.settings.slack_history_per_minute, 0.01) / 60
         self._dm_channels: dict[tuple[str, str], str] = {}

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from bot.core.reply import ReplyList, plain_text
-from bot.outbox.limits import Limit, RateLimiter
+from bot.outbox.limits import Limit, RateLimiter, limiter_for
 from bot.outbox.sender import Deferred, Delivered, RetryLater, Undeliverable
 from bot.services import Services
 from bot.teams.auth import ProcessCredentialsFactory
@@ -67,7 +67,7 @@ class TeamsSender:
     ) -> None:
         self.services = services
         self.credentials = credentials
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or limiter_for(services.db)
         self.http: aiohttp.ClientSession | None = None
         self._service_urls: dict[str, str] = {}
 
