@@ -321,8 +321,9 @@ async def kpis_to_assess(
         await refuse(session, turn, agreement, attempted, "no KPIs")
         raise NoKpis(
             f"{agreement.title} has no key performance indicators, so there is nothing to "
-            f"assess it against. If it should have some, add them first: type {COMMAND} edit "
-            f"{agreement.id}. Nothing was saved."
+            f"assess it against. If it should have some, add them first: "
+            f"{command_ref(f'{COMMAND} edit {agreement.id}', 'the agreement details form')}. "
+            "Nothing was saved."
         )
     waiting = [
         a for a in await assessments_of(session, agreement.id) if a.state == AssessmentState.SHARED
@@ -870,8 +871,11 @@ def shared_message(
         text=(
             f"The council has assessed how agreement {agreement.id} is going against its key "
             "performance indicators. Nothing is decided yet. You can tell them what you think "
-            f"until {format_date(assessment.respond_by)}: type {COMMAND} assessment "
-            f'{assessment.id} respond text="...". Then the council decides, and tells you.'
+            f"until {format_date(assessment.respond_by)}: "
+            + command_ref(
+                f"{COMMAND} assessment {assessment.id} respond", "Respond to the assessment"
+            )
+            + ". Then the council decides, and tells you."
             + (f" Overall: {assessment.summary}" if assessment.summary else "")
         ),
         sections=ratings_section(ratings),
@@ -890,8 +894,9 @@ def responded_message(agreement: Agreement, assessment: PerformanceAssessment) -
     return Message(
         title=f"The provider responded to assessment {assessment.id}: {agreement.title}",
         text=(
-            f"They said: {assessment.provider_response} Now you can decide: type {COMMAND} "
-            f'assessment {assessment.id} decide reason="...".'
+            f"They said: {assessment.provider_response} Now you can decide: "
+            + command_ref(f"{COMMAND} assessment {assessment.id} decide", "Decide the assessment")
+            + "."
         ),
         who_sees=TEAM_ONLY,
     )
@@ -915,8 +920,11 @@ def notice_needed_message(agreement: Agreement, assessment: PerformanceAssessmen
         text=(
             f"Assessment {assessment.id} of agreement {agreement.id} was made under section 71 "
             "of the Procurement Act 2023, so publish a contract performance notice (UK9) on "
-            f"Find a Tender by {due}. Then record its identifier: type {COMMAND} assessment "
-            f"{assessment.id} notice id=... We will remind you every week until you do."
+            f"Find a Tender by {due}. Then record its identifier: "
+            + command_ref(
+                f"{COMMAND} assessment {assessment.id} notice", "Record the performance notice"
+            )
+            + ". We will remind you every week until you do."
         ),
         buttons=[
             Button(
@@ -946,7 +954,8 @@ def assess_due_message(
     return Message(
         title=f"Time to assess performance: {agreement.title}",
         text=(
-            f"{when} Type {COMMAND} assess {agreement.id} to rate each one. We never fill it in "
+            f"{when} Rate each one: {command_ref(f'{COMMAND} assess {agreement.id}', 'Assess it')}. "
+            "We never fill it in "
             "from check-ins. The provider sees it before you decide. We will remind you every "
             "week until it is decided."
         ),
@@ -1017,7 +1026,8 @@ async def assessments_reply(session: AsyncSession, turn: Turn, agreement: Agreem
             if law_applies(agreement)
             else "Section 71 does not make assessments a duty here, but you can still make them."
         )
-        text = f"{text} {duty} To assess, type {COMMAND} assess {agreement.id}.".strip()
+        assess = command_ref(f"{COMMAND} assess {agreement.id}", f"Assess {agreement.title}")
+        text = f"{text} {duty} To assess: {assess}.".strip()
     return Message(
         title=f"Performance assessments: {agreement.title}",
         text=text,
@@ -1032,7 +1042,9 @@ def drafted_replies(agreement: Agreement, assessment: PerformanceAssessment) -> 
             level="success",
             text=f"Saved assessment {assessment.id} of {agreement.title} as a draft. Only your "
             "team sees it. Next, share it with the provider, who can respond before you "
-            f"decide: type {COMMAND} assessment {assessment.id} share.",
+            f"decide: "
+            + command_ref(f"{COMMAND} assessment {assessment.id} share", "Share the assessment")
+            + ".",
         )
     ]
 
@@ -1056,8 +1068,8 @@ class AssessmentForm(TeamForm):
         agreement_id = number_at(turn, 1)
         if agreement_id is None:
             return Refusal(
-                f"Which one? Type {COMMAND} assess and its number, for example {COMMAND} "
-                f"assess 4. Type {COMMAND} to see them all."
+                f"Which one? Find it in the list: {command_ref(COMMAND, f'the {COMMAND} list')}. "
+                f"Each agreement there has its own Assess button."
             )
         try:
             agreement = await load_for_team(session, turn, agreement_id, "assess")
@@ -1181,8 +1193,12 @@ async def assessment(turn: Turn, services: Services, assessment_id: int) -> list
                 if decided.notice_required and decided.notice_due_on is not None:
                     text += (
                         " Publish a contract performance notice (UK9, section 71) by "
-                        f"{format_date(decided.notice_due_on)}, then type {COMMAND} assessment "
-                        f"{decided.id} notice id=... We will remind you every week until then."
+                        f"{format_date(decided.notice_due_on)}, then "
+                        + command_ref(
+                            f"{COMMAND} assessment {decided.id} notice",
+                            "Record the performance notice",
+                        )
+                        + ". We will remind you every week until then."
                     )
                 return [Notice(level="success", text=text)]
             if what == "notice":
@@ -1200,7 +1216,9 @@ async def assessment(turn: Turn, services: Services, assessment_id: int) -> list
         return [
             Notice(
                 level="warning",
-                text=f"Type {COMMAND} assessment {assessment_id} and then share, respond, "
-                "decide or notice.",
+                text="An assessment can be shared, responded to, decided, or have its notice "
+                "recorded. See what you can do: "
+                + command_ref(f"{COMMAND} assessments", "the assessments")
+                + ".",
             )
         ]

@@ -43,7 +43,7 @@ from bot.core.law import LawError
 from bot.core.law.modifications import AwardedContract
 from bot.core.monitoring.moments import start_of_working_day
 from bot.core.monitoring.variations import RunningTotal, Variation, running_totals
-from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn
 from bot.core.words import counted
 from bot.services import Services
@@ -718,9 +718,10 @@ def asked_message(agreement: Agreement, variation: AgreementVariation) -> Messag
         text=(
             f"{asker} asks to change agreement {agreement.id}: {variation.what_changes}. "
             f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
-            f"Term: {term_words(variation)}. Please say whether you agree: press Agree, or "
-            f'type {COMMAND} variation {variation.id} disagree reason="..." to say why not. '
-            "Then the council's approvers decide. Nothing changes until they approve it."
+            f"Term: {term_words(variation)}. Please say whether you agree: press Agree, or say "
+            "why not: "
+            + command_ref(f"{COMMAND} variation {variation.id} disagree", "Disagree")
+            + ". Then the council's approvers decide. Nothing changes until they approve it."
         ),
         buttons=[
             Button(
@@ -752,8 +753,11 @@ def approvers_message(agreement: Agreement, variation: AgreementVariation) -> Me
             f"Your team asked to change agreement {agreement.id}: {variation.what_changes}. "
             f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
             f"Term: {term_words(variation)}. The provider agrees or disagrees first; then "
-            f"you approve or reject it, with a reason: type {COMMAND} variation "
-            f'{variation.id} approve reason="..." or reject reason="...".'
+            "you approve or reject it, with a reason: "
+            + command_ref(f"{COMMAND} variation {variation.id} approve", "Approve")
+            + " or "
+            + command_ref(f"{COMMAND} variation {variation.id} reject", "Reject")
+            + "."
         ),
         buttons=[
             Button(
@@ -773,8 +777,9 @@ def notice_needed_message(agreement: Agreement, variation: AgreementVariation) -
             f"Variation {variation.id} to agreement {agreement.id} ({variation.what_changes}) "
             "needs a contract change notice (UK10) under section 75 of the Procurement Act "
             "2023, published before the change is made. When you have published it, record "
-            f"its identifier: type {COMMAND} variation {variation.id} notice id=... We will "
-            "remind you every week until you do."
+            "its identifier: "
+            + command_ref(f"{COMMAND} variation {variation.id} notice", "Record the change notice")
+            + ". We will remind you every week until you do."
         ),
         buttons=[
             Button(
@@ -885,8 +890,8 @@ def variations_message(
         + (
             ""
             if variations
-            else f" No variations yet. Either side can ask for one: press Ask for a change, "
-            f"or type {COMMAND} change {agreement.id}."
+            else " No variations yet. Either side can ask for one: "
+            f"{command_ref(f'{COMMAND} change {agreement.id}', 'Ask for a change')}."
         ),
         sections=sections,
         buttons=[
@@ -1005,8 +1010,10 @@ async def variation(turn: Turn, services: Services, variation_id: int) -> list[R
         return [
             Notice(
                 level="warning",
-                text=f"Type {COMMAND} variation {variation_id} and then agree, disagree, "
-                "approve, reject or notice.",
+                text="A variation can be agreed, disagreed, approved, rejected, or have its notice "
+                "recorded. See what you can do: "
+                + command_ref(f"{COMMAND} variations", f"the {COMMAND} list")
+                + ".",
             )
         ]
 
@@ -1031,7 +1038,9 @@ def decided_replies(decided: Decided) -> list[Reply]:
                 level="warning",
                 text="This change needs a contract change notice (UK10, section 75), published "
                 "before the change is made. Your team has been told, and will be reminded every "
-                f"week until you record it: type {COMMAND} variation {v.id} notice id=...",
+                "week until you record it: "
+                + command_ref(f"{COMMAND} variation {v.id} notice", "Record the change notice")
+                + ".",
             )
         )
     return replies
