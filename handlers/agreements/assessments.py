@@ -954,7 +954,7 @@ def assess_due_message(
     return Message(
         title=f"Time to assess performance: {agreement.title}",
         text=(
-            f"{when} Rate each one: {command_ref(f'{COMMAND} assess {agreement.id}', 'Assess it')}. "
+            f"{when} Rate each one: {command_ref(f'{COMMAND} assess {agreement.id}', 'the assessment form')}. "
             "We never fill it in "
             "from check-ins. The provider sees it before you decide. We will remind you every "
             "week until it is decided."
@@ -1026,7 +1026,9 @@ async def assessments_reply(session: AsyncSession, turn: Turn, agreement: Agreem
             if law_applies(agreement)
             else "Section 71 does not make assessments a duty here, but you can still make them."
         )
-        assess = command_ref(f"{COMMAND} assess {agreement.id}", f"Assess {agreement.title}")
+        assess = command_ref(
+            f"{COMMAND} assess {agreement.id}", f"the assessment form for {agreement.title}"
+        )
         text = f"{text} {duty} To assess: {assess}.".strip()
     return Message(
         title=f"Performance assessments: {agreement.title}",

@@ -229,7 +229,7 @@ async def record_notice(
         problem = (
             "not ended",
             "Record the end first: "
-            f"{command_ref(f'{COMMAND} end {agreement.id}', 'Record the end')}.",
+            f"{command_ref(f'{COMMAND} end {agreement.id}', 'the form to record the end')}.",
         )
     elif not ending.notice_required:
         problem = ("not needed", "This agreement needs no contract termination notice.")
@@ -354,9 +354,9 @@ def ended_replies(ended: Ended) -> list[Reply]:
             Notice(
                 level="warning",
                 text="Section 71 needs a last assessment of performance against the key "
-                f"performance indicators: {command_ref(f'{COMMAND} assess {agreement.id}', 'Assess it')}. "
-                "We will remind "
-                "your team until it is decided.",
+                "performance indicators: "
+                + command_ref(f"{COMMAND} assess {agreement.id}", "the assessment form")
+                + ". We will remind your team until it is decided.",
             )
         )
     return replies
@@ -469,7 +469,9 @@ async def ending(turn: Turn, services: Services, agreement_id: int) -> list[Repl
         found = await ending_of(session, agreement.id)
         if found is None:
             more = (
-                f" To record its end: {command_ref(f'{COMMAND} end {agreement.id}', 'Record the end')}."
+                " To record its end: "
+                + command_ref(f"{COMMAND} end {agreement.id}", "the form to record the end")
+                + "."
                 if for_team
                 else ""
             )

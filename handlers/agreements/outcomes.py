@@ -74,7 +74,7 @@ def how(agreement_id: int) -> str:
     """How to propose or answer, with this agreement's number."""
     return (
         "To propose a change, use the form that asks step by step: "
-        + command_ref(f"{COMMAND} propose {agreement_id}", "Propose a change")
+        + command_ref(f"{COMMAND} propose {agreement_id}", "the form to propose a change")
         + ". In chat you can also give it all at once, like "
         f"{COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young people feel safer. "
         "You can add, change or remove an outcome, an indicator or an "

@@ -891,7 +891,7 @@ def variations_message(
             ""
             if variations
             else " No variations yet. Either side can ask for one: "
-            f"{command_ref(f'{COMMAND} change {agreement.id}', 'Ask for a change')}."
+            f"{command_ref(f'{COMMAND} change {agreement.id}', 'the form to ask for a change')}."
         ),
         sections=sections,
         buttons=[

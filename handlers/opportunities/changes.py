@@ -68,7 +68,7 @@ class _ChangeForm(TeamForm):
             return Refusal(
                 f"{opportunity.title} is not open, so it can't be changed now. "
                 + (
-                    f"It is still a draft: {command_ref(f'{COMMAND} edit {opportunity.id}', 'Edit the draft')}."
+                    f"It is still a draft: {command_ref(f'{COMMAND} edit {opportunity.id}', 'the draft')}."
                     if opportunity.state == OpportunityState.DRAFT
                     else ""
                 )

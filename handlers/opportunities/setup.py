@@ -120,7 +120,7 @@ class TeamForm(FormPurpose):
             return Refusal(
                 f"{opportunity.title} is published, so it can't be changed in place. "
                 f"Send a change to everyone instead: "
-                f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'Send a change')}."
+                f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}."
             )
         return opportunity
 
@@ -283,7 +283,7 @@ class OpportunitySetup(TeamForm):
                 Notice(
                     text=f"{opportunity.title} was published while you were filling this in, so "
                     f"nothing was changed. Send a change instead: "
-                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'Send a change')}.",
+                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}.",
                     level="warning",
                 )
             ]
@@ -454,7 +454,7 @@ class LotForm(TeamForm):
                 Notice(
                     text=f"{opportunity.title} was published, so its lots can't change in "
                     f"place. Nothing was changed. Send a change instead: "
-                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'Send a change')}.",
+                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}.",
                     level="warning",
                 )
             ]
