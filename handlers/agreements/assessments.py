@@ -1151,76 +1151,83 @@ async def show_assessments(turn: Turn, services: Services, agreement_id: int) ->
 
 async def assessment(turn: Turn, services: Services, assessment_id: int) -> list[Reply]:
     """`agreements assessment A share|respond|decide|notice ...`"""
+    async with services.db.session() as session:
+        return await assessment_in(session, turn, services, assessment_id)
+
+
+async def assessment_in(
+    session: AsyncSession, turn: Turn, services: Services, assessment_id: int
+) -> list[Reply]:
+    """The step in a unit of work already open (the reason form runs it too)."""
     words = words_of(turn)
     what = words[2] if len(words) > 2 else ""
-    async with services.db.session() as session:
-        try:
-            if what == "share":
-                shared, agreement, told = await share(session, turn, services, assessment_id)
-                assert shared.respond_by is not None
-                who = (
-                    f"We told {counted(told, 'person', 'people')} at the provider"
-                    if told
-                    else "Nobody at the provider uses Convene yet, so tell them another way"
-                )
-                return [
-                    Notice(
-                        level="success" if told else "warning",
-                        text=f"Shared assessment {shared.id} of {agreement.title}. {who}. They "
-                        f"can respond until {format_date(shared.respond_by)}. Then decide, with your "
-                        f"reason: "
-                        + command_ref(
-                            f"{COMMAND} assessments {agreement.id}",
-                            f"the assessments of agreement {agreement.id}",
-                        )
-                        + ".",
-                    )
-                ]
-            if what == "respond":
-                answered, agreement = await respond(session, turn, services, assessment_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Sent your response to assessment {answered.id}. The council's "
-                        "team reads it before deciding, and tells you what it decides. Only "
-                        "the council's team and your organisation see it.",
-                    )
-                ]
-            if what == "decide":
-                decided, agreement = await decide(session, turn, services, assessment_id)
-                text = (
-                    f"Assessment {decided.id} of {agreement.title} is decided, by you, with "
-                    "your reason. The provider has been told."
-                )
-                if decided.notice_required and decided.notice_due_on is not None:
-                    text += (
-                        " Publish a contract performance notice (UK9, section 71) by "
-                        f"{format_date(decided.notice_due_on)}, then "
-                        + command_ref(
-                            f"{COMMAND} assessment {decided.id} notice",
-                            "Record the performance notice",
-                        )
-                        + ". We will remind you every week until then."
-                    )
-                return [Notice(level="success", text=text)]
-            if what == "notice":
-                noted = await record_notice(session, turn, services, assessment_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Recorded the contract performance notice {noted.notice_id} for "
-                        f"assessment {noted.id}. There will be no more reminders about it.",
-                    )
-                ]
-        except Refused as refusal:
-            return _refused(refusal)
-        await refuse(session, turn, None, "assessment", "unknown step", step=what)
-        return [
-            Notice(
-                level="warning",
-                text="An assessment can be shared, responded to, decided, or have its notice "
-                "recorded. See what you can do: "
-                + command_ref(f"{COMMAND} assessments", "the assessments")
-                + ".",
+    try:
+        if what == "share":
+            shared, agreement, told = await share(session, turn, services, assessment_id)
+            assert shared.respond_by is not None
+            who = (
+                f"We told {counted(told, 'person', 'people')} at the provider"
+                if told
+                else "Nobody at the provider uses Convene yet, so tell them another way"
             )
-        ]
+            return [
+                Notice(
+                    level="success" if told else "warning",
+                    text=f"Shared assessment {shared.id} of {agreement.title}. {who}. They "
+                    f"can respond until {format_date(shared.respond_by)}. Then decide, with your "
+                    f"reason: "
+                    + command_ref(
+                        f"{COMMAND} assessments {agreement.id}",
+                        f"the assessments of agreement {agreement.id}",
+                    )
+                    + ".",
+                )
+            ]
+        if what == "respond":
+            answered, agreement = await respond(session, turn, services, assessment_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Sent your response to assessment {answered.id}. The council's "
+                    "team reads it before deciding, and tells you what it decides. Only "
+                    "the council's team and your organisation see it.",
+                )
+            ]
+        if what == "decide":
+            decided, agreement = await decide(session, turn, services, assessment_id)
+            text = (
+                f"Assessment {decided.id} of {agreement.title} is decided, by you, with "
+                "your reason. The provider has been told."
+            )
+            if decided.notice_required and decided.notice_due_on is not None:
+                text += (
+                    " Publish a contract performance notice (UK9, section 71) by "
+                    f"{format_date(decided.notice_due_on)}, then "
+                    + command_ref(
+                        f"{COMMAND} assessment {decided.id} notice",
+                        "Record the performance notice",
+                    )
+                    + ". We will remind you every week until then."
+                )
+            return [Notice(level="success", text=text)]
+        if what == "notice":
+            noted = await record_notice(session, turn, services, assessment_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Recorded the contract performance notice {noted.notice_id} for "
+                    f"assessment {noted.id}. There will be no more reminders about it.",
+                )
+            ]
+    except Refused as refusal:
+        return _refused(refusal)
+    await refuse(session, turn, None, "assessment", "unknown step", step=what)
+    return [
+        Notice(
+            level="warning",
+            text="An assessment can be shared, responded to, decided, or have its notice "
+            "recorded. See what you can do: "
+            + command_ref(f"{COMMAND} assessments", "the assessments")
+            + ".",
+        )
+    ]

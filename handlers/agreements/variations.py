@@ -974,48 +974,53 @@ async def variations_reply(session: AsyncSession, turn: Turn, agreement: Agreeme
 
 async def variation(turn: Turn, services: Services, variation_id: int) -> list[Reply]:
     """`agreements variation V agree|disagree|approve|reject|notice ...`"""
+    async with services.db.session() as session:
+        return await variation_in(session, turn, services, variation_id)
+
+
+async def variation_in(
+    session: AsyncSession, turn: Turn, services: Services, variation_id: int
+) -> list[Reply]:
+    """The step in a unit of work already open (the reason form runs it too)."""
     words = words_of(turn)
     what = words[2] if len(words) > 2 else ""
-    async with services.db.session() as session:
-        try:
-            if what in ("agree", "disagree"):
-                done = await answer_variation(
-                    session, turn, services, variation_id, what == "agree"
+    try:
+        if what in ("agree", "disagree"):
+            done = await answer_variation(session, turn, services, variation_id, what == "agree")
+            said = "agreed to" if what == "agree" else "disagreed with"
+            return [
+                Notice(
+                    level="success",
+                    text=f"You {said} variation {done.id}. The council's approvers decide "
+                    "next. Both sides can see your answer.",
                 )
-                said = "agreed to" if what == "agree" else "disagreed with"
-                return [
-                    Notice(
-                        level="success",
-                        text=f"You {said} variation {done.id}. The council's approvers decide "
-                        "next. Both sides can see your answer.",
-                    )
-                ]
-            if what in ("approve", "reject"):
-                decided = await decide_variation(
-                    session, turn, services, variation_id, what == "approve"
-                )
-                return decided_replies(decided)
-            if what == "notice":
-                noted = await record_notice(session, turn, services, variation_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Recorded the change notice {noted.change_notice_id} for variation "
-                        f"{noted.id}. There will be no more reminders about it.",
-                    )
-                ]
-        except Refused as refusal:
-            return _refused(refusal)
-        await refuse(session, turn, None, "variation", "unknown step", step=what)
-        return [
-            Notice(
-                level="warning",
-                text="A variation can be agreed, disagreed, approved, rejected, or have its notice "
-                "recorded. See what you can do: "
-                + command_ref(f"{COMMAND} variations", f"the {COMMAND} list")
-                + ".",
+            ]
+        if what in ("approve", "reject"):
+            decided = await decide_variation(
+                session, turn, services, variation_id, what == "approve"
             )
-        ]
+            return decided_replies(decided)
+        if what == "notice":
+            noted = await record_notice(session, turn, services, variation_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Recorded the change notice {noted.change_notice_id} for variation "
+                    f"{noted.id}. There will be no more reminders about it.",
+                )
+            ]
+    except Refused as refusal:
+        return _refused(refusal)
+    await refuse(session, turn, None, "variation", "unknown step", step=what)
+    return [
+        Notice(
+            level="warning",
+            text="A variation can be agreed, disagreed, approved, rejected, or have its notice "
+            "recorded. See what you can do: "
+            + command_ref(f"{COMMAND} variations", f"the {COMMAND} list")
+            + ".",
+        )
+    ]
 
 
 def decided_replies(decided: Decided) -> list[Reply]:
