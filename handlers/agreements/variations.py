@@ -841,7 +841,28 @@ def variation_section(
                 else "Needed (UK10, section 75), not recorded yet",
             )
         )
-    return Section(heading=f"Variation {variation.id}: {variation.what_changes}", facts=facts)
+    return Section(
+        heading=f"Variation {variation.id}: {variation.what_changes}",
+        facts=facts,
+        buttons=answer_buttons(variation, for_team=for_team),
+    )
+
+
+def answer_buttons(variation: AgreementVariation, *, for_team: bool) -> list[Button]:
+    """What the viewer's side can do with it now. Disagree, approve and reject ask for the
+    reason in a short form (`reason_form`), so each works on the web as typed in chat."""
+    steps: tuple[tuple[str, str], ...] = ()
+    answers_it = (variation.side == Side.PROVIDER) == for_team
+    if variation.state == VariationState.REQUESTED and answers_it:
+        steps = (("Agree", "agree"), ("Disagree", "disagree"))
+    elif variation.state == VariationState.AGREED and for_team:
+        steps = (("Approve", "approve"), ("Reject", "reject"))
+    elif variation.state == VariationState.DISAGREED and for_team:
+        steps = (("Reject", "reject"),)
+    return [
+        Button(label=label, action=f"cmd.{COMMAND}", value=f"variation {variation.id} {step}")
+        for label, step in steps
+    ]
 
 
 def variations_message(
