@@ -251,7 +251,8 @@ async def submit_page(turn: Turn, services: Services) -> list[Reply]:
             return [
                 Notice(
                     text="You already sent this form, so this page was not saved. "
-                    f"To change your answers, type {purpose.command}.",
+                    "To change your answers: "
+                    f"{command_ref(purpose.command, 'the form again')}.",
                     level="warning",
                     buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}")],
                 )
@@ -357,7 +358,8 @@ def confirmation(
     ]
     return Message(
         title=f"Thank you. We saved your {definition.title.lower()}.",
-        text=f"Saved on {when}. You can change it any time: type {purpose.command}.",
+        text=f"Saved on {when}. You can change it any time: "
+        f"{command_ref(purpose.command, 'the form again')}.",
         sections=[Section(heading="What you told us", facts=facts)],
         buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}")],
         who_sees=definition.who_sees,
@@ -369,7 +371,7 @@ def _saved_notice(purpose: FormPurpose, turn: Turn, services: Services) -> Notic
     when = format_when(services.clock.now(), turn.actor.timezone)
     return Notice(
         text=f"Saved on {when}. Nothing is sent yet. Come back any time, from here or "
-        f"from Slack or Teams, and type {purpose.command} to carry on.",
+        f"from Slack or Teams, to carry on: {command_ref(purpose.command, 'your draft')}.",
         level="success",
         buttons=[Button(label="Carry on", action=f"cmd.{purpose.command}")],
     )

@@ -267,13 +267,19 @@ class Router:
         """The list of commands this person can use, in plain English."""
         actor = turn.actor
         visible = [info for info in self.commands.values() if fits(actor, info.audience)]
-        intro = "Type one of these words, or use the buttons."
+        # Neutral words: each door says the commands its own way ("type engagements" in
+        # chat, a link on the web), so the intro never says "type" itself.
+        intro = "Choose one of these, or use the buttons."
         if actor is not None and not actor.grants and self.unlinked_hint:
             intro = f"{self.unlinked_hint}\n{intro}"
         return Message(
             title="What I can help with",
             text=intro,
-            sections=[Section(text="\n".join(f"• {i.name}: {i.summary}" for i in visible))],
+            sections=[
+                Section(
+                    text="\n".join(f"• {command_ref(i.name, i.name)}: {i.summary}" for i in visible)
+                )
+            ],
             buttons=[Button(label=i.name.capitalize(), action=f"cmd.{i.name}") for i in visible][
                 :5
             ],

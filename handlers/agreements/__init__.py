@@ -37,6 +37,7 @@ from handlers.agreements import (
     monitoring_forms,
     outcomes,
     payments,
+    reason_form,
     register,
     variation_form,
     variations,
@@ -212,7 +213,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("variations", variations.show_variations, numbered=True),
     SubCommand(
         "variation",
-        variations.variation,
+        reason_form.variation,
         numbered=True,
         changes_things=True,
         confirm=confirming.variation,
@@ -224,7 +225,7 @@ STEPS: tuple[SubCommand, ...] = (
     SubCommand("assessments", assessments.show_assessments, numbered=True),
     SubCommand(
         "assessment",
-        assessments.assessment,
+        reason_form.assessment,
         numbered=True,
         changes_things=True,
         confirm=confirming.assessment,
@@ -278,6 +279,7 @@ FEATURE = Feature(
         conversation.CALL,
         variation_form.FORM,
         framework_form.FORM,
+        reason_form.FORM,
     ),
     reminders={
         REMINDER_KIND: remind_of_key_date,

@@ -321,8 +321,9 @@ async def kpis_to_assess(
         await refuse(session, turn, agreement, attempted, "no KPIs")
         raise NoKpis(
             f"{agreement.title} has no key performance indicators, so there is nothing to "
-            f"assess it against. If it should have some, add them first: type {COMMAND} edit "
-            f"{agreement.id}. Nothing was saved."
+            f"assess it against. If it should have some, add them first: "
+            f"{command_ref(f'{COMMAND} edit {agreement.id}', 'the agreement details form')}. "
+            "Nothing was saved."
         )
     waiting = [
         a for a in await assessments_of(session, agreement.id) if a.state == AssessmentState.SHARED
@@ -870,8 +871,11 @@ def shared_message(
         text=(
             f"The council has assessed how agreement {agreement.id} is going against its key "
             "performance indicators. Nothing is decided yet. You can tell them what you think "
-            f"until {format_date(assessment.respond_by)}: type {COMMAND} assessment "
-            f'{assessment.id} respond text="...". Then the council decides, and tells you.'
+            f"until {format_date(assessment.respond_by)}: "
+            + command_ref(
+                f"{COMMAND} assessment {assessment.id} respond", "Respond to the assessment"
+            )
+            + ". Then the council decides, and tells you."
             + (f" Overall: {assessment.summary}" if assessment.summary else "")
         ),
         sections=ratings_section(ratings),
@@ -890,8 +894,9 @@ def responded_message(agreement: Agreement, assessment: PerformanceAssessment) -
     return Message(
         title=f"The provider responded to assessment {assessment.id}: {agreement.title}",
         text=(
-            f"They said: {assessment.provider_response} Now you can decide: type {COMMAND} "
-            f'assessment {assessment.id} decide reason="...".'
+            f"They said: {assessment.provider_response} Now you can decide: "
+            + command_ref(f"{COMMAND} assessment {assessment.id} decide", "Decide the assessment")
+            + "."
         ),
         who_sees=TEAM_ONLY,
     )
@@ -915,8 +920,11 @@ def notice_needed_message(agreement: Agreement, assessment: PerformanceAssessmen
         text=(
             f"Assessment {assessment.id} of agreement {agreement.id} was made under section 71 "
             "of the Procurement Act 2023, so publish a contract performance notice (UK9) on "
-            f"Find a Tender by {due}. Then record its identifier: type {COMMAND} assessment "
-            f"{assessment.id} notice id=... We will remind you every week until you do."
+            f"Find a Tender by {due}. Then record its identifier: "
+            + command_ref(
+                f"{COMMAND} assessment {assessment.id} notice", "Record the performance notice"
+            )
+            + ". We will remind you every week until you do."
         ),
         buttons=[
             Button(
@@ -946,7 +954,8 @@ def assess_due_message(
     return Message(
         title=f"Time to assess performance: {agreement.title}",
         text=(
-            f"{when} Type {COMMAND} assess {agreement.id} to rate each one. We never fill it in "
+            f"{when} Rate each one: {command_ref(f'{COMMAND} assess {agreement.id}', 'the assessment form')}. "
+            "We never fill it in "
             "from check-ins. The provider sees it before you decide. We will remind you every "
             "week until it is decided."
         ),
@@ -1017,7 +1026,10 @@ async def assessments_reply(session: AsyncSession, turn: Turn, agreement: Agreem
             if law_applies(agreement)
             else "Section 71 does not make assessments a duty here, but you can still make them."
         )
-        text = f"{text} {duty} To assess, type {COMMAND} assess {agreement.id}.".strip()
+        assess = command_ref(
+            f"{COMMAND} assess {agreement.id}", f"the assessment form for {agreement.title}"
+        )
+        text = f"{text} {duty} To assess: {assess}.".strip()
     return Message(
         title=f"Performance assessments: {agreement.title}",
         text=text,
@@ -1032,7 +1044,9 @@ def drafted_replies(agreement: Agreement, assessment: PerformanceAssessment) -> 
             level="success",
             text=f"Saved assessment {assessment.id} of {agreement.title} as a draft. Only your "
             "team sees it. Next, share it with the provider, who can respond before you "
-            f"decide: type {COMMAND} assessment {assessment.id} share.",
+            f"decide: "
+            + command_ref(f"{COMMAND} assessment {assessment.id} share", "Share the assessment")
+            + ".",
         )
     ]
 
@@ -1056,8 +1070,8 @@ class AssessmentForm(TeamForm):
         agreement_id = number_at(turn, 1)
         if agreement_id is None:
             return Refusal(
-                f"Which one? Type {COMMAND} assess and its number, for example {COMMAND} "
-                f"assess 4. Type {COMMAND} to see them all."
+                f"Which one? Find it in the list: {command_ref(COMMAND, f'the {COMMAND} list')}. "
+                f"Each agreement there has its own Assess button."
             )
         try:
             agreement = await load_for_team(session, turn, agreement_id, "assess")
@@ -1137,70 +1151,83 @@ async def show_assessments(turn: Turn, services: Services, agreement_id: int) ->
 
 async def assessment(turn: Turn, services: Services, assessment_id: int) -> list[Reply]:
     """`agreements assessment A share|respond|decide|notice ...`"""
+    async with services.db.session() as session:
+        return await assessment_in(session, turn, services, assessment_id)
+
+
+async def assessment_in(
+    session: AsyncSession, turn: Turn, services: Services, assessment_id: int
+) -> list[Reply]:
+    """The step in a unit of work already open (the reason form runs it too)."""
     words = words_of(turn)
     what = words[2] if len(words) > 2 else ""
-    async with services.db.session() as session:
-        try:
-            if what == "share":
-                shared, agreement, told = await share(session, turn, services, assessment_id)
-                assert shared.respond_by is not None
-                who = (
-                    f"We told {counted(told, 'person', 'people')} at the provider"
-                    if told
-                    else "Nobody at the provider uses Convene yet, so tell them another way"
-                )
-                return [
-                    Notice(
-                        level="success" if told else "warning",
-                        text=f"Shared assessment {shared.id} of {agreement.title}. {who}. They "
-                        f"can respond until {format_date(shared.respond_by)}. Then decide, with your "
-                        f"reason: "
-                        + command_ref(
-                            f"{COMMAND} assessments {agreement.id}",
-                            f"the assessments of agreement {agreement.id}",
-                        )
-                        + ".",
-                    )
-                ]
-            if what == "respond":
-                answered, agreement = await respond(session, turn, services, assessment_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Sent your response to assessment {answered.id}. The council's "
-                        "team reads it before deciding, and tells you what it decides. Only "
-                        "the council's team and your organisation see it.",
-                    )
-                ]
-            if what == "decide":
-                decided, agreement = await decide(session, turn, services, assessment_id)
-                text = (
-                    f"Assessment {decided.id} of {agreement.title} is decided, by you, with "
-                    "your reason. The provider has been told."
-                )
-                if decided.notice_required and decided.notice_due_on is not None:
-                    text += (
-                        " Publish a contract performance notice (UK9, section 71) by "
-                        f"{format_date(decided.notice_due_on)}, then type {COMMAND} assessment "
-                        f"{decided.id} notice id=... We will remind you every week until then."
-                    )
-                return [Notice(level="success", text=text)]
-            if what == "notice":
-                noted = await record_notice(session, turn, services, assessment_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Recorded the contract performance notice {noted.notice_id} for "
-                        f"assessment {noted.id}. There will be no more reminders about it.",
-                    )
-                ]
-        except Refused as refusal:
-            return _refused(refusal)
-        await refuse(session, turn, None, "assessment", "unknown step", step=what)
-        return [
-            Notice(
-                level="warning",
-                text=f"Type {COMMAND} assessment {assessment_id} and then share, respond, "
-                "decide or notice.",
+    try:
+        if what == "share":
+            shared, agreement, told = await share(session, turn, services, assessment_id)
+            assert shared.respond_by is not None
+            who = (
+                f"We told {counted(told, 'person', 'people')} at the provider"
+                if told
+                else "Nobody at the provider uses Convene yet, so tell them another way"
             )
-        ]
+            return [
+                Notice(
+                    level="success" if told else "warning",
+                    text=f"Shared assessment {shared.id} of {agreement.title}. {who}. They "
+                    f"can respond until {format_date(shared.respond_by)}. Then decide, with your "
+                    f"reason: "
+                    + command_ref(
+                        f"{COMMAND} assessments {agreement.id}",
+                        f"the assessments of agreement {agreement.id}",
+                    )
+                    + ".",
+                )
+            ]
+        if what == "respond":
+            answered, agreement = await respond(session, turn, services, assessment_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Sent your response to assessment {answered.id}. The council's "
+                    "team reads it before deciding, and tells you what it decides. Only "
+                    "the council's team and your organisation see it.",
+                )
+            ]
+        if what == "decide":
+            decided, agreement = await decide(session, turn, services, assessment_id)
+            text = (
+                f"Assessment {decided.id} of {agreement.title} is decided, by you, with "
+                "your reason. The provider has been told."
+            )
+            if decided.notice_required and decided.notice_due_on is not None:
+                text += (
+                    " Publish a contract performance notice (UK9, section 71) by "
+                    f"{format_date(decided.notice_due_on)}, then "
+                    + command_ref(
+                        f"{COMMAND} assessment {decided.id} notice",
+                        "Record the performance notice",
+                    )
+                    + ". We will remind you every week until then."
+                )
+            return [Notice(level="success", text=text)]
+        if what == "notice":
+            noted = await record_notice(session, turn, services, assessment_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Recorded the contract performance notice {noted.notice_id} for "
+                    f"assessment {noted.id}. There will be no more reminders about it.",
+                )
+            ]
+    except Refused as refusal:
+        return _refused(refusal)
+    await refuse(session, turn, None, "assessment", "unknown step", step=what)
+    return [
+        Notice(
+            level="warning",
+            text="An assessment can be shared, responded to, decided, or have its notice "
+            "recorded. See what you can do: "
+            + command_ref(f"{COMMAND} assessments", "the assessments")
+            + ".",
+        )
+    ]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON
 from bot.core.law import LawError, Route, kpis_required, rule
+from bot.core.reply import command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.steps import Refused, load_locked
@@ -22,7 +23,10 @@ from storage.agreements import parties_of
 COMMAND = "agreements"
 FORM_KEY = "agreement"
 
-NOT_FOUND = f"We couldn't find that agreement. Type {COMMAND} to see the ones you can see."
+NOT_FOUND = (
+    "We couldn't find that agreement. See the ones you can see: "
+    f"{command_ref(COMMAND, 'your agreements')}."
+)
 ONLY_THE_TEAM = (
     "Only the commissioning team of the council that made this agreement can change it. "
     "Nothing was changed."

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_date, format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn, parse_command
 from bot.core.words import counted
 from bot.services import Services
@@ -523,7 +523,7 @@ async def indicator(turn: Turn, services: Services, agreement_id: int | None) ->
             await refuse(session, turn, agreement, "indicator", "no such indicator", typed=typed)
             return _plain(
                 f"Say which indicator by its number, like {COMMAND} indicator {agreement.id} "
-                f"1.2. Type {COMMAND} outcomes {agreement.id} to see them."
+                f"1.2. See them: {command_ref(f'{COMMAND} outcomes {agreement.id}', 'the outcomes')}."
             )
         if runs_it(turn, agreement):
             session.add(

@@ -28,7 +28,7 @@ from bot.clock import format_date
 from bot.core.forms import FormDefinition
 from bot.core.law import LawError
 from bot.core.law.performance import termination_notice_due, termination_notice_required
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.core.words import counted
 from bot.services import Services
@@ -226,7 +226,11 @@ async def record_notice(
     identifier = (turn.args.get("id") or "").strip()
     problem: tuple[str, str] | None = None
     if ending is None:
-        problem = ("not ended", f"Record the end first: type {COMMAND} end {agreement.id}.")
+        problem = (
+            "not ended",
+            "Record the end first: "
+            f"{command_ref(f'{COMMAND} end {agreement.id}', 'the form to record the end')}.",
+        )
     elif not ending.notice_required:
         problem = ("not needed", "This agreement needs no contract termination notice.")
     elif ending.notice_id:
@@ -290,8 +294,9 @@ def notice_needed_message(agreement: Agreement, ending: AgreementEnding) -> Mess
         text=(
             f"Agreement {agreement.id} ended on {format_date(ending.ended_on)}. Section 80 of "
             "the Procurement Act 2023 needs a contract termination notice (UK11) on Find a "
-            f"Tender by {due}. Then record its identifier: type {COMMAND} ending "
-            f"{agreement.id} notice id=... We will remind you every week until you do."
+            f"Tender by {due}. Then record its identifier: "
+            + command_ref(f"{COMMAND} termination {agreement.id}", "Record the termination notice")
+            + ". We will remind you every week until you do."
         ),
         buttons=[
             Button(label="See the ending", action=f"cmd.{COMMAND}", value=f"ending {agreement.id}")
@@ -337,7 +342,11 @@ def ended_replies(ended: Ended) -> list[Reply]:
                 level="warning",
                 text="Publish a contract termination notice (UK11, section 80) by "
                 f"{format_date(ending.notice_due_on)}. We will remind your team every week until "
-                f"you record it: type {COMMAND} termination {agreement.id} id=...",
+                f"you record it: "
+                + command_ref(
+                    f"{COMMAND} termination {agreement.id}", "Record the termination notice"
+                )
+                + ".",
             )
         )
     if ended.final_assessment_owed:
@@ -345,8 +354,9 @@ def ended_replies(ended: Ended) -> list[Reply]:
             Notice(
                 level="warning",
                 text="Section 71 needs a last assessment of performance against the key "
-                f"performance indicators. Type {COMMAND} assess {agreement.id}. We will remind "
-                "your team until it is decided.",
+                "performance indicators: "
+                + command_ref(f"{COMMAND} assess {agreement.id}", "the assessment form")
+                + ". We will remind your team until it is decided.",
             )
         )
     return replies
@@ -371,7 +381,7 @@ class EndingForm(TeamForm):
         agreement_id = number_at(turn, 1)
         if agreement_id is None:
             return Refusal(
-                f"Which one? Type {COMMAND} end and its number, for example {COMMAND} end 4."
+                f"Which one? Find it in the list: {command_ref(COMMAND, f'the {COMMAND} list')}."
             )
         try:
             agreement = await load_for_team(session, turn, agreement_id, "end")
@@ -458,7 +468,13 @@ async def ending(turn: Turn, services: Services, agreement_id: int) -> list[Repl
         assert for_team or await is_party(session, turn, agreement)
         found = await ending_of(session, agreement.id)
         if found is None:
-            more = f" To record its end, type {COMMAND} end {agreement.id}." if for_team else ""
+            more = (
+                " To record its end: "
+                + command_ref(f"{COMMAND} end {agreement.id}", "the form to record the end")
+                + "."
+                if for_team
+                else ""
+            )
             # A button as well: on the web there is nowhere to type.
             buttons = (
                 [

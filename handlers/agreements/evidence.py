@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_date, format_when
 from bot.core.pages import PageContent, PageRefusal, PageRequest, WebPage
-from bot.core.reply import Button, Message, Notice, Reply, Section
+from bot.core.reply import Button, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Attachment, AttachmentProblem, Door, Turn, parse_command, row_id
 from bot.core.uploads import (
     BY_EXTENSION,
@@ -291,7 +291,8 @@ async def upload(turn: Turn, services: Services, checkin_id: int | None) -> list
             said = (
                 f"Thank you: we kept {listed} for your check-in for {agreement.title} "
                 f"(due {format_date(checkin.due_on)}). The council's commissioning team can "
-                f"see them. To see your files, type {COMMAND} evidence {checkin.id}."
+                f"see them. See your files: "
+                f"{command_ref(f'{COMMAND} evidence {checkin.id}', 'your files for this check-in')}."
             )
         quote = (
             " The council may quote them without anyone's name."

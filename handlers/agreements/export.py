@@ -516,7 +516,8 @@ def files_message(links: str, authority: Authority | None) -> Message:
     return Message(
         title="Files to download",
         text=f"The check-in history and the variations of {whose}, as CSV or Excel. To end an "
-        f"agreement or assess its performance, type {COMMAND} end N or {COMMAND} assess N."
+        f"agreement or assess its performance, open it from the list: "
+        f"{command_ref(COMMAND, 'your agreements')}."
         if authority
         else f"The check-in history and the variations of {whose}, as CSV or Excel.",
         buttons=[

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.clock import format_date
 from bot.core.monitoring import Audience, KeyDate
-from bot.core.reply import Button, Fact, Message, Section
+from bot.core.reply import Button, Fact, Message, Section, command_ref
 from handlers.agreements.common import COMMAND
 from storage.agreement_tables import Agreement
 
@@ -52,9 +52,7 @@ def key_date_reminder(
             style="default" if payment_id else "primary",
         )
     ]
-    next_step = (
-        f"press Show the agreement to see it in full, or type {COMMAND} show {agreement.id}."
-    )
+    next_step = f"see it in full: {command_ref(f'{COMMAND} show {agreement.id}', 'the agreement')}."
     if payment_id is not None:
         buttons.insert(
             0,
@@ -66,8 +64,8 @@ def key_date_reminder(
             ),
         )
         next_step = (
-            f"pay it, then press Mark it paid (or type {COMMAND} paid {payment_id}). We stop "
-            "reminding you once it is marked paid."
+            f"pay it, then mark it paid: {command_ref(f'{COMMAND} paid {payment_id}', 'Mark it paid')}. "
+            "We stop reminding you once it is marked paid."
         )
     return Message(
         title=f"Key date: {agreement.title}",

@@ -652,7 +652,7 @@ async def propose_plan(
         Notice(
             text=f"Proposed the monitoring plan for {agreement.title}. Nothing is sent "
             f"until {other} accepts it. We have sent it to them: they can press Accept on "
-            f"that message, or type {COMMAND} accept {agreement.id}.",
+            f"that message, or here: {command_ref(f'{COMMAND} accept {agreement.id}', 'Accept the plan')}.",
             level="success",
         ),
         Message(sections=[plan_section(plan)], who_sees=_who_sees_plan()),
@@ -1006,8 +1006,9 @@ async def _typed_indicators(
         if not 1 <= inner <= len(indicators):
             await refuse(session, turn, agreement, "answer check-in", "no such indicator")
             raise Refused(
-                f"This agreement has no indicator {outcome}.{inner}. Type {COMMAND} outcomes "
-                f"{agreement.id} to see them. Nothing was changed."
+                f"This agreement has no indicator {outcome}.{inner}. See them: "
+                f"{command_ref(f'{COMMAND} outcomes {agreement.id}', 'the outcomes')}. "
+                "Nothing was changed."
             )
         if value.strip():
             found[indicators[inner - 1].id] = value.strip()[:400]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import Choice, Field, FieldType, FormDefinition, Page
-from bot.core.reply import Notice, Reply
+from bot.core.reply import Notice, Reply, command_ref
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
 from handlers.agreements import evidence, monitoring
@@ -127,7 +127,8 @@ class CheckinAnswers(FormPurpose):
         if checkin.answered_at is not None:
             return Refusal(
                 f"This check-in was answered on {format_when(checkin.answered_at)}. "
-                f"To see it, or reply to the team, type {COMMAND} checkin {checkin.id}."
+                f"To see it, or reply to the team: "
+                f"{command_ref(f'{COMMAND} checkin {checkin.id}', f'check-in {checkin.id}')}."
             )
         if await latest_definition(session, checkin_form_key(checkin.id)) is None:
             plan = await session.get(MonitoringPlanRow, checkin.plan_id)

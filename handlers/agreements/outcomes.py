@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import format_when
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.agreements.common import (
@@ -73,10 +73,11 @@ _OUTPUT_LIKE = re.compile(r"^\s*(\d|number\s+of\b|no\.\s+of\b)", re.IGNORECASE)
 def how(agreement_id: int) -> str:
     """How to propose or answer, with this agreement's number."""
     return (
-        f"To propose a change, type {COMMAND} {CHANGE_STEP} {agreement_id} and what you "
-        f"propose, for example: {COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young "
-        f"people feel safer, or type {COMMAND} propose {agreement_id} for a form that asks "
-        "step by step. You can add, change or remove an outcome, an indicator or an "
+        "To propose a change, use the form that asks step by step: "
+        + command_ref(f"{COMMAND} propose {agreement_id}", "the form to propose a change")
+        + ". In chat you can also give it all at once, like "
+        f"{COMMAND} {CHANGE_STEP} {agreement_id} add outcome Young people feel safer. "
+        "You can add, change or remove an outcome, an indicator or an "
         "output. For an indicator, give its outcome's number (add indicator 1 ...) or its own "
         "number (change indicator 1.2 ...). To answer a proposal: accept and its number, or "
         "decline, its number and your reason."
@@ -390,8 +391,9 @@ async def propose(
 def _missing(framework: Framework, kind: ItemKind, ref: tuple[int, ...]) -> str:
     number = ".".join(str(r) for r in ref)
     return (
-        f"There is no {kind} {number} in this framework. Type {COMMAND} {SHOW_STEP} "
-        f"{framework.agreement.id} to see the numbers. Nothing was changed."
+        f"There is no {kind} {number} in this framework. See the numbers: "
+        + command_ref(f"{COMMAND} {SHOW_STEP} {framework.agreement.id}", "the outcomes")
+        + ". Nothing was changed."
     )
 
 
@@ -404,8 +406,10 @@ async def decide(
     if proposal is None or proposal.agreement_id != agreement.id:
         await refuse(session, turn, agreement, f"outcomes {verb}", "no such proposal")
         raise NoSuchItem(
-            f"There is no proposal {decision.proposal_id} for this agreement. Type {COMMAND} "
-            f"{SHOW_STEP} {agreement.id} to see the ones waiting. Nothing was changed."
+            f"There is no proposal {decision.proposal_id} for this agreement. See the ones "
+            "waiting: "
+            + command_ref(f"{COMMAND} {SHOW_STEP} {agreement.id}", "the outcomes")
+            + ". Nothing was changed."
         )
     if proposal.status != ProposalStatus.PENDING:
         await refuse(session, turn, agreement, f"outcomes {verb}", "already decided")

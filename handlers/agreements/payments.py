@@ -21,7 +21,7 @@ from bot.clock import format_date
 from bot.core.forms import Field, FieldType
 from bot.core.forms.kinds import kind_of
 from bot.core.forms.kinds.common import AnswerError
-from bot.core.reply import Button, Message, Notice, Reply
+from bot.core.reply import Button, Message, Notice, Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.agreements.common import (
@@ -197,7 +197,7 @@ def done_message(done: PaymentDone, said: str) -> Message:
                 "We have stopped reminding about it."
                 if done.payment.paid_on
                 else "We remind the people named for finance before the pay-by day. When it "
-                f"is paid, type {COMMAND} paid {done.payment.id}."
+                f"is paid: {command_ref(f'{COMMAND} paid {done.payment.id}', 'Mark it paid')}."
             )
         ),
         buttons=[

@@ -288,7 +288,7 @@ class AgreementForm(TeamForm):
                         f"your organisation is party to: {command_ref(COMMAND, 'your agreements')}."
                     )
                 names = ", ".join(
-                    f"{a.name} (type {COMMAND} new for={a.slug})"
+                    f"{a.name} ({command_ref(f'{COMMAND} new for={a.slug}', f'a new agreement for {a.name}')})"
                     for a in [await session.get(Authority, i) for i in mine]
                     if a is not None
                 )

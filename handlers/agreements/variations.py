@@ -43,7 +43,7 @@ from bot.core.law import LawError
 from bot.core.law.modifications import AwardedContract
 from bot.core.monitoring.moments import start_of_working_day
 from bot.core.monitoring.variations import RunningTotal, Variation, running_totals
-from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, ReplyList, Section, command_ref
 from bot.core.turn import Turn
 from bot.core.words import counted
 from bot.services import Services
@@ -718,9 +718,10 @@ def asked_message(agreement: Agreement, variation: AgreementVariation) -> Messag
         text=(
             f"{asker} asks to change agreement {agreement.id}: {variation.what_changes}. "
             f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
-            f"Term: {term_words(variation)}. Please say whether you agree: press Agree, or "
-            f'type {COMMAND} variation {variation.id} disagree reason="..." to say why not. '
-            "Then the council's approvers decide. Nothing changes until they approve it."
+            f"Term: {term_words(variation)}. Please say whether you agree: press Agree, or say "
+            "why not: "
+            + command_ref(f"{COMMAND} variation {variation.id} disagree", "Disagree")
+            + ". Then the council's approvers decide. Nothing changes until they approve it."
         ),
         buttons=[
             Button(
@@ -752,8 +753,11 @@ def approvers_message(agreement: Agreement, variation: AgreementVariation) -> Me
             f"Your team asked to change agreement {agreement.id}: {variation.what_changes}. "
             f"Why: {variation.why}. Value: {pounds_change(variation.value_change_pence)}. "
             f"Term: {term_words(variation)}. The provider agrees or disagrees first; then "
-            f"you approve or reject it, with a reason: type {COMMAND} variation "
-            f'{variation.id} approve reason="..." or reject reason="...".'
+            "you approve or reject it, with a reason: "
+            + command_ref(f"{COMMAND} variation {variation.id} approve", "Approve")
+            + " or "
+            + command_ref(f"{COMMAND} variation {variation.id} reject", "Reject")
+            + "."
         ),
         buttons=[
             Button(
@@ -773,8 +777,9 @@ def notice_needed_message(agreement: Agreement, variation: AgreementVariation) -
             f"Variation {variation.id} to agreement {agreement.id} ({variation.what_changes}) "
             "needs a contract change notice (UK10) under section 75 of the Procurement Act "
             "2023, published before the change is made. When you have published it, record "
-            f"its identifier: type {COMMAND} variation {variation.id} notice id=... We will "
-            "remind you every week until you do."
+            "its identifier: "
+            + command_ref(f"{COMMAND} variation {variation.id} notice", "Record the change notice")
+            + ". We will remind you every week until you do."
         ),
         buttons=[
             Button(
@@ -836,7 +841,28 @@ def variation_section(
                 else "Needed (UK10, section 75), not recorded yet",
             )
         )
-    return Section(heading=f"Variation {variation.id}: {variation.what_changes}", facts=facts)
+    return Section(
+        heading=f"Variation {variation.id}: {variation.what_changes}",
+        facts=facts,
+        buttons=answer_buttons(variation, for_team=for_team),
+    )
+
+
+def answer_buttons(variation: AgreementVariation, *, for_team: bool) -> list[Button]:
+    """What the viewer's side can do with it now. Disagree, approve and reject ask for the
+    reason in a short form (`reason_form`), so each works on the web as typed in chat."""
+    steps: tuple[tuple[str, str], ...] = ()
+    answers_it = (variation.side == Side.PROVIDER) == for_team
+    if variation.state == VariationState.REQUESTED and answers_it:
+        steps = (("Agree", "agree"), ("Disagree", "disagree"))
+    elif variation.state == VariationState.AGREED and for_team:
+        steps = (("Approve", "approve"), ("Reject", "reject"))
+    elif variation.state == VariationState.DISAGREED and for_team:
+        steps = (("Reject", "reject"),)
+    return [
+        Button(label=label, action=f"cmd.{COMMAND}", value=f"variation {variation.id} {step}")
+        for label, step in steps
+    ]
 
 
 def variations_message(
@@ -885,8 +911,8 @@ def variations_message(
         + (
             ""
             if variations
-            else f" No variations yet. Either side can ask for one: press Ask for a change, "
-            f"or type {COMMAND} change {agreement.id}."
+            else " No variations yet. Either side can ask for one: "
+            f"{command_ref(f'{COMMAND} change {agreement.id}', 'the form to ask for a change')}."
         ),
         sections=sections,
         buttons=[
@@ -969,46 +995,53 @@ async def variations_reply(session: AsyncSession, turn: Turn, agreement: Agreeme
 
 async def variation(turn: Turn, services: Services, variation_id: int) -> list[Reply]:
     """`agreements variation V agree|disagree|approve|reject|notice ...`"""
+    async with services.db.session() as session:
+        return await variation_in(session, turn, services, variation_id)
+
+
+async def variation_in(
+    session: AsyncSession, turn: Turn, services: Services, variation_id: int
+) -> list[Reply]:
+    """The step in a unit of work already open (the reason form runs it too)."""
     words = words_of(turn)
     what = words[2] if len(words) > 2 else ""
-    async with services.db.session() as session:
-        try:
-            if what in ("agree", "disagree"):
-                done = await answer_variation(
-                    session, turn, services, variation_id, what == "agree"
+    try:
+        if what in ("agree", "disagree"):
+            done = await answer_variation(session, turn, services, variation_id, what == "agree")
+            said = "agreed to" if what == "agree" else "disagreed with"
+            return [
+                Notice(
+                    level="success",
+                    text=f"You {said} variation {done.id}. The council's approvers decide "
+                    "next. Both sides can see your answer.",
                 )
-                said = "agreed to" if what == "agree" else "disagreed with"
-                return [
-                    Notice(
-                        level="success",
-                        text=f"You {said} variation {done.id}. The council's approvers decide "
-                        "next. Both sides can see your answer.",
-                    )
-                ]
-            if what in ("approve", "reject"):
-                decided = await decide_variation(
-                    session, turn, services, variation_id, what == "approve"
-                )
-                return decided_replies(decided)
-            if what == "notice":
-                noted = await record_notice(session, turn, services, variation_id)
-                return [
-                    Notice(
-                        level="success",
-                        text=f"Recorded the change notice {noted.change_notice_id} for variation "
-                        f"{noted.id}. There will be no more reminders about it.",
-                    )
-                ]
-        except Refused as refusal:
-            return _refused(refusal)
-        await refuse(session, turn, None, "variation", "unknown step", step=what)
-        return [
-            Notice(
-                level="warning",
-                text=f"Type {COMMAND} variation {variation_id} and then agree, disagree, "
-                "approve, reject or notice.",
+            ]
+        if what in ("approve", "reject"):
+            decided = await decide_variation(
+                session, turn, services, variation_id, what == "approve"
             )
-        ]
+            return decided_replies(decided)
+        if what == "notice":
+            noted = await record_notice(session, turn, services, variation_id)
+            return [
+                Notice(
+                    level="success",
+                    text=f"Recorded the change notice {noted.change_notice_id} for variation "
+                    f"{noted.id}. There will be no more reminders about it.",
+                )
+            ]
+    except Refused as refusal:
+        return _refused(refusal)
+    await refuse(session, turn, None, "variation", "unknown step", step=what)
+    return [
+        Notice(
+            level="warning",
+            text="A variation can be agreed, disagreed, approved, rejected, or have its notice "
+            "recorded. See what you can do: "
+            + command_ref(f"{COMMAND} variations", f"the {COMMAND} list")
+            + ".",
+        )
+    ]
 
 
 def decided_replies(decided: Decided) -> list[Reply]:
@@ -1031,7 +1064,9 @@ def decided_replies(decided: Decided) -> list[Reply]:
                 level="warning",
                 text="This change needs a contract change notice (UK10, section 75), published "
                 "before the change is made. Your team has been told, and will be reminded every "
-                f"week until you record it: type {COMMAND} variation {v.id} notice id=...",
+                "week until you record it: "
+                + command_ref(f"{COMMAND} variation {v.id} notice", "Record the change notice")
+                + ".",
             )
         )
     return replies

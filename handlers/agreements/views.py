@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.clock import LONDON, format_date
 from bot.core.law import ROUTE_NAMES, Route
-from bot.core.reply import Button, Fact, Message, Notice, Reply, Section
+from bot.core.reply import Button, Fact, Message, Notice, Reply, Section, command_ref
 from handlers.agreements.common import COMMAND, KpiShortfall, kpi_shortfall
 from handlers.agreements.details import AgreementDetails, PaymentRow, role_words
 from handlers.opportunities.common import money
@@ -166,9 +166,12 @@ def details_sections(
         for row in details.payments
         if for_team and row.payment.paid_on is None and row.pay_by and row.pay_by < on
     )
-    how = (
-        f"When an invoice comes, type {COMMAND} invoice and the payment's number (and the day "
-        f"it came, if not today). When it is paid, type {COMMAND} paid and its number."
+    how = " ".join(
+        f"Payment {row.payment.id}: "
+        f"{command_ref(f'{COMMAND} invoice {row.payment.id}', f'Invoice came for payment {row.payment.id}')}, "
+        f"{command_ref(f'{COMMAND} paid {row.payment.id}', f'Mark payment {row.payment.id} paid')}."
+        for row in details.payments
+        if row.payment.paid_on is None
     )
     return [
         Section(heading="People and dates", facts=facts),
@@ -212,8 +215,8 @@ def shortfall_words(shortfall: KpiShortfall) -> str:
     return (
         f"This contract is worth more than £{shortfall.over_pounds:,}, so the law says it "
         f"needs at least {shortfall.required} key performance indicators ({shortfall.citation}). "
-        f"It has {shortfall.has}. Add them: type {COMMAND} edit and its number. They go in "
-        "the contract details notice."
+        f"It has {shortfall.has}. Add them in each agreement's details (open it from "
+        f"{command_ref(COMMAND, 'your agreements')}). They go in the contract details notice."
     )
 
 
@@ -332,8 +335,8 @@ def team_register(
         title=f"Agreements: {authority.name}",
         text=None
         if rows
-        else f"No agreements recorded yet. Type {COMMAND} new to record one, or {COMMAND} "
-        "new and an opportunity's number to start from that opportunity.",
+        else "No agreements recorded yet. Record one: "
+        f"{command_ref(f'{COMMAND} new', 'Record an agreement')}.",
         sections=[_row(a, p, k, True) for a, p, k in rows],
         buttons=[
             Button(label="Record an agreement", action=f"cmd.{COMMAND}", value="new"),

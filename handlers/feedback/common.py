@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.reply import command_ref
 from bot.core.turn import Door, Turn
 from bot.services import Services
 from handlers.steps import Refused, load_locked
@@ -29,7 +30,10 @@ from storage.engagement_tables import Engagement
 from storage.feedback_tables import FeedbackPoint
 
 COMMAND = "feedback"
-NOT_FOUND = f"We couldn't find that feedback point. Type {COMMAND} to see the ones you can see."
+NOT_FOUND = (
+    "We couldn't find that feedback point. See the ones you can see: "
+    f"{command_ref(COMMAND, 'your feedback points')}."
+)
 
 #: Said wherever feedback is shown or set up: what it is for, and what it is never for.
 NEVER_FOR = (

@@ -48,8 +48,8 @@ from storage.visibility import Refusal
 
 FORM_KEY = "feedback_point"
 HOW_TO_START = (
-    f"Type {COMMAND} new agreement and its number, {COMMAND} new engagement and its number, "
-    f"or {COMMAND} new service for your own organisation's service."
+    "For an agreement, open it and press Set up a feedback point. For your own "
+    f"organisation's service: {command_ref(f'{COMMAND} new service', 'a feedback point for your service')}."
 )
 
 
@@ -130,8 +130,11 @@ async def check_target(
             await refuse(session, turn, None, "new point", "not a provider")
             return Refusal("A service's feedback point is for the provider that runs it.")
         return Refusal(
-            f"You belong to more than one organisation. Type {COMMAND} new service and the "
-            f"organisation's number, one of: {', '.join(str(m) for m in mine)}."
+            "You belong to more than one organisation. Which one runs the service? "
+            + ", ".join(
+                command_ref(f"{COMMAND} new service {m}", f"a feedback point for organisation {m}")
+                for m in mine
+            )
         )
     return Refusal(f"What is the feedback for? {HOW_TO_START}")
 
@@ -439,7 +442,7 @@ async def _set_state(
             text = (
                 f"Closed {point.service_name}. The page now says it is not taking feedback, "
                 'and still shows your "you said, we did" posts. '
-                f"Type {COMMAND} reopen {point.id} to open it again."
+                f"Open it again: {command_ref(f'{COMMAND} reopen {point.id}', 'Reopen it')}."
             )
         else:
             text = f"{point.service_name} is open for feedback again."

@@ -223,7 +223,7 @@ def saved_replies(saved: Saved) -> list[Reply]:
             title="Thank you. Your choices are saved.",
             text=f"Saved on {format_when(saved.now, saved.timezone)}. "
             f"{describe(saved.preferences, saved.timezone, saved.now)} "
-            f"You can change this any time: type {COMMAND}.",
+            f"You can change this any time: {command_ref(COMMAND, 'your notification choices')}.",
             buttons=[Button(label="Change my choices", action=f"cmd.{COMMAND}")],
             who_sees=WHO_SEES,
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Button, Message, Notice, Reply
+from bot.core.reply import Button, Message, Notice, Reply, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.forms import Subject, form_step, form_view
@@ -68,7 +68,7 @@ class _ChangeForm(TeamForm):
             return Refusal(
                 f"{opportunity.title} is not open, so it can't be changed now. "
                 + (
-                    f"It is still a draft: type {COMMAND} edit {opportunity.id}."
+                    f"It is still a draft: {command_ref(f'{COMMAND} edit {opportunity.id}', 'the draft')}."
                     if opportunity.state == OpportunityState.DRAFT
                     else ""
                 )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_when
 from bot.core.forms import FormDefinition
-from bot.core.reply import Message, Notice, Reply, Section
+from bot.core.reply import Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Actor, Turn
 from bot.services import Services
 from handlers import clarifications as shared
@@ -74,7 +74,8 @@ class OpportunityQuestions(ClarificationSubject):
             return (
                 f"The last day for questions about {o.title} was {format_when(last_day, tz)}, "
                 "so the council can't take new questions now. Nothing was sent. Every answer "
-                f"already given is in the full details: type {COMMAND} show {o.id}."
+                f"already given is in the full details: "
+                f"{command_ref(f'{COMMAND} show {o.id}', f'the details of {o.title}')}."
             )
         return None
 
@@ -196,8 +197,9 @@ class AnswerQuestion(TeamForm):
         opportunity_id, question_id = number_at(turn, 1), number_at(turn, 2)
         if opportunity_id is None or question_id is None:
             return Refusal(
-                f"Which question? Type {COMMAND} questions and the opportunity's number to "
-                "see the questions waiting, each with a button to answer it."
+                "Which question? Open the opportunity from the list to see the questions "
+                "waiting, each with a button to answer it: "
+                f"{command_ref(COMMAND, 'the opportunities')}."
             )
         try:
             opportunity = await load_for_team(session, turn, opportunity_id, "answer question")

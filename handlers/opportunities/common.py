@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LONDON, format_when
+from bot.core.reply import command_ref
 from bot.core.turn import Actor, Turn
 from handlers.engagements.common import Refused, load_locked, number_at, words_of
 from storage import audit
@@ -62,7 +63,10 @@ STATE_WORDS = {
 
 
 #: Said when a number names no opportunity this person may see (a draft is not shown).
-NOT_FOUND = f"We couldn't find that opportunity. Type {COMMAND} to see the open ones."
+NOT_FOUND = (
+    "We couldn't find that opportunity. See the open ones: "
+    f"{command_ref(COMMAND, 'the open opportunities')}."
+)
 
 
 class NotTheTeam(Refused):

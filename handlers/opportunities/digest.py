@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import LONDON, format_when
 from bot.core.quiet_hours import digest_day, zone_named
-from bot.core.reply import Button, Message, ReplyList, Section
+from bot.core.reply import Button, Message, ReplyList, Section, command_ref
 from bot.services import Services
 from handlers.notifications.choices import COMMAND as CHANGE_COMMAND
 from handlers.opportunities.common import COMMAND
@@ -89,7 +89,12 @@ def digest_message(listed: Sequence[_Listed], tz: ZoneInfo) -> Message:
         for item in shown
     ]
     if n > len(shown):
-        sections.append(Section(text=f"And {n - len(shown)} more. Type {COMMAND} to see them all."))
+        sections.append(
+            Section(
+                text=f"And {n - len(shown)} more. See them all: "
+                f"{command_ref(COMMAND, 'the open opportunities')}."
+            )
+        )
     return Message(
         title="New opportunities for you this week",
         text=(

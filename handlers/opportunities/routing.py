@@ -76,7 +76,10 @@ def decision_for(opportunity: Opportunity, choice: OpportunityRoute) -> RouteDec
 
 
 def how_to_choose(opportunity_id: int) -> str:
-    return f"Type {COMMAND} route {opportunity_id} to answer six short questions."
+    return (
+        "Answer six short questions: "
+        f"{command_ref(f'{COMMAND} route {opportunity_id}', 'the route questions')}."
+    )
 
 
 # --- at publishing ---------------------------------------------------------------------------

@@ -119,7 +119,8 @@ class TeamForm(FormPurpose):
         if opportunity.state != OpportunityState.DRAFT:
             return Refusal(
                 f"{opportunity.title} is published, so it can't be changed in place. "
-                f"Send a change to everyone instead: type {COMMAND} amend {opportunity.id}."
+                f"Send a change to everyone instead: "
+                f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}."
             )
         return opportunity
 
@@ -138,7 +139,10 @@ async def _authority_for(session: AsyncSession, turn: Turn) -> Authority | Refus
         authorities = [a for a in authorities if a.slug == wanted]
     if len(authorities) == 1:
         return authorities[0]
-    names = ", ".join(f"{a.name} (type {COMMAND} new for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'{COMMAND} new for={a.slug}', f'a new opportunity for {a.name}')})"
+        for a in authorities
+    )
     return Refusal(f"Which council is this for? {names}")
 
 
@@ -278,7 +282,8 @@ class OpportunitySetup(TeamForm):
             return [
                 Notice(
                     text=f"{opportunity.title} was published while you were filling this in, so "
-                    f"nothing was changed. Type {COMMAND} amend {opportunity.id} to send a change.",
+                    f"nothing was changed. Send a change instead: "
+                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}.",
                     level="warning",
                 )
             ]
@@ -399,8 +404,8 @@ class LotForm(TeamForm):
             found = await _lot(session, opportunity.id, lot_number)
             if found is None:
                 return Refusal(
-                    f"{opportunity.title} has no lot {lot_number}. Type {COMMAND} preview "
-                    f"{opportunity.id} to see its lots."
+                    f"{opportunity.title} has no lot {lot_number}. See its lots: "
+                    f"{command_ref(f'{COMMAND} preview {opportunity.id}', 'the preview')}."
                 )
         return Subject(
             None,
@@ -448,7 +453,8 @@ class LotForm(TeamForm):
             return [
                 Notice(
                     text=f"{opportunity.title} was published, so its lots can't change in "
-                    f"place. Nothing was changed. Type {COMMAND} amend {opportunity.id}.",
+                    f"place. Nothing was changed. Send a change instead: "
+                    f"{command_ref(f'{COMMAND} amend {opportunity.id}', 'the form to send a change')}.",
                     level="warning",
                 )
             ]

@@ -102,7 +102,10 @@ async def council_for(session: AsyncSession, turn: Turn, attempted: str) -> Auth
     await refuse(session, turn, None, attempted, "which council" if mine else "not a commissioner")
     if not mine:
         raise NotTheTeam("Only a council's commissioning team can plan its pipeline.")
-    names = ", ".join(f"{a.name} (type {COMMAND} {attempted} for={a.slug})" for a in authorities)
+    names = ", ".join(
+        f"{a.name} ({command_ref(f'{COMMAND} {attempted} for={a.slug}', f'the pipeline for {a.name}')})"
+        for a in authorities
+    )
     raise NotTheTeam(f"Which council is this for? {names}")
 
 

@@ -224,14 +224,20 @@ async def test_the_provider_is_told_first_then_the_team_decides_and_records_the_
     said = text_of(await grace.say(f'agreements assessment {draft.id} respond text="Hi"'))
     assert "couldn't find that agreement" in said
 
+    # The response and the reason by the short form (as the web gives them): the same step
+    # runs as for the typed text="..." and reason="...".
     said = text_of(
-        await tom.say(f'agreements assessment {draft.id} respond text="The survey was late"')
+        await tom.fill(
+            f"agreements assessment {draft.id} respond", {0: {"reason": "The survey was late"}}
+        )
     )
     assert "Sent your response" in said
     assert await messages_to(door, priya, "The survey was late")
 
     said = text_of(
-        await priya.say(f'agreements assessment {draft.id} decide reason="Survey to be rerun"')
+        await priya.fill(
+            f"agreements assessment {draft.id} decide", {0: {"reason": "Survey to be rerun"}}
+        )
     )
     assert "is decided, by you" in said
     assert "contract performance notice (UK9, section 71) by Tuesday 1 December 2026" in said

@@ -79,7 +79,7 @@ async def test_only_what_the_other_side_accepts_changes_the_framework(door: Test
     assert f"Proposal {first.id}, waiting for you" in shown
     assert "Add outcome: Young people feel safer" in shown
     assert "Your organisation, the other organisations party" in shown
-    assert f"type agreements framework {n} and what you propose" in shown
+    assert "go to the form to propose a change" in shown
     assert "Priya Shah (the council), Monday 12 January 2026, 9am" in shown
 
     said = text_of(await tom.say(f"agreements framework {n} accept {first.id}"))

@@ -21,7 +21,7 @@ from storage.models import AuditEvent, WorkState
 from storage.variation_tables import AgreementVariation
 from tests.features.engagement_story import add_hilltop
 from tests.features.test_agreements import answers, record
-from tests.support.inprocess import Conversation, TestDoor, text_of
+from tests.support.inprocess import Conversation, TestDoor, form_in, text_of
 
 #: Monday 12 January 2026, 9am.
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
@@ -246,11 +246,16 @@ async def test_each_side_only_does_its_part(door: TestDoor) -> None:
     assert "Only the commissioning team" in text_of(
         await tom.say(f'agreements variation {variation.id} approve reason="Fine"')
     )
-    assert "Say why you disagree" in text_of(
-        await priya.say(f"agreements variation {variation.id} disagree")
-    )
+    # With no reason, a short form asks for it (the web has nowhere to type reason="...");
+    # opening it changes nothing, and its answer runs the same step as the typed reason.
+    assert form_in(await priya.say(f"agreements variation {variation.id} disagree")).fields
     assert await variations(door) == before
-    await priya.say(f'agreements variation {variation.id} disagree reason="Too costly"')
+    said = text_of(
+        await priya.fill(
+            f"agreements variation {variation.id} disagree", {0: {"reason": "Too costly"}}
+        )
+    )
+    assert f"You disagreed with variation {variation.id}" in said
     assert "can't be approved" in text_of(
         await priya.say(f'agreements variation {variation.id} approve reason="Fine"')
     )
@@ -261,7 +266,7 @@ async def test_each_side_only_does_its_part(door: TestDoor) -> None:
     shown = text_of(await tom.say(f"agreements variations {agreement_id}"))
     assert "Disagreed: Too costly" in shown
     assert "Rejected" in shown
-    assert len(await refusals(door, tom)) == 2 and len(await refusals(door, priya)) == 3
+    assert len(await refusals(door, tom)) == 2 and len(await refusals(door, priya)) == 2
 
 
 @pytest.mark.parametrize("on", [Door.WEB, Door.SLACK, Door.TEAMS])

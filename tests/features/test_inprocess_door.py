@@ -30,9 +30,9 @@ async def test_help_lists_what_this_person_may_use(door: TestDoor) -> None:
     [for_priya] = await priya.say("help")
     [for_tom] = await tom.say("help")
     assert isinstance(for_priya, Message) and isinstance(for_tom, Message)
-    assert "• directory:" in text_of([for_priya])
-    assert "• directory:" not in text_of([for_tom])
-    assert "• readiness:" in text_of([for_tom])
+    assert "• go to directory:" in text_of([for_priya])
+    assert "• go to directory:" not in text_of([for_tom])
+    assert "• go to readiness:" in text_of([for_tom])
 
 
 async def test_unknown_people_and_words_are_refused(door: TestDoor) -> None:
@@ -96,7 +96,7 @@ async def test_a_role_lost_applies_to_the_next_turn(door: TestDoor) -> None:
         for membership in list(person.memberships):
             await session.delete(membership)
     assert not (await tom.actor()).grants
-    assert "• readiness:" not in text_of(await tom.say("help"))
+    assert "• go to readiness:" not in text_of(await tom.say("help"))
 
 
 async def test_a_retried_delivery_is_handled_once_and_replies_are_queued(door: TestDoor) -> None:

@@ -165,7 +165,7 @@ async def test_publishing_without_a_route_is_refused_and_offers_the_route_step(
     before = await _route_state(door)
     replies = await priya.say(f"opportunities publish {n}")
     words = text_of(replies)
-    assert "Nothing was sent" in words and f"Type opportunities route {n}" in words
+    assert "Nothing was sent" in words and "go to the route questions" in words
     refusal = next(r for r in replies if isinstance(r, Notice))
     assert any(b.value == f"route {n}" for b in refusal.buttons)
     assert await _route_state(door) == before
@@ -174,7 +174,7 @@ async def test_publishing_without_a_route_is_refused_and_offers_the_route_step(
         "publish"
     ]
     # The checklist, too, asks for the route first.
-    assert f"Type opportunities route {n}" in text_of(
+    assert "go to the route questions" in text_of(
         await priya.say(f"opportunities checklist {n}")
     )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.reply import Message, Notice, Reply, Section
+from bot.core.reply import Message, Notice, Reply, Section, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.engagements.common import load_locked
@@ -69,8 +69,7 @@ async def suggest_introduction(
         await refuse(session, turn, opportunity, "introduce", "not a local broker")
         raise NotForYou(
             "Only the local support organisation for this opportunity's area can suggest "
-            f"introductions. Type {COMMAND} introduce and two post numbers, for example "
-            f"{COMMAND} introduce 3 5."
+            "introductions."
         )
     if (
         a is None
@@ -83,8 +82,8 @@ async def suggest_introduction(
         await refuse(session, turn, opportunity, "introduce", "posts do not pair")
         raise NotForYou(
             "Those two posts can't be introduced: each must be an open post from a different "
-            f"provider, for the same opportunity. Type {COMMAND} partnering "
-            f"{opportunity.id} to see them."
+            f"provider, for the same opportunity. See them: "
+            f"{command_ref(f'{COMMAND} partnering {opportunity.id}', 'the partner posts')}."
         )
     if not is_open(opportunity, services):
         await refuse(session, turn, opportunity, "introduce", "not open")
@@ -153,8 +152,8 @@ async def introduce(turn: Turn, services: Services) -> list[Reply]:
     if first is None or second is None:
         return [
             Notice(
-                text=f"Which two posts? Type {COMMAND} introduce and both numbers, for example "
-                f"{COMMAND} introduce 3 5.",
+                text="Which two posts? Open the opportunity's partner posts and choose two: "
+                f"{command_ref(COMMAND, 'the opportunities')}.",
                 level="warning",
             )
         ]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.forms import format_answer
-from bot.core.reply import Button, Fact, Message, ReplyList
+from bot.core.reply import Button, Fact, Message, ReplyList, command_ref
 from bot.core.turn import Turn
 from bot.services import Services
 from handlers.opportunities.common import COMMAND, NOT_FOUND, Refused, refuse, runs_it
@@ -33,8 +33,8 @@ ONLY_FITTING = (
     "area, can see partner posts. Nothing was changed."
 )
 NO_SUCH_POST = (
-    f"We couldn't find that post, or it was taken down. Type {COMMAND} partnering and the "
-    "opportunity's number to see the posts."
+    "We couldn't find that post, or it was taken down. Open the opportunity to see its "
+    f"posts: {command_ref(COMMAND, 'the opportunities')}."
 )
 NO_SUCH_REQUEST = "We couldn't find that request to talk. Nothing was changed."
 

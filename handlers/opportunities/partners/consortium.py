@@ -68,8 +68,7 @@ class ConsortiumForm(FormPurpose):
         opportunity_id = number_at(turn, 1)
         if opportunity_id is None:
             return Refusal(
-                f"Which opportunity? Type {COMMAND} consortium and its number, for example "
-                f"{COMMAND} consortium 4."
+                f"Which opportunity? Open it from the list: {command_ref(COMMAND, 'the opportunities')}."
             )
         opportunity = await session.get(Opportunity, opportunity_id)
         if opportunity is None or opportunity.state == OpportunityState.DRAFT:
@@ -90,7 +89,8 @@ class ConsortiumForm(FormPurpose):
         await refuse(session, turn, opportunity, "consortium", "not introduced")
         return Refusal(
             "You can record a consortium once you and a partner have both said yes to "
-            f"talking. Type {COMMAND} partnering {opportunity.id} to find partners."
+            f"talking. Find partners: "
+            f"{command_ref(f'{COMMAND} partnering {opportunity.id}', 'the partner posts')}."
         )
 
     async def prefill(self, session: AsyncSession, subject: Subject) -> dict[str, Any]:

@@ -90,8 +90,7 @@ class PostForm(FormPurpose):
         opportunity_id = number_at(turn, 1)
         if opportunity_id is None:
             return Refusal(
-                f"Which opportunity? Type {COMMAND} partners and its number, for example "
-                f"{COMMAND} partners 4."
+                f"Which opportunity? Open it from the list: {command_ref(COMMAND, 'the opportunities')}."
             )
         opportunity = await session.get(Opportunity, opportunity_id)
         if opportunity is None or opportunity.state == OpportunityState.DRAFT:

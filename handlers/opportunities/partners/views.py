@@ -341,8 +341,8 @@ def partner_replies(view: PartnerView, turn: Turn) -> list[Reply]:
             Message(
                 title=f"Partner posts to broker: {o.title}",
                 text=f"You see these as {broker}, the local support organisation. To suggest "
-                f"two talk, type {COMMAND} introduce and both post numbers, for example "
-                f"{COMMAND} introduce 3 5. We ask both, and share names only if both say yes."
+                f"two talk, give both post numbers, like {COMMAND} introduce 3 5. "
+                "We ask both, and share names only if both say yes."
                 if view.broker_posts
                 else "Nobody has posted yet.",
                 sections=sections,
