@@ -175,8 +175,29 @@ async def _commissioner(priya: Journey) -> None:
     await priya.link("Open: 1", "Your council's engagements")
 
     await priya.nav("Engagements", "Your council's engagements")
-    await priya.link("Set up an engagement")
-    await expect(priya.main).to_contain_text("Page 1 of")
+    await priya.link("Set up an engagement", "What it is about")
+    await expect(priya.main).to_contain_text("Page 1 of 3")
+    form = priya.page
+    await form.get_by_label("What is this engagement called?").fill("Lunch clubs in Burnley")
+    await form.get_by_label("What is it for?").fill("Hot meals and company for older people.")
+    await form.get_by_label("Older people").check()
+    areas = form.get_by_role("group", name="Which areas will it cover?")
+    await areas.get_by_label("Type council names or postcodes").fill("Burnley")
+    await priya.button("Save and continue", "Money and timing")
+    await form.get_by_label("When does the engagement close?").fill("2026-03-13")
+    await form.get_by_label("What do you promise providers about confidentiality?").fill(
+        "We keep what you say private."
+    )
+    await priya.button("Save and continue", "Questions to ask")
+    await priya.button(re.compile("^Send"), "Draft: Lunch clubs in Burnley")
+    # The review shows the questions providers will be asked.
+    await expect(priya.main).to_contain_text("What would make this work possible")
+    await priya.link("Publish", "Publish this engagement?")
+    await expect(priya.main).to_contain_text(
+        re.compile(r"Publish 'Lunch clubs in Burnley' to \d+ organisations? now\?")
+    )
+    await priya.button("Yes, publish it")
+    await expect(priya.main).to_contain_text("Published")
 
     await priya.nav("Opportunities", "Your council's opportunities")
     await priya.link("Open", opportunity_story.TITLE)
@@ -185,6 +206,9 @@ async def _commissioner(priya: Journey) -> None:
 
     await priya.nav("Agreements", re.compile("^Agreements"))
     await priya.link("Show", "Youth clubs in Preston")
+    await expect(priya.main).to_contain_text("Set up a feedback point")
+    await priya.link(re.compile("^Open the check-in of"))
+    await expect(priya.main).to_contain_text("Youth clubs in Preston")
 
     await priya.nav("Exports", "What would you like to download?")
 
