@@ -356,12 +356,15 @@ def confirmation(
         Fact(label=field.label, value=format_answer(field, response.answers.get(field.id)))
         for field in definition.all_fields()
     ]
+    # Back to this same form (`engagements answer 4`), not the feature's list.
+    reopen = purpose.resume(response)
+    change = f"{purpose.command} {reopen}".strip()
     return Message(
-        title=f"Thank you. We saved your {definition.title.lower()}.",
+        title=f"Thank you. We saved your {definition.title[:1].lower()}{definition.title[1:]}.",
         text=f"Saved on {when}. You can change it any time: "
-        f"{command_ref(purpose.command, 'the form again')}.",
+        f"{command_ref(change, 'change your answers')}.",
         sections=[Section(heading="What you told us", facts=facts)],
-        buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}")],
+        buttons=[Button(label="Change answers", action=f"cmd.{purpose.command}", value=reopen)],
         who_sees=definition.who_sees,
     )
 
@@ -371,7 +374,7 @@ def _saved_notice(purpose: FormPurpose, turn: Turn, services: Services) -> Notic
     when = format_when(services.clock.now(), turn.actor.timezone)
     return Notice(
         text=f"Saved on {when}. Nothing is sent yet. Come back any time, from here or "
-        f"from Slack or Teams, to carry on: {command_ref(purpose.command, 'your draft')}.",
+        f"from Slack or Teams. To carry on: {command_ref(purpose.command, 'the form')}.",
         level="success",
         buttons=[Button(label="Carry on", action=f"cmd.{purpose.command}")],
     )

@@ -9,10 +9,8 @@ axe-core (bundled in the axe-playwright-python wheel, so nothing is fetched) aga
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -23,42 +21,11 @@ from storage.conversation_tables import CheckinMessage
 from storage.evidence_tables import EvidenceRow
 from storage.monitoring_tables import CheckinRow
 from storage.variation_tables import AgreementVariation
-from tests.e2e.pages import PHONE, check_form_page
+from tests.e2e.pages import PHONE, Accessibility, check_form_page
 from tests.support import evidence_files
 from tests.support.servers import RunningApp
 
 pytestmark = pytest.mark.browser
-
-#: WCAG 2.0, 2.1 and 2.2 at levels A and AA, as axe-core tags them.
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-class Accessibility:
-    """axe-core on each page the test reaches; what it found, kept to fail on at the end
-    (so one run lists every page's problems, not only the first)."""
-
-    def __init__(self) -> None:
-        self.axe = Axe()
-        self.pages: list[str] = []
-        self.violations: list[str] = []
-
-    async def check(self, page: Page) -> None:
-        results = await self.axe.run(
-            page,
-            options={
-                "runOnly": {"type": "tag", "values": WCAG_TAGS},
-                "resultTypes": ["violations"],
-            },
-        )
-        response: dict[str, Any] = results.response
-        assert response["testEngine"]["name"] == "axe-core"
-        self.pages.append(page.url)
-        for violation in response["violations"]:
-            where = [" ".join(node["target"]) for node in violation["nodes"]][:5]
-            self.violations.append(
-                f"{page.url}: {violation['id']} ({violation['impact']}): "
-                f"{violation['help']} at {where}"
-            )
 
 
 async def _sign_in(page: Page, base: str, name: str, axe: Accessibility) -> None:

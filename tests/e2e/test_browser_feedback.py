@@ -39,8 +39,7 @@ from bot.services import Services
 from storage.agreement_tables import Agreement
 from storage.feedback_tables import FeedbackEntry, FeedbackPoint
 from storage.testimony_tables import FeedbackTestimony
-from tests.e2e.pages import check_form_page
-from tests.e2e.test_browser_agreements import WCAG_TAGS
+from tests.e2e.pages import WCAG_TAGS, check_form_page
 from tests.support.inprocess import TestDoor
 from tests.support.polling import settle
 from tests.support.servers import RunningApp

@@ -9,15 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.test_browser_agreements import Accessibility
+from tests.e2e.pages import DESKTOP, NARROW, Accessibility, fits_the_screen, with_large_text
 from tests.support.servers import RunningApp
 
 pytestmark = pytest.mark.browser
-
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-NARROW: ViewportSize = {"width": 320, "height": 640}
 
 PEOPLE = {
     "Tom Okafor": ["Home", "Opportunities", "Engagements", "Agreements", "Our organisation"],
@@ -41,10 +38,7 @@ async def _walk(page: Page, base: str, name: str, axe: Accessibility | None) -> 
         title = await page.title()
         assert title.endswith(" – Convene") and title != "Convene", f"{page.url}: {title}"
         titles.append(title)
-        width = await page.evaluate("document.documentElement.scrollWidth")
-        viewport = page.viewport_size
-        assert viewport is not None
-        assert width <= viewport["width"], f"{page.url} scrolls sideways: {width}px wide"
+        await fits_the_screen(page)
         if axe is not None:
             await axe.check(page)
     return titles
@@ -68,7 +62,7 @@ async def test_each_person_clicks_through_their_navigation(
         try:
             page = await context.new_page()
             if text_zoom:
-                await page.route("**/static/convene.css", _with_large_text)
+                await page.route("**/static/convene.css", with_large_text)
             titles = await _walk(page, app_server.url, name, axe if with_axe else None)
             # Home is reached twice (after signing in, then from the nav); all else differ.
             assert len(set(titles[1:])) == len(titles) - 1, titles
@@ -76,12 +70,3 @@ async def test_each_person_clicks_through_their_navigation(
             await context.close()
     assert axe.pages, "axe looked at no pages"
     assert axe.violations == [], "\n".join(axe.violations)
-
-
-async def _with_large_text(route):  # type: ignore[no-untyped-def]
-    """The site's stylesheet with every text size doubled, as a browser's text zoom does."""
-    response = await route.fetch()
-    css = await response.text()
-    await route.fulfill(
-        response=response, body=css + "\nhtml { font-size: 200%; } body { font-size: 38px; }\n"
-    )

@@ -318,7 +318,7 @@ async def test_three_providers_on_three_doors_from_publish_to_you_said_we_did(
             ],
         )
     )
-    assert f"Thank you. We saved your questions: {TITLE.lower()}" in page, page
+    assert f"Thank you. We saved your questions: {TITLE}" in page, page
 
     sent = [
         r for r in await answers_for(services, engagement) if r.state == ResponseState.SUBMITTED

@@ -131,7 +131,7 @@ async def test_back_skip_stop_and_resume(
     assert "oscr_number" not in (await the_draft(services)).answers
 
     reply = await chat.say("stop")
-    assert "Saved on" in reply and "to carry on: type profile" in reply
+    assert "Saved on" in reply and "To carry on: type profile." in reply
     assert (await the_draft(services)).state == ResponseState.DRAFT
 
     # Chat mode is over: a plain word is a command again.
