@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from bot.core.feature import Command, Feature
 from bot.core.reply import Notice, Reply, command_ref
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
-from handlers.dashboard import figures, views
+from handlers.dashboard import figures, images, views
+from handlers.dashboard.page import council_page
 from handlers.directory import _area_code as typed_area_code
 from storage.visibility import Refusal
 
@@ -60,34 +61,31 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
                 level="warning",
             )
         ]
-    async with services.db.session() as session:
-        authority = await figures.council_for(session, councils, args.get("for"))
-        if isinstance(authority, Refusal):
-            return [Notice(text=authority.message, level="warning")]
-        found_figures = await figures.council_figures(
-            session,
-            authority,
-            today=today,
-            now=now,
-            service_area=service or None,
-            area=area or None,
-            minimum=services.settings.suppression_minimum,
-        )
-    chosen_council = f" for={authority.slug}" if len(councils) > 1 else ""
-    replies, charts = views.council_view(
-        found_figures,
-        now=now,
-        command=f"dashboard{chosen_council}",
-        service=service,
-        area=area,
-        chosen=views.filters_text(found_figures, service, area),
+    page = await council_page(
+        services, councils, wanted=args.get("for"), service=service, area=area, now=now
     )
-    await views.drawn(charts)
-    return replies
+    if isinstance(page, Refusal):
+        return [Notice(text=page.message, level="warning")]
+    await views.drawn(page.charts)
+    if turn.door in (Door.SLACK, Door.TEAMS):
+        # Chat shows a PNG fetched by the platform from a short-lived signed address.
+        for chart in page.charts:
+            chart.chat_image_url = images.chat_image_url(
+                services.settings,
+                images.ChartTicket(
+                    person_id=turn.actor.person_id,
+                    council=page.council,
+                    key=chart.key,
+                    service=service,
+                    area=area,
+                ),
+            )
+    return page.replies
 
 
 FEATURE = Feature(
     name="dashboard",
+    exports=(images.ChartImages,),
     commands=(
         Command(
             "dashboard",
