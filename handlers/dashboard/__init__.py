@@ -16,9 +16,10 @@ from bot.core.feature import Command, Feature
 from bot.core.reply import Notice, Reply, command_ref
 from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
-from handlers.dashboard import figures, images, views
+from handlers.dashboard import digest, digest_day, figures, images, views
 from handlers.dashboard.page import council_page
 from handlers.directory import _area_code as typed_area_code
+from storage.commissioner_digests import COMMISSIONER_DIGEST_KIND, ensure_commissioner_digest_job
 from storage.visibility import Refusal
 
 NOT_FOR_YOU = (
@@ -67,6 +68,9 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
     if isinstance(page, Refusal):
         return [Notice(text=page.message, level="warning")]
     await views.drawn(page.charts)
+    async with services.db.session() as session:
+        # The weekly digest's hourly job, started by the first commissioner to look.
+        await ensure_commissioner_digest_job(session, now)
     if turn.door in (Door.SLACK, Door.TEAMS):
         # Chat shows a PNG fetched by the platform from a short-lived signed address.
         for chart in page.charts:
@@ -86,7 +90,15 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
 FEATURE = Feature(
     name="dashboard",
     exports=(images.ChartImages,),
+    reminders={COMMISSIONER_DIGEST_KIND: digest.build_commissioner_digests},
     commands=(
+        Command(
+            digest_day.COMMAND,
+            "choose the day of your weekly digest, or turn it off (commissioners)",
+            digest_day.digest,
+            teams_scopes=frozenset({"team", "groupChat"}),
+            private=True,
+        ),
         Command(
             "dashboard",
             "where things are: engagements, opportunities, agreements, feedback, readiness",
