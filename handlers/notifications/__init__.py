@@ -15,6 +15,7 @@ from bot.core.turn import Actor
 from bot.services import Services
 from handlers.forms import form_step
 from handlers.notifications.choices import COMMAND, PREFERENCES, describe
+from handlers.notifications.commissioner_digest import digest_day_sections
 from storage.notification_preferences import preferences_for
 
 
@@ -46,5 +47,9 @@ FEATURE = Feature(
         ),
     ),
     form_purposes=(PREFERENCES,),
-    home_sections=(HomeSection(order=90, sections=_home_sections),),
+    home_sections=(
+        HomeSection(order=90, sections=_home_sections),
+        # Commissioners: the day of their weekly digest (a separate, small section).
+        HomeSection(order=91, sections=digest_day_sections),
+    ),
 )

@@ -130,3 +130,14 @@ async def test_only_commissioners_choose_a_digest_day(door: TestDoor) -> None:
     tom = await door.sign_in("Tom Okafor")
     await tom.say("digest day=friday")
     assert "The weekly digest is for council commissioning teams." in tom.text()
+
+
+async def test_home_shows_a_commissioner_their_digest_day_with_buttons(door: TestDoor) -> None:
+    dana, _ = await seeded(door)
+    await dana.say("home")
+    assert "Your weekly digest (for commissioners)" in dana.text()
+    assert "We send your weekly digest on Mondays" in dana.text()
+    assert "day=off" in dana.text() and "day=friday" in dana.text()
+    tom = await door.sign_in("Tom Okafor")
+    await tom.say("home")
+    assert "Your weekly digest" not in tom.text()
