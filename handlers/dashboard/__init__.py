@@ -37,6 +37,8 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
     """The commissioner's dashboard, or the provider's (`view=provider` for someone who is
     both)."""
     assert turn.actor is not None
+    if (turn.text or "").split()[1:2] == [digest_day.SUB]:
+        return await digest_day.digest(turn, services)
     args = _args(turn)
     councils = turn.actor.commissioner_for()
     organisations = sorted(turn.actor.member_of())
@@ -92,13 +94,6 @@ FEATURE = Feature(
     exports=(images.ChartImages,),
     reminders={COMMISSIONER_DIGEST_KIND: digest.build_commissioner_digests},
     commands=(
-        Command(
-            digest_day.COMMAND,
-            "choose the day of your weekly digest, or turn it off (commissioners)",
-            digest_day.digest,
-            teams_scopes=frozenset({"team", "groupChat"}),
-            private=True,
-        ),
         Command(
             "dashboard",
             "where things are: engagements, opportunities, agreements, feedback, readiness",

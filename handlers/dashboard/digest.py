@@ -183,7 +183,7 @@ def digest_message(sections: list[Section], today: date) -> Message:
         sections=sections,
         buttons=[
             Button(label="Open the dashboard", action="cmd.dashboard"),
-            Button(label="Change the day", action="cmd.digest"),
+            Button(label="Change the day", action="cmd.dashboard", value="digest"),
         ],
         who_sees=WHO_SEES,
     )

@@ -1,7 +1,7 @@
 """`digest`: a commissioner chooses the day of their weekly digest, or turns it off.
 
-Typed or pressed: `digest` shows the day chosen with a button for each day and one to
-turn it off; `digest day=tuesday` or `digest off` saves. Service step `choose` (typed
+Typed or pressed: `dashboard digest` shows the day chosen with a button for each day and one to
+turn it off; `dashboard digest day=tuesday` or `dashboard digest off` saves. Service step `choose` (typed
 input, one unit of work, a result or a refusal); the view words it.
 """
 
@@ -18,7 +18,9 @@ from storage.commissioner_digests import (
     ensure_commissioner_digest_job,
 )
 
-COMMAND = "digest"
+#: Teams' command lists are full, so the day is chosen inside `dashboard`: `dashboard digest`.
+COMMAND = "dashboard"
+SUB = "digest"
 NOT_FOR_YOU = "The weekly digest is for council commissioning teams."
 
 
@@ -38,12 +40,12 @@ def section(weekday: int | None) -> Section:
         text=day_words(weekday),
         buttons=[
             *(
-                Button(label=day, action=f"cmd.{COMMAND}", value=f"day={day.lower()}")
+                Button(label=day, action=f"cmd.{COMMAND}", value=f"{SUB} day={day.lower()}")
                 for i, day in enumerate(DAYS)
                 if i != weekday
             ),
             *(
-                [Button(label="Turn it off", action=f"cmd.{COMMAND}", value="day=off")]
+                [Button(label="Turn it off", action=f"cmd.{COMMAND}", value=f"{SUB} day=off")]
                 if weekday is not None
                 else []
             ),
@@ -56,7 +58,7 @@ def _wanted(turn: Turn) -> tuple[bool, int | None] | None:
     Takes `day=tuesday`, `day=off`, or the word itself: `digest tue`, `digest off`."""
     _, typed = parse_command(turn.text or "")
     args = {**typed, **turn.args}
-    words = [w for w in (turn.text or "").lower().split()[1:] if "=" not in w]
+    words = [w for w in (turn.text or "").lower().split()[1:] if "=" not in w and w != SUB]
     day = (args.get("day") or (words[0] if words else "")).strip().lower()
     if not day:
         return False, None

@@ -85,7 +85,7 @@ async def test_on_monday_the_commissioner_gets_one_digest_of_the_councils_week(
 
 async def test_the_chosen_day_quiet_hours_and_turning_it_off(door: TestDoor) -> None:
     dana, _ = await seeded(door)
-    replies = await dana.say("digest day=wednesday")
+    replies = await dana.say("dashboard digest day=wednesday")
     assert "We send your weekly digest on Wednesdays" in dana.text()
     assert replies
     person = await dana_id(door)
@@ -98,14 +98,14 @@ async def test_the_chosen_day_quiet_hours_and_turning_it_off(door: TestDoor) -> 
     await door.sweep()
     (sent,) = digests(await door.outbox(person_id=person))
     assert sent.replies[0].title == "Your week, Wednesday 14 January 2026"  # type: ignore[union-attr]
-    await dana.say("digest off")
+    await dana.say("dashboard digest off")
     assert "You have turned off the weekly digest" in dana.text()
     door.advance(timedelta(days=7))
     await door.sweep()
     assert len(digests(await door.outbox(person_id=person))) == 1
-    await dana.say("digest tue")
+    await dana.say("dashboard digest tue")
     assert "Tuesdays" in dana.text()
-    await dana.say("digest someday")
+    await dana.say("dashboard digest someday")
     assert "Choose a day from Monday to Sunday" in dana.text()
 
 
@@ -128,7 +128,7 @@ async def test_nothing_is_sent_to_a_commissioner_whose_week_held_nothing(
 
 async def test_only_commissioners_choose_a_digest_day(door: TestDoor) -> None:
     tom = await door.sign_in("Tom Okafor")
-    await tom.say("digest day=friday")
+    await tom.say("dashboard digest day=friday")
     assert "The weekly digest is for council commissioning teams." in tom.text()
 
 
@@ -137,7 +137,7 @@ async def test_home_shows_a_commissioner_their_digest_day_with_buttons(door: Tes
     await dana.say("home")
     assert "Your weekly digest (for commissioners)" in dana.text()
     assert "We send your weekly digest on Mondays" in dana.text()
-    assert "day=off" in dana.text() and "day=friday" in dana.text()
+    assert "digest day=off" in dana.text() and "digest day=friday" in dana.text()
     tom = await door.sign_in("Tom Okafor")
     await tom.say("home")
     assert "Your weekly digest" not in tom.text()
