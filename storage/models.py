@@ -497,6 +497,7 @@ import storage.agreement_detail_tables  # noqa: E402
 import storage.agreement_tables  # noqa: E402
 import storage.assessment_tables  # noqa: E402
 import storage.clarification_tables  # noqa: E402
+import storage.commissioner_digest_tables  # noqa: E402
 import storage.conversation_tables  # noqa: E402
 import storage.digest_tables  # noqa: E402
 import storage.engagement_tables  # noqa: E402

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,17 @@ class TicketExpired(Exception):
         super().__init__("ticket expired")
         self.lines = lines
         self.late_text = late_text
+
+
+@runtime_checkable
+class BearerTicket(Protocol):
+    """A ticket good for whoever holds its link, with no session: a chat platform fetching
+    a picture to show in a message. It still names the person it was made for
+    (`person_id`), and the file is made as that person may see it now; a door may hand
+    over a bearer file only at its sessionless address, and only as a picture."""
+
+    person_id: int
+    bearer: bool
 
 
 class FileSource(Protocol):

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -184,11 +185,26 @@ def filter_blocks(bar: FilterBar) -> list[Block]:
     return [ActionsBlock(elements=elements[i : i + 25]) for i in range(0, len(elements), 25)]
 
 
+def chart_blocks(chart: Chart) -> list[Block]:
+    """The chart's picture (a PNG Slack fetches from its signed address), the chart's
+    description as its alternative text, then its table as text: the same numbers for
+    anyone who cannot see the picture, or once its address has expired."""
+    table = message_blocks(chart.as_message())
+    if not chart.chat_image_url:
+        return table
+    picture = ImageBlock(
+        image_url=chart.chat_image_url,
+        alt_text=clip(chart.description, 2000),
+        title=clip(chart.title, 2000),
+    )
+    return [picture, *table]
+
+
 def reply_blocks(reply: Reply) -> list[Block]:
     if isinstance(reply, FileOffer):  # the sender uploads the file; this is its link
         return message_blocks(reply.as_message())
-    if isinstance(reply, Chart):  # the chart's table as text until chat shows its PNG
-        return message_blocks(reply.as_message())
+    if isinstance(reply, Chart):
+        return chart_blocks(reply)
     if isinstance(reply, Message):
         return message_blocks(reply)
     if isinstance(reply, Notice):

@@ -144,11 +144,27 @@ def filter_body(bar: FilterBar) -> list[dict[str, Any]]:
     ]
 
 
+def chart_body(chart: Chart) -> list[dict[str, Any]]:
+    """The chart's picture (a PNG Teams fetches from its signed address) with the chart's
+    description as its alternative text, then its table as text, which says the same
+    numbers to anyone who cannot see the picture or once its address has expired."""
+    table = message_body(chart.as_message())
+    if not chart.chat_image_url:
+        return table
+    picture = {
+        "type": "Image",
+        "url": chart.chat_image_url,
+        "altText": chart.description,
+        "size": "Stretch",
+    }
+    return [picture, *table]
+
+
 def reply_card(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, FileOffer):  # bots can't attach files to a Teams chat: a link
         return card(message_body(reply.as_message()))
-    if isinstance(reply, Chart):  # the chart's table as text until Teams shows its PNG
-        return card(message_body(reply.as_message()))
+    if isinstance(reply, Chart):
+        return card(chart_body(reply))
     if isinstance(reply, Message):
         return card(message_body(reply))
     if isinstance(reply, Notice):
@@ -166,7 +182,9 @@ def cards(replies: Iterable[Reply]) -> list[dict[str, Any]]:
             return [form_card(reply, [r for r in replies if isinstance(r, Notice)])]
         if isinstance(reply, Message):
             body.extend(message_body(reply))
-        elif isinstance(reply, FileOffer | Chart):
+        elif isinstance(reply, Chart):
+            body.extend(chart_body(reply))
+        elif isinstance(reply, FileOffer):
             body.extend(message_body(reply.as_message()))
         elif isinstance(reply, Notice):
             body.extend(notice_body(reply))

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.core.files import FileRefused, TicketExpired, TicketInvalid
+from bot.core.files import BearerTicket, FileRefused, TicketExpired, TicketInvalid
 from bot.core.turn import Door
 from bot.web.routes import SERVICES, _actor, _must_sign_in, _problem
 
@@ -45,6 +45,44 @@ async def download(request: web.Request) -> web.StreamResponse:
             "Content-Type": made.content_type,
             "Content-Disposition": _disposition(made.filename),
             "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _plain(status: int, text: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=text,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def chart_image(request: web.Request) -> web.StreamResponse:
+    """`GET /chart-images/{token}`: a picture Slack or Teams fetches to show in a message,
+    without our session. Only a bearer ticket (one made to be fetched this way) works here,
+    only for a picture, made as the person it names may see it now. A forged, stale or
+    refused address answers 404 or 403 in plain words, never the picture."""
+    services = request.app[SERVICES]
+    try:
+        claim = services.files.claim(request.match_info["token"])
+    except TicketExpired as expired:
+        return _plain(403, expired.late_text)
+    except TicketInvalid:
+        return _plain(404, "This picture address does not work.")
+    ticket = claim.ticket
+    if not isinstance(ticket, BearerTicket) or not ticket.bearer:
+        return _plain(404, "This picture address does not work.")
+    made = await claim.take(services, person_id=ticket.person_id, door=Door.WEB, via="image")
+    if isinstance(made, FileRefused):
+        return _plain(403, made.message)
+    if made.content_type != "image/png":
+        return _plain(404, "This picture address does not work.")
+    return web.Response(
+        body=made.data,
+        headers={
+            "Content-Type": made.content_type,
+            "Cache-Control": "private, max-age=300",
             "X-Content-Type-Options": "nosniff",
         },
     )

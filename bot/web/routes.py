@@ -70,9 +70,11 @@ EXPIRED_NOTICE_SECONDS = 7 * 24 * 3600
 EXEMPT_FROM_CSRF = ("/slack/", "/api/")
 #: Probes from a load balancer: no session, no cookie.
 NO_SESSION = ("/healthz", "/readyz", "/favicon.ico")
+#: Pictures chat platforms fetch from their own servers: no session, no cookie.
+PICTURES = "/chart-images/"
 #: Paths read by programs, not people (chat platforms, probes, metrics, data): a missing
 #: page or wrong method there keeps aiohttp's plain answer.
-FOR_PROGRAMS = ("/slack/", "/api/", "/healthz", "/readyz", "/metrics")
+FOR_PROGRAMS = ("/slack/", "/api/", "/healthz", "/readyz", "/metrics", PICTURES)
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 #: No script at all, and nothing from anywhere else. Pages keep their styles in the
 #: stylesheet, so `style-src` needs no 'unsafe-inline' either.
@@ -114,9 +116,10 @@ def setup_web(app: web.Application, services: Services, pipeline: DoorPipeline) 
     app.router.add_post("/forms/{response_id}", send_form_page)
     app.router.add_post("/actions/{action_id}", press_button)
     app.router.add_get("/inbox", inbox)
-    from bot.web.downloads import download  # it uses this module's keys and helpers
+    from bot.web.downloads import chart_image, download  # it uses this module's keys
 
     app.router.add_get("/downloads/{token}", download)
+    app.router.add_get(PICTURES + "{token}", chart_image)
     for feature_page in services.pages:
         if feature_page.anonymous:
             serve = _serve_anonymous(feature_page)
@@ -187,6 +190,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         request.path.startswith(EXEMPT_FROM_CSRF)
         or request.path.startswith("/static")
         or request.path in NO_SESSION
+        or request.path.startswith(PICTURES)
         or getattr(request.match_info.handler, "anonymous", False)
     ):
         return await handler(request)

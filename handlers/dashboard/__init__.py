@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from bot.core.feature import Command, Feature
 from bot.core.reply import Notice, Reply, command_ref
-from bot.core.turn import Turn, parse_command
+from bot.core.turn import Door, Turn, parse_command
 from bot.services import Services
-from handlers.dashboard import figures, views
+from handlers.dashboard import digest, digest_day, figures, images, views
+from handlers.dashboard.page import council_page
 from handlers.directory import _area_code as typed_area_code
+from storage.commissioner_digests import COMMISSIONER_DIGEST_KIND, ensure_commissioner_digest_job
 from storage.visibility import Refusal
 
 NOT_FOR_YOU = (
@@ -35,6 +37,8 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
     """The commissioner's dashboard, or the provider's (`view=provider` for someone who is
     both)."""
     assert turn.actor is not None
+    if (turn.text or "").split()[1:2] == [digest_day.SUB]:
+        return await digest_day.digest(turn, services)
     args = _args(turn)
     councils = turn.actor.commissioner_for()
     organisations = sorted(turn.actor.member_of())
@@ -60,34 +64,35 @@ async def dashboard(turn: Turn, services: Services) -> list[Reply]:
                 level="warning",
             )
         ]
-    async with services.db.session() as session:
-        authority = await figures.council_for(session, councils, args.get("for"))
-        if isinstance(authority, Refusal):
-            return [Notice(text=authority.message, level="warning")]
-        found_figures = await figures.council_figures(
-            session,
-            authority,
-            today=today,
-            now=now,
-            service_area=service or None,
-            area=area or None,
-            minimum=services.settings.suppression_minimum,
-        )
-    chosen_council = f" for={authority.slug}" if len(councils) > 1 else ""
-    replies, charts = views.council_view(
-        found_figures,
-        now=now,
-        command=f"dashboard{chosen_council}",
-        service=service,
-        area=area,
-        chosen=views.filters_text(found_figures, service, area),
+    page = await council_page(
+        services, councils, wanted=args.get("for"), service=service, area=area, now=now
     )
-    await views.drawn(charts)
-    return replies
+    if isinstance(page, Refusal):
+        return [Notice(text=page.message, level="warning")]
+    await views.drawn(page.charts)
+    async with services.db.session() as session:
+        # The weekly digest's hourly job, started by the first commissioner to look.
+        await ensure_commissioner_digest_job(session, now)
+    if turn.door in (Door.SLACK, Door.TEAMS):
+        # Chat shows a PNG fetched by the platform from a short-lived signed address.
+        for chart in page.charts:
+            chart.chat_image_url = images.chat_image_url(
+                services.settings,
+                images.ChartTicket(
+                    person_id=turn.actor.person_id,
+                    council=page.council,
+                    key=chart.key,
+                    service=service,
+                    area=area,
+                ),
+            )
+    return page.replies
 
 
 FEATURE = Feature(
     name="dashboard",
+    exports=(images.ChartImages,),
+    reminders={COMMISSIONER_DIGEST_KIND: digest.build_commissioner_digests},
     commands=(
         Command(
             "dashboard",

@@ -15,6 +15,7 @@ from bot.core.turn import Actor
 from bot.services import Services
 from handlers.forms import form_step
 from handlers.notifications.choices import COMMAND, PREFERENCES, describe
+from handlers.notifications.commissioner_digest import digest_day_sections
 from handlers.notifications.door import ACTION as DOOR_ACTION
 from handlers.notifications.door import choose_door_pressed, door_sections
 from storage.notification_preferences import preferences_for
@@ -53,5 +54,7 @@ FEATURE = Feature(
     home_sections=(
         HomeSection(order=90, sections=_home_sections),
         HomeSection(order=91, sections=door_sections),
+        # Commissioners: the day of their weekly digest (a separate, small section).
+        HomeSection(order=92, sections=digest_day_sections),
     ),
 )

@@ -19,15 +19,17 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from bench.dashboard import NOW, QUESTIONS, Size, python_figures, seed
+from bot.core.enums import Door
+from bot.core.files import FileRefused, TakenFile
 from bot.core.reply import Chart, Message, Reply
 from bot.services import Services
 from handlers.dashboard.charts import Bar, chart_images, png_of, svg_of
 from handlers.dashboard.figures import FEEDBACK_QUESTIONS
 from storage.feedback_tables import FeedbackEntry, FeedbackPoint
-from storage.models import Authority, Person, Role
+from storage.models import Authority, Membership, Person, Role
 from storage.people import grant
 from tests.support.inprocess import Conversation, TestDoor, text_of
 
@@ -290,22 +292,78 @@ async def test_someone_with_no_council_or_organisation_is_told_who_it_is_for(
     assert "The dashboard is for council commissioning teams and for providers." in text_of(replies)
 
 
-async def test_chat_doors_show_each_charts_table_as_text(door: TestDoor) -> None:
-    """Until chat shows the PNG (`chat_image_url`), Slack and Teams show a chart's table:
-    its title, each row's label and number, and the links."""
+async def test_chat_doors_show_each_charts_picture_then_its_table(door: TestDoor) -> None:
+    """On Slack and Teams each chart is a PNG at a signed address (the web keeps its SVG
+    and has no chat address), followed by its table as text: its title, each row's label
+    and number, and the links."""
     import json
 
     from bot.slack.blocks import messages
     from bot.teams.cards import cards
 
     dana, _ = await seeded(door)
-    replies = await dana.say("dashboard")
+    on_web = charts(await dana.say("dashboard"))
+    assert on_web and all(c.chat_image_url is None for c in on_web.values())
+    in_slack = await door.sign_in(COMMISSIONER, door=Door.SLACK)
+    replies = await in_slack.say("dashboard")
     drawn = charts(replies)
-    assert drawn and all(c.chat_image_url is None for c in drawn.values())
+    assert drawn.keys() == on_web.keys()
+    base = f"{door.services.settings.base_url}/chart-images/"
+    assert all((c.chat_image_url or "").startswith(base) for c in drawn.values())
     slack = json.dumps(messages(replies))
     teams = json.dumps(cards(replies))
     for chart in drawn.values():
+        assert json.dumps(chart.chat_image_url) in slack
+        assert json.dumps(chart.chat_image_url) in teams
         for words in (chart.title, *(f"{r.label}: {r.shown}" for r in chart.rows[:3])):
             encoded = json.dumps(words)[1:-1]
             assert encoded in slack, words
             assert encoded in teams, words
+
+
+def _token(chart: Chart) -> str:
+    assert chart.chat_image_url is not None
+    return chart.chat_image_url.rpartition("/")[2]
+
+
+async def test_a_charts_picture_is_drawn_from_the_councils_rows(door: TestDoor) -> None:
+    """Redeemed at the file desk, the red, amber, green chart's ticket gives exactly the
+    PNG of the ratings counted row by row from the database, for the person it names."""
+    _, council = await seeded(door)
+    in_teams = await door.sign_in(COMMISSIONER, door=Door.TEAMS)
+    rag = charts(await in_teams.say("dashboard"))["rag"]
+    async with door.services.db.session() as session:
+        _, _, agreement, _ = await python_figures(session, council, today=NOW.date(), now=NOW)
+        dana_id = await session.scalar(select(Person.id).where(Person.name == COMMISSIONER))
+    assert dana_id is not None
+    counts = [
+        ("Red", agreement.rag.get("red", 0)),
+        ("Amber", agreement.rag.get("amber", 0)),
+        ("Green", agreement.rag.get("green", 0)),
+        ("No colour given yet", agreement.rag.get(None, 0)),
+    ]
+    assert sum(n for _, n in counts) > 0
+    expected = png_of(rag.title, [Bar(label, n, f"{n:,}") for label, n in counts])
+    claim = door.services.files.claim(_token(rag))
+    made = await claim.take(door.services, person_id=dana_id, door="web", via="image")
+    assert isinstance(made, TakenFile)
+    assert made.content_type == "image/png" and made.data == expected
+    # Someone else presenting Dana's ticket gets nothing.
+    other = await claim.take(door.services, person_id=dana_id + 1000, door="web", via="image")
+    assert isinstance(other, FileRefused)
+
+
+async def test_a_charts_picture_stops_when_the_person_leaves_the_team(door: TestDoor) -> None:
+    """The ticket is checked again when the picture is fetched: once Dana no longer
+    commissions for the council, her old address draws nothing."""
+    await seeded(door)
+    in_slack = await door.sign_in(COMMISSIONER, door=Door.SLACK)
+    rag = charts(await in_slack.say("dashboard"))["rag"]
+    async with door.services.db.session() as session:
+        dana = await session.scalar(select(Person).where(Person.name == COMMISSIONER))
+        assert dana is not None
+        await session.execute(delete(Membership).where(Membership.person_id == dana.id))
+        dana_id = dana.id
+    claim = door.services.files.claim(_token(rag))
+    made = await claim.take(door.services, person_id=dana_id, door="web", via="image")
+    assert isinstance(made, FileRefused)

@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from bot.app import SENDER, SLACK
 from bot.outbox.sender import OutboxSender
 from bot.slack.door import SlackDoor
+from tests.support.adaptive_cards import picture_address_ok
 from tests.support.fake_slack import FakeSlack
 from tests.support.servers import RunningApp
 from tests.support.slack_signing import (
@@ -75,6 +76,10 @@ def _check_blocks(blocks: Any, where: str, limit: int) -> list[str]:
             assert block is not None, "not a block"
             block.validate_json()
             block.to_dict()  # validates nested elements and text objects too
+            if raw.get("type") == "image":
+                # Slack fetches the picture itself; alt_text is what a screen reader says.
+                assert picture_address_ok(raw.get("image_url")), "image_url not https/loopback"
+                assert str(raw.get("alt_text") or "").strip(), "image block without alt_text"
             if isinstance(block, SectionBlock) and block.text is not None:
                 text = block.text.text if hasattr(block.text, "text") else str(block.text)
                 assert len(text) <= SECTION_TEXT, f"section text is {len(text)} characters"

@@ -7,6 +7,7 @@ version we declare. Every card the app produces in the test suite goes through t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 ELEMENTS = {
     "TextBlock": {"text"},
@@ -78,6 +79,8 @@ def _element(element: dict[str, Any], ids: list[str]) -> None:
         for choice in element.get("choices", []):
             if not {"title", "value"} <= choice.keys():
                 raise CardError("every choice needs a title and a value")
+    if kind == "Image":
+        _image(element)
     if kind == "FactSet":
         for fact in element["facts"]:
             if not {"title", "value"} <= fact.keys():
@@ -86,6 +89,28 @@ def _element(element: dict[str, Any], ids: list[str]) -> None:
         _element(child, ids)
     for action in element.get("actions", []):
         _action(action, ids)
+
+
+def picture_address_ok(url: Any) -> bool:
+    """A picture a chat platform fetches: https, or a loopback address in the tests."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+
+
+def _image(element: dict[str, Any]) -> None:
+    """Teams fetches an Image's url itself; without altText a screen reader says nothing."""
+    url = element["url"]
+    if not (url.startswith("data:image/") if isinstance(url, str) else False) and (
+        not picture_address_ok(url)
+    ):
+        raise CardError(f"Image url {str(url)[:80]!r} is not https or loopback")
+    alt = element.get("altText")
+    if not isinstance(alt, str) or not alt.strip():
+        raise CardError("Image needs altText")
 
 
 def _action(action: dict[str, Any], ids: list[str]) -> None:
