@@ -258,7 +258,7 @@ async def readiness_summary(
 # --------------------------------------------------------------------------
 
 
-def _protect(values: Sequence[int], minimum: int) -> list[Count]:
+def protect_counts(values: Sequence[int], minimum: int) -> list[Count]:
     """Counts that add up to a known total (a question's options plus "not answered").
 
     Any count below the minimum is hidden. If that hides only one of them, it could be
@@ -321,7 +321,7 @@ def suppress_small_groups(summary: Summary, minimum: int) -> Summary:
     for q in summary.questions:
         given, skipped = _value(q.answered), _value(q.not_answered)
         if q.kind == Kind.CHOICE:
-            cells = _protect([*(_value(o.count) for o in q.options), skipped], minimum)
+            cells = protect_counts([*(_value(o.count) for o in q.options), skipped], minimum)
             options = tuple(OptionCount(o.value, c) for o, c in zip(q.options, cells, strict=False))
             not_answered = cells[-1]
             # Answered = total − not answered, so it hides exactly when "not answered" does.
@@ -334,9 +334,10 @@ def suppress_small_groups(summary: Summary, minimum: int) -> Summary:
             # Options of a multiple-choice question overlap, so they don't add up to
             # anything known: each is only checked against the minimum.
             options = tuple(
-                OptionCount(o.value, _protect([_value(o.count)], minimum)[0]) for o in q.options
+                OptionCount(o.value, protect_counts([_value(o.count)], minimum)[0])
+                for o in q.options
             )
-            answered, not_answered = _protect([given, skipped], minimum)
+            answered, not_answered = protect_counts([given, skipped], minimum)
         questions.append(
             QuestionSummary(
                 field_id=q.field_id,

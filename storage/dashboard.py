@@ -351,7 +351,14 @@ async def agreement_figures(
             AgreementParty.organisation_id == organisation_id
         )
     today = scope.today
-    unanswered = and_(CheckinRow.agreement_id.in_(ids), CheckinRow.answered_at.is_(None))
+    # Only the unanswered check-ins due up to the end of "due soon": a range of the
+    # (agreement_id, answered_at, due_on) index for each agreement, never the years of
+    # answered ones.
+    unanswered = and_(
+        CheckinRow.agreement_id.in_(ids),
+        CheckinRow.answered_at.is_(None),
+        CheckinRow.due_on <= today + timedelta(days=DUE_SOON_DAYS),
+    )
     checkins = (
         select(
             func.coalesce(
@@ -499,23 +506,37 @@ async def feedback_figures(
             ).where(theirs, FeedbackPoint.state.in_((PointState.OPEN, PointState.CLOSED)))
         )
     ).one()
+    # Each shown entry's answer to each question, grouped: at most five values per
+    # question, so a handful of rows however many entries there are, added up here.
+    # (A conditional sum for each question and value read each entry's JSON over thirty
+    # times; this reads it twice per question.)
     json = JsonAnswers(dialect)
-    columns: list[Any] = [func.count()]
-    keys: list[tuple[str, str | None]] = []
-    for key in questions:
-        answer = json.choice(FeedbackEntry.__table__.c.answers, key)
-        for scale in SCALE_VALUES:
-            columns.append(func.coalesce(func.sum(case((answer == scale, 1))), 0))
-            keys.append((key, scale))
-        columns.append(func.coalesce(func.sum(case((answer.is_(None), 1))), 0))
-        keys.append((key, None))
-    row = (await session.execute(select(*columns).where(shown))).one()
-    answers: dict[str, dict[str | None, int]] = {key: {} for key in questions}
-    for (key, value), n in zip(keys, row[1:], strict=True):
-        answers[key][value] = int(n or 0)
+    chosen = select(
+        literal_column("1").label("one"),
+        *(
+            json.choice(FeedbackEntry.__table__.c.answers, key).label(f"q{i}")
+            for i, key in enumerate(questions)
+        ),
+    ).where(shown)
+    answered = chosen.subquery()
+    by_answer = [answered.c[f"q{i}"] for i in range(len(questions))]
+    answers: dict[str, dict[str | None, int]] = {
+        key: dict.fromkeys((*SCALE_VALUES, None), 0) for key in questions
+    }
+    entries = 0
+    for row in (
+        await session.execute(
+            select(func.count(), *by_answer).select_from(answered).group_by(*by_answer)
+        )
+    ).all():
+        n = int(row[0] or 0)
+        entries += n
+        for key, value in zip(questions, row[1:], strict=True):
+            if value is None or value in SCALE_VALUES:
+                answers[key][value] += n
     return FeedbackFigures(
         points=int(counts[0] or 0),
-        entries=int(row[0] or 0),
+        entries=entries,
         yousaid_pending=int(counts[1] or 0),
         answers=answers,
     )

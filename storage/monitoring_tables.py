@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
@@ -70,6 +70,15 @@ class CheckinRow(Base):
     """One check-in sent to the reporting organisation, and its answer when it comes."""
 
     __tablename__ = "monitoring_checkins"
+    __table_args__ = (
+        # The dashboard's due and overdue counts: for each agreement, the unanswered
+        # check-ins (answered_at IS NULL) in order of due date, without reading the
+        # answered ones (years of them).
+        Index("ix_monitoring_checkins_unanswered", "agreement_id", "answered_at", "due_on"),
+        # Each agreement's latest check-in (its RAG colour): read backwards from the
+        # newest due date, usually one row.
+        Index("ix_monitoring_checkins_latest", "agreement_id", "due_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(

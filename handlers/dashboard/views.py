@@ -29,7 +29,7 @@ from bot.core.reply import (
 )
 from handlers.dashboard.charts import Bar, svg_of
 from handlers.dashboard.figures import FEEDBACK_QUESTIONS, CouncilFigures, ProviderDashboard
-from handlers.readiness_statistics import ARREARS_FIELD, Count, Hidden, _protect
+from handlers.readiness_statistics import ARREARS_FIELD, Count, Hidden, protect_counts
 from storage.dashboard import NEXT_SHOWN, SCALE_VALUES, AgreementFigures
 
 COMMAND = "dashboard"
@@ -323,7 +323,7 @@ def feedback_rows(figures: CouncilFigures) -> tuple[list[ChartRow], str | None]:
     for question in FEEDBACK_QUESTIONS:
         found = f.answers.get(question.key, {})
         values = [found.get(v, 0) for v in SCALE_VALUES] + [found.get(None, 0)]
-        cells = _protect(values, minimum)
+        cells = protect_counts(values, minimum)
         words = [*(SCALE_WORDS[v] for v in SCALE_VALUES), "No answer"]
         for word, cell in zip(words, cells, strict=True):
             rows.append(
