@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.core.pages import PageContent, PageRefusal, PageRequest
 from bot.core.turn import Attachment, AttachmentProblem
 from handlers.feedback.poster import SMS_LIMIT, poster_page, short_link_page, sms_text
-from handlers.feedback.public import NOT_FOUND, form_token, send_feedback
+from handlers.feedback.public import Choice, form_token, not_found, send_feedback
 from storage.feedback_tables import (
     SHORT_CODE_ALPHABET,
     FeedbackEntry,
@@ -89,7 +89,7 @@ async def test_a_new_point_has_a_short_link_that_leads_to_its_page(
         assert isinstance(answer, PageContent) and answer.redirect == f"/f/{point.slug}"
     wrong = "333344" if point.short_code != "333344" else "333366"
     for typed in (wrong, "0OIl15", "toolongcode", ""):
-        assert await follow(door, typed) == NOT_FOUND
+        assert await follow(door, typed) == not_found(door.services, Choice())
 
 
 async def test_the_poster_shows_the_short_link_to_type_in(

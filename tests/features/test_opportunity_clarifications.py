@@ -257,7 +257,8 @@ async def test_publishing_the_tender_closes_the_engagements_private_conversation
     assert {m.state for m in meetings if m.id == held_id} == {MeetingState.AGREED}
     for person in (tom, amina):
         [told] = [m for m in await person.inbox() if "is cancelled" in m.text]
-        assert "section 16" in told.text and f"opportunities ask {o}" in told.text
+        # The way on is the tender's question form (a link on the web, the command in chat).
+        assert "section 16" in told.text and f"question form for opportunity {o}" in told.text
     assert "Thursday 15 January 2026, 9am" in next(
         m.text for m in await tom.inbox() if "is cancelled" in m.text
     )

@@ -122,7 +122,10 @@ async def test_a_package_the_standard_would_not_accept_is_a_plain_refusal(
     """Published after its last day for questions: the builder refuses, never half a file."""
     door.freeze(NOW)
     priya = await door.sign_in("Priya Shah")
-    opportunity_id = await post(priya, clarification_deadline="2026-01-05")
+    opportunity_id = await post(priya, clarification_deadline="2026-01-19")
+    # The form refuses a day already past, so the clock moves on past the last day for
+    # questions before the opportunity is published.
+    door.freeze(NOW + timedelta(days=10))
     await priya.say(f"opportunities publish {opportunity_id}")
     refused = await ocds(door, opportunity_id)
     assert isinstance(refused, PageRefusal) and refused.status == 409

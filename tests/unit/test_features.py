@@ -114,7 +114,7 @@ def test_home_sections_show_in_their_declared_order() -> None:
 
 async def test_run_step_runs_the_declared_step_and_asks_for_a_missing_number() -> None:
     from bot.core.feature import SubCommand, run_step
-    from bot.core.reply import Notice, Reply
+    from bot.core.reply import Notice, Reply, chat_words
     from bot.core.turn import Actor, Door, Turn
 
     ran: list[tuple[str, int | None]] = []
@@ -143,7 +143,9 @@ async def test_run_step_runs_the_declared_step_and_asks_for_a_missing_number() -
     assert await say("things new") == []
     assert ran == [("list", None), ("list", None), ("show", 4), ("show", 9), ("new", None)]
     (which,) = await say("things show")
-    assert isinstance(which, Notice) and "Type things show and its number" in which.text
+    # Which one? points at the list, a link on the web and "type things" in chat.
+    assert isinstance(which, Notice) and "Which one?" in which.text
+    assert "type things" in chat_words(which.text)
     (unknown,) = await say("things fly 2")
     assert isinstance(unknown, Notice) and 'don\'t know "things fly"' in unknown.text
     assert len(ran) == 5  # neither ran anything
