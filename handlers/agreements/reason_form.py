@@ -20,9 +20,11 @@ from bot.core.reply import Reply
 from bot.core.turn import Turn, parse_command
 from bot.services import Services
 from handlers.agreements import assessments, variations
-from handlers.agreements.common import COMMAND
+from handlers.agreements.common import COMMAND, NotYours, load_for_viewer
 from handlers.forms import FormPurpose, Subject, open_form
+from storage.assessment_tables import PerformanceAssessment
 from storage.models import FormResponse
+from storage.variation_tables import AgreementVariation
 from storage.visibility import Refusal
 
 FORM_KEY = "agreement_reason"
@@ -87,7 +89,20 @@ class ReasonForm(FormPurpose):
         if found is None:
             return Refusal("That step needs no reason.")
         thing, number, step = found
-        # The person's own draft: the step itself checks who may do it when it runs.
+        # Only the agreement's team and its parties get as far as the question: anyone else is
+        # told it was not found, as the step itself would, so the form reveals nothing.
+        # Which side may take the step is checked again by the step when it runs.
+        row: AgreementVariation | PerformanceAssessment | None = (
+            await session.get(AgreementVariation, number)
+            if thing == "variation"
+            else await session.get(PerformanceAssessment, number)
+        )
+        try:
+            await load_for_viewer(
+                session, turn, row.agreement_id if row is not None else None, f"{thing}.{step}"
+            )
+        except NotYours as refused:
+            return Refusal(str(refused))
         return Subject(
             None,
             label=_WHAT[step].format(n=number),
